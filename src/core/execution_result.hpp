@@ -1,0 +1,46 @@
+// ExecutionResult: what the untrusted program did, measured. Our own failures are Errors instead.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ignite {
+
+enum class Outcome {
+  exited,             // exit_code holds the status (0 or not)
+  signaled,           // killed by a signal it did not get from us
+  wall_time_exceeded,
+  memory_exceeded,    // cgroup OOM kill
+  output_exceeded,
+  syscall_blocked,    // seccomp kill / SIGSYS
+  cancelled,          // stop requested by the caller
+};
+
+// The CONTRACT §4 `status` word: ok, runtime_error, timeout, memory_limit, ...
+std::string_view status_name(Outcome outcome, int exit_code) noexcept;
+
+// The CONTRACT §2 process exit code for `run`/`exec`: 0, the program's code, 124, 137, 128+N.
+int cli_exit_code(Outcome outcome, int exit_code, int signal) noexcept;
+
+struct Usage {
+  std::chrono::microseconds wall{};
+  std::chrono::microseconds cpu{};
+  std::uint64_t peak_memory_bytes = 0;
+  std::uint32_t pids_peak = 0;
+};
+
+struct ExecutionResult {
+  Outcome outcome = Outcome::exited;
+  int exit_code = 0;  // meaningful when outcome == exited
+  int signal = 0;     // set when a signal ended the program (ours or not)
+  std::string stdout_data;
+  std::string stderr_data;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  Usage usage;
+  std::chrono::microseconds setup{};  // sandbox preparation before the program started
+  std::string detail;                 // short human text, e.g. "blocked syscall: ptrace"
+};
+
+}  // namespace ignite
