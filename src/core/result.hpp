@@ -16,6 +16,7 @@ enum class ErrorCode {
   permission_denied,   // we lack a privilege or a delegation
   unavailable,         // a dependency is down (docker daemon, NATS); may retry
   resource_exhausted,  // at capacity; may retry later
+  failed_precondition, // the request is valid but may not run as it is (preflight failed)
   internal,            // a bug, or a syscall failed in a way we did not expect
 };
 

@@ -16,6 +16,7 @@ struct Installed {
   std::string name;                      // "bun"
   std::string version;                   // "1.3.4"
   std::filesystem::path binary;          // host path of the interpreter/launcher
+  std::string sandbox_binary;            // the same, as seen inside the sandbox
   std::vector<Mount> mounts;             // read-only binds the runtime needs in the sandbox
   std::vector<std::string> env;          // runtime-specific environment ("BUN_RUNTIME_TRANSPILER_CACHE_PATH=0")
   double baseline_mb = 30;               // memory a trivial program needs (preflight)

@@ -1,0 +1,29 @@
+// Helpers shared by the subcommands: loading a service, building the backend, reporting errors.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/service_config.hpp"
+#include "core/result.hpp"
+#include "sandbox/backend.hpp"
+
+namespace ignite::cli {
+
+constexpr int kIgniteFailure = 125;  // CONTRACT §2: Ignite itself could not run it
+
+// Prints "ignite: <message>" on stderr and returns 125.
+int report_error(const Error& error);
+
+// `--input JSON|@file`: the JSON text (validated), or an error naming what is wrong.
+Result<std::string> read_input_arg(const std::string& arg);
+
+// The native backend with this host's defaults (scratch dir under /run or $XDG_RUNTIME_DIR).
+Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
+                                                       bool allow_degraded);
+
+// load_service + an optional runtime override from --runtime.
+Result<config::ServiceConfig> load_service_with(const std::string& dir,
+                                                const std::string& runtime_override);
+
+}  // namespace ignite::cli

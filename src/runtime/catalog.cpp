@@ -1,0 +1,160 @@
+#include "runtime/catalog.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "runtime/descriptors.hpp"
+
+namespace ignite::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::uint64_t tree_bytes(const fs::path& p) {
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return fs::file_size(p, ec);
+  std::uint64_t total = 0;
+  for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+// Versions compare numerically component by component ("1.10.0" > "1.9.3").
+bool version_less(const std::string& a, const std::string& b) {
+  auto parts = [](const std::string& v) {
+    std::vector<long> out;
+    std::size_t i = 0;
+    while (i < v.size()) {
+      out.push_back(std::strtol(v.c_str() + i, nullptr, 10));
+      i = v.find('.', i);
+      if (i == std::string::npos) break;
+      ++i;
+    }
+    return out;
+  };
+  return parts(a) < parts(b);
+}
+
+bool version_matches(const std::string& version, const std::string& prefix) {
+  if (prefix.empty()) return true;
+  return version == prefix ||
+         (version.size() > prefix.size() && version.compare(0, prefix.size(), prefix) == 0 &&
+          version[prefix.size()] == '.');
+}
+
+// Runs `<binary> --version` once per binary per process (system runtimes carry no version in
+// their path). Returns "" when it cannot be run.
+std::string probe_version(const fs::path& binary) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> cache;
+  std::lock_guard lock(mu);
+  if (auto it = cache.find(binary.string()); it != cache.end()) return it->second;
+  std::string out;
+  std::string cmd = "'" + binary.string() + "' --version 2>&1";
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    std::array<char, 256> buf{};
+    while (std::fgets(buf.data(), buf.size(), f)) out += buf.data();
+    ::pclose(f);
+  }
+  // "v20.20.2", "Python 3.11.2", "go version go1.19.8 linux/amd64" -> the first dotted number.
+  std::string version;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(out[i]))) {
+      std::size_t j = i;
+      while (j < out.size() && (std::isdigit(static_cast<unsigned char>(out[j])) || out[j] == '.')) ++j;
+      version = out.substr(i, j - i);
+      break;
+    }
+  }
+  return cache[binary.string()] = version;
+}
+
+Installed make_installed(const Descriptor& d, const std::string& version, const fs::path& binary,
+                         const fs::path& home) {
+  Installed rt{d.name, version, binary, {}, {}, d.env, d.baseline_mb, 0};
+  rt.sandbox_binary = home.empty() ? "/usr/bin/" + d.system_binary
+                                   : (fs::path(d.sandbox_home) / d.binary_in_store).string();
+  // Security: only the runtime itself and the shared libraries it links are visible.
+  for (const char* lib : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64"}) {
+    if (fs::exists(lib)) rt.mounts.push_back({lib, lib, false});
+  }
+  if (home.empty()) {
+    rt.mounts.push_back({fs::canonical(binary), rt.sandbox_binary, false});
+  } else {
+    rt.mounts.push_back({home, d.sandbox_home, false});
+  }
+  for (const auto& extra : d.extra_mounts) {
+    if (fs::exists(extra)) rt.mounts.push_back({extra, extra, false});
+  }
+  rt.install_bytes = tree_bytes(home.empty() ? fs::canonical(binary) : home);
+  for (const auto& extra : d.extra_mounts) rt.install_bytes += tree_bytes(extra);
+  return rt;
+}
+
+}  // namespace
+
+CatalogRoots default_roots() {
+  CatalogRoots roots;
+  if (const char* s = std::getenv("IGNITE_RUNTIME_STORE"); s && *s) {
+    roots.store = s;
+  } else {
+    const char* home = std::getenv("HOME");
+    roots.store = fs::path(home && *home ? home : "/root") / ".local/share/ignite/runtimes";
+  }
+  return roots;
+}
+
+std::vector<Installed> Catalog::list() const {
+  std::vector<Installed> all;
+  for (const auto& d : descriptors()) {
+    std::vector<Installed> found;
+    std::error_code ec;
+    // Store installs: <store>/<name>/<version>/<binary_in_store>.
+    for (const auto& entry : fs::directory_iterator(roots_.store / d.name, ec)) {
+      const fs::path bin = entry.path() / d.binary_in_store;
+      if (!d.binary_in_store.empty() && fs::is_regular_file(bin))
+        found.push_back(make_installed(d, entry.path().filename().string(), bin, entry.path()));
+    }
+    // System installs (Debian's python3, node): the version comes from the binary itself.
+    if (!d.system_binary.empty()) {
+      const fs::path bin = roots_.system_bin / d.system_binary;
+      if (fs::is_regular_file(bin)) {
+        std::string v = probe_version(bin);
+        if (!v.empty()) found.push_back(make_installed(d, v, bin, {}));
+      }
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Installed& a, const Installed& b) { return version_less(b.version, a.version); });
+    for (auto& f : found) all.push_back(std::move(f));
+  }
+  return all;
+}
+
+Result<Installed> Catalog::resolve(const config::RuntimeRef& ref) const {
+  std::string installed;
+  for (auto& rt : list()) {
+    if (rt.name != ref.name) continue;
+    if (version_matches(rt.version, ref.version)) return rt;
+    installed += (installed.empty() ? "" : ", ") + rt.label();
+  }
+  std::string msg = "runtime " + ref.to_string() + " is not installed";
+  msg += installed.empty() ? " (no version of " + ref.name + " is installed)"
+                           : " (installed: " + installed + ")";
+  msg += "; install it with scripts/install-deps or `ignite runtimes install " + ref.to_string() + "`";
+  return fail(ErrorCode::unsupported, msg);
+}
+
+std::vector<std::string> argv_for(const Installed& rt, const std::string& entry) {
+  std::vector<std::string> argv{rt.sandbox_binary};
+  if (const Descriptor* d = find_descriptor(rt.name)) argv.insert(argv.end(), d->args.begin(), d->args.end());
+  argv.push_back(entry);
+  return argv;
+}
+
+}  // namespace ignite::runtime

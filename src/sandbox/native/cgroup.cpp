@@ -1,0 +1,176 @@
+#include "sandbox/native/cgroup.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "sys/files.hpp"
+
+namespace ignite::sandbox::native {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::uint64_t read_or_zero(const fs::path& p) {
+  auto v = sys::read_u64(p);
+  return v ? *v : 0;
+}
+
+// Value of `key` in a "key value" per-line file (memory.events, cpu.stat, memory.oom_control).
+std::uint64_t keyed_value(const fs::path& p, std::string_view key) {
+  auto text = sys::read_file(p);
+  if (!text) return 0;
+  std::istringstream in(*text);
+  std::string k;
+  std::uint64_t v = 0;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return 0;
+}
+
+std::vector<pid_t> members(const fs::path& dir) {
+  std::vector<pid_t> pids;
+  auto text = sys::read_file(dir / "cgroup.procs");
+  if (!text) return pids;
+  std::istringstream in(*text);
+  pid_t pid = 0;
+  while (in >> pid) pids.push_back(pid);
+  return pids;
+}
+
+}  // namespace
+
+Result<Cgroup> Cgroup::create(const CgroupLayout& layout, std::string_view name,
+                              const CgroupLimits& limits) {
+  Cgroup cg;
+  cg.version_ = layout.version;
+  auto make = [&](const std::string& controller, const fs::path& parent) -> Status {
+    fs::path d = parent / name;
+    if (::mkdir(d.c_str(), 0755) != 0) return fail(Error::from_errno("create cgroup " + d.string()));
+    cg.dirs_.emplace_back(controller, d);
+    return ok();
+  };
+  if (layout.version == CgroupVersion::v2) {
+    IGNITE_TRY(make("", layout.v2_base));
+  } else if (layout.version == CgroupVersion::v1) {
+    for (const auto& [controller, parent] : layout.v1_base) IGNITE_TRY(make(controller, parent));
+  } else {
+    return fail(ErrorCode::unsupported, layout.describe());
+  }
+  IGNITE_TRY(cg.apply(limits));
+  return cg;
+}
+
+Cgroup::Cgroup(Cgroup&& other) noexcept
+    : version_(other.version_), dirs_(std::move(other.dirs_)) {
+  other.dirs_.clear();
+}
+
+fs::path Cgroup::dir(std::string_view controller) const {
+  for (const auto& [c, d] : dirs_) {
+    if (version_ == CgroupVersion::v2 || c == controller) return d;
+  }
+  return {};
+}
+
+Status Cgroup::apply(const CgroupLimits& limits) const {
+  const std::string mem = std::to_string(limits.memory_max_bytes);
+  const std::uint64_t period = 100000;
+  const auto quota = static_cast<std::uint64_t>(std::llround(limits.cpu_cores * double(period)));
+  if (version_ == CgroupVersion::v2) {
+    const fs::path d = dir("");
+    if (limits.memory_max_bytes) {
+      IGNITE_TRY(sys::write_file(d / "memory.max", mem));
+      // No swap: a memory limit that can spill to swap is not a limit. Absent without swap.
+      (void)sys::write_file(d / "memory.swap.max", "0");
+    }
+    if (limits.pids_max) IGNITE_TRY(sys::write_file(d / "pids.max", std::to_string(limits.pids_max)));
+    if (quota && fs::exists(d / "cpu.max"))
+      IGNITE_TRY(sys::write_file(d / "cpu.max", std::to_string(quota) + " " + std::to_string(period)));
+    return ok();
+  }
+  if (limits.memory_max_bytes) {
+    const fs::path d = dir("memory");
+    IGNITE_TRY(sys::write_file(d / "memory.limit_in_bytes", mem));
+    // memsw (memory+swap) must be >= memory.limit; equal means no swap. Absent without swapaccount.
+    if (fs::exists(d / "memory.memsw.limit_in_bytes"))
+      IGNITE_TRY(sys::write_file(d / "memory.memsw.limit_in_bytes", mem));
+  }
+  if (limits.pids_max)
+    IGNITE_TRY(sys::write_file(dir("pids") / "pids.max", std::to_string(limits.pids_max)));
+  if (quota && !dir("cpu").empty()) {
+    IGNITE_TRY(sys::write_file(dir("cpu") / "cpu.cfs_period_us", std::to_string(period)));
+    IGNITE_TRY(sys::write_file(dir("cpu") / "cpu.cfs_quota_us", std::to_string(quota)));
+  }
+  return ok();
+}
+
+Status Cgroup::add(pid_t pid) const {
+  const std::string p = std::to_string(pid);
+  for (const auto& [c, d] : dirs_) IGNITE_TRY(sys::write_file(d / "cgroup.procs", p));
+  return ok();
+}
+
+CgroupUsage Cgroup::usage() const {
+  CgroupUsage u;
+  if (version_ == CgroupVersion::v2) {
+    const fs::path d = dir("");
+    u.memory_peak_bytes = read_or_zero(d / "memory.peak");  // kernel >= 5.19
+    u.cpu_usage_usec = keyed_value(d / "cpu.stat", "usage_usec");
+    u.pids_peak = static_cast<std::uint32_t>(read_or_zero(d / "pids.peak"));
+    u.oom_killed = keyed_value(d / "memory.events", "oom_kill") > 0;
+    return u;
+  }
+  const fs::path mem = dir("memory");
+  u.memory_peak_bytes = read_or_zero(mem / "memory.max_usage_in_bytes");
+  u.oom_killed = keyed_value(mem / "memory.oom_control", "oom_kill") > 0;
+  if (!dir("cpuacct").empty()) u.cpu_usage_usec = read_or_zero(dir("cpuacct") / "cpuacct.usage") / 1000;
+  u.pids_peak = static_cast<std::uint32_t>(read_or_zero(dir("pids") / "pids.peak"));
+  return u;
+}
+
+void Cgroup::kill_all() const {
+  if (dirs_.empty()) return;
+  if (version_ == CgroupVersion::v2 && sys::write_file(dir("") / "cgroup.kill", "1")) return;
+  // v1 has no cgroup.kill. The pids hierarchy holds every member; a fork racing with this loop
+  // is caught by the next pass, and pids.max bounds how many there can be.
+  const fs::path d = version_ == CgroupVersion::v2 ? dir("") : dir("pids");
+  for (int pass = 0; pass < 100; ++pass) {
+    auto pids = members(d);
+    if (pids.empty()) return;
+    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+  }
+}
+
+Cgroup::~Cgroup() {
+  if (dirs_.empty()) return;
+  kill_all();
+  // rmdir fails with EBUSY until the killed members have fully exited; that takes
+  // microseconds to a few milliseconds, so a short bounded retry is enough.
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    const fs::path& d = it->second;
+    int attempts = 0;
+    while (::rmdir(d.c_str()) != 0) {
+      if (errno == ENOENT) break;
+      if (errno != EBUSY || ++attempts > 2000) {
+        spdlog::warn("cgroup cleanup: rmdir {}: {}", d.string(), std::strerror(errno));
+        break;
+      }
+      kill_all();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+}
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,52 @@
+// Cgroup: the per-run control group (one dir on v2, one per controller on v1), RAII-owned.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "sandbox/native/cgroup_layout.hpp"
+
+namespace ignite::sandbox::native {
+
+struct CgroupLimits {
+  std::uint64_t memory_max_bytes = 0;  // 0 = leave unset
+  std::uint32_t pids_max = 0;
+  double cpu_cores = 0;                // 0 = no quota
+};
+
+struct CgroupUsage {
+  std::uint64_t memory_peak_bytes = 0;
+  std::uint64_t cpu_usage_usec = 0;
+  std::uint32_t pids_peak = 0;
+  bool oom_killed = false;  // the kernel's OOM killer fired inside this cgroup
+};
+
+class Cgroup {
+ public:
+  // Creates `name` under the layout's per-run parent(s) and applies the limits.
+  static Result<Cgroup> create(const CgroupLayout& layout, std::string_view name,
+                               const CgroupLimits& limits);
+
+  Cgroup() = default;
+  Cgroup(Cgroup&& other) noexcept;
+  Cgroup& operator=(Cgroup&&) = delete;
+  Cgroup(const Cgroup&) = delete;
+  ~Cgroup();  // kills what is left, removes the directories; best effort, logged
+
+  Status add(pid_t pid) const;  // moves a process in (every hierarchy on v1)
+  CgroupUsage usage() const;    // counters that cannot be read stay 0
+  void kill_all() const;        // SIGKILL every member (cgroup.kill on v2)
+
+ private:
+  Status apply(const CgroupLimits& limits) const;
+  std::filesystem::path dir(std::string_view controller) const;
+
+  CgroupVersion version_ = CgroupVersion::none;
+  std::vector<std::pair<std::string, std::filesystem::path>> dirs_;  // controller ("" on v2) -> dir
+};
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,182 @@
+#include "sandbox/native/cgroup_layout.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+#include <string_view>
+#include <vector>
+
+#include "sys/files.hpp"
+
+namespace ignite::sandbox::native {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct MountEntry {
+  std::string root;        // the path inside the hierarchy that is mounted
+  std::string mountpoint;
+  std::string fstype;
+  std::string super_options;
+};
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto pos = s.find(sep, start);
+    out.emplace_back(s.substr(start, pos == std::string_view::npos ? pos : pos - start));
+    if (pos == std::string_view::npos) return out;
+    start = pos + 1;
+  }
+}
+
+std::vector<MountEntry> parse_mountinfo(const std::string& text) {
+  std::vector<MountEntry> mounts;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto fields = split(line, ' ');
+    std::size_t dash = 0;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (dash < 5 || dash + 2 >= fields.size()) continue;
+    MountEntry m{fields[3], fields[4], fields[dash + 1], dash + 3 < fields.size() ? fields[dash + 3] : ""};
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2") mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
+bool has_option(const std::string& options, std::string_view opt) {
+  for (const auto& o : split(options, ',')) {
+    if (o == opt) return true;
+  }
+  return false;
+}
+
+// The directory of our own cgroup inside a hierarchy mounted at `m`.
+fs::path own_dir(const MountEntry& m, std::string_view cg_path) {
+  std::string_view rel = cg_path;
+  if (m.root != "/" && rel.substr(0, m.root.size()) == m.root) rel.remove_prefix(m.root.size());
+  fs::path dir = m.mountpoint;
+  if (!rel.empty() && rel != "/") dir /= fs::path(std::string(rel)).relative_path();
+  return dir;
+}
+
+// memory and pids are required; cpu is optional (a quota is then not enforced).
+Status enable_controllers(const fs::path& dir) {
+  IGNITE_TRY(sys::write_file(dir / "cgroup.subtree_control", "+memory +pids"));
+  (void)sys::write_file(dir / "cgroup.subtree_control", "+cpu");
+  return ok();
+}
+
+}  // namespace
+
+std::string CgroupLayout::describe() const {
+  switch (version) {
+    case CgroupVersion::v2:
+      return "cgroup v2 at " + v2_base.string();
+    case CgroupVersion::v1: {
+      std::string s = "cgroup v1 (";
+      bool first = true;
+      for (const auto& [name, dir] : v1_base) {
+        s += (first ? "" : ", ") + name;
+        first = false;
+      }
+      return s + ")";
+    }
+    case CgroupVersion::none:
+      break;
+  }
+  return "no usable cgroup hierarchy: " + reason;
+}
+
+CgroupLayout detect_cgroups(const fs::path& proc) {
+  CgroupLayout layout;
+  auto mountinfo = sys::read_file(proc / "self/mountinfo");
+  auto own = sys::read_file(proc / "self/cgroup");
+  if (!mountinfo || !own) {
+    layout.reason = "cannot read " + (proc / "self").string() + "/{mountinfo,cgroup}";
+    return layout;
+  }
+  auto mounts = parse_mountinfo(*mountinfo);
+
+  // controller -> our path in that hierarchy; "" key is the v2 unified hierarchy.
+  std::map<std::string, std::string> paths;
+  std::istringstream lines(*own);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto parts = split(line, ':');
+    if (parts.size() < 3) continue;
+    std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
+    if (parts[1].empty()) {
+      paths[""] = path;
+    } else {
+      for (const auto& c : split(parts[1], ',')) paths[c] = path;
+    }
+  }
+
+  // v2 first: it is what most hosts run and the only one with cgroup.kill and memory.peak.
+  for (const auto& m : mounts) {
+    if (m.fstype != "cgroup2" || !paths.count("")) continue;
+    fs::path dir = own_dir(m, paths[""]);
+    auto controllers = sys::read_file(dir / "cgroup.controllers");
+    std::string ctl = controllers ? *controllers : "";  // space-separated
+    for (char& c : ctl) {
+      if (c == ' ' || c == '\n') c = ',';
+    }
+    if (has_option(ctl, "memory") && has_option(ctl, "pids")) {
+      layout.version = CgroupVersion::v2;
+      layout.v2_base = dir;
+      layout.reason = "unified hierarchy offers memory and pids";
+      return layout;
+    }
+    layout.reason = "cgroup v2 at " + dir.string() + " lacks the memory/pids controllers";
+  }
+
+  for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
+    for (const auto& m : mounts) {
+      if (m.fstype != "cgroup" || !has_option(m.super_options, c) || !paths.count(c)) continue;
+      layout.v1_base[c] = own_dir(m, paths[c]) / "ignite";
+      break;
+    }
+  }
+  if (layout.v1_base.count("memory") && layout.v1_base.count("pids")) {
+    layout.version = CgroupVersion::v1;
+    layout.reason = "v1 memory and pids controllers are mounted";
+  } else {
+    layout.v1_base.clear();
+    if (layout.reason.empty()) layout.reason = "neither cgroup v2 nor v1 memory+pids is mounted";
+  }
+  return layout;
+}
+
+Status prepare_cgroup_parent(CgroupLayout& layout) {
+  std::error_code ec;
+  if (layout.version == CgroupVersion::v1) {
+    for (const auto& [name, dir] : layout.v1_base) {
+      fs::create_directory(dir, ec);
+      if (ec) return fail(Error::from_errno("create cgroup " + dir.string(), ec.value()));
+    }
+    return ok();
+  }
+  if (layout.version != CgroupVersion::v2) return fail(ErrorCode::unsupported, layout.describe());
+
+  // cgroup v2's "no internal processes" rule: controllers can only be enabled for children of
+  // a cgroup that has no processes itself. If ours has (we live in it), move ourselves into a
+  // leaf first, as systemd-style delegation expects.
+  const fs::path own = layout.v2_base;
+  if (!enable_controllers(own)) {
+    fs::create_directory(own / "supervisor", ec);
+    IGNITE_TRY(sys::write_file(own / "supervisor/cgroup.procs", std::to_string(::getpid())));
+    IGNITE_TRY(enable_controllers(own));
+  }
+  const fs::path base = own / "ignite";
+  fs::create_directory(base, ec);
+  if (ec) return fail(Error::from_errno("create cgroup " + base.string(), ec.value()));
+  IGNITE_TRY(enable_controllers(base));
+  layout.v2_base = base;
+  return ok();
+}
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,33 @@
+// CgroupLayout: which cgroup hierarchy (v2, v1 or none) this host offers us, detected at start-up.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace ignite::sandbox::native {
+
+enum class CgroupVersion { none, v1, v2 };
+
+struct CgroupLayout {
+  CgroupVersion version = CgroupVersion::none;
+  // v2: the directory under which per-run cgroups are created (memory, pids, cpu enabled).
+  std::filesystem::path v2_base;
+  // v1: controller ("memory", "pids", "cpu", "cpuacct") -> directory for per-run cgroups.
+  std::map<std::string, std::filesystem::path> v1_base;
+  std::string reason;  // why this version was chosen, or why none is usable
+
+  std::string describe() const;  // "cgroup v1 (memory, pids, cpu, cpuacct)"
+};
+
+// Reads <proc>/self/mountinfo and <proc>/self/cgroup and picks v2 when its unified hierarchy
+// offers memory and pids, else v1 when memory and pids are mounted, else none. The per-run
+// parent is "<our own cgroup>/ignite". Never fails: an unusable host yields version none.
+CgroupLayout detect_cgroups(const std::filesystem::path& proc = "/proc");
+
+// Creates the per-run parent directories (and on v2 enables the controllers for children).
+// Fails with permission_denied/unsupported when the hierarchy is not delegated to us.
+Status prepare_cgroup_parent(CgroupLayout& layout);
+
+}  // namespace ignite::sandbox::native

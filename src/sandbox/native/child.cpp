@@ -1,0 +1,200 @@
+// Security: everything here runs in the freshly cloned child. It may only make syscalls on data
+// prepared by the parent: no malloc (another thread may have held the allocator lock at clone
+// time), no exceptions, no logging. This is also why raw close(2) appears here.
+#include "sandbox/native/child.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/seccomp.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace ignite::sandbox::native {
+namespace {
+
+void report(int fd, ChildStage stage, int err, int detail = 0, int status = 0,
+            std::int64_t cpu_usec = 0) noexcept {
+  ChildReport r{stage, err, detail, status, cpu_usec};
+  // A short write cannot happen for a record this small on a pipe (PIPE_BUF atomicity).
+  (void)!::write(fd, &r, sizeof r);
+}
+
+[[noreturn]] void die(const ChildArgs& a, ChildStage stage, int detail = 0) noexcept {
+  report(a.report_fd, stage, errno, detail);
+  ::_exit(127);
+}
+
+constexpr unsigned long kRoBind = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV;
+
+int run_op(const MountOp& op) noexcept {
+  const char* t = op.target.c_str();
+  switch (op.kind) {
+    case OpKind::mkdir:
+      return (::mkdir(t, 0755) == 0 || errno == EEXIST) ? 0 : -1;
+    case OpKind::mkfile: {
+      int fd = ::open(t, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0) return errno == EEXIST ? 0 : -1;
+      ::close(fd);
+      return 0;
+    }
+    case OpKind::symlink:
+      return ::symlink(op.source.c_str(), t);
+    case OpKind::write_file: {
+      int fd = ::open(t, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0) return -1;
+      ssize_t n = ::write(fd, op.data.data(), op.data.size());
+      ::close(fd);
+      return n == static_cast<ssize_t>(op.data.size()) ? 0 : -1;
+    }
+    case OpKind::bind:
+      if (::mount(op.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
+      // Writable binds are the device nodes: they must keep working, so no MS_NODEV there.
+      return ::mount(nullptr, t, nullptr, op.writable ? (MS_BIND | MS_REMOUNT | MS_NOSUID) : kRoBind,
+                     nullptr);
+    case OpKind::tmpfs:
+      return ::mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, op.data.c_str());
+    case OpKind::proc:
+      return ::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    case OpKind::mask:
+      if (op.is_dir) return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
+      return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
+    case OpKind::remount_ro:
+      if (::mount(t, t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
+      return ::mount(nullptr, t, nullptr, kRoBind, nullptr);
+  }
+  errno = EINVAL;
+  return -1;
+}
+
+void build_root(const ChildArgs& a) noexcept {
+  // Security: make every mount private first, so nothing we mount propagates to the host.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die(a, ChildStage::mount_private);
+  const auto& ops = a.plan->ops;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (run_op(ops[i]) != 0 && !(ops[i].optional && errno == ENOENT))
+      die(a, ChildStage::mount_op, static_cast<int>(i));
+  }
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
+  // the new root (the runc technique, no temporary directory needed).
+  if (::chdir(a.plan->root.c_str()) != 0) die(a, ChildStage::pivot_root);
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) die(a, ChildStage::pivot_root);
+  if (::umount2(".", MNT_DETACH) != 0) die(a, ChildStage::pivot_root);
+  if (::chdir("/") != 0) die(a, ChildStage::pivot_root);
+  if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+    die(a, ChildStage::remount_root);
+  if (::chdir(a.workdir) != 0) die(a, ChildStage::chdir);
+}
+
+void drop_privileges(const ChildArgs& a) noexcept {
+  if (!a.in_user_namespace) {
+    if (::setgroups(0, nullptr) != 0) die(a, ChildStage::identity);
+    if (::setresgid(a.gid, a.gid, a.gid) != 0) die(a, ChildStage::identity);
+  }
+  // Empty the bounding set while we still hold CAP_SETPCAP, so no exec can regain a capability.
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die(a, ChildStage::capabilities);
+  }
+  if (!a.in_user_namespace && ::setresuid(a.uid, a.uid, a.uid) != 0) die(a, ChildStage::identity);
+  // Clear whatever remains (inside a user namespace we stay uid 0 of that namespace).
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capset, &hdr, data) != 0) die(a, ChildStage::capabilities);
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    die(a, ChildStage::capabilities);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(a, ChildStage::no_new_privs);
+}
+
+[[noreturn]] void exec_program(const ChildArgs& a) noexcept {
+  // Signal dispositions set to "ignore" and the blocked mask survive execve; the program must
+  // start with the defaults whatever the supervisor's threads had.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) (void)::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) die(a, ChildStage::signals);
+
+  for (int i = 0; i < a.rlimit_count; ++i) {
+    rlimit rl{a.rlimits[i].value, a.rlimits[i].value};
+    if (::setrlimit(static_cast<__rlimit_resource>(a.rlimits[i].resource), &rl) != 0)
+      die(a, ChildStage::rlimit);
+  }
+  if (::dup2(a.stdin_fd, 0) < 0 || ::dup2(a.stdout_fd, 1) < 0 || ::dup2(a.stderr_fd, 2) < 0)
+    die(a, ChildStage::stdio);
+  // Every other fd closes at execve (CLOEXEC rather than close, so report_fd still works if
+  // execve itself fails).
+  if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) die(a, ChildStage::stdio);
+  // Security: seccomp last, so the setup above may use what the program may not.
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a.seccomp, 0, 0) != 0) die(a, ChildStage::seccomp);
+  ::execve(a.argv[0], a.argv, a.envp);
+  die(a, ChildStage::exec);
+}
+
+// Closes every fd except the ones the child uses. The clone inherited all of the supervisor's
+// fds (CLOEXEC only acts at execve), including the parent ends of our own pipes: a kept copy
+// of the stdin write end would mean the program never sees EOF.
+void close_inherited_fds(const ChildArgs& a) noexcept {
+  int keep[] = {a.sync_fd, a.report_fd, a.exec_fd, a.stdin_fd, a.stdout_fd, a.stderr_fd};
+  constexpr int n = sizeof keep / sizeof keep[0];
+  for (int i = 1; i < n; ++i) {  // insertion sort: no allocation allowed here
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  }
+  unsigned next = 0;
+  for (int fd : keep) {
+    auto ufd = static_cast<unsigned>(fd);
+    if (ufd > next) ::syscall(SYS_close_range, next, ufd - 1, 0);
+    next = ufd + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0);
+}
+
+}  // namespace
+
+void child_main(const ChildArgs& a) noexcept {
+  close_inherited_fds(a);
+  char go = 0;
+  if (::read(a.sync_fd, &go, 1) != 1) die(a, ChildStage::sync);
+  ::close(a.sync_fd);
+  if (::sethostname("ignite", 6) != 0) die(a, ChildStage::hostname);
+  build_root(a);
+  drop_privileges(a);
+
+  pid_t program = ::fork();
+  if (program < 0) die(a, ChildStage::fork);
+  if (program == 0) exec_program(a);
+
+  // Init keeps none of the program's pipe ends: EOF on them must mean the program side is gone.
+  ::close(a.exec_fd);
+  ::close(a.stdin_fd);
+  ::close(a.stdout_fd);
+  ::close(a.stderr_fd);
+  // As PID 1 we reap every orphan; when the program itself exits we exit too, and the kernel
+  // then kills whatever it left behind in the namespace (double forks, setsid daemons).
+  for (;;) {
+    int status = 0;
+    rusage ru{};
+    pid_t pid = ::wait4(-1, &status, __WALL, &ru);
+    if (pid == program) {
+      auto usec = [](const timeval& tv) { return std::int64_t{tv.tv_sec} * 1000000 + tv.tv_usec; };
+      report(a.report_fd, ChildStage::finished, 0, 0, status, usec(ru.ru_utime) + usec(ru.ru_stime));
+      ::_exit(0);
+    }
+    if (pid < 0 && errno != EINTR) die(a, ChildStage::fork);
+  }
+}
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,72 @@
+// The code that runs between clone() and execve(): async-signal-safe only (no allocation,
+// no exceptions, no logging). Failures are reported as {stage, errno} over a CLOEXEC pipe.
+#pragma once
+#include <linux/filter.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "sandbox/native/mount_plan.hpp"
+
+namespace ignite::sandbox::native {
+
+enum class ChildStage : std::int32_t {
+  finished = 0,  // not a failure: `status` holds the program's wait status
+  sync,
+  hostname,
+  mount_private,
+  mount_op,      // `detail` is the index of the failed MountOp
+  pivot_root,
+  remount_root,
+  chdir,
+  identity,
+  capabilities,
+  no_new_privs,
+  fork,
+  rlimit,
+  stdio,
+  signals,
+  seccomp,
+  exec,
+};
+
+// What the sandbox's init writes to the report pipe (one or more records).
+struct ChildReport {
+  ChildStage stage = ChildStage::finished;
+  std::int32_t err = 0;     // errno
+  std::int32_t detail = 0;  // mount op index, for mount_op
+  std::int32_t status = 0;  // wait status of the program, for finished
+  std::int64_t cpu_usec = 0;  // the program's rusage (user+system), for finished
+};
+
+struct RlimitSetting {
+  int resource;
+  rlim_t value;
+};
+
+// Everything the child needs, prepared by the parent; the child only reads it.
+struct ChildArgs {
+  const MountPlan* plan = nullptr;
+  const char* workdir = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const sock_fprog* seccomp = nullptr;
+  const RlimitSetting* rlimits = nullptr;
+  int rlimit_count = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool in_user_namespace = false;  // ids are already mapped; skip setuid, drop caps only
+  int sync_fd = -1;    // read: the parent releases us (cgroups joined, id maps written)
+  int report_fd = -1;  // write: ChildReport records
+  int exec_fd = -1;    // write end held only by the program until execve closes it (CLOEXEC)
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+// Entry point of the clone()d child, which is PID 1 of the new PID namespace: builds the
+// root, drops privileges, forks the program and reaps until it exits. Never returns.
+[[noreturn]] void child_main(const ChildArgs& args) noexcept;
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,137 @@
+#include "sandbox/native/mount_plan.hpp"
+
+#include <sys/stat.h>
+
+#include <set>
+
+namespace ignite::sandbox::native {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PlanBuilder {
+ public:
+  explicit PlanBuilder(fs::path root) : root_(std::move(root)) { plan_.root = root_.string(); }
+
+  // Creates every missing parent directory of `inside` (a path in the sandbox) once.
+  void parents(const fs::path& inside) {
+    fs::path acc = "/";
+    for (const auto& part : inside.parent_path().relative_path()) {
+      acc /= part;
+      dir(acc);
+    }
+  }
+  void dir(const fs::path& inside) {
+    if (made_.insert(inside.string()).second) add({OpKind::mkdir, "", host(inside)});
+  }
+  void add(MountOp op) { plan_.ops.push_back(std::move(op)); }
+  std::string host(const fs::path& inside) const { return (root_ / inside.relative_path()).string(); }
+  MountPlan take() { return std::move(plan_); }
+
+ private:
+  fs::path root_;
+  MountPlan plan_;
+  std::set<std::string> made_;
+};
+
+std::string tmpfs_options(std::uint64_t bytes, std::uint64_t inodes, const char* mode) {
+  return "size=" + std::to_string(bytes) + ",nr_inodes=" + std::to_string(inodes) + ",mode=" + mode;
+}
+
+}  // namespace
+
+Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root,
+                                   const SandboxIdentity& id) {
+  PlanBuilder b(root);
+  // The root itself is a small tmpfs: it holds only mount points and generated /etc files,
+  // and is remounted read-only after pivot_root.
+  b.add({OpKind::tmpfs, "", root.string(), tmpfs_options(4 << 20, 4096, "0755")});
+
+  // Debian's merged /usr: /bin, /lib, /lib64, /sbin are symlinks into /usr. Mirror them so
+  // ELF interpreters (/lib64/ld-linux-x86-64.so.2) resolve inside.
+  for (const char* link : {"/bin", "/lib", "/lib64", "/sbin"}) {
+    std::error_code ec;
+    if (fs::is_symlink(link, ec)) b.add({OpKind::symlink, fs::read_symlink(link, ec).string(), b.host(link)});
+  }
+
+  for (const auto& m : spec.mounts) {
+    struct stat st {};
+    if (::stat(m.source.c_str(), &st) != 0)
+      return fail(ErrorCode::invalid_argument, "mount source does not exist: " + m.source.string());
+    b.parents(m.target);
+    if (S_ISDIR(st.st_mode)) {
+      b.dir(m.target);
+    } else {
+      b.add({OpKind::mkfile, "", b.host(m.target)});
+    }
+    MountOp op{OpKind::bind, m.source.string(), b.host(m.target)};
+    op.writable = m.writable;
+    b.add(std::move(op));
+  }
+
+  b.dir("/tmp");
+  b.add({OpKind::tmpfs, "", b.host("/tmp"),
+         tmpfs_options(spec.limits.tmp_bytes, 4096, "1777") });
+
+  // Minimal /dev: four character devices bound from the host, plus the usual fd links.
+  b.dir("/dev");
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"}) {
+    b.add({OpKind::mkfile, "", b.host(dev)});
+    MountOp op{OpKind::bind, dev, b.host(dev)};
+    op.writable = true;
+    b.add(std::move(op));
+  }
+  b.add({OpKind::symlink, "/proc/self/fd", b.host("/dev/fd")});
+  b.add({OpKind::symlink, "/proc/self/fd/0", b.host("/dev/stdin")});
+  b.add({OpKind::symlink, "/proc/self/fd/1", b.host("/dev/stdout")});
+  b.add({OpKind::symlink, "/proc/self/fd/2", b.host("/dev/stderr")});
+  b.dir("/dev/shm");
+  b.add({OpKind::tmpfs, "", b.host("/dev/shm"), tmpfs_options(1 << 20, 64, "1777")});
+
+  // Fresh /proc for the new PID namespace, with the kernel-wide parts hidden (as Docker does).
+  b.dir("/proc");
+  b.add({OpKind::proc, "", b.host("/proc")});
+  for (const char* f : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+                        "/proc/latency_stats", "/proc/kallsyms", "/proc/sysrq-trigger",
+                        "/proc/kmsg", "/proc/config.gz", "/proc/modules", "/proc/vmallocinfo"}) {
+    MountOp op{OpKind::mask, "", b.host(f)};
+    op.optional = true;
+    b.add(std::move(op));
+  }
+  for (const char* d : {"/proc/acpi", "/proc/scsi", "/proc/asound", "/proc/bus", "/proc/fs",
+                        "/proc/irq", "/proc/driver", "/proc/tty"}) {
+    MountOp op{OpKind::mask, "", b.host(d)};
+    op.optional = true;
+    op.is_dir = true;
+    b.add(std::move(op));
+  }
+  MountOp sys_ro{OpKind::remount_ro, "", b.host("/proc/sys")};
+  sys_ro.optional = true;
+  b.add(std::move(sys_ro));
+
+  b.dir("/etc");
+  const std::string uid = std::to_string(id.uid), gid = std::to_string(id.gid);
+  b.add({OpKind::write_file, "", b.host("/etc/passwd"),
+         "root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:" + uid + ":" + gid +
+             ":sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"});
+  b.add({OpKind::write_file, "", b.host("/etc/group"),
+         "root:x:0:\nsandbox:x:" + gid + ":\nnogroup:x:65534:\n"});
+  b.add({OpKind::write_file, "", b.host("/etc/hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n"});
+  b.add({OpKind::write_file, "", b.host("/etc/hostname"), "ignite\n"});
+  if (spec.limits.network) {
+    for (const char* f : {"/etc/resolv.conf", "/etc/nsswitch.conf"}) {
+      if (!fs::exists(f)) continue;
+      b.add({OpKind::mkfile, "", b.host(f)});
+      b.add({OpKind::bind, f, b.host(f)});
+    }
+    if (fs::is_directory("/etc/ssl")) {
+      b.dir("/etc/ssl");
+      b.add({OpKind::bind, "/etc/ssl", b.host("/etc/ssl")});
+    }
+  }
+  b.parents(spec.workdir);
+  b.dir(spec.workdir);
+  return b.take();
+}
+
+}  // namespace ignite::sandbox::native

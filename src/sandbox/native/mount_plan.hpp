@@ -1,0 +1,55 @@
+// MountPlan: the sandbox's root filesystem as a list of steps, computed in the parent as plain
+// data (testable without privileges) and executed verbatim by the child.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/spec.hpp"
+
+namespace ignite::sandbox::native {
+
+enum class OpKind {
+  mkdir,       // target directory (EEXIST is fine)
+  mkfile,      // empty regular file as a mount point
+  symlink,     // target -> source
+  write_file,  // target gets `data`
+  bind,        // bind source onto target; read-only unless `writable`
+  tmpfs,       // tmpfs on target with options `data`
+  proc,        // fresh procfs on target (needs the new PID namespace)
+  mask,        // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
+  remount_ro,  // make an existing mount (target) read-only, e.g. /proc/sys
+};
+
+struct MountOp {
+  MountOp() = default;
+  MountOp(OpKind k, std::string src, std::string tgt, std::string d = {})
+      : kind(k), source(std::move(src)), target(std::move(tgt)), data(std::move(d)) {}
+
+  OpKind kind = OpKind::mkdir;
+  std::string source;  // host path (bind), link text (symlink)
+  std::string target;  // absolute host path under the new root
+  std::string data;    // tmpfs options or file contents
+  bool writable = false;
+  bool optional = false;  // skip when the target/source does not exist (e.g. /proc/kcore)
+  bool is_dir = false;    // for mask: the target is a directory
+};
+
+struct MountPlan {
+  std::string root;  // where the new root is assembled before pivot_root
+  std::vector<MountOp> ops;
+};
+
+struct SandboxIdentity {
+  unsigned uid = 60000;  // unprivileged ids the program runs as (no host account uses them)
+  unsigned gid = 60000;
+};
+
+// Builds the plan for `spec` with the new root assembled at `root`. Stats the host sources
+// (to tell files from directories) and fails with invalid_argument when one is missing.
+Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const std::filesystem::path& root,
+                                   const SandboxIdentity& id);
+
+}  // namespace ignite::sandbox::native

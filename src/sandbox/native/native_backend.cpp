@@ -1,0 +1,304 @@
+#include "sandbox/native/native_backend.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "sandbox/native/cgroup.hpp"
+#include "sandbox/native/child.hpp"
+#include "sandbox/native/seccomp_filter.hpp"
+#include "sandbox/native/supervisor.hpp"
+#include "sys/child_process.hpp"
+#include "sys/files.hpp"
+#include "sys/pipe.hpp"
+#include "sys/temp_dir.hpp"
+
+namespace ignite::sandbox::native {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+
+// argv/envp as the NULL-terminated char* arrays execve wants, built before clone.
+class CStrings {
+ public:
+  explicit CStrings(const std::vector<std::string>& strings) : storage_(strings) {
+    for (auto& s : storage_) ptrs_.push_back(s.data());
+    ptrs_.push_back(nullptr);
+  }
+  char* const* get() const { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> storage_;
+  std::vector<char*> ptrs_;
+};
+
+// The pipes of one run; the child-side ends are closed in the parent right after clone.
+struct RunPipes {
+  sys::Pipe sync, report, exec, in, out, err;
+};
+
+Result<RunPipes> make_pipes() {
+  RunPipes p;
+  IGNITE_TRY_ASSIGN(p.sync, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.report, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.exec, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.in, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.out, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.err, sys::make_pipe());
+  return p;
+}
+
+std::string_view stage_name(ChildStage s) {
+  switch (s) {
+    case ChildStage::finished: return "finished";
+    case ChildStage::sync: return "waiting for the supervisor";
+    case ChildStage::hostname: return "sethostname";
+    case ChildStage::mount_private: return "making mounts private";
+    case ChildStage::mount_op: return "building the root filesystem";
+    case ChildStage::pivot_root: return "pivot_root";
+    case ChildStage::remount_root: return "remounting / read-only";
+    case ChildStage::chdir: return "entering the working directory";
+    case ChildStage::identity: return "switching to the sandbox user";
+    case ChildStage::capabilities: return "dropping capabilities";
+    case ChildStage::no_new_privs: return "setting no_new_privs";
+    case ChildStage::fork: return "starting the program";
+    case ChildStage::rlimit: return "setting rlimits";
+    case ChildStage::stdio: return "setting up stdio";
+    case ChildStage::signals: return "resetting signals";
+    case ChildStage::seccomp: return "loading the seccomp filter";
+    case ChildStage::exec: return "execve";
+  }
+  return "setup";
+}
+
+class NativeBackend final : public Backend {
+ public:
+  NativeBackend(NativeConfig config, CgroupLayout layout, SeccompFilter filter)
+      : config_(std::move(config)), layout_(std::move(layout)), filter_(std::move(filter)) {}
+
+  std::string_view name() const noexcept override { return "native"; }
+
+  // prepare -> spawn -> supervise -> measure -> classify; RAII undoes everything.
+  Result<ExecutionResult> run(const SandboxSpec& spec, std::stop_token stop,
+                              const OutputSink& sink) override {
+    const auto started = Clock::now();
+    IGNITE_TRY(validate(spec, config_.ceilings));
+
+    // prepare
+    IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "run-"));
+    const auto root = scratch.path() / "root";
+    if (::mkdir(root.c_str(), 0700) != 0) return fail(Error::from_errno("mkdir " + root.string()));
+    IGNITE_TRY_ASSIGN(MountPlan plan, build_mount_plan(spec, root, config_.identity));
+    std::optional<Cgroup> cgroup;
+    if (layout_.version != CgroupVersion::none) {
+      IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, scratch.path().filename().string(),
+                                                  cgroup_limits(spec.limits)));
+      cgroup.emplace(std::move(cg));
+    }
+    IGNITE_TRY_ASSIGN(RunPipes pipes, make_pipes());
+    CStrings argv(spec.argv), envp(spec.env);
+    const std::string workdir = spec.workdir.string();
+    auto rlimits = rlimits_for(spec.limits, cgroup.has_value());
+    ChildArgs args{.plan = &plan,
+                   .workdir = workdir.c_str(),
+                   .argv = argv.get(),
+                   .envp = envp.get(),
+                   .seccomp = filter_.program(),
+                   .rlimits = rlimits.data(),
+                   .rlimit_count = static_cast<int>(rlimits.size()),
+                   .uid = config_.identity.uid,
+                   .gid = config_.identity.gid,
+                   .in_user_namespace = ::geteuid() != 0,
+                   .sync_fd = pipes.sync.read.get(),
+                   .report_fd = pipes.report.write.get(),
+                   .exec_fd = pipes.exec.write.get(),
+                   .stdin_fd = pipes.in.read.get(),
+                   .stdout_fd = pipes.out.write.get(),
+                   .stderr_fd = pipes.err.write.get()};
+
+    // spawn
+    IGNITE_TRY_ASSIGN(sys::ChildProcess init, spawn(args, spec.limits.network));
+    for (sys::Fd* fd : {&pipes.sync.read, &pipes.report.write, &pipes.exec.write, &pipes.in.read,
+                        &pipes.out.write, &pipes.err.write})
+      fd->reset();
+    if (cgroup) {
+      if (auto joined = cgroup->add(init.pid()); !joined)
+        return fail(std::move(joined).error().with_context("join cgroup"));
+    }
+    if (args.in_user_namespace) IGNITE_TRY(write_id_maps(init.pid()));
+    if (::write(pipes.sync.write.get(), "g", 1) != 1) return fail(Error::from_errno("release child"));
+    pipes.sync.write.reset();
+
+    // supervise
+    SupervisionLimits sl{.wall_time = spec.limits.wall_time,
+                         .max_output_bytes = spec.limits.max_output_bytes};
+    IGNITE_TRY_ASSIGN(Supervision sup,
+                      supervise({&init, std::move(pipes.exec.read), std::move(pipes.out.read),
+                                 std::move(pipes.err.read), std::move(pipes.in.write)},
+                                spec.stdin_data, sl, stop, sink));
+    (void)init.wait();  // reap; the pidfd already said it exited
+
+    // measure + classify
+    auto reports = read_reports(pipes.report.read.get());
+    for (const auto& r : reports) {
+      if (r.stage != ChildStage::finished) return fail(setup_error(r, plan));
+    }
+    if (sup.reason == StopReason::setup_timeout)
+      return fail(ErrorCode::internal, "sandbox setup did not finish within 10 s");
+    if (sup.reason == StopReason::exited && reports.empty())
+      return fail(ErrorCode::internal, "sandbox init exited without a report");
+
+    ExecutionResult r;
+    r.stdout_data = std::move(sup.stdout_data);
+    r.stderr_data = std::move(sup.stderr_data);
+    r.stdout_truncated = sup.stdout_truncated;
+    r.stderr_truncated = sup.stderr_truncated;
+    const auto exec_at = sup.exec_seen ? sup.exec_at : sup.exit_at;
+    r.setup = duration_cast<microseconds>(exec_at - started);
+    r.usage.wall = duration_cast<microseconds>(sup.exit_at - exec_at);
+    CgroupUsage cu = cgroup ? cgroup->usage() : CgroupUsage{};
+    r.usage.peak_memory_bytes = cu.memory_peak_bytes;
+    r.usage.pids_peak = cu.pids_peak;
+    r.usage.cpu = microseconds(cu.cpu_usage_usec ? static_cast<std::int64_t>(cu.cpu_usage_usec)
+                                                 : (reports.empty() ? 0 : reports.back().cpu_usec));
+    classify(r, sup.reason, reports.empty() ? std::optional<int>{} : reports.back().status,
+             cu.oom_killed);
+    return r;
+  }
+
+ private:
+  static CgroupLimits cgroup_limits(const Limits& l) {
+    return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
+  }
+
+  static std::vector<RlimitSetting> rlimits_for(const Limits& l, bool have_cgroup) {
+    std::vector<RlimitSetting> r = {
+        {RLIMIT_CORE, 0},
+        {RLIMIT_FSIZE, l.max_file_bytes},
+        {RLIMIT_NOFILE, l.max_open_files},
+        {RLIMIT_STACK, l.stack_bytes},
+    };
+    // Degraded mode only: RLIMIT_NPROC counts per host uid (shared by concurrent runs), and
+    // RLIMIT_AS breaks runtimes that reserve large address ranges; cgroups are the real limits.
+    if (!have_cgroup) {
+      r.push_back({RLIMIT_NPROC, l.max_processes});
+      r.push_back({RLIMIT_AS, l.memory_bytes * 4});
+    }
+    return r;
+  }
+
+  static Result<sys::ChildProcess> spawn(const ChildArgs& args, bool network) {
+    std::uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+                          CLONE_NEWCGROUP;
+    if (!network) flags |= CLONE_NEWNET;  // a fresh network namespace: only a loopback, down
+    if (args.in_user_namespace) flags |= CLONE_NEWUSER;
+    int pidfd = -1;
+    clone_args ca{};
+    ca.flags = flags;
+    ca.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+    ca.exit_signal = SIGCHLD;
+    long pid = ::syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0) return fail(Error::from_errno("clone3"));
+    if (pid == 0) child_main(args);  // never returns
+    return sys::ChildProcess(static_cast<pid_t>(pid), sys::Fd(pidfd));
+  }
+
+  static Status write_id_maps(pid_t pid) {
+    const std::string base = "/proc/" + std::to_string(pid);
+    IGNITE_TRY(sys::write_file(base + "/setgroups", "deny"));
+    IGNITE_TRY(sys::write_file(base + "/uid_map", "0 " + std::to_string(::geteuid()) + " 1\n"));
+    IGNITE_TRY(sys::write_file(base + "/gid_map", "0 " + std::to_string(::getegid()) + " 1\n"));
+    return ok();
+  }
+
+  static std::vector<ChildReport> read_reports(int fd) {
+    std::vector<ChildReport> out;
+    ChildReport r;
+    while (::read(fd, &r, sizeof r) == static_cast<ssize_t>(sizeof r)) out.push_back(r);
+    return out;
+  }
+
+  static Error setup_error(const ChildReport& r, const MountPlan& plan) {
+    std::string what = "sandbox setup failed while " + std::string(stage_name(r.stage));
+    if (r.stage == ChildStage::mount_op && r.detail >= 0 &&
+        static_cast<std::size_t>(r.detail) < plan.ops.size())
+      what += " (" + plan.ops[static_cast<std::size_t>(r.detail)].target + ")";
+    Error e = Error::from_errno(what, r.err);
+    // An execve failure is the caller's problem (wrong runtime path), not a host problem.
+    if (r.stage == ChildStage::exec) e.code = ErrorCode::invalid_argument;
+    return e;
+  }
+
+  static void classify(ExecutionResult& r, StopReason reason, std::optional<int> status,
+                       bool oom) {
+    if (status && WIFSIGNALED(*status)) r.signal = WTERMSIG(*status);
+    if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+    if (reason == StopReason::timeout) {
+      r.outcome = Outcome::wall_time_exceeded;
+      r.signal = SIGKILL;
+      r.detail = "wall-clock time limit exceeded";
+    } else if (reason == StopReason::cancelled) {
+      r.outcome = Outcome::cancelled;
+      r.signal = SIGKILL;
+      r.detail = "cancelled";
+    } else if (oom && !(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)) {
+      r.outcome = Outcome::memory_exceeded;
+      if (!r.signal) r.signal = SIGKILL;
+      r.detail = "memory limit exceeded (cgroup OOM kill)";
+    } else if (r.signal == SIGSYS) {
+      r.outcome = Outcome::syscall_blocked;
+      r.detail = "killed by seccomp (SIGSYS): a forbidden system call or ABI";
+    } else if (r.signal) {
+      r.outcome = Outcome::signaled;
+      r.detail = std::string("killed by signal ") + ::sigabbrev_np(r.signal);
+    } else {
+      r.outcome = Outcome::exited;
+    }
+  }
+
+  NativeConfig config_;
+  CgroupLayout layout_;
+  SeccompFilter filter_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
+  CgroupLayout layout = detect_cgroups(config.proc);
+  if (layout.version != CgroupVersion::none) {
+    auto prepared = prepare_cgroup_parent(layout);
+    if (!prepared) {
+      layout.reason = prepared.error().message;
+      layout.version = CgroupVersion::none;
+    }
+  }
+  if (layout.version == CgroupVersion::none && !config.allow_degraded) {
+    return fail(ErrorCode::unsupported,
+                "cannot enforce memory/process/CPU limits: " + layout.describe() +
+                    " (run `ignite doctor`; --allow-degraded accepts rlimit-only limits)");
+  }
+  if (layout.version == CgroupVersion::none)
+    spdlog::warn("DEGRADED isolation: {}; limits fall back to rlimits", layout.describe());
+  IGNITE_TRY_ASSIGN(auto rules, parse_seccomp_policy(default_seccomp_policy()));
+  IGNITE_TRY_ASSIGN(SeccompFilter filter, SeccompFilter::compile(rules));
+  std::error_code ec;
+  std::filesystem::create_directories(config.scratch_root, ec);
+  ::chmod(config.scratch_root.c_str(), 0700);
+  return std::unique_ptr<Backend>(
+      new NativeBackend(std::move(config), std::move(layout), std::move(filter)));
+}
+
+}  // namespace ignite::sandbox::native

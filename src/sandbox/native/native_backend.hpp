@@ -1,0 +1,37 @@
+// The native backend: Linux namespaces + cgroups + seccomp + rlimits + pivot_root, no daemon.
+#pragma once
+#include <filesystem>
+#include <memory>
+
+#include "core/result.hpp"
+#include "core/spec.hpp"
+#include "sandbox/backend.hpp"
+#include "sandbox/native/cgroup_layout.hpp"
+#include "sandbox/native/mount_plan.hpp"
+
+namespace ignite::sandbox::native {
+
+struct NativeConfig {
+  std::filesystem::path scratch_root = "/run/ignite";  // per-run mount points live here
+  std::filesystem::path proc = "/proc";                // where cgroups are detected from
+  SandboxIdentity identity;
+  Limits ceilings{.wall_time = std::chrono::hours(1),
+                  .memory_bytes = 64ull << 30,
+                  .cpu_cores = 64,
+                  .max_processes = 4096,
+                  .max_output_bytes = 64ull << 20,
+                  .max_file_bytes = 1ull << 30,
+                  .tmp_bytes = 1ull << 30,
+                  .max_open_files = 65536,
+                  .stack_bytes = 64ull << 20,
+                  .network = true};
+  // Without a usable cgroup hierarchy, memory/pids/CPU limits cannot be enforced. Refuse
+  // unless the operator explicitly accepts rlimit-only enforcement.
+  bool allow_degraded = false;
+};
+
+// Detects cgroups, prepares the per-run parent and compiles the seccomp filter, once.
+// Fails with unsupported/permission_denied when the host cannot enforce the limits.
+Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config);
+
+}  // namespace ignite::sandbox::native

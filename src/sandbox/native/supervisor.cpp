@@ -1,0 +1,168 @@
+#include "sandbox/native/supervisor.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <optional>
+
+namespace ignite::sandbox::native {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel };
+
+void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// Keeps the first `cap` bytes of a stream; the rest is read and dropped so the program never
+// blocks on a full pipe (it would otherwise look like a hang and end as a timeout).
+struct Capture {
+  std::string* data;
+  bool* truncated;
+  std::uint64_t cap;
+  Stream stream;
+
+  // Returns false at EOF (or error).
+  bool drain(int fd, const OutputSink& sink) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno == EAGAIN;
+      if (n == 0) return false;
+      auto len = static_cast<std::size_t>(n);
+      std::size_t room = data->size() < cap ? static_cast<std::size_t>(cap - data->size()) : 0;
+      std::size_t keep = len < room ? len : room;
+      if (keep) {
+        data->append(buf, keep);
+        if (sink) sink(stream, std::string_view(buf, keep));
+      }
+      if (keep < len) *truncated = true;
+    }
+  }
+};
+
+class Epoll {
+ public:
+  Epoll() : fd_(::epoll_create1(EPOLL_CLOEXEC)) {}
+  bool ok() const { return static_cast<bool>(fd_); }
+  void add(int fd, std::uint32_t events, Tag tag) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = tag;
+    ::epoll_ctl(fd_.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+  void remove(int fd) { ::epoll_ctl(fd_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+  int wait(epoll_event* evs, int n, int timeout_ms) {
+    return ::epoll_wait(fd_.get(), evs, n, timeout_ms);
+  }
+
+ private:
+  sys::Fd fd_;
+};
+
+}  // namespace
+
+Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
+                              const SupervisionLimits& limits, std::stop_token stop,
+                              const OutputSink& sink) {
+  Supervision s;
+  Epoll ep;
+  sys::Fd cancel(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!ep.ok() || !cancel) return fail(Error::from_errno("epoll/eventfd"));
+  // The stop callback may run on another thread: it only pokes the eventfd.
+  std::stop_callback on_stop(stop, [&] {
+    std::uint64_t one = 1;
+    (void)!::write(cancel.get(), &one, sizeof one);
+  });
+
+  Capture out{&s.stdout_data, &s.stdout_truncated, limits.max_output_bytes, Stream::out};
+  Capture err{&s.stderr_data, &s.stderr_truncated, limits.max_output_bytes, Stream::err};
+  for (int fd : {fds.stdout_read.get(), fds.stderr_read.get(), fds.stdin_write.get()}) {
+    if (fd >= 0) set_nonblocking(fd);
+  }
+  ep.add(fds.init->pidfd(), EPOLLIN, kInit);
+  ep.add(fds.exec_read.get(), EPOLLIN, kExec);
+  ep.add(fds.stdout_read.get(), EPOLLIN, kOut);
+  ep.add(fds.stderr_read.get(), EPOLLIN, kErr);
+  ep.add(cancel.get(), EPOLLIN, kCancel);
+  std::size_t stdin_off = 0;
+  if (fds.stdin_write && !stdin_data.empty()) {
+    ep.add(fds.stdin_write.get(), EPOLLOUT, kIn);
+  } else {
+    fds.stdin_write.reset();  // EOF right away
+  }
+
+  const auto start = Clock::now();
+  auto deadline = start + limits.setup_time;
+  bool killed = false;
+  auto kill_with = [&](StopReason why) {
+    if (killed) return;
+    killed = true;
+    s.reason = why;
+    // SIGKILL to the namespace's init takes every process of the sandbox with it.
+    (void)fds.init->send_signal(SIGKILL);
+  };
+
+  bool init_alive = true;
+  while (init_alive) {
+    auto now = Clock::now();
+    int timeout = -1;
+    if (!killed) {
+      if (now >= deadline) {
+        kill_with(s.exec_seen ? StopReason::timeout : StopReason::setup_timeout);
+        continue;
+      }
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+      timeout = static_cast<int>(left);
+    }
+    epoll_event evs[8];
+    int n = ep.wait(evs, 8, timeout);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("epoll_wait"));
+    for (int i = 0; i < n; ++i) {
+      switch (evs[i].data.u64) {
+        case kInit:
+          s.exit_at = Clock::now();
+          init_alive = false;
+          break;
+        case kExec:
+          // EOF: the program's copy of the CLOEXEC pipe closed at execve (or it died first).
+          s.exec_seen = true;
+          s.exec_at = Clock::now();
+          deadline = s.exec_at + limits.wall_time;
+          ep.remove(fds.exec_read.get());
+          break;
+        case kOut:
+          if (!out.drain(fds.stdout_read.get(), sink)) ep.remove(fds.stdout_read.get());
+          break;
+        case kErr:
+          if (!err.drain(fds.stderr_read.get(), sink)) ep.remove(fds.stderr_read.get());
+          break;
+        case kIn: {
+          ssize_t w = ::write(fds.stdin_write.get(), stdin_data.data() + stdin_off,
+                              stdin_data.size() - stdin_off);
+          if (w > 0) stdin_off += static_cast<std::size_t>(w);
+          if ((w < 0 && errno != EAGAIN && errno != EINTR) || stdin_off == stdin_data.size()) {
+            ep.remove(fds.stdin_write.get());
+            fds.stdin_write.reset();
+          }
+          break;
+        }
+        case kCancel:
+          kill_with(StopReason::cancelled);
+          break;
+      }
+    }
+  }
+  // Init is gone, and with it every process of the namespace: the pipes hold their last bytes.
+  out.drain(fds.stdout_read.get(), sink);
+  err.drain(fds.stderr_read.get(), sink);
+  return s;
+}
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,47 @@
+// Supervisor: watches one sandboxed run with epoll (exit via pidfd, output pipes with caps,
+// stdin, exec notification, wall clock, cancellation) until the sandbox's init exits.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <stop_token>
+#include <string>
+
+#include "core/result.hpp"
+#include "sandbox/backend.hpp"
+#include "sys/child_process.hpp"
+#include "sys/fd.hpp"
+
+namespace ignite::sandbox::native {
+
+struct SupervisedFds {
+  const sys::ChildProcess* init = nullptr;
+  sys::Fd exec_read;    // EOF when the program has called execve
+  sys::Fd stdout_read;
+  sys::Fd stderr_read;
+  sys::Fd stdin_write;  // closed once stdin_data is written
+};
+
+struct SupervisionLimits {
+  std::chrono::milliseconds wall_time{};
+  std::chrono::milliseconds setup_time{10000};  // for our own setup, before execve
+  std::uint64_t max_output_bytes = 0;
+};
+
+enum class StopReason { exited, timeout, cancelled, setup_timeout };
+
+struct Supervision {
+  StopReason reason = StopReason::exited;
+  bool exec_seen = false;
+  std::chrono::steady_clock::time_point exec_at{};
+  std::chrono::steady_clock::time_point exit_at{};
+  std::string stdout_data, stderr_data;
+  bool stdout_truncated = false, stderr_truncated = false;
+};
+
+// Runs until the init process exits (killing it on timeout or cancellation) and the output
+// pipes are drained. Fails only when epoll itself fails.
+Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
+                              const SupervisionLimits& limits, std::stop_token stop,
+                              const OutputSink& sink);
+
+}  // namespace ignite::sandbox::native

@@ -1,0 +1,66 @@
+#include "sys/files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "sys/fd.hpp"
+
+namespace ignite::sys {
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(Error::from_errno("open " + path.string()));
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("read " + path.string()));
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+namespace {
+Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("write " + path.string()));
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return ok();
+}
+}  // namespace
+
+Status write_file(const std::filesystem::path& path, std::string_view data) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC));
+  if (!fd) return fail(Error::from_errno("open " + path.string()));
+  return write_all(fd.get(), data, path);
+}
+
+Status write_new_file(const std::filesystem::path& path, std::string_view data, int mode) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW,
+               static_cast<mode_t>(mode)));
+  if (!fd) return fail(Error::from_errno("create " + path.string()));
+  return write_all(fd.get(), data, path);
+}
+
+Result<std::uint64_t> read_u64(const std::filesystem::path& path) {
+  IGNITE_TRY_ASSIGN(std::string text, read_file(path));
+  std::uint64_t v = 0;
+  auto begin = text.data();
+  auto [ptr, ec] = std::from_chars(begin, begin + text.size(), v);
+  if (ec != std::errc{}) {
+    // "max" in cgroup v2 files means unlimited.
+    if (text.rfind("max", 0) == 0) return UINT64_MAX;
+    return fail(ErrorCode::internal, "parse number in " + path.string() + ": '" + text + "'");
+  }
+  return v;
+}
+
+}  // namespace ignite::sys

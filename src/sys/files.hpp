@@ -1,0 +1,16 @@
+// Small file helpers returning errors as values (for kernel interface files and configs).
+#pragma once
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace ignite::sys {
+
+Result<std::string> read_file(const std::filesystem::path& path);   // whole file
+Status write_file(const std::filesystem::path& path, std::string_view data);  // O_WRONLY, no create
+Status write_new_file(const std::filesystem::path& path, std::string_view data, int mode = 0644);
+Result<std::uint64_t> read_u64(const std::filesystem::path& path);  // first number in the file
+
+}  // namespace ignite::sys

@@ -1,0 +1,27 @@
+#include "sys/temp_dir.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace ignite::sys {
+
+Result<TempDir> TempDir::create(const std::filesystem::path& parent, const std::string& prefix) {
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return fail(Error::from_errno("create " + parent.string(), ec.value()));
+  std::string tmpl = (parent / (prefix + "XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return fail(Error::from_errno("mkdtemp " + tmpl));
+  return TempDir(tmpl);
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  // remove_all does not follow symlinks; it removes the links themselves.
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+  if (ec) spdlog::warn("cleanup: remove {}: {}", path_.string(), ec.message());
+}
+
+}  // namespace ignite::sys

@@ -1,0 +1,40 @@
+// Shared fixture: a native backend plus a spec that runs the static probe at /probe.
+#pragma once
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sandbox/native/native_backend.hpp"
+
+namespace ignite::testing {
+
+class NativeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite() { backend_.reset(); }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+  }
+
+  // A spec running `/probe args...` with modest limits.
+  static SandboxSpec probe_spec(std::vector<std::string> args);
+  Result<ExecutionResult> run(const SandboxSpec& spec) {
+    return backend_->run(spec, std::stop_token{}, {});
+  }
+  ExecutionResult run_ok(const SandboxSpec& spec);  // fails the test on an Error
+
+  // Processes on the host running as the sandbox uid (none may survive a run).
+  static std::vector<int> sandbox_processes();
+  static std::filesystem::path scratch_root() { return scratch_; }
+
+  static inline std::unique_ptr<sandbox::Backend> backend_;
+  static inline std::string skip_reason_;
+  static inline std::filesystem::path scratch_;
+};
+
+}  // namespace ignite::testing
