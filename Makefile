@@ -1,0 +1,32 @@
+# The README's commands. `make demo`: install, build, run the seed example.
+# `make test`: install, build, run every test (unit + integration + e2e), then the unit tests
+# again under AddressSanitizer/UBSan.
+.PHONY: all deps build demo test test-dev test-asan bench clean
+
+JOBS ?= $(shell nproc)
+IGNITE := build/dev/src/cli/ignite
+
+all: build
+
+deps:
+	./scripts/install-deps
+
+build:
+	cmake --preset dev -DBUILD_TESTING=ON >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+
+demo: deps build
+	$(IGNITE) run examples/data-processor --input '{"data":[1,2,3,4,5],"operation":"sum"}'
+
+test: deps test-dev test-asan
+
+test-dev: build
+	ctest --preset dev -j 1 --timeout 300
+
+test-asan:
+	cmake --preset asan -DBUILD_TESTING=ON >/dev/null
+	cmake --build --preset asan -j $(JOBS) --target ignite_unit_tests
+	ctest --preset asan --timeout 300
+
+clean:
+	rm -rf build
