@@ -1,0 +1,279 @@
+// service.yaml: loading, schema checks and defaults (CONTRACT §1).
+#include "config/service_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <limits>
+#include <system_error>
+
+#include "config/service_files.hpp"
+#include "config/yaml_fields.hpp"
+
+namespace ignite::config {
+
+namespace fs = std::filesystem;
+using detail::Field;
+
+namespace {
+
+constexpr std::array<std::string_view, 2> kTopKeys = {"service", "preflight"};
+constexpr std::array<std::string_view, 9> kServiceKeys = {"name",     "runtime",   "entry",
+                                                          "memoryMb", "timeoutMs", "cpuLimit",
+                                                          "network",  "env",       "dependencies"};
+constexpr std::array<std::string_view, 1> kPreflightKeys = {"memory"};
+constexpr std::array<std::string_view, 4> kMemoryKeys = {"baseMb", "perDependencyMb", "warnRatio",
+                                                         "failRatio"};
+
+// Large enough for any honest service.yaml, small enough that a stray multi-GB file is refused
+// before yaml-cpp tries to build a tree from it.
+constexpr std::uintmax_t kMaxServiceYamlBytes = 1u << 20;
+
+constexpr double kUnbounded = std::numeric_limits<double>::max();
+
+bool valid_env_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    if (!alpha && (i == 0 || c < '0' || c > '9')) return false;
+  }
+  return true;
+}
+
+Status parse_env(const Field& field, const EnvLookup& env, ServiceConfig& out) {
+  IGNITE_TRY_ASSIGN(const std::vector<Field> vars, detail::map_entries_any(field));
+  for (const Field& var : vars) {
+    const std::string name(var.key);
+    if (!valid_env_name(name)) {
+      return var.error(
+          "invalid variable name (expected letters, digits and '_', not starting "
+          "with a digit)");
+    }
+    if (name == "IGNITE_INPUT") {
+      return var.error("IGNITE_INPUT is reserved: Ignite sets it to the run's input");
+    }
+    if (!var.value.IsScalar()) {
+      const std::string hint = var.value.IsNull() ? " (write \"\" for an empty value)" : "";
+      return var.error("expected a string, got " + detail::describe(var.value) + hint);
+    }
+    Result<std::string> expanded = expand_env(var.value.Scalar(), env);
+    if (!expanded) return var.error(expanded.error().message);
+    // execve cannot pass a NUL inside a value; a "\0" escape in YAML would truncate silently.
+    if (expanded->find('\0') != std::string::npos) return var.error("value contains a NUL byte");
+    out.env.emplace_back(name, std::move(*expanded));
+  }
+  return ok();
+}
+
+Status parse_dependencies(const Field& field, ServiceConfig& out) {
+  IGNITE_TRY_ASSIGN(const std::vector<Field> items, detail::list_items(field));
+  for (const Field& item : items) {
+    IGNITE_TRY_ASSIGN(std::string dep, detail::read_string(item));
+    if (dep.empty()) return item.error("dependency name must not be empty");
+    for (char c : dep) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+        return item.error("dependency name must not contain spaces or control characters");
+      }
+    }
+    for (const std::string& seen : out.dependencies) {
+      if (seen == dep) return item.error("duplicate dependency '" + dep + "'");
+    }
+    out.dependencies.push_back(std::move(dep));
+  }
+  out.dependencies_declared = true;
+  return ok();
+}
+
+Status parse_preflight(const Field& field, PreflightThresholds& out) {
+  IGNITE_TRY_ASSIGN(const std::vector<Field> sections, detail::map_entries(field, kPreflightKeys));
+  for (const Field& section : sections) {
+    // Only "memory" exists today; map_entries has already rejected anything else.
+    IGNITE_TRY_ASSIGN(const std::vector<Field> keys, detail::map_entries(section, kMemoryKeys));
+    MemoryThresholds& mem = out.memory;
+    const Field* ratio_field = nullptr;  // where an ordering error points
+    for (const Field& key : keys) {
+      IGNITE_TRY_ASSIGN(const double value, detail::read_number(key, 0, kUnbounded));
+      const std::string_view name = key.key;
+      if (name == "baseMb") {
+        mem.base_mb = value;
+      } else if (name == "perDependencyMb") {
+        mem.per_dependency_mb = value;
+      } else if (name == "warnRatio") {
+        mem.warn_ratio = value;
+        if (ratio_field == nullptr) ratio_field = &key;
+      } else {
+        mem.fail_ratio = value;
+        ratio_field = &key;
+      }
+    }
+    // Failing happens below fail_ratio and warning below warn_ratio, so the fail band must lie
+    // under the warn band or "warn" could never be reported.
+    if (!(mem.fail_ratio < mem.warn_ratio)) {
+      const Field& at = ratio_field != nullptr ? *ratio_field : section;
+      return Field{at.file, section.path, section.key, at.line, section.value}.error(
+          "failRatio (" + detail::format_number(mem.fail_ratio) +
+          ") must be less than warnRatio (" + detail::format_number(mem.warn_ratio) + ")");
+    }
+  }
+  return ok();
+}
+
+Status parse_service_map(const Field& service, const fs::path& dir, const EnvLookup& env,
+                         ServiceConfig& out) {
+  IGNITE_TRY_ASSIGN(const std::vector<Field> keys, detail::map_entries(service, kServiceKeys));
+  bool have_name = false;
+  bool have_entry = false;
+  bool have_dependencies = false;
+  for (const Field& key : keys) {
+    const std::string_view name = key.key;
+    if (name == "name") {
+      IGNITE_TRY_ASSIGN(out.name, detail::read_string(key));
+      if (!valid_service_name(out.name)) {
+        return key.error("'" + out.name +
+                         "' is not a valid service name (1-63 lowercase letters, digits and '-', "
+                         "starting and ending with a letter or digit)");
+      }
+      have_name = true;
+    } else if (name == "runtime") {
+      IGNITE_TRY_ASSIGN(const std::string text, detail::read_string(key));
+      Result<RuntimeRef> ref = parse_runtime_ref(text);
+      if (!ref) return key.error(ref.error().message);
+      out.runtime = std::move(*ref);
+    } else if (name == "entry") {
+      IGNITE_TRY_ASSIGN(out.entry, detail::read_string(key));
+      Result<fs::path> path = detail::resolve_entry(dir, out.entry);
+      if (!path) return key.error(path.error().message);
+      out.entry_path = std::move(*path);
+      have_entry = true;
+    } else if (name == "memoryMb") {
+      IGNITE_TRY_ASSIGN(const std::int64_t mb, detail::read_int(key, 16, 65536));
+      out.memory_mb = static_cast<std::uint32_t>(mb);
+    } else if (name == "timeoutMs") {
+      IGNITE_TRY_ASSIGN(const std::int64_t ms, detail::read_int(key, 100, 3600000));
+      out.timeout_ms = static_cast<std::uint32_t>(ms);
+    } else if (name == "cpuLimit") {
+      IGNITE_TRY_ASSIGN(out.cpu_limit, detail::read_number(key, 0, 64));
+    } else if (name == "network") {
+      IGNITE_TRY_ASSIGN(out.network, detail::read_bool(key));
+    } else if (name == "env") {
+      IGNITE_TRY(parse_env(key, env, out));
+    } else if (name == "dependencies") {
+      // "dependencies:" with no value counts as absent, so detection still applies.
+      if (!key.value.IsNull()) IGNITE_TRY(parse_dependencies(key, out));
+      have_dependencies = !key.value.IsNull();
+    }
+  }
+  if (!have_name) return service.child("name", service.line, {}).error("missing required key");
+  if (!have_entry) return service.child("entry", service.line, {}).error("missing required key");
+  if (!have_dependencies) {
+    IGNITE_TRY_ASSIGN(out.dependencies, detail::detect_dependencies(dir));
+    out.dependencies_declared = false;
+  }
+  return ok();
+}
+
+Result<ServiceConfig> parse_document(std::string_view yaml_text, const std::string& file,
+                                     const fs::path& dir, const EnvLookup& env) {
+  std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
+  std::erase_if(docs, [](const YAML::Node& d) { return !d.IsDefined() || d.IsNull(); });
+  const Field root{file, "", "", docs.empty() ? 1 : detail::line_of(docs.front(), 1),
+                   docs.empty() ? YAML::Node() : docs.front()};
+  if (docs.empty()) return root.error("file is empty (expected a 'service' map)");
+  if (docs.size() > 1) {
+    return Field{file, "", "", detail::line_of(docs[1], 1), docs[1]}.error(
+        "expected a single YAML document, found " + std::to_string(docs.size()));
+  }
+  if (!root.value.IsMap()) {
+    return root.error("expected a map with a 'service' key, got " + detail::describe(root.value));
+  }
+  IGNITE_TRY_ASSIGN(const std::vector<Field> top, detail::map_entries(root, kTopKeys));
+
+  ServiceConfig out;
+  out.dir = dir;
+  bool have_service = false;
+  for (const Field& section : top) {
+    if (section.key == "service") {
+      if (!section.value.IsMap()) {
+        return section.error("expected a map, got " + detail::describe(section.value));
+      }
+      IGNITE_TRY(parse_service_map(section, dir, env, out));
+      have_service = true;
+    } else {
+      IGNITE_TRY(parse_preflight(section, out.preflight));
+    }
+  }
+  if (!have_service) return root.child("service", root.line, {}).error("missing required key");
+  return out;
+}
+
+}  // namespace
+
+Result<ServiceConfig> parse_service(std::string_view yaml_text, const fs::path& file,
+                                    const fs::path& dir, const EnvLookup& env) {
+  const std::string shown = file.string();
+  // Exceptions stop here: yaml-cpp reports syntax errors by throwing, callers get values.
+  try {
+    std::error_code ec;
+    const fs::path canonical_dir = fs::canonical(dir, ec);
+    if (ec || !fs::is_directory(canonical_dir)) {
+      return fail(ErrorCode::invalid_argument,
+                  shown + ": service directory " + dir.string() + ": " +
+                      (ec ? ec.message() : std::string("not a directory")));
+    }
+    return parse_document(yaml_text, shown, canonical_dir, env);
+  } catch (const YAML::ParserException& e) {
+    const int line = e.mark.is_null() || e.mark.line < 0 ? 1 : e.mark.line + 1;
+    return fail(ErrorCode::invalid_argument,
+                shown + ":" + std::to_string(line) + ": invalid YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::internal, shown + ": reading YAML: " + e.what());
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, shown + ": " + e.what());
+  }
+}
+
+Result<ServiceConfig> load_service(const fs::path& dir, const EnvLookup& env) {
+  try {
+    std::error_code ec;
+    const fs::path canonical_dir = fs::canonical(dir, ec);
+    if (ec || !fs::is_directory(canonical_dir)) {
+      return fail(ErrorCode::invalid_argument,
+                  "load service: no service.yaml in " + dir.string() +
+                      (ec ? " (" + ec.message() + ")" : std::string(" (not a directory)")));
+    }
+    const fs::path yaml = canonical_dir / "service.yaml";
+    const fs::path yml = canonical_dir / "service.yml";
+    const bool has_yaml = fs::exists(fs::symlink_status(yaml, ec));
+    const bool has_yml = fs::exists(fs::symlink_status(yml, ec));
+    if (has_yaml && has_yml) {
+      // Refuse to pick one: whichever we ignored is the one someone will edit next.
+      return fail(ErrorCode::invalid_argument,
+                  "load service: both service.yaml and service.yml "
+                  "exist in " +
+                      canonical_dir.string() + "; remove one");
+    }
+    if (!has_yaml && !has_yml) {
+      return fail(ErrorCode::invalid_argument,
+                  "load service: no service.yaml in " + canonical_dir.string());
+    }
+    const fs::path file = has_yaml ? yaml : yml;
+    // The config is read by Ignite itself, outside any sandbox, so it must not be a link to
+    // some other file on the host whose contents would then be echoed in error messages.
+    const fs::path resolved = fs::canonical(file, ec);
+    if (ec) {
+      return fail(ErrorCode::invalid_argument, file.string() + ": cannot resolve: " + ec.message());
+    }
+    if (!detail::path_within(canonical_dir, resolved)) {
+      return fail(ErrorCode::invalid_argument,
+                  file.string() + ": resolves outside the service directory");
+    }
+    IGNITE_TRY_ASSIGN(const std::string text,
+                      detail::read_small_file(resolved, kMaxServiceYamlBytes));
+    return parse_service(text, file, canonical_dir, env);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, "load service " + dir.string() + ": " + e.what());
+  }
+}
+
+}  // namespace ignite::config
