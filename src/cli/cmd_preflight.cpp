@@ -5,7 +5,7 @@
 #include "api/result_json.hpp"
 #include "cli/common.hpp"
 #include "cli/context.hpp"
-#include "runtime/catalog.hpp"
+#include "engine/engine.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -18,11 +18,9 @@ struct PreflightOptions {
 int preflight_cmd(const PreflightOptions& o) {
   auto service = load_service_with(o.dir, "");
   if (!service) return report_error(service.error());
-  auto rt = runtime::Catalog(runtime::default_roots()).resolve(service->runtime);
-  if (!rt) return report_error(rt.error());
-  auto report = preflight::check_service(
-      *service, {rt->name, rt->version, rt->install_bytes, rt->baseline_mb},
-      preflight::gather_service_facts(*service));
+  auto checked = engine::preflight_service(runtime::Catalog(runtime::default_roots()), *service);
+  if (!checked) return report_error(checked.error());
+  const preflight::ServiceReport& report = *checked;
   if (o.json) {
     nlohmann::json doc{{"serviceName", service->name}, {"preflight", api::preflight_json(report)}};
     std::printf("%s\n", doc.dump().c_str());

@@ -15,5 +15,6 @@ void register_preflight(CLI::App& app, Context& ctx);
 void register_report(CLI::App& app, Context& ctx);
 void register_lock(CLI::App& app, Context& ctx);
 void register_env(CLI::App& app, Context& ctx);
+void register_doctor(CLI::App& app, Context& ctx);
 
 }  // namespace ignite::cli

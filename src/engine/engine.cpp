@@ -3,10 +3,6 @@
 namespace ignite::engine {
 namespace {
 
-preflight::RuntimeFacts facts_of(const runtime::Installed& rt) {
-  return {rt.name, rt.version, rt.install_bytes, rt.baseline_mb};
-}
-
 std::string failed_checks(const preflight::ServiceReport& report) {
   std::string out;
   for (const auto& c : report.checks) {
@@ -41,9 +37,15 @@ SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime
   return spec;
 }
 
-Result<preflight::ServiceReport> Engine::preflight(const config::ServiceConfig& service) const {
-  IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog_.resolve(service.runtime));
-  return preflight::check_service(service, facts_of(rt), preflight::gather_service_facts(service));
+preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt) {
+  return {rt.name, rt.version, rt.install_bytes, rt.baseline_mb};
+}
+
+Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catalog,
+                                                  const config::ServiceConfig& service) {
+  IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog.resolve(service.runtime));
+  return preflight::check_service(service, runtime_facts(rt),
+                                  preflight::gather_service_facts(service));
 }
 
 Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token stop,
@@ -57,7 +59,7 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   report.isolation = std::string(backend_.name());
   report.limits = {service.memory_mb, service.timeout_ms, service.cpu_limit, service.network};
   if (!request.skip_preflight) {
-    auto checks = preflight::check_service(service, facts_of(rt),
+    auto checks = preflight::check_service(service, runtime_facts(rt),
                                            preflight::gather_service_facts(service));
     if (checks.overall == preflight::CheckStatus::fail)
       return fail(ErrorCode::failed_precondition, "preflight failed: " + failed_checks(checks));

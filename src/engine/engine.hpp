@@ -20,16 +20,20 @@ class Engine {
   Result<JobReport> execute(const JobRequest& request, std::stop_token stop,
                             const sandbox::OutputSink& sink = {});
 
-  // Preflight alone (for `ignite preflight` and the HTTP route). Fails when the runtime is
-  // not installed.
-  Result<preflight::ServiceReport> preflight(const config::ServiceConfig& service) const;
-
   const runtime::Catalog& catalog() const { return catalog_; }
 
  private:
   sandbox::Backend& backend_;
   runtime::Catalog catalog_;
 };
+
+// What preflight needs to know about a resolved runtime.
+preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt);
+
+// Preflight of a service against the catalog (for `ignite preflight` and the HTTP route).
+// Fails when the runtime is not installed.
+Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catalog,
+                                                  const config::ServiceConfig& service);
 
 // The sandbox spec for a service run: pure, so tests can check exactly what the program gets.
 SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime::Installed& rt,

@@ -1,6 +1,8 @@
 // Service preflight (CONTRACT §3): memory, timeout, image size and dependency checks before a run.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,12 +16,12 @@ enum class CheckStatus { pass, warn, fail };
 std::string_view to_string(CheckStatus s) noexcept;  // "pass" | "warn" | "fail"
 
 struct CheckResult {
-  std::string name;     // "Memory", "Timeout", "Image Size", "Dependency"
+  std::string name;  // "Memory", "Timeout", "Image Size", "Dependency"
   CheckStatus status = CheckStatus::pass;
-  std::string message;  // one line, e.g. "64MB allocated, 32MB estimated"
-  double value = 0;     // the measured/configured quantity
-  double threshold = 0; // what it was compared against
-  std::string unit;     // "MB", "ms", "count"
+  std::string message;   // one line, e.g. "64MB allocated, 32MB estimated"
+  double value = 0;      // the measured/configured quantity
+  double threshold = 0;  // what it was compared against
+  std::string unit;      // "MB", "ms", "count"
   std::vector<std::pair<std::string, std::string>> facts;  // ("Allocated", "64MB"), for text output
 };
 
@@ -38,12 +40,24 @@ struct RuntimeFacts {
 
 // Facts about the service directory gathered from disk (sizes, package.json, lockfiles).
 struct ServiceFacts {
-  std::uint64_t service_bytes = 0;       // service dir without node_modules
-  std::uint64_t dependency_bytes = 0;    // node_modules, if present
-  std::vector<std::string> dependencies; // names
+  std::uint64_t service_bytes = 0;           // service dir without node_modules
+  std::uint64_t dependency_bytes = 0;        // node_modules, if present
+  std::vector<std::string> dependencies;     // names
   std::vector<std::string> install_scripts;  // packages in node_modules with (pre|post)install
   bool lockfile_present = false;
+  bool package_json_dependencies = false;  // package.json declares "dependencies"
 };
+
+// Thresholds of the timeout and image size checks (the memory ones come from service.yaml).
+inline constexpr std::uint32_t kMinTimeoutMs = 100;
+inline constexpr std::uint32_t kMaxRecommendedTimeoutMs = 300000;
+inline constexpr std::uint64_t kImageWarnBytes = 500ull << 20;
+inline constexpr std::uint64_t kImageFailBytes = 2ull << 30;
+inline constexpr std::size_t kMaxRecommendedDependencies = 100;
+
+// Lockfile names recognised in a service directory: package-lock.json, bun.lockb, bun.lock,
+// yarn.lock, pnpm-lock.yaml, deno.lock.
+std::span<const std::string_view> lockfile_names() noexcept;
 
 // Reads the service directory. Never fails: unreadable parts count as zero.
 ServiceFacts gather_service_facts(const config::ServiceConfig& service);

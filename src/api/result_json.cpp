@@ -1,0 +1,198 @@
+#include "api/result_json.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+
+namespace ignite::api {
+namespace {
+
+using nlohmann::json;
+
+// The contract reports milliseconds and MiB with one decimal: finer digits are noise.
+double round1(double value) { return std::round(value * 10.0) / 10.0; }
+
+double to_ms(std::chrono::microseconds us) { return round1(static_cast<double>(us.count()) / 1e3); }
+
+// Whole core counts print as `1`, as in the contract's example, fractions as `0.5`.
+json number(double value) {
+  if (std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15) {
+    return static_cast<std::int64_t>(value);
+  }
+  return value;
+}
+
+// Length of the well-formed UTF-8 sequence starting at text[i], or 0 if there is none (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
+  const auto b0 = static_cast<unsigned char>(text[i]);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+  std::uint32_t min = 0;
+  if ((b0 & 0xE0U) == 0xC0U) {
+    len = 2;
+    cp = b0 & 0x1FU;
+    min = 0x80;
+  } else if ((b0 & 0xF0U) == 0xE0U) {
+    len = 3;
+    cp = b0 & 0x0FU;
+    min = 0x800;
+  } else if ((b0 & 0xF8U) == 0xF0U) {
+    len = 4;
+    cp = b0 & 0x07U;
+    min = 0x10000;
+  } else {
+    return 0;  // a continuation byte without a lead, or 0xF8..0xFF
+  }
+  if (text.size() - i < len) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(text[i + k]);
+    if ((b & 0xC0U) != 0x80U) return 0;
+    cp = (cp << 6U) | (b & 0x3FU);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// Output as it goes on the wire. Invalid UTF-8 is base64-encoded: nlohmann refuses to dump it,
+// and clients must be told (via "<stream>Encoding") that the text is not literal.
+struct WireText {
+  std::string text;
+  bool base64 = false;
+};
+
+WireText to_wire(const std::string& data) {
+  if (is_valid_utf8(data)) return {data, false};
+  return {base64_encode(data), true};
+}
+
+json metrics_json(const engine::JobReport& report) {
+  const Usage& usage = report.result.usage;
+  constexpr double kMiB = 1024.0 * 1024.0;
+  return {
+      {"executionTimeMs", to_ms(usage.wall)},
+      {"cpuTimeMs", to_ms(usage.cpu)},
+      {"memoryUsedMb", round1(static_cast<double>(usage.peak_memory_bytes) / kMiB)},
+      {"memoryPeakBytes", usage.peak_memory_bytes},
+      {"pidsPeak", usage.pids_peak},
+      {"coldStart", report.cold_start},
+      {"setupMs", to_ms(report.result.setup)},
+  };
+}
+
+json limits_json(const engine::ReportedLimits& limits) {
+  return {
+      {"memoryMb", limits.memory_mb},
+      {"timeoutMs", limits.timeout_ms},
+      {"cpuLimit", number(limits.cpu_limit)},
+      {"network", limits.network},
+  };
+}
+
+}  // namespace
+
+json result_document(const engine::JobReport& report) {
+  const ExecutionResult& r = report.result;
+  const std::string_view status = status_name(r.outcome, r.exit_code);
+  json doc = json::object();
+  doc["success"] = status == "ok";
+  doc["status"] = std::string(status);
+  doc["serviceName"] = sanitize_utf8(report.service_name);
+  doc["runtime"] = report.runtime;
+  doc["isolation"] = report.isolation;
+  WireText out = to_wire(r.stdout_data);
+  WireText err = to_wire(r.stderr_data);
+  doc["output"] = out.text;  // mirrors "stdout" (the original Ignite field); same encoding
+  doc["stdout"] = std::move(out.text);
+  if (out.base64) doc["stdoutEncoding"] = "base64";
+  doc["stderr"] = std::move(err.text);
+  if (err.base64) doc["stderrEncoding"] = "base64";
+  doc["stdoutTruncated"] = r.stdout_truncated;
+  doc["stderrTruncated"] = r.stderr_truncated;
+  // Only a normal exit has an exit code; a timeout or OOM kill is reported by status/signal.
+  doc["exitCode"] = r.outcome == Outcome::exited ? json(r.exit_code) : json(nullptr);
+  doc["signal"] = r.signal > 0 ? json(signal_name(r.signal)) : json(nullptr);
+  doc["metrics"] = metrics_json(report);
+  doc["limits"] = limits_json(report.limits);
+  if (report.preflight) doc["preflight"] = preflight_json(*report.preflight);
+  // detail may quote what the program did (a path, a syscall); keep the document serializable.
+  if (!r.detail.empty()) doc["detail"] = sanitize_utf8(r.detail);
+  return doc;
+}
+
+json preflight_json(const preflight::ServiceReport& report) {
+  json checks = json::array();
+  for (const preflight::CheckResult& c : report.checks) {
+    checks.push_back({
+        {"name", c.name},
+        {"status", std::string(preflight::to_string(c.status))},
+        // Messages quote names from the (untrusted) service directory, e.g. node_modules entries.
+        {"message", sanitize_utf8(c.message)},
+        {"value", number(c.value)},
+        {"threshold", number(c.threshold)},
+        {"unit", c.unit},
+    });
+  }
+  return {{"overallStatus", std::string(preflight::to_string(report.overall))},
+          {"checks", std::move(checks)}};
+}
+
+std::string signal_name(int signal) {
+  // SIGRTMIN is a function call in glibc (the threading library reserves the first few).
+  const int rtmin = SIGRTMIN;
+  const int rtmax = SIGRTMAX;
+  if (signal >= rtmin && signal <= rtmax) {
+    return signal == rtmin ? "SIGRTMIN" : "SIGRTMIN+" + std::to_string(signal - rtmin);
+  }
+  if (const char* abbrev = sigabbrev_np(signal)) return std::string("SIG") + abbrev;
+  return "SIG" + std::to_string(signal);
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t len = utf8_sequence_length(text, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string sanitize_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t len = utf8_sequence_length(text, i);
+    if (len == 0) {
+      out += "\uFFFD";  // U+FFFD REPLACEMENT CHARACTER, one per invalid byte
+      ++i;
+    } else {
+      out.append(text, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto byte = [&](std::size_t k) -> std::uint32_t {
+    return k < data.size() ? static_cast<unsigned char>(data[k]) : 0U;
+  };
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < data.size(); i += 3) {
+    const std::uint32_t v = byte(i) << 16U | byte(i + 1) << 8U | byte(i + 2);
+    const std::size_t present = data.size() - i;  // 1, 2, or 3+ input bytes in this group
+    out += kAlphabet[(v >> 18U) & 0x3FU];
+    out += kAlphabet[(v >> 12U) & 0x3FU];
+    out += present > 1 ? kAlphabet[(v >> 6U) & 0x3FU] : '=';
+    out += present > 2 ? kAlphabet[v & 0x3FU] : '=';
+  }
+  return out;
+}
+
+}  // namespace ignite::api

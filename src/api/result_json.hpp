@@ -1,0 +1,32 @@
+// The JSON wire format of a run (CONTRACT §4), shared by `run --json`, HTTP and NATS.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "engine/job.hpp"
+#include "preflight/service_checks.hpp"
+
+namespace ignite::api {
+
+// The CONTRACT §4 result document for one finished job. Never throws: output that is not valid
+// UTF-8 is base64-encoded and flagged with "stdoutEncoding"/"stderrEncoding": "base64".
+nlohmann::json result_document(const engine::JobReport& report);
+
+// {"overallStatus": "pass|warn|fail", "checks": [{name, status, message, value, threshold, unit}]}.
+nlohmann::json preflight_json(const preflight::ServiceReport& report);
+
+// "SIGKILL" for 9; "SIGRTMIN+n" for real-time signals; "SIG<n>" for anything unknown.
+std::string signal_name(int signal);
+
+// Strict UTF-8 (RFC 3629): rejects overlong forms, surrogates and code points above U+10FFFF.
+bool is_valid_utf8(std::string_view text) noexcept;
+
+// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD, for human
+// text (messages, details) that must serialize but need not round-trip.
+std::string sanitize_utf8(std::string_view text);
+
+// Standard base64 alphabet with '=' padding (RFC 4648 §4).
+std::string base64_encode(std::string_view data);
+
+}  // namespace ignite::api
