@@ -212,6 +212,13 @@ TEST_F(NativeTest, blocked_syscalls_fail_with_eperm) {
   EXPECT_NE(u.stdout_data.find("Operation not permitted"), std::string::npos) << u.stdout_data;
 }
 
+TEST_F(NativeTest, the_32_bit_abi_is_killed_as_syscall_blocked) {
+  auto r = run_ok(probe_spec({"int80"}));
+  EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stdout_data << r.detail;
+  EXPECT_EQ(r.signal, SIGSYS);
+  EXPECT_EQ(r.stdout_data, "");
+}
+
 TEST_F(NativeTest, stdin_is_delivered) {
   auto spec = probe_spec({"stdin"});
   spec.stdin_data = std::string(300000, 'a');
@@ -247,11 +254,22 @@ TEST_F(NativeTest, nothing_is_left_behind_after_100_runs) {
   fs::path cg = layout.version == sandbox::native::CgroupVersion::v1 ? layout.v1_base["memory"]
                                                                      : layout.v2_base / "ignite";
   const auto cg_before = count(cg);
+  auto mount_lines = [] {
+    std::ifstream in("/proc/self/mountinfo");
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  auto open_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator());
+  };
+  const auto mounts_before = mount_lines();
+  const auto fds_before = open_fds();
   for (int i = 0; i < 100; ++i) {
     auto r = run_ok(probe_spec({i % 2 ? "daemon" : "exit", "0"}));
     ASSERT_EQ(r.exit_code, 0);
   }
   EXPECT_EQ(count(cg), cg_before);
+  EXPECT_EQ(mount_lines(), mounts_before);
+  EXPECT_EQ(open_fds(), fds_before);
   EXPECT_EQ(count(scratch_root()), 0u);
   EXPECT_TRUE(sandbox_processes().empty());
 }

@@ -24,7 +24,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: probe exit N | sleep MS | alloc MB | forkbomb | flood BYTES [err] | "
           "connect IP PORT | read PATH | write PATH | ls DIR | env | id | daemon | "
-          "syscall NR | hostname | stdin\n");
+          "syscall NR | int80 | hostname | stdin\n");
   return 2;
 }
 
@@ -164,6 +164,13 @@ int main(int argc, char** argv) {
     long r = syscall(atol(argv[2]), 0, 0, 0, 0, 0, 0);
     printf("result=%ld errno=%s\n", r, r < 0 ? strerror(errno) : "0");
     return r < 0 ? 1 : 0;
+  }
+  if (!strcmp(cmd, "int80")) {
+    /* getpid through the i386 ABI: must be killed by the filter's architecture check. */
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+    printf("int80 returned %ld\n", r);
+    return 0;
   }
   if (!strcmp(cmd, "stdin")) {
     char buf[4096];

@@ -157,6 +157,8 @@ Status prepare_cgroup_parent(CgroupLayout& layout) {
     for (const auto& [name, dir] : layout.v1_base) {
       fs::create_directory(dir, ec);
       if (ec) return fail(Error::from_errno("create cgroup " + dir.string(), ec.value()));
+      // It may exist already (made by root earlier): we must be able to create runs in it.
+      if (::access(dir.c_str(), W_OK) != 0) return fail(Error::from_errno("cgroup " + dir.string()));
     }
     return ok();
   }
