@@ -9,10 +9,17 @@
 
 namespace ignite::engine {
 
+struct EngineConfig {
+  // Where ad-hoc jobs' files are staged for the sandbox (root-owned, 0711).
+  std::filesystem::path work_root = "/run/ignite/work";
+  std::uint32_t max_adhoc_files = 64;
+  std::uint64_t max_adhoc_bytes = 4ull << 20;  // all files together
+};
+
 class Engine {
  public:
-  Engine(sandbox::Backend& backend, runtime::Catalog catalog)
-      : backend_(backend), catalog_(std::move(catalog)) {}
+  Engine(sandbox::Backend& backend, runtime::Catalog catalog, EngineConfig config = {})
+      : backend_(backend), catalog_(std::move(catalog)), config_(std::move(config)) {}
 
   // Runs one job. Errors (exit 125 / HTTP 5xx-4xx) are Ignite's own failures: runtime missing,
   // preflight failed (code failed_precondition), sandbox setup failed. What the program did is
@@ -20,12 +27,22 @@ class Engine {
   Result<JobReport> execute(const JobRequest& request, std::stop_token stop,
                             const sandbox::OutputSink& sink = {});
 
+  // Runs ad-hoc code: stages the files read-only at /app and runs files[0]. Fails with
+  // invalid_argument for bad file names, too many/large files, or an unknown runtime.
+  Result<JobReport> execute_adhoc(const AdhocRequest& request, std::stop_token stop,
+                                  const sandbox::OutputSink& sink = {});
+
   const runtime::Catalog& catalog() const { return catalog_; }
 
  private:
   sandbox::Backend& backend_;
   runtime::Catalog catalog_;
+  EngineConfig config_;
 };
+
+// Maps a language or runtime name (Ignis/Piston style: python, go, javascript, typescript,
+// bun, node, deno, quickjs; "js", "ts", "py" too) and an optional version to a runtime ref.
+Result<config::RuntimeRef> runtime_for_language(std::string_view language, std::string_view version);
 
 // What preflight needs to know about a resolved runtime.
 preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt);

@@ -2,6 +2,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/service_config.hpp"
 #include "core/execution_result.hpp"
@@ -14,6 +15,25 @@ struct JobRequest {
   std::optional<std::string> input_json;  // becomes IGNITE_INPUT; unset when no input was given
   bool skip_preflight = false;
   std::string isolation = "native";
+};
+
+// One source file of an ad-hoc job; `name` is relative ("main.py", "lib/util.py").
+struct SourceFile {
+  std::string name;
+  std::string content;
+};
+
+// Ad-hoc code without a service directory (`ignite exec`, POST /v1/execute, Piston, NATS jobs).
+struct AdhocRequest {
+  config::RuntimeRef runtime;
+  std::vector<SourceFile> files;  // files[0] is the entry point
+  std::string stdin_data;
+  std::optional<std::string> input_json;  // IGNITE_INPUT
+  std::vector<std::string> args;          // after the entry file
+  std::uint32_t memory_mb = 128;
+  std::uint32_t timeout_ms = 10000;
+  double cpu_limit = 1;
+  bool network = false;
 };
 
 // The limits a run was given, as reported in the result document (CONTRACT §4 `limits`).
@@ -31,6 +51,7 @@ struct JobReport {
   ExecutionResult result;
   ReportedLimits limits;
   std::optional<preflight::ServiceReport> preflight;  // unset when skipped
+  std::optional<ExecutionResult> compile;             // compiled runtimes (go): the build step
   bool cold_start = true;
 };
 
