@@ -75,25 +75,51 @@ std::string probe_version(const fs::path& binary) {
   return cache[binary.string()] = version;
 }
 
+// Expands a trailing '*' in the last path component ("/usr/lib/python3*").
+std::vector<fs::path> expand_mount(const std::string& pattern) {
+  if (pattern.empty() || pattern.back() != '*') return {pattern};
+  const fs::path p(pattern);
+  const std::string prefix = p.filename().string().substr(0, p.filename().string().size() - 1);
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(p.parent_path(), ec)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0 && e.is_directory(ec)) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Installed make_installed(const Descriptor& d, const std::string& version, const fs::path& binary,
                          const fs::path& home) {
   Installed rt{d.name, version, binary, {}, {}, d.env, d.baseline_mb, 0};
-  rt.sandbox_binary = home.empty() ? "/usr/bin/" + d.system_binary
-                                   : (fs::path(d.sandbox_home) / d.binary_in_store).string();
   // Security: only the runtime itself and the shared libraries it links are visible.
   for (const char* lib : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64"}) {
     if (fs::exists(lib)) rt.mounts.push_back({lib, lib, false});
   }
-  if (home.empty()) {
-    rt.mounts.push_back({fs::canonical(binary), rt.sandbox_binary, false});
-  } else {
-    rt.mounts.push_back({home, d.sandbox_home, false});
+  std::error_code ec;
+  const fs::path real = fs::canonical(binary, ec);
+  fs::path counted;
+  if (!home.empty()) {  // a store install: its whole directory, at a fixed place
+    rt.sandbox_binary = (fs::path(d.store_mount) / d.store_binary).string();
+    rt.mounts.push_back({home, d.store_mount, false});
+    counted = home;
+  } else if (d.system_goroot) {  // a toolchain: its root (bin/, pkg/, src/) where it lives
+    counted = real.parent_path().parent_path();
+    rt.sandbox_binary = real.string();
+    rt.mounts.push_back({counted, counted, false});
+    rt.env.push_back("GOROOT=" + counted.string());
+  } else {  // a single system binary
+    rt.sandbox_binary = "/usr/bin/" + d.system_binary;
+    rt.mounts.push_back({real, rt.sandbox_binary, false});
+    counted = real;
   }
-  for (const auto& extra : d.extra_mounts) {
-    if (fs::exists(extra)) rt.mounts.push_back({extra, extra, false});
+  rt.install_bytes = tree_bytes(counted);
+  for (const auto& pattern : d.extra_mounts) {
+    for (const auto& extra : expand_mount(pattern)) {
+      rt.mounts.push_back({extra, extra, false});
+      rt.install_bytes += tree_bytes(extra);
+    }
   }
-  rt.install_bytes = tree_bytes(home.empty() ? fs::canonical(binary) : home);
-  for (const auto& extra : d.extra_mounts) rt.install_bytes += tree_bytes(extra);
   return rt;
 }
 
@@ -117,8 +143,8 @@ std::vector<Installed> Catalog::list() const {
     std::error_code ec;
     // Store installs: <store>/<name>/<version>/<binary_in_store>.
     for (const auto& entry : fs::directory_iterator(roots_.store / d.name, ec)) {
-      const fs::path bin = entry.path() / d.binary_in_store;
-      if (!d.binary_in_store.empty() && fs::is_regular_file(bin))
+      const fs::path bin = entry.path() / d.store_binary;
+      if (!d.store_binary.empty() && fs::is_regular_file(bin))
         found.push_back(make_installed(d, entry.path().filename().string(), bin, entry.path()));
     }
     // System installs (Debian's python3, node): the version comes from the binary itself.
@@ -152,7 +178,8 @@ Result<Installed> Catalog::resolve(const config::RuntimeRef& ref) const {
 
 std::vector<std::string> argv_for(const Installed& rt, const std::string& entry) {
   std::vector<std::string> argv{rt.sandbox_binary};
-  if (const Descriptor* d = find_descriptor(rt.name)) argv.insert(argv.end(), d->args.begin(), d->args.end());
+  if (const Descriptor* d = find_descriptor(rt.name))
+    argv.insert(argv.end(), d->args.begin(), d->args.end());
   argv.push_back(entry);
   return argv;
 }

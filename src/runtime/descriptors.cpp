@@ -1,33 +1,84 @@
 #include "runtime/descriptors.hpp"
 
-#include <filesystem>
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
 
 namespace ignite::runtime {
+namespace {
+
+using Json = nlohmann::json;
+
+// runtimes/*.json, as a JSON array (generated at build time by cmake/embed_runtimes.cmake).
+constexpr std::string_view kEmbedded =
+#include "runtime_descriptors.inc"
+    ;
+
+template <class T>
+void get_to(const Json& j, const char* key, T& out) {
+  if (j.contains(key)) j.at(key).get_to(out);
+}
+
+}  // namespace
+
+Result<Descriptor> parse_descriptor(std::string_view text) {
+  try {
+    const Json j = Json::parse(text);
+    Descriptor d;
+    j.at("name").get_to(d.name);
+    get_to(j, "description", d.description);
+    get_to(j, "extensions", d.extensions);
+    get_to(j, "defaultEntry", d.default_entry);
+    if (j.contains("store")) {
+      j["store"].at("binary").get_to(d.store_binary);
+      j["store"].at("mountAt").get_to(d.store_mount);
+    }
+    if (j.contains("system")) {
+      j["system"].at("binary").get_to(d.system_binary);
+      d.system_goroot = j["system"].value("home", "") == "goroot";
+    }
+    get_to(j, "args", d.args);
+    get_to(j, "env", d.env);
+    get_to(j, "extraMounts", d.extra_mounts);
+    get_to(j, "baselineMb", d.baseline_mb);
+    get_to(j, "compiled", d.compiled);
+    if (j.contains("install")) {
+      const Json& i = j["install"];
+      i.at("kind").get_to(d.install.kind);
+      get_to(i, "package", d.install.package);
+      get_to(i, "baselinePackage", d.install.baseline_package);
+      get_to(i, "file", d.install.file);
+      get_to(i, "sourceGlob", d.install.source_glob);
+      get_to(i, "make", d.install.make_target);
+      get_to(i, "hint", d.install.hint);
+    }
+    if (d.store_binary.empty() && d.system_binary.empty())
+      return fail(ErrorCode::invalid_argument, "runtime " + d.name + ": needs store or system");
+    return d;
+  } catch (const Json::exception& e) {
+    return fail(ErrorCode::invalid_argument, std::string("runtime descriptor: ") + e.what());
+  }
+}
 
 const std::vector<Descriptor>& descriptors() {
   static const std::vector<Descriptor> table = [] {
     std::vector<Descriptor> t;
-    // Bun: the binary from the npm package, in the runtime store. Its transpiler cache is off
-    // because the only writable place is the per-run /tmp.
-    t.push_back({"bun", "bin/bun", "", "/opt/ignite/bun", {},
-                 {"BUN_RUNTIME_TRANSPILER_CACHE_PATH=0", "BUN_INSTALL_CACHE_DIR=/tmp/.bun"}, {}, 30});
-    t.push_back({"node", "bin/node", "node", "/opt/ignite/node", {},
-                 {"NODE_OPTIONS="}, {}, 40});
-    // Python: Debian's interpreter and stdlib. -E/-s: ignore PYTHON* variables and user site.
-    std::vector<std::string> py_mounts;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator("/usr/lib", ec)) {
-      const auto n = e.path().filename().string();
-      if (n.rfind("python3", 0) == 0) py_mounts.push_back(e.path().string());
+    for (const Json& doc : Json::parse(kEmbedded)) {
+      auto d = parse_descriptor(doc.dump());
+      // The embedded data is part of the build; a broken file is a build defect.
+      if (!d) {
+        std::fprintf(stderr, "ignite: %s\n", d.error().message.c_str());
+        std::abort();
+      }
+      t.push_back(std::move(*d));
     }
-    t.push_back({"python", "", "python3", "", {"-E", "-s"},
-                 {"PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1"}, py_mounts, 12});
     return t;
   }();
   return table;
 }
 
-const Descriptor* find_descriptor(const std::string& name) {
+const Descriptor* find_descriptor(std::string_view name) {
   for (const auto& d : descriptors()) {
     if (d.name == name) return &d;
   }

@@ -1,23 +1,45 @@
-// Runtime descriptors: per language, where its binary lives and how it runs inside the sandbox.
+// Runtime descriptors: per language, where its binary lives, how it runs inside the sandbox and
+// how it is installed. The data lives in runtimes/*.json, compiled into the binary.
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/result.hpp"
 
 namespace ignite::runtime {
 
-struct Descriptor {
-  std::string name;
-  std::string binary_in_store;  // relative to <store>/<name>/<version>/, "" if never in the store
-  std::string system_binary;    // under CatalogRoots::system_bin, "" if never from the system
-  std::string sandbox_home;     // where a store install is mounted in the sandbox (system
-                                // binaries appear as /usr/bin/<system_binary>)
-  std::vector<std::string> args;          // between the binary and the entry file
-  std::vector<std::string> env;           // runtime-specific environment
-  std::vector<std::string> extra_mounts;  // host paths bound at the same place (stdlib dirs)
-  double baseline_mb = 30;                // memory a trivial program needs
+struct InstallRecipe {
+  std::string kind;              // "npm-binary" | "npm-source" | "system"
+  std::string package;           // npm package
+  std::string baseline_package;  // npm package for CPUs without AVX2 (bun)
+  std::string file;              // path of the binary inside the package tarball
+  std::string source_glob;       // npm-source: source dir inside the tarball
+  std::string make_target;       // npm-source: `make <target>` builds the binary
+  std::string hint;              // system: how to install it
 };
 
+struct Descriptor {
+  std::string name;
+  std::string description;
+  std::vector<std::string> extensions;  // ".ts", ".py"
+  std::string default_entry;
+  std::string store_binary;    // relative to <store>/<name>/<version>/, "" if never in the store
+  std::string store_mount;     // where a store install is mounted in the sandbox
+  std::string system_binary;   // under CatalogRoots::system_bin, "" if never from the system
+  bool system_goroot = false;  // mount the toolchain root (GOROOT) rather than the binary
+  std::vector<std::string> args;          // between the binary and the entry file
+  std::vector<std::string> env;           // runtime-specific environment
+  std::vector<std::string> extra_mounts;  // host paths bound at the same place; last part may end in *
+  double baseline_mb = 30;                // memory a trivial program needs
+  bool compiled = false;                  // built to a binary first (go)
+  InstallRecipe install;
+};
+
+// Parses one descriptor document (the runtimes/*.json format). Fails naming the field.
+Result<Descriptor> parse_descriptor(std::string_view json);
+
 const std::vector<Descriptor>& descriptors();
-const Descriptor* find_descriptor(const std::string& name);  // nullptr when unknown
+const Descriptor* find_descriptor(std::string_view name);  // nullptr when unknown
 
 }  // namespace ignite::runtime
