@@ -83,6 +83,24 @@ json metrics_json(const engine::JobReport& report) {
   };
 }
 
+// The build step (go build, TypeScript transpile): its own status, output and metrics.
+json compile_json(const engine::JobReport& report) {
+  if (!report.compile) return {{"cached", report.compile_cached}};
+  const ExecutionResult& c = *report.compile;
+  constexpr double kMiB = 1024.0 * 1024.0;
+  return {
+      {"cached", false},
+      {"status", std::string(status_name(c.outcome, c.exit_code))},
+      {"exitCode", c.outcome == Outcome::exited ? json(c.exit_code) : json(nullptr)},
+      {"stdout", to_wire(c.stdout_data).text},
+      {"stderr", to_wire(c.stderr_data).text},
+      {"metrics",
+       {{"executionTimeMs", to_ms(c.usage.wall)},
+        {"cpuTimeMs", to_ms(c.usage.cpu)},
+        {"memoryUsedMb", round1(static_cast<double>(c.usage.peak_memory_bytes) / kMiB)}}},
+  };
+}
+
 json limits_json(const engine::ReportedLimits& limits) {
   return {
       {"memoryMb", limits.memory_mb},
@@ -118,6 +136,7 @@ json result_document(const engine::JobReport& report) {
   doc["metrics"] = metrics_json(report);
   doc["limits"] = limits_json(report.limits);
   if (report.preflight) doc["preflight"] = preflight_json(*report.preflight);
+  if (report.compile || report.compile_cached) doc["compile"] = compile_json(report);
   // detail may quote what the program did (a path, a syscall); keep the document serializable.
   if (!r.detail.empty()) doc["detail"] = sanitize_utf8(r.detail);
   return doc;

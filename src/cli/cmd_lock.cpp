@@ -1,5 +1,4 @@
 // `ignite lock <dir> [--update | --check]`: pin the service's manifest and lockfiles by hash.
-#include <openssl/evp.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include "cli/common.hpp"
 #include "cli/context.hpp"
 #include "cli/lock_file.hpp"
+#include "sys/sha256.hpp"
 #include "sys/files.hpp"
 
 namespace ignite::cli {
@@ -25,35 +25,6 @@ struct LockOptions {
   bool update = false;
   bool check = false;
 };
-
-// "sha256:<hex>" of the file, streamed so large lockfiles are not read into memory at once.
-Result<std::string> sha256_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::invalid_argument, "cannot read " + path.string());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return fail(ErrorCode::internal, "sha256: cannot initialise OpenSSL digest");
-  }
-  char buf[65536];
-  while (in.read(buf, static_cast<std::streamsize>(sizeof buf)) || in.gcount() > 0) {
-    if (EVP_DigestUpdate(ctx.get(), buf, static_cast<std::size_t>(in.gcount())) != 1) {
-      return fail(ErrorCode::internal, "sha256: digest update failed");
-    }
-  }
-  if (in.bad()) return fail(ErrorCode::invalid_argument, "cannot read " + path.string());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) {
-    return fail(ErrorCode::internal, "sha256: digest final failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4U];
-    out += kHex[digest[i] & 0xFU];
-  }
-  return out;
-}
 
 // Replaces ignite.lock atomically, so an interrupted update never leaves half a file.
 Status write_lock(const fs::path& dir, const LockMap& files) {
@@ -89,7 +60,7 @@ int run_lock(const LockOptions& opt) {
     return report_error({ErrorCode::invalid_argument,
                          opt.dir + ": no service.yaml (create one with `ignite init`)"});
   }
-  auto current = compute_lock(dir, sha256_file);
+  auto current = compute_lock(dir, sys::sha256_file);
   if (!current) return report_error(current.error());
   const fs::path lock_path = dir / kLockFileName;
   const bool exists = fs::exists(fs::symlink_status(lock_path, ec));

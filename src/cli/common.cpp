@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/result_json.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sys/files.hpp"
 
@@ -46,6 +47,19 @@ Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolat
   return sandbox::native::make_native_backend(std::move(config));
 }
 
+engine::EngineConfig engine_config() {
+  engine::EngineConfig config;
+  if (::geteuid() != 0) {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    const char* home = std::getenv("HOME");
+    config.work_root = xdg && *xdg ? std::filesystem::path(xdg) / "ignite/work"
+                                   : std::filesystem::path("/tmp") /
+                                         ("ignite-" + std::to_string(::geteuid())) / "work";
+    config.cache_root = std::filesystem::path(home && *home ? home : "/tmp") / ".cache/ignite";
+  }
+  return config;
+}
+
 Result<config::ServiceConfig> load_service_with(const std::string& dir,
                                                 const std::string& runtime_override) {
   IGNITE_TRY_ASSIGN(config::ServiceConfig service, config::load_service(dir, config::process_env()));
@@ -55,6 +69,58 @@ Result<config::ServiceConfig> load_service_with(const std::string& dir,
     service.runtime = *rt;
   }
   return service;
+}
+
+namespace {
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n <= 0) return;  // the reader is gone; the run goes on regardless
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// One human line on stderr after a plain run: status, time, CPU, peak memory.
+void print_summary(const engine::JobReport& r) {
+  const auto& res = r.result;
+  std::fprintf(stderr, "[ignite] %s (%s) in %.1f ms, cpu %.1f ms, peak memory %.1f MB%s%s\n",
+               std::string(status_name(res.outcome, res.exit_code)).c_str(), r.runtime.c_str(),
+               static_cast<double>(res.usage.wall.count()) / 1000.0,
+               static_cast<double>(res.usage.cpu.count()) / 1000.0,
+               static_cast<double>(res.usage.peak_memory_bytes) / (1024.0 * 1024.0),
+               res.detail.empty() ? "" : ": ", res.detail.c_str());
+}
+
+}  // namespace
+
+sandbox::OutputSink terminal_sink(bool json) {
+  if (json) return {};
+  return [](sandbox::Stream s, std::string_view chunk) {
+    write_all(s == sandbox::Stream::out ? STDOUT_FILENO : STDERR_FILENO, chunk);
+  };
+}
+
+int emit_report(const engine::JobReport& report, bool json) {
+  if (json) {
+    write_all(STDOUT_FILENO, api::result_document(report).dump() + "\n");
+  } else {
+    if (report.preflight) {
+      for (const auto& c : report.preflight->checks) {
+        if (c.status == preflight::CheckStatus::warn)
+          std::fprintf(stderr, "[preflight] warning: %s: %s\n", c.name.c_str(), c.message.c_str());
+      }
+    }
+    // A failed build step is the result; its output was not streamed, so show it now.
+    if (report.compile && !(report.compile->outcome == Outcome::exited && report.compile->exit_code == 0)) {
+      write_all(STDERR_FILENO, report.compile->stdout_data);
+      write_all(STDERR_FILENO, report.compile->stderr_data);
+      std::fprintf(stderr, "[ignite] compilation failed\n");
+    }
+    print_summary(report);
+  }
+  const auto& r = report.result;
+  return cli_exit_code(r.outcome, r.exit_code, r.signal);
 }
 
 }  // namespace ignite::cli

@@ -6,6 +6,7 @@
 
 #include "config/service_config.hpp"
 #include "core/result.hpp"
+#include "engine/engine.hpp"
 #include "sandbox/backend.hpp"
 
 namespace ignite::cli {
@@ -22,8 +23,18 @@ Result<std::string> read_input_arg(const std::string& arg);
 Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
                                                        bool allow_degraded);
 
+// Engine settings for this host: staging and cache dirs under /run and /var/cache (root) or
+// the user's XDG dirs (rootless).
+engine::EngineConfig engine_config();
+
 // load_service + an optional runtime override from --runtime.
 Result<config::ServiceConfig> load_service_with(const std::string& dir,
                                                 const std::string& runtime_override);
+
+// Live output to the terminal for plain runs; no sink for --json (output goes in the document).
+sandbox::OutputSink terminal_sink(bool json);
+
+// Prints the result document (--json) or the summary line, and returns the CONTRACT §2 exit code.
+int emit_report(const engine::JobReport& report, bool json);
 
 }  // namespace ignite::cli

@@ -11,6 +11,7 @@ struct Context {
 
 void register_init(CLI::App& app, Context& ctx);
 void register_run(CLI::App& app, Context& ctx);
+void register_exec(CLI::App& app, Context& ctx);
 void register_preflight(CLI::App& app, Context& ctx);
 void register_report(CLI::App& app, Context& ctx);
 void register_lock(CLI::App& app, Context& ctx);

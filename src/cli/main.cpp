@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   ignite::cli::Context ctx;
   ignite::cli::register_init(app, ctx);
   ignite::cli::register_run(app, ctx);
+  ignite::cli::register_exec(app, ctx);
   ignite::cli::register_preflight(app, ctx);
   ignite::cli::register_report(app, ctx);
   ignite::cli::register_lock(app, ctx);

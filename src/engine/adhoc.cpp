@@ -87,11 +87,8 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
   report.runtime = rt.label();
   report.isolation = std::string(backend_.name());
   report.limits = {request.memory_mb, request.timeout_ms, request.cpu_limit, request.network};
-  SandboxSpec spec = plan_service_run(service, rt, request.input_json);
-  spec.argv.insert(spec.argv.end(), request.args.begin(), request.args.end());
-  spec.stdin_data = request.stdin_data;
-  IGNITE_TRY_ASSIGN(report.result, backend_.run(spec, stop, sink));
-  return report;
+  return run_program(service, rt, {request.input_json, request.args, request.stdin_data},
+                     std::move(report), stop, sink);
 }
 
 }  // namespace ignite::engine

@@ -1,5 +1,7 @@
 #include "engine/engine.hpp"
 
+#include "engine/steps.hpp"
+
 namespace ignite::engine {
 namespace {
 
@@ -66,7 +68,50 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
     report.preflight = std::move(checks);
   }
 
-  SandboxSpec spec = plan_service_run(service, rt, request.input_json);
+  return run_program(service, rt, {request.input_json, {}, {}}, std::move(report), stop, sink);
+}
+
+Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
+                                      const runtime::Installed& rt, const ProgramInputs& inputs,
+                                      JobReport report, std::stop_token stop,
+                                      const sandbox::OutputSink& sink) {
+  const StepContext ctx{backend_, catalog_, config_.cache_root, stop};
+  std::filesystem::path node_modules;
+  if (needs_dependencies(service)) {
+    IGNITE_TRY_ASSIGN(Artifact deps, install_dependencies(ctx, service, rt));
+    if (deps.failed()) {
+      const std::string& err = deps.step->stderr_data;
+      return fail(ErrorCode::failed_precondition,
+                  "dependency install failed (" + std::string(status_name(deps.step->outcome, deps.step->exit_code)) +
+                      "): " + err.substr(err.size() > 2000 ? err.size() - 2000 : 0));
+    }
+    node_modules = deps.dir / "node_modules";
+  }
+
+  SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);
+  if (needs_compile(rt) || needs_transpile(service, rt)) {
+    auto built = needs_compile(rt) ? compile_program(ctx, service, rt)
+                                   : transpile_typescript(ctx, service, rt, node_modules);
+    if (!built) return fail(std::move(built).error());
+    report.compile = built->step;
+    report.compile_cached = built->cached;
+    // A compile error is the program's failure: it is the result, with the compiler's output.
+    if (built->failed()) {
+      report.result = *built->step;
+      return report;
+    }
+    if (needs_compile(rt)) {
+      // The binary is static: it needs neither the toolchain nor any library.
+      spec.mounts = {{built->dir, "/opt/ignite/program", false}, {service.dir, "/app", false}};
+      spec.argv = {"/opt/ignite/program/main"};
+    } else {
+      spec.mounts.push_back({built->dir, "/opt/ignite/build", false});
+      spec.argv.back() = "/opt/ignite/build/" + transpiled_name(service);
+    }
+  }
+  if (!node_modules.empty()) spec.mounts.push_back({node_modules, "/node_modules", false});
+  spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
+  spec.stdin_data = inputs.stdin_data;
   IGNITE_TRY_ASSIGN(report.result, backend_.run(spec, stop, sink));
   return report;
 }

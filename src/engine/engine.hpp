@@ -12,6 +12,8 @@ namespace ignite::engine {
 struct EngineConfig {
   // Where ad-hoc jobs' files are staged for the sandbox (root-owned, 0711).
   std::filesystem::path work_root = "/run/ignite/work";
+  // Content-addressed artifacts: node_modules, transpiled TypeScript, Go binaries.
+  std::filesystem::path cache_root = "/var/cache/ignite";
   std::uint32_t max_adhoc_files = 64;
   std::uint64_t max_adhoc_bytes = 4ull << 20;  // all files together
 };
@@ -35,6 +37,16 @@ class Engine {
   const runtime::Catalog& catalog() const { return catalog_; }
 
  private:
+  struct ProgramInputs {
+    std::optional<std::string> input_json;
+    std::vector<std::string> args;
+    std::string stdin_data;
+  };
+  // Dependencies, build steps, then the run itself: shared by services and ad-hoc code.
+  Result<JobReport> run_program(const config::ServiceConfig& service, const runtime::Installed& rt,
+                                const ProgramInputs& inputs, JobReport report,
+                                std::stop_token stop, const sandbox::OutputSink& sink);
+
   sandbox::Backend& backend_;
   runtime::Catalog catalog_;
   EngineConfig config_;

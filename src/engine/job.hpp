@@ -51,7 +51,8 @@ struct JobReport {
   ExecutionResult result;
   ReportedLimits limits;
   std::optional<preflight::ServiceReport> preflight;  // unset when skipped
-  std::optional<ExecutionResult> compile;             // compiled runtimes (go): the build step
+  std::optional<ExecutionResult> compile;  // the build step (go, transpiled TypeScript), if it ran
+  bool compile_cached = false;             // the build artifact was reused: no step ran
   bool cold_start = true;
 };
 

@@ -55,12 +55,16 @@ std::string probe_version(const fs::path& binary) {
   static std::map<std::string, std::string> cache;
   std::lock_guard lock(mu);
   if (auto it = cache.find(binary.string()); it != cache.end()) return it->second;
+  // Most runtimes answer `--version`; Go answers only `version`.
   std::string out;
-  std::string cmd = "'" + binary.string() + "' --version 2>&1";
-  if (FILE* f = ::popen(cmd.c_str(), "r")) {
-    std::array<char, 256> buf{};
-    while (std::fgets(buf.data(), buf.size(), f)) out += buf.data();
-    ::pclose(f);
+  for (const char* arg : {"--version", "version"}) {
+    std::string cmd = "'" + binary.string() + "' " + arg + " 2>/dev/null";
+    if (FILE* f = ::popen(cmd.c_str(), "r")) {
+      std::array<char, 256> buf{};
+      while (std::fgets(buf.data(), buf.size(), f)) out += buf.data();
+      if (::pclose(f) == 0 && !out.empty()) break;
+    }
+    out.clear();
   }
   // "v20.20.2", "Python 3.11.2", "go version go1.19.8 linux/amd64" -> the first dotted number.
   std::string version;
@@ -108,6 +112,16 @@ Installed make_installed(const Descriptor& d, const std::string& version, const 
     rt.sandbox_binary = real.string();
     rt.mounts.push_back({counted, counted, false});
     rt.env.push_back("GOROOT=" + counted.string());
+    // Debian's GOROOT links src/, pkg/include and friends into /usr/share: bind those targets
+    // where the links expect them.
+    for (auto it = fs::recursive_directory_iterator(counted, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it.depth() > 1) it.disable_recursion_pending();
+      if (!it->is_symlink(ec)) continue;
+      const fs::path target = fs::canonical(it->path(), ec);
+      if (!ec && fs::is_directory(target)) rt.mounts.push_back({target, target, false});
+      ec.clear();
+    }
   } else {  // a single system binary
     rt.sandbox_binary = "/usr/bin/" + d.system_binary;
     rt.mounts.push_back({real, rt.sandbox_binary, false});

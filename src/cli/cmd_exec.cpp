@@ -1,0 +1,99 @@
+// `ignite exec`: ad-hoc code without a service directory (CONTRACT §2).
+#include <filesystem>
+#include <memory>
+
+#include "cli/common.hpp"
+#include "cli/context.hpp"
+#include "engine/engine.hpp"
+#include "runtime/descriptors.hpp"
+#include "sys/files.hpp"
+
+namespace ignite::cli {
+namespace {
+
+struct ExecOptions {
+  std::string runtime;
+  std::string code;
+  std::string file;
+  std::string input;
+  std::string stdin_arg;
+  std::vector<std::string> args;
+  std::uint32_t memory_mb = 128;
+  std::uint32_t timeout_ms = 10000;
+  bool json = false;
+  bool allow_degraded = false;
+};
+
+// The entry file name for inline code: the language decides the extension where the runtime
+// runs several (javascript vs typescript on bun), else the runtime's default entry.
+std::string entry_name(const std::string& language, const config::RuntimeRef& rt) {
+  if (language.rfind("typescript", 0) == 0 || language.rfind("ts", 0) == 0) return "main.ts";
+  if (language.rfind("javascript", 0) == 0 || language.rfind("js", 0) == 0) return "main.js";
+  const auto* d = runtime::find_descriptor(rt.name);
+  return d ? d->default_entry : "main";
+}
+
+Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
+  engine::AdhocRequest req;
+  const auto at = o.runtime.find('@');
+  const std::string language = o.runtime.substr(0, at);
+  IGNITE_TRY_ASSIGN(req.runtime, engine::runtime_for_language(
+                                     language, at == std::string::npos ? "" : o.runtime.substr(at + 1)));
+  if (o.code.empty() == o.file.empty())
+    return fail(ErrorCode::invalid_argument, "give exactly one of --code TEXT or FILE");
+  if (!o.file.empty()) {
+    auto text = sys::read_file(o.file);
+    if (!text) return fail(ErrorCode::invalid_argument, text.error().message);
+    req.files.push_back({std::filesystem::path(o.file).filename().string(), *text});
+  } else {
+    req.files.push_back({entry_name(language, req.runtime), o.code});
+  }
+  if (!o.input.empty()) {
+    IGNITE_TRY_ASSIGN(req.input_json, read_input_arg(o.input));
+  }
+  if (!o.stdin_arg.empty() && o.stdin_arg[0] == '@') {
+    auto text = sys::read_file(o.stdin_arg.substr(1));
+    if (!text) return fail(ErrorCode::invalid_argument, "--stdin: " + text.error().message);
+    req.stdin_data = *text;
+  } else {
+    req.stdin_data = o.stdin_arg;
+  }
+  req.args = o.args;
+  req.memory_mb = o.memory_mb;
+  req.timeout_ms = o.timeout_ms;
+  return req;
+}
+
+int exec_cmd(const ExecOptions& o) {
+  auto request = build_request(o);
+  if (!request) return report_error(request.error());
+  auto backend = make_backend("native", o.allow_degraded);
+  if (!backend) return report_error(backend.error());
+  engine::Engine engine(**backend, runtime::Catalog(runtime::default_roots()), engine_config());
+  auto report = engine.execute_adhoc(*request, std::stop_token{}, terminal_sink(o.json));
+  if (!report) return report_error(report.error());
+  return emit_report(*report, o.json);
+}
+
+}  // namespace
+
+void register_exec(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ExecOptions>();
+  auto* cmd = app.add_subcommand("exec", "Run ad-hoc code without a service directory");
+  cmd->add_option("--runtime", o->runtime,
+                  "RT[@VER]: bun node deno quickjs python go, or javascript typescript")
+      ->required();
+  cmd->add_option("--code", o->code, "The program text");
+  cmd->add_option("file", o->file, "A program file (instead of --code)");
+  cmd->add_option("--input", o->input, "Input JSON (or @file), passed as IGNITE_INPUT");
+  cmd->add_option("--stdin", o->stdin_arg, "Text (or @file) for the program's stdin");
+  cmd->add_option("--arg", o->args, "An argument for the program (repeatable)");
+  cmd->add_option("--memory", o->memory_mb, "Memory limit in MB")->check(CLI::Range(16, 65536));
+  cmd->add_option("--timeout", o->timeout_ms, "Wall-clock limit in ms")->check(CLI::Range(100, 3600000));
+  cmd->add_flag("--json", o->json, "Print exactly one JSON result document on stdout");
+  cmd->add_flag("--allow-degraded", o->allow_degraded,
+                "Run even if cgroup limits cannot be enforced (rlimits only)");
+  cmd->callback([o, &ctx] { ctx.exit_code = exec_cmd(*o); });
+}
+
+}  // namespace ignite::cli
