@@ -17,5 +17,6 @@ void register_report(CLI::App& app, Context& ctx);
 void register_lock(CLI::App& app, Context& ctx);
 void register_env(CLI::App& app, Context& ctx);
 void register_doctor(CLI::App& app, Context& ctx);
+void register_runtimes(CLI::App& app, Context& ctx);
 
 }  // namespace ignite::cli

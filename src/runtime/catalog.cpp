@@ -1,13 +1,13 @@
 #include "runtime/catalog.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <mutex>
 
 #include "runtime/descriptors.hpp"
+#include "runtime/installer_process.hpp"
 
 namespace ignite::runtime {
 namespace {
@@ -55,16 +55,15 @@ std::string probe_version(const fs::path& binary) {
   static std::map<std::string, std::string> cache;
   std::lock_guard lock(mu);
   if (auto it = cache.find(binary.string()); it != cache.end()) return it->second;
-  // Most runtimes answer `--version`; Go answers only `version`.
+  // Most runtimes answer `--version`; Go answers only `version`. An argv, not a shell string:
+  // the path may contain anything.
   std::string out;
   for (const char* arg : {"--version", "version"}) {
-    std::string cmd = "'" + binary.string() + "' " + arg + " 2>/dev/null";
-    if (FILE* f = ::popen(cmd.c_str(), "r")) {
-      std::array<char, 256> buf{};
-      while (std::fgets(buf.data(), buf.size(), f)) out += buf.data();
-      if (::pclose(f) == 0 && !out.empty()) break;
+    auto run = run_command({{binary.string(), arg}, {}, {}, std::chrono::seconds(30)});
+    if (run && run->ok() && !run->out.empty()) {
+      out = run->out;
+      break;
     }
-    out.clear();
   }
   // "v20.20.2", "Python 3.11.2", "go version go1.19.8 linux/amd64" -> the first dotted number.
   std::string version;
