@@ -83,10 +83,11 @@ json metrics_json(const engine::JobReport& report) {
   };
 }
 
-// The build step (go build, TypeScript transpile): its own status, output and metrics.
-json compile_json(const engine::JobReport& report) {
-  if (!report.compile) return {{"cached", report.compile_cached}};
-  const ExecutionResult& c = *report.compile;
+// A step before the run (go build, TypeScript transpile, dependency install): its own status,
+// output and metrics, or just {"cached": true} when its artifact was reused.
+json step_json(const std::optional<ExecutionResult>& step, bool cached) {
+  if (!step) return {{"cached", cached}};
+  const ExecutionResult& c = *step;
   constexpr double kMiB = 1024.0 * 1024.0;
   return {
       {"cached", false},
@@ -136,7 +137,10 @@ json result_document(const engine::JobReport& report) {
   doc["metrics"] = metrics_json(report);
   doc["limits"] = limits_json(report.limits);
   if (report.preflight) doc["preflight"] = preflight_json(*report.preflight);
-  if (report.compile || report.compile_cached) doc["compile"] = compile_json(report);
+  if (report.compile || report.compile_cached)
+    doc["compile"] = step_json(report.compile, report.compile_cached);
+  if (report.install || report.install_cached)
+    doc["install"] = step_json(report.install, report.install_cached);
   // detail may quote what the program did (a path, a syscall); keep the document serializable.
   if (!r.detail.empty()) doc["detail"] = sanitize_utf8(r.detail);
   return doc;

@@ -86,6 +86,8 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
                       "): " + err.substr(err.size() > 2000 ? err.size() - 2000 : 0));
     }
     node_modules = deps.dir / "node_modules";
+    report.install = deps.step;
+    report.install_cached = deps.cached;
   }
 
   SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);

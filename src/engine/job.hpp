@@ -53,6 +53,8 @@ struct JobReport {
   std::optional<preflight::ServiceReport> preflight;  // unset when skipped
   std::optional<ExecutionResult> compile;  // the build step (go, transpiled TypeScript), if it ran
   bool compile_cached = false;             // the build artifact was reused: no step ran
+  std::optional<ExecutionResult> install;  // the dependency install step, if it ran
+  bool install_cached = false;             // node_modules were reused: no install ran
   bool cold_start = true;
 };
 

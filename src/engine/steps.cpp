@@ -83,6 +83,12 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
     SandboxSpec spec = step_spec(tool, out, step_limits(300s, true));
     spec.workdir = "/out";
     spec.env.push_back("npm_config_cache=/tmp/.npm");
+    // Trust what the host trusts (/etc/ssl is visible in network-enabled sandboxes): hosts
+    // behind a TLS-inspecting proxy add their CA there, and node ignores the system store.
+    if (fs::exists("/etc/ssl/certs/ca-certificates.crt")) {
+      spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
+      spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
+    }
     spec.env.push_back("npm_config_update_notifier=false");
     // Install scripts run through /bin/sh; give them a shell and nothing else of /usr/bin.
     spec.mounts.push_back({"/usr/bin/dash", "/usr/bin/sh", false});

@@ -1,0 +1,2 @@
+const data: unknown = JSON.parse(process.env.IGNITE_INPUT ?? "null");
+console.log(JSON.stringify({ echo: data, hello: "world" }));

@@ -1,2 +1,0 @@
-const input = JSON.parse(process.env.IGNITE_INPUT || "{}");
-console.log(JSON.stringify({ hello: "node", input }));
