@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ignite {
 
@@ -41,6 +42,10 @@ struct ExecutionResult {
   Usage usage;
   std::chrono::microseconds setup{};  // sandbox preparation before the program started
   std::string detail;                 // short human text, e.g. "blocked syscall: ptrace"
+  std::string blocked_syscall;        // syscall_blocked: the call's name when known ("kexec_load")
+  // Promises this run could not keep because the host lacks a mechanism (no cgroup: rlimits
+  // instead of cgroup limits, ...). Empty = full isolation; otherwise the result is "degraded".
+  std::vector<std::string> degradations;
 };
 
 }  // namespace ignite

@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,8 +24,8 @@ namespace ignite::sandbox::native {
 namespace {
 
 void report(int fd, ChildStage stage, int err, int detail = 0, int status = 0,
-            std::int64_t cpu_usec = 0) noexcept {
-  ChildReport r{stage, err, detail, status, cpu_usec};
+            std::int64_t cpu_usec = 0, std::int64_t maxrss_kb = 0) noexcept {
+  ChildReport r{stage, err, detail, status, cpu_usec, maxrss_kb};
   // A short write cannot happen for a record this small on a pipe (PIPE_BUF atomicity).
   (void)!::write(fd, &r, sizeof r);
 }
@@ -114,6 +115,47 @@ void drop_privileges(const ChildArgs& a) noexcept {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(a, ChildStage::no_new_privs);
 }
 
+// Sends `fd` over the unix socket `sock` as SCM_RIGHTS (stack buffers only).
+bool send_fd(int sock, int fd) noexcept {
+  char byte = 's';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
+// Loads the filter. With a listener, the policy's `kill` rules are SECCOMP_RET_USER_NOTIF: the
+// call blocks, the supervisor reads which syscall it was from the listener, records its name
+// and kills the sandbox. The listener is created here (it belongs to this filter) and handed to
+// the supervisor; our copy is CLOEXEC and the program never sees it.
+void load_seccomp(const ChildArgs& a) noexcept {
+  if (!a.seccomp_listener) {
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a.seccomp, 0, 0) != 0) die(a, ChildStage::seccomp);
+    return;
+  }
+  long listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                            a.seccomp);
+  if (listener < 0 && errno == EBUSY) {
+    // An outer filter (we run inside a container that uses notifications) already has a
+    // listener; the kernel allows one per chain. Without a listener the notify rules fail the
+    // call with ENOSYS instead: still blocked, just not killed and named.
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a.seccomp, 0, 0) != 0) die(a, ChildStage::seccomp);
+    return;
+  }
+  if (listener < 0) die(a, ChildStage::seccomp);
+  if (!send_fd(a.notify_fd, static_cast<int>(listener))) die(a, ChildStage::seccomp_listener);
+  ::close(static_cast<int>(listener));
+}
+
 [[noreturn]] void exec_program(const ChildArgs& a) noexcept {
   // Signal dispositions set to "ignore" and the blocked mask survive execve; the program must
   // start with the defaults whatever the supervisor's threads had.
@@ -135,7 +177,7 @@ void drop_privileges(const ChildArgs& a) noexcept {
   // execve itself fails).
   if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) die(a, ChildStage::stdio);
   // Security: seccomp last, so the setup above may use what the program may not.
-  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a.seccomp, 0, 0) != 0) die(a, ChildStage::seccomp);
+  load_seccomp(a);
   ::execve(a.argv[0], a.argv, a.envp);
   die(a, ChildStage::exec);
 }
@@ -144,7 +186,8 @@ void drop_privileges(const ChildArgs& a) noexcept {
 // fds (CLOEXEC only acts at execve), including the parent ends of our own pipes: a kept copy
 // of the stdin write end would mean the program never sees EOF.
 void close_inherited_fds(const ChildArgs& a) noexcept {
-  int keep[] = {a.sync_fd, a.report_fd, a.exec_fd, a.stdin_fd, a.stdout_fd, a.stderr_fd};
+  int keep[] = {a.sync_fd,   a.report_fd, a.exec_fd,  a.stdin_fd,
+                a.stdout_fd, a.stderr_fd, a.notify_fd};
   constexpr int n = sizeof keep / sizeof keep[0];
   for (int i = 1; i < n; ++i) {  // insertion sort: no allocation allowed here
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
@@ -155,11 +198,26 @@ void close_inherited_fds(const ChildArgs& a) noexcept {
   }
   unsigned next = 0;
   for (int fd : keep) {
+    if (fd < 0) continue;  // an optional channel this run does not use
     auto ufd = static_cast<unsigned>(fd);
     if (ufd > next) ::syscall(SYS_close_range, next, ufd - 1, 0);
     next = ufd + 1;
   }
   ::syscall(SYS_close_range, next, ~0U, 0);
+}
+
+// Security: init is a copy-on-write clone of the supervisor, so its memory holds whatever the
+// supervisor held (other jobs' inputs, API keys, its environment). The program shares init's
+// PID namespace and, in rootless mode, its uid. Making init non-dumpable puts /proc/1/{mem,
+// environ,maps,fd,exe} out of the program's reach (they need ptrace access, which now needs
+// CAP_SYS_PTRACE over the host's user namespace); /proc/1/cmdline has no access check at all,
+// so the argv and environment strings are wiped in place.
+void hide_supervisor(const ChildArgs& a) noexcept {
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die(a, ChildStage::hide_supervisor);
+  for (const auto& range : a.wipe) {
+    if (range[0] && range[1] > range[0])
+      std::memset(range[0], 0, static_cast<std::size_t>(range[1] - range[0]));
+  }
 }
 
 }  // namespace
@@ -169,6 +227,7 @@ void child_main(const ChildArgs& a) noexcept {
   char go = 0;
   if (::read(a.sync_fd, &go, 1) != 1) die(a, ChildStage::sync);
   ::close(a.sync_fd);
+  hide_supervisor(a);
   if (::sethostname("ignite", 6) != 0) die(a, ChildStage::hostname);
   build_root(a);
   drop_privileges(a);
@@ -182,6 +241,7 @@ void child_main(const ChildArgs& a) noexcept {
   ::close(a.stdin_fd);
   ::close(a.stdout_fd);
   ::close(a.stderr_fd);
+  ::close(a.notify_fd);
   // As PID 1 we reap every orphan; when the program itself exits we exit too, and the kernel
   // then kills whatever it left behind in the namespace (double forks, setsid daemons).
   for (;;) {
@@ -190,7 +250,8 @@ void child_main(const ChildArgs& a) noexcept {
     pid_t pid = ::wait4(-1, &status, __WALL, &ru);
     if (pid == program) {
       auto usec = [](const timeval& tv) { return std::int64_t{tv.tv_sec} * 1000000 + tv.tv_usec; };
-      report(a.report_fd, ChildStage::finished, 0, 0, status, usec(ru.ru_utime) + usec(ru.ru_stime));
+      report(a.report_fd, ChildStage::finished, 0, 0, status, usec(ru.ru_utime) + usec(ru.ru_stime),
+             ru.ru_maxrss);
       ::_exit(0);
     }
     if (pid < 0 && errno != EINTR) die(a, ChildStage::fork);

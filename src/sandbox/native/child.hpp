@@ -29,6 +29,8 @@ enum class ChildStage : std::int32_t {
   signals,
   seccomp,
   exec,
+  hide_supervisor,  // PR_SET_DUMPABLE in init
+  seccomp_listener, // handing the seccomp listener to the supervisor
 };
 
 // What the sandbox's init writes to the report pipe (one or more records).
@@ -38,6 +40,8 @@ struct ChildReport {
   std::int32_t detail = 0;  // mount op index, for mount_op
   std::int32_t status = 0;  // wait status of the program, for finished
   std::int64_t cpu_usec = 0;  // the program's rusage (user+system), for finished
+  std::int64_t maxrss_kb = 0;  // the program's peak RSS (rusage), for finished: the degraded
+                               // mode's memory measurement when there is no cgroup
 };
 
 struct RlimitSetting {
@@ -52,6 +56,7 @@ struct ChildArgs {
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const sock_fprog* seccomp = nullptr;
+  bool seccomp_listener = false;  // load with NEW_LISTENER and send the fd over notify_fd
   const RlimitSetting* rlimits = nullptr;
   int rlimit_count = 0;
   uid_t uid = 0;
@@ -63,6 +68,10 @@ struct ChildArgs {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  int notify_fd = -1;  // unix socket: the program sends its seccomp listener fd (SCM_RIGHTS)
+  // The supervisor's argv and environment strings ([start, end) in our copy of its memory):
+  // /proc/1/cmdline is world-readable inside the sandbox, so init wipes them.
+  char* wipe[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};
 };
 
 // Entry point of the clone()d child, which is PID 1 of the new PID namespace: builds the

@@ -3,15 +3,18 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -48,10 +51,18 @@ class CStrings {
 // The pipes of one run; the child-side ends are closed in the parent right after clone.
 struct RunPipes {
   sys::Pipe sync, report, exec, in, out, err;
+  sys::Fd notify_parent, notify_child;  // seccomp listener hand-over (SCM_RIGHTS)
 };
 
-Result<RunPipes> make_pipes() {
+Result<RunPipes> make_pipes(bool notify) {
   RunPipes p;
+  if (notify) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+      return fail(Error::from_errno("socketpair"));
+    p.notify_parent.reset(sv[0]);
+    p.notify_child.reset(sv[1]);
+  }
   IGNITE_TRY_ASSIGN(p.sync, sys::make_pipe());
   IGNITE_TRY_ASSIGN(p.report, sys::make_pipe());
   IGNITE_TRY_ASSIGN(p.exec, sys::make_pipe());
@@ -80,14 +91,50 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::signals: return "resetting signals";
     case ChildStage::seccomp: return "loading the seccomp filter";
     case ChildStage::exec: return "execve";
+    case ChildStage::hide_supervisor: return "making init non-dumpable";
+    case ChildStage::seccomp_listener: return "handing over the seccomp listener";
   }
   return "setup";
+}
+
+// [start, end) of our argv and environment strings, from /proc/self/stat (fields 48-51), so
+// the sandbox's init can wipe its copies (see hide_supervisor in child.cpp). Zeros if unknown.
+std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
+  std::array<std::array<char*, 2>, 2> out{};
+  auto stat = sys::read_file("/proc/self/stat");
+  if (!stat) return out;
+  // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
+  std::istringstream in(stat->substr(stat->rfind(')') + 2));
+  std::string field;
+  std::vector<std::uintptr_t> fields;
+  while (in >> field) fields.push_back(std::strtoull(field.c_str(), nullptr, 10));
+  // After ')' comes field 3 (state); fields 48..51 are at index 45..48.
+  if (fields.size() < 49) return out;
+  for (std::size_t i = 0; i < 4; ++i) out[i / 2][i % 2] = reinterpret_cast<char*>(fields[45 + i]);
+  return out;
+}
+
+// What a run without a cgroup does not get, for ExecutionResult::degradations.
+std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace) {
+  std::vector<std::string> d;
+  if (!have_cgroup) {
+    d.emplace_back("memory: no cgroup limit; RLIMIT_AS caps each process's address space");
+    d.emplace_back("processes: no cgroup pids limit; RLIMIT_NPROC counts the host user's processes");
+    d.emplace_back("cpu: no cgroup quota; only the wall-clock timeout bounds CPU use");
+    d.emplace_back("metrics: peak memory is the program's own peak RSS, not the whole sandbox");
+  }
+  if (in_user_namespace)
+    d.emplace_back("identity: rootless; the sandbox runs as the invoking user in a user namespace");
+  return d;
 }
 
 class NativeBackend final : public Backend {
  public:
   NativeBackend(NativeConfig config, CgroupLayout layout, SeccompFilter filter)
-      : config_(std::move(config)), layout_(std::move(layout)), filter_(std::move(filter)) {}
+      : config_(std::move(config)),
+        layout_(std::move(layout)),
+        filter_(std::move(filter)),
+        wipe_(own_arg_env_ranges()) {}
 
   std::string_view name() const noexcept override { return "native"; }
 
@@ -108,7 +155,7 @@ class NativeBackend final : public Backend {
                                                   cgroup_limits(spec.limits)));
       cgroup.emplace(std::move(cg));
     }
-    IGNITE_TRY_ASSIGN(RunPipes pipes, make_pipes());
+    IGNITE_TRY_ASSIGN(RunPipes pipes, make_pipes(filter_.notify_kills()));
     CStrings argv(spec.argv), envp(spec.env);
     const std::string workdir = spec.workdir.string();
     auto rlimits = rlimits_for(spec.limits, cgroup.has_value());
@@ -117,6 +164,7 @@ class NativeBackend final : public Backend {
                    .argv = argv.get(),
                    .envp = envp.get(),
                    .seccomp = filter_.program(),
+                   .seccomp_listener = filter_.notify_kills(),
                    .rlimits = rlimits.data(),
                    .rlimit_count = static_cast<int>(rlimits.size()),
                    .uid = config_.identity.uid,
@@ -127,12 +175,14 @@ class NativeBackend final : public Backend {
                    .exec_fd = pipes.exec.write.get(),
                    .stdin_fd = pipes.in.read.get(),
                    .stdout_fd = pipes.out.write.get(),
-                   .stderr_fd = pipes.err.write.get()};
+                   .stderr_fd = pipes.err.write.get(),
+                   .notify_fd = pipes.notify_child.get(),
+                   .wipe = {{wipe_[0][0], wipe_[0][1]}, {wipe_[1][0], wipe_[1][1]}}};
 
     // spawn
     IGNITE_TRY_ASSIGN(sys::ChildProcess init, spawn(args, spec.limits.network));
     for (sys::Fd* fd : {&pipes.sync.read, &pipes.report.write, &pipes.exec.write, &pipes.in.read,
-                        &pipes.out.write, &pipes.err.write})
+                        &pipes.out.write, &pipes.err.write, &pipes.notify_child})
       fd->reset();
     if (cgroup) {
       if (auto joined = cgroup->add(init.pid()); !joined)
@@ -147,7 +197,8 @@ class NativeBackend final : public Backend {
                          .max_output_bytes = spec.limits.max_output_bytes};
     IGNITE_TRY_ASSIGN(Supervision sup,
                       supervise({&init, std::move(pipes.exec.read), std::move(pipes.out.read),
-                                 std::move(pipes.err.read), std::move(pipes.in.write)},
+                                 std::move(pipes.err.read), std::move(pipes.in.write),
+                                 std::move(pipes.notify_parent)},
                                 spec.stdin_data, sl, stop, sink));
     (void)init.wait();  // reap; the pidfd already said it exited
 
@@ -158,7 +209,11 @@ class NativeBackend final : public Backend {
     }
     if (sup.reason == StopReason::setup_timeout)
       return fail(ErrorCode::internal, "sandbox setup did not finish within 10 s");
-    if (sup.reason == StopReason::exited && reports.empty())
+    CgroupUsage cu = cgroup ? cgroup->usage() : CgroupUsage{};
+    // Init is in the run's cgroup too: when the program's memory cannot be reclaimed (tmpfs
+    // pages outlive their writer) the OOM killer may pick init, or init's report write fails
+    // for lack of memory. That is the program's memory limit, not our failure.
+    if (sup.reason == StopReason::exited && reports.empty() && !cu.oom_killed)
       return fail(ErrorCode::internal, "sandbox init exited without a report");
 
     ExecutionResult r;
@@ -169,13 +224,19 @@ class NativeBackend final : public Backend {
     const auto exec_at = sup.exec_seen ? sup.exec_at : sup.exit_at;
     r.setup = duration_cast<microseconds>(exec_at - started);
     r.usage.wall = duration_cast<microseconds>(sup.exit_at - exec_at);
-    CgroupUsage cu = cgroup ? cgroup->usage() : CgroupUsage{};
     r.usage.peak_memory_bytes = cu.memory_peak_bytes;
+    if (!cgroup && !reports.empty())
+      r.usage.peak_memory_bytes = static_cast<std::uint64_t>(reports.back().maxrss_kb) * 1024;
+    r.degradations = degradations(cgroup.has_value(), args.in_user_namespace);
     r.usage.pids_peak = cu.pids_peak;
     r.usage.cpu = microseconds(cu.cpu_usage_usec ? static_cast<std::int64_t>(cu.cpu_usage_usec)
                                                  : (reports.empty() ? 0 : reports.back().cpu_usec));
     classify(r, sup.reason, reports.empty() ? std::optional<int>{} : reports.back().status,
              cu.oom_killed);
+    if (sup.blocked) {
+      r.blocked_syscall = syscall_name(sup.blocked->nr, sup.blocked->arch);
+      r.detail = "blocked syscall: " + r.blocked_syscall;
+    }
     return r;
   }
 
@@ -250,6 +311,11 @@ class NativeBackend final : public Backend {
       r.outcome = Outcome::wall_time_exceeded;
       r.signal = SIGKILL;
       r.detail = "wall-clock time limit exceeded";
+    } else if (reason == StopReason::syscall_blocked) {
+      // We killed it (SIGKILL) for a call a `kill` rule caught; report it the way the kernel's
+      // own seccomp kill would look, so the status does not depend on the mechanism.
+      r.outcome = Outcome::syscall_blocked;
+      r.signal = SIGSYS;
     } else if (reason == StopReason::cancelled) {
       r.outcome = Outcome::cancelled;
       r.signal = SIGKILL;
@@ -260,7 +326,7 @@ class NativeBackend final : public Backend {
       r.detail = "memory limit exceeded (cgroup OOM kill)";
     } else if (r.signal == SIGSYS) {
       r.outcome = Outcome::syscall_blocked;
-      r.detail = "killed by seccomp (SIGSYS): a forbidden system call or ABI";
+      r.detail = "killed by SIGSYS: a forbidden system call or ABI (seccomp), or raised by the program";
     } else if (r.signal) {
       r.outcome = Outcome::signaled;
       r.detail = std::string("killed by signal ") + ::sigabbrev_np(r.signal);
@@ -272,6 +338,7 @@ class NativeBackend final : public Backend {
   NativeConfig config_;
   CgroupLayout layout_;
   SeccompFilter filter_;
+  std::array<std::array<char*, 2>, 2> wipe_;
 };
 
 }  // namespace
@@ -293,7 +360,8 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   if (layout.version == CgroupVersion::none)
     spdlog::warn("DEGRADED isolation: {}; limits fall back to rlimits", layout.describe());
   IGNITE_TRY_ASSIGN(auto rules, parse_seccomp_policy(default_seccomp_policy()));
-  IGNITE_TRY_ASSIGN(SeccompFilter filter, SeccompFilter::compile(rules));
+  IGNITE_TRY_ASSIGN(SeccompFilter filter,
+                    SeccompFilter::compile(rules, kernel_has_user_notif(config.proc)));
   std::error_code ec;
   std::filesystem::create_directories(config.scratch_root, ec);
   ::chmod(config.scratch_root.c_str(), 0700);

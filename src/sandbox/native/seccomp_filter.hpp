@@ -2,6 +2,8 @@
 #pragma once
 #include <linux/filter.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <string_view>
 #include <vector>
 
@@ -26,7 +28,13 @@ class SeccompFilter {
  public:
   // Compiles rules with libseccomp (unknown syscall names on this arch are skipped; they
   // cannot be called anyway). Also denies clone()/ioctl(TIOCSTI) uses named in the .cpp.
-  static Result<SeccompFilter> compile(const std::vector<SeccompRule>& rules);
+  // With `notify_kills`, `kill` rules and foreign ABIs become SECCOMP_RET_USER_NOTIF so the
+  // supervisor learns which call it was (see child.cpp/supervisor.cpp); without it they are
+  // SECCOMP_RET_KILL_PROCESS.
+  static Result<SeccompFilter> compile(const std::vector<SeccompRule>& rules,
+                                       bool notify_kills = false);
+
+  bool notify_kills() const noexcept { return notify_kills_; }
 
   // The compiled program, valid while this object lives. Loading it needs only prctl(2),
   // so it is safe to call between clone and execve.
@@ -41,9 +49,17 @@ class SeccompFilter {
   SeccompFilter() = default;
   std::vector<sock_filter> code_;
   sock_fprog prog_{};
+  bool notify_kills_ = false;
 };
 
 // Name of a syscall number on this architecture, for "blocked syscall: ptrace" messages.
 std::string syscall_name(int nr);
+
+// Name of a syscall of the ABI `audit_arch` (AUDIT_ARCH_*): "kexec_load", or for a foreign
+// ABI "getpid (i386 ABI)". Never fails: unknown numbers come back as "syscall N".
+std::string syscall_name(int nr, std::uint32_t audit_arch);
+
+// Whether this kernel offers SECCOMP_RET_USER_NOTIF (read from <proc>/sys/kernel/seccomp).
+bool kernel_has_user_notif(const std::filesystem::path& proc = "/proc");
 
 }  // namespace ignite::sandbox::native

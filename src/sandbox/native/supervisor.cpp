@@ -1,12 +1,16 @@
 #include "sandbox/native/supervisor.hpp"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <optional>
 
 namespace ignite::sandbox::native {
@@ -14,7 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel };
+enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel, kNotifySock, kListener };
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -45,6 +49,37 @@ struct Capture {
     }
   }
 };
+
+// Receives the seccomp listener fd the program sent with SCM_RIGHTS; an invalid Fd if the
+// message carried none (the program died before sending, or sent something else).
+sys::Fd receive_fd(int sock) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) <= 0) return {};
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      return sys::Fd(fd);
+    }
+  }
+  return {};
+}
+
+// Reads one pending notification: which call a `kill` rule caught. nullopt if none is pending
+// (the caller died meanwhile: the kernel drops its notification).
+std::optional<BlockedCall> receive_notification(int listener) {
+  seccomp_notif req;
+  std::memset(&req, 0, sizeof req);  // the kernel insists on a zeroed buffer
+  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return std::nullopt;
+  return BlockedCall{req.data.nr, req.data.arch};
+}
 
 class Epoll {
  public:
@@ -90,6 +125,8 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
   ep.add(fds.stdout_read.get(), EPOLLIN, kOut);
   ep.add(fds.stderr_read.get(), EPOLLIN, kErr);
   ep.add(cancel.get(), EPOLLIN, kCancel);
+  if (fds.notify_read) ep.add(fds.notify_read.get(), EPOLLIN, kNotifySock);
+  sys::Fd listener;
   std::size_t stdin_off = 0;
   if (fds.stdin_write && !stdin_data.empty()) {
     ep.add(fds.stdin_write.get(), EPOLLOUT, kIn);
@@ -155,6 +192,25 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
         }
         case kCancel:
           kill_with(StopReason::cancelled);
+          break;
+        case kNotifySock:
+          // One message, before execve: the listener of the program's seccomp filter.
+          listener = receive_fd(fds.notify_read.get());
+          ep.remove(fds.notify_read.get());
+          if (listener) ep.add(listener.get(), EPOLLIN, kListener);
+          break;
+        case kListener:
+          // Security: a `kill` rule matched. The call is suspended in the kernel and never
+          // runs; we record which it was and end the sandbox. We do not answer the
+          // notification (answering would let the program go on); the SIGKILL to init tears
+          // the whole namespace down, the suspended caller included.
+          if (!killed && (evs[i].events & EPOLLIN)) {
+            if (auto call = receive_notification(listener.get())) {
+              s.blocked = call;
+              kill_with(StopReason::syscall_blocked);
+            }
+          }
+          if (killed || (evs[i].events & (EPOLLHUP | EPOLLERR))) ep.remove(listener.get());
           break;
       }
     }

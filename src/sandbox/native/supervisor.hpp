@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -19,6 +20,7 @@ struct SupervisedFds {
   sys::Fd stdout_read;
   sys::Fd stderr_read;
   sys::Fd stdin_write;  // closed once stdin_data is written
+  sys::Fd notify_read;  // unix socket: the program sends its seccomp listener fd here (optional)
 };
 
 struct SupervisionLimits {
@@ -27,7 +29,13 @@ struct SupervisionLimits {
   std::uint64_t max_output_bytes = 0;
 };
 
-enum class StopReason { exited, timeout, cancelled, setup_timeout };
+enum class StopReason { exited, timeout, cancelled, setup_timeout, syscall_blocked };
+
+// A system call the policy kills for, as the seccomp listener reported it.
+struct BlockedCall {
+  int nr = -1;
+  std::uint32_t arch = 0;  // AUDIT_ARCH_* of the calling ABI
+};
 
 struct Supervision {
   StopReason reason = StopReason::exited;
@@ -36,6 +44,7 @@ struct Supervision {
   std::chrono::steady_clock::time_point exit_at{};
   std::string stdout_data, stderr_data;
   bool stdout_truncated = false, stderr_truncated = false;
+  std::optional<BlockedCall> blocked;  // set with reason syscall_blocked
 };
 
 // Runs until the init process exits (killing it on timeout or cancellation) and the output

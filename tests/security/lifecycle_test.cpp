@@ -1,0 +1,124 @@
+// Lifecycle: however a run ends, nothing of it survives, and a thousand runs leave the host as
+// they found it (cgroups, mounts, scratch area, the supervisor's fds).
+#include <sys/syscall.h>
+
+#include <thread>
+
+#include "sandbox/native/cgroup_layout.hpp"
+#include "sandbox_fixture.hpp"
+
+namespace ignite::security {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+IGNITE_SECURITY_SUITE(Lifecycle);
+
+TEST_P(Lifecycle, no_process_survives_a_normal_exit) {
+  auto r = run(probe({"daemon", token()}));
+  EXPECT_EQ(r.stdout_data, "daemonized\n");
+  EXPECT_TRUE(host::processes_with(token()).empty());
+}
+
+TEST_P(Lifecycle, no_process_survives_a_timeout) {
+  // setsid + double fork + SIGHUP/SIGTERM ignored (nohup), then the program hangs.
+  auto spec = probe({"then-daemon", token(), "sleep", "60000"});
+  spec.limits.wall_time = 300ms;
+  auto r = run(spec);
+  EXPECT_EQ(r.outcome, Outcome::wall_time_exceeded);
+  EXPECT_EQ(r.stdout_data, "daemonized\n");
+  EXPECT_TRUE(host::processes_with(token()).empty());
+}
+
+TEST_P(Lifecycle, no_process_survives_an_oom_kill) {
+  IGNITE_REQUIRE_CGROUP("the cgroup memory limit (OOM kill)");
+  auto r = run(probe({"then-daemon", token(), "alloc", "512"}));
+  EXPECT_EQ(r.outcome, Outcome::memory_exceeded) << r.detail;
+  EXPECT_TRUE(host::processes_with(token()).empty());
+}
+
+TEST_P(Lifecycle, no_process_survives_a_blocked_syscall_kill) {
+  auto r = run(probe({"then-daemon", token(), "syscall", std::to_string(SYS_kexec_load)}));
+  EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.detail;
+  EXPECT_TRUE(host::processes_with(token()).empty());
+}
+
+TEST_P(Lifecycle, no_process_survives_cancellation) {
+  std::stop_source stop;
+  std::jthread canceller;
+  auto r = try_run(probe({"then-daemon", token(), "sleep", "60000"}), stop.get_token(),
+                   [&](sandbox::Stream, std::string_view chunk) {
+                     // Cancel from another thread once the daemon exists, as a server would.
+                     if (contains(std::string(chunk), "daemonized"))
+                       canceller = std::jthread([&] { stop.request_stop(); });
+                   });
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, Outcome::cancelled);
+  EXPECT_TRUE(host::processes_with(token()).empty());
+}
+
+// Directories under the per-run cgroup parents (every v1 hierarchy, or the v2 parent).
+long cgroup_children() {
+  auto layout = sandbox::native::detect_cgroups();
+  long n = 0;
+  if (layout.version == sandbox::native::CgroupVersion::v2)
+    n += host::dir_entries(layout.v2_base / "ignite");
+  for (const auto& [controller, dir] : layout.v1_base) n += host::dir_entries(dir);
+  return n;
+}
+
+TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
+  const long cgroups = cgroup_children(), mounts = host::mount_count(),
+             fds = host::open_fd_count();
+  int outcomes[8] = {};
+  for (int i = 0; i < 1000; ++i) {
+    SandboxSpec spec;
+    switch (i % 10) {
+      case 0:  // timeout
+        spec = probe({"sleep", "60000", token()});
+        spec.limits.wall_time = 20ms;
+        break;
+      case 1:  // memory limit (an rlimit failure when degraded)
+        spec = probe({"alloc", "64"});
+        spec.limits.memory_bytes = 16ull << 20;
+        break;
+      case 2:  // killed for a blocked syscall (exercises the seccomp listener hand-over)
+        spec = probe({"syscall", std::to_string(SYS_kexec_load)});
+        break;
+      case 3:
+      case 4:  // a daemon left behind
+        spec = probe({"daemon", token()});
+        break;
+      default:
+        spec = probe({"exit", "0"});
+    }
+    auto r = try_run(spec);
+    ASSERT_TRUE(r.has_value()) << "run " << i << ": " << r.error().message;
+    ++outcomes[static_cast<int>(r->outcome)];
+  }
+  EXPECT_EQ(outcomes[static_cast<int>(Outcome::wall_time_exceeded)], 100);
+  EXPECT_EQ(outcomes[static_cast<int>(Outcome::syscall_blocked)], 100);
+  if (!degraded()) {
+    EXPECT_EQ(outcomes[static_cast<int>(Outcome::memory_exceeded)], 100);
+  }
+  EXPECT_EQ(cgroup_children(), cgroups);
+  EXPECT_EQ(host::mount_count(), mounts);
+  EXPECT_EQ(host::open_fd_count(), fds);
+  EXPECT_EQ(host::dir_entries(scratch()), 0);
+  EXPECT_TRUE(host::processes_with(token()).empty());
+}
+
+TEST_P(Lifecycle, a_failed_setup_leaves_no_trace) {
+  const long cgroups = cgroup_children(), fds = host::open_fd_count();
+  auto spec = probe({});
+  spec.argv = {"/does-not-exist"};
+  auto r = try_run(spec);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(cgroup_children(), cgroups);
+  EXPECT_EQ(host::open_fd_count(), fds);
+  EXPECT_EQ(host::dir_entries(scratch()), 0);
+}
+
+}  // namespace
+}  // namespace ignite::security

@@ -1,0 +1,80 @@
+// Network: with `network: false` nothing outside the sandbox is reachable, not even the host's
+// own loopback services. One control test shows the listener is reachable when allowed.
+#include "sandbox_fixture.hpp"
+
+namespace ignite::security {
+namespace {
+
+IGNITE_SECURITY_SUITE(Network);
+
+TEST_P(Network, host_loopback_services_are_unreachable) {
+  host::Listener listener;
+  auto r = run(probe({"connect", "127.0.0.1", listener.port()}));
+  EXPECT_EQ(r.stdout_data, "connect: Network is unreachable\n");
+  EXPECT_FALSE(listener.was_contacted());
+}
+
+TEST_P(Network, host_services_on_its_own_address_are_unreachable) {
+  const std::string address = host::primary_address();
+  if (address.empty()) GTEST_SKIP() << "this host has no non-loopback IPv4 address";
+  host::Listener listener;
+  auto r = run(probe({"connect", address, listener.port()}));
+  EXPECT_EQ(r.stdout_data, "connect: Network is unreachable\n");
+  EXPECT_FALSE(listener.was_contacted());
+}
+
+TEST_P(Network, other_addresses_are_unreachable) {
+  for (const char* ip : {"1.1.1.1", "10.0.0.1", "169.254.169.254"}) {  // incl. cloud metadata
+    auto r = run(probe({"connect", ip, "80"}));
+    EXPECT_EQ(r.stdout_data, "connect: Network is unreachable\n") << ip;
+  }
+}
+
+TEST_P(Network, dns_lookups_cannot_leave_the_sandbox) {
+  auto r = run(probe({"udp", "8.8.8.8", "53"}));
+  EXPECT_EQ(r.stdout_data, "sendto: Network is unreachable\n");
+  auto conf = run(probe({"read", "/etc/resolv.conf"}));
+  EXPECT_EQ(conf.stdout_data, "open: No such file or directory\n");
+}
+
+TEST_P(Network, raw_and_packet_sockets_are_refused) {
+  auto r = run(probe({"raw"}));
+  EXPECT_EQ(r.stdout_data, "raw: Operation not permitted\npacket: Operation not permitted\n");
+}
+
+TEST_P(Network, the_loopback_cannot_be_brought_up) {
+  auto r = run(probe({"ifup"}));
+  EXPECT_EQ(r.stdout_data, "SIOCSIFFLAGS: Operation not permitted\n");
+}
+
+TEST_P(Network, only_a_loopback_interface_exists) {
+  auto r = run(probe({"ifaces"}));
+  EXPECT_EQ(r.stdout_data, "lo\n");
+}
+
+TEST_P(Network, python_cannot_resolve_names_or_reach_the_host) {
+  host::Listener listener;
+  auto r = run(python(
+      "import socket\n"
+      "try:\n    socket.getaddrinfo('example.com', 80)\n    print('resolved')\n"
+      "except OSError as e:\n    print('dns failed')\n"
+      "s = socket.socket()\n"
+      "try:\n    s.connect(('127.0.0.1', " + listener.port() + "))\n    print('connected')\n"
+      "except OSError as e:\n    print('connect failed', e.errno)\n"));
+  EXPECT_EQ(r.stdout_data, "dns failed\nconnect failed 101\n") << r.stderr_data;  // ENETUNREACH
+  EXPECT_FALSE(listener.was_contacted());
+}
+
+// Control: the same listener is reached when the spec allows the network, so the tests above
+// fail if the network namespace is ever dropped.
+TEST_P(Network, enabling_network_is_the_only_way_to_reach_host_services) {
+  host::Listener listener;
+  auto spec = probe({"connect", "127.0.0.1", listener.port()});
+  spec.limits.network = true;
+  auto r = run(spec);
+  EXPECT_EQ(r.stdout_data, "connected\n");
+  EXPECT_TRUE(listener.was_contacted());
+}
+
+}  // namespace
+}  // namespace ignite::security

@@ -1,0 +1,209 @@
+#include "sandbox_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "config/service_config.hpp"
+#include "engine/engine.hpp"
+#include "runtime/catalog.hpp"
+#include "sandbox/native/native_backend.hpp"
+#include "sys/files.hpp"
+
+namespace ignite::security {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::atomic<int> g_counter{0};
+
+}  // namespace
+
+std::vector<BackendCase> backend_cases() {
+  return {{"native", [](const fs::path& scratch, bool rootless) {
+             sandbox::native::NativeConfig cfg;
+             cfg.scratch_root = scratch;
+             // Rootless: no cgroup delegation, so the operator's explicit opt-in is needed.
+             cfg.allow_degraded = rootless;
+             return sandbox::native::make_native_backend(cfg);
+           }}};
+}
+
+std::string backend_name(const ::testing::TestParamInfo<BackendCase>& param) {
+  return param.param.name;
+}
+
+void SandboxTest::SetUp() {
+  rootless_ = ::geteuid() != 0;
+  const std::string id = std::to_string(::getpid()) + "-" + std::to_string(g_counter++);
+  token_ = "ignite-sec-token-" + id;
+  scratch_ = fs::temp_directory_path() / ("ignite-sec-scratch-" + id);
+  work_ = fs::temp_directory_path() / ("ignite-sec-work-" + id);
+  fs::create_directories(work_);
+  fs::permissions(work_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  auto b = GetParam().make(scratch_, rootless_);
+  if (!b) GTEST_SKIP() << GetParam().name << " backend unavailable here: " << b.error().message;
+  backend_ = std::move(*b);
+  // Whether this host gives full isolation: a trivial run says (degradations are per result).
+  auto probe_run = try_run(probe({"exit", "0"}));
+  ASSERT_TRUE(probe_run.has_value()) << probe_run.error().message;
+  degradations_ = probe_run->degradations;
+}
+
+void SandboxTest::TearDown() {
+  backend_.reset();
+  std::error_code ec;
+  fs::remove_all(work_, ec);
+  fs::remove_all(scratch_, ec);
+}
+
+bool SandboxTest::skip_without_cgroup(const char* promise) {
+  if (!degraded()) return false;
+  std::string why;
+  for (const auto& d : degradations_) why += (why.empty() ? "" : "; ") + d;
+  // GTEST_SKIP returns from the enclosing function, which must be void.
+  [&] {
+    GTEST_SKIP() << "'" << promise << "' needs a cgroup, and this run has none ("
+                 << (rootless_ ? "rootless, " : "") << why << ")";
+  }();
+  return true;
+}
+
+SandboxSpec SandboxTest::probe(std::vector<std::string> args) const {
+  SandboxSpec spec;
+  spec.argv = {"/probe"};
+  for (auto& a : args) spec.argv.push_back(std::move(a));
+  spec.env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "MARKER=inside"};
+  spec.workdir = "/tmp";
+  spec.mounts = {{IGNITE_PROBE, "/probe", false}};
+  spec.limits.wall_time = 5s;
+  spec.limits.memory_bytes = 64ull << 20;
+  spec.limits.max_processes = 32;
+  spec.limits.tmp_bytes = 16ull << 20;
+  return spec;
+}
+
+SandboxSpec SandboxTest::python(const std::string& code) {
+  const fs::path dir = work_ / ("py-" + std::to_string(g_counter++));
+  fs::create_directories(dir);
+  EXPECT_TRUE(sys::write_new_file(dir / "main.py", code).has_value());
+  EXPECT_TRUE(sys::write_new_file(dir / "service.yaml",
+                                  "service:\n  name: sec-python\n  runtime: python\n"
+                                  "  entry: main.py\n  memoryMb: 96\n  timeoutMs: 10000\n")
+                  .has_value());
+  auto service = config::load_service(dir, config::process_env());
+  if (!service) ADD_FAILURE() << service.error().message;
+  auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
+  if (!rt) {
+    ADD_FAILURE() << "python runtime: " << rt.error().message;
+    return probe({"exit", "99"});
+  }
+  auto spec = engine::plan_service_run(*service, *rt, std::nullopt);
+  spec.limits.max_processes = 32;
+  return spec;
+}
+
+Result<ExecutionResult> SandboxTest::try_run(const SandboxSpec& spec, std::stop_token stop,
+                                             const sandbox::OutputSink& sink) {
+  return backend_->run(spec, stop, sink);
+}
+
+ExecutionResult SandboxTest::run(const SandboxSpec& spec, const sandbox::OutputSink& sink) {
+  auto r = try_run(spec, {}, sink);
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  return r ? std::move(*r) : ExecutionResult{};
+}
+
+namespace host {
+
+std::vector<int> processes_with(const std::string& token) {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(token) != std::string::npos && std::stoi(name) != ::getpid())
+      pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+long mount_count() {
+  std::ifstream in("/proc/self/mountinfo");
+  return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+}
+
+long open_fd_count() {
+  return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator());
+}
+
+long dir_entries(const fs::path& dir) {
+  std::error_code ec;
+  long n = 0;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+  return n;
+}
+
+Listener::Listener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_ANY);  // loopback and every host address
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0)
+    ADD_FAILURE() << "listener: " << std::strerror(errno);
+  socklen_t len = sizeof a;
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool Listener::was_contacted() const {
+  int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) return false;
+  ::close(c);
+  return true;
+}
+
+std::string primary_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string out;
+  for (ifaddrs* i = list; i && out.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN] = {};
+    auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    if (std::string(buf).rfind("127.", 0) != 0) out = buf;
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+}  // namespace host
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace ignite::security
