@@ -109,6 +109,29 @@ TEST(Exec, stdin_args_and_input_reach_the_program) {
   EXPECT_EQ(r.out, "ABC ['x', 'y'] [1]\n");
 }
 
+TEST(Exec, node_runs_commonjs_and_esm) {
+  REQUIRE_RUNTIME("node");
+  auto cjs = run_cli({"exec", "--runtime", "node", "--code",
+                      "const path = require('path'); console.log(path.join('a', 'b'))"});
+  ASSERT_EQ(cjs.exit_code, 0) << cjs.err;
+  EXPECT_EQ(cjs.out, "a/b\n");
+  Scratch dir({{"main.mjs", "import path from 'node:path';\nconsole.log(path.join('c', 'd'));\n"}, {"README", ""}});
+  auto esm = run_cli({"exec", "--runtime", "node", (dir.path() / "main.mjs").string()});
+  ASSERT_EQ(esm.exit_code, 0) << esm.err;
+  EXPECT_EQ(esm.out, "c/d\n");
+}
+
+TEST(Exec, typescript_runs_on_quickjs_through_the_transpile_step) {
+  REQUIRE_RUNTIME("quickjs");
+  Scratch dir({{"main.ts", "const x: number = 41;\nconsole.log(x + 1, process.env.IGNITE_INPUT);\n"}, {"README", ""}});
+  auto r = run_cli({"exec", "--runtime", "quickjs", (dir.path() / "main.ts").string(), "--input",
+                    "{\"z\":1}", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(r.out);
+  EXPECT_EQ(doc["output"], "42 {\"z\":1}\n");
+  EXPECT_TRUE(doc.contains("compile"));  // the bun transpile step (or its cached artifact)
+}
+
 TEST(Exec, unknown_language_is_125) {
   auto r = run_cli({"exec", "--runtime", "cobol", "--code", "x"});
   EXPECT_EQ(r.exit_code, 125);
