@@ -76,6 +76,12 @@ class Installer {
   // Fails naming the step (no such version, download, build, verification) and why.
   Result<InstallOutcome> install(const Descriptor& d, std::string_view prefix) const;
 
+  // The store half of an npm-binary install, without the network: takes the binary
+  // `d.install.file` out of a package tarball, checks that `--version` mentions `version`, and
+  // commits it as <store>/<name>/<version>/<store.binary>. Nothing reaches the store on failure.
+  Result<InstallOutcome> install_binary_tarball(const Descriptor& d, const std::filesystem::path& tgz,
+                                                const std::string& version) const;
+
  private:
   Result<InstallOutcome> install_npm_binary(const Descriptor& d, std::string_view prefix) const;
   Result<InstallOutcome> install_npm_source(const Descriptor& d, std::string_view prefix) const;

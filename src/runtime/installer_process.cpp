@@ -123,7 +123,8 @@ Result<CommandOutput> run_command(const Command& cmd) {
   err.write.reset();
 
   CommandOutput result;
-  const auto deadline = Clock::now() + cmd.timeout;
+  const std::chrono::seconds limit = cmd.timeout.count() > 0 ? cmd.timeout : Command{}.timeout;
+  const auto deadline = Clock::now() + limit;
   std::array<pollfd, 3> fds{{{out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0},
                              {child.pidfd(), POLLIN, 0}}};
   std::array<std::string*, 2> sinks{&result.out, &result.err};
@@ -132,7 +133,7 @@ Result<CommandOutput> run_command(const Command& cmd) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       return fail(ErrorCode::unavailable, "`" + cmd.argv[0] + "` did not finish within " +
-                                              std::to_string(cmd.timeout.count()) + "s");
+                                              std::to_string(limit.count()) + "s");
     }
     const int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
     if (n < 0 && errno != EINTR) return fail(Error::from_errno("poll"));

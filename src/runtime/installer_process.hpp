@@ -14,7 +14,7 @@ struct Command {
   std::vector<std::string> argv;        // argv[0] is looked up in PATH when it has no '/'
   std::filesystem::path cwd;            // empty: our own working directory
   std::vector<std::string> extra_env;   // "K=V", added to (and overriding) our environment
-  std::chrono::seconds timeout{300};
+  std::chrono::seconds timeout{300};   // 0 (as from `{}` in a braced list): the default, 300s
 };
 
 struct CommandOutput {

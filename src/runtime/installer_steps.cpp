@@ -164,16 +164,24 @@ Result<InstallOutcome> Installer::install_npm_binary(const Descriptor& d, std::s
   if (fs::is_regular_file(dest / d.store_binary) && valid(dest)) {
     return InstallOutcome{InstallOutcome::Kind::already_present, d.name, *version, dest / d.store_binary, ""};
   }
-  // Staged on the store's filesystem so the final rename(2) is atomic.
+  // The download lands next to the store (its own work dir); the tarball is gone with it.
   IGNITE_TRY_ASSIGN(sys::TempDir work, sys::TempDir::create(opt_.store / ".staging", d.name + "-" + *version + "-"));
   say("downloading " + package + "@" + *version);
   IGNITE_TRY_ASSIGN(fs::path tgz, npm_pack(package + "@" + *version, work.path() / "pack"));
+  return install_binary_tarball(d, tgz, *version);
+}
+
+Result<InstallOutcome> Installer::install_binary_tarball(const Descriptor& d, const fs::path& tgz,
+                                                         const std::string& version) const {
+  if (!safe_version(version)) return fail(ErrorCode::invalid_argument, "unusable version '" + version + "'");
+  IGNITE_TRY_ASSIGN(sys::TempDir work, sys::TempDir::create(opt_.store / ".staging", d.name + "-" + version + "-"));
   IGNITE_TRY(extract(tgz, work.path() / "x", {d.install.file}));
   const fs::path stage = work.path() / "stage";
   IGNITE_TRY(stage_file(work.path() / "x" / d.install.file, stage, d.store_binary));
-  IGNITE_TRY(verify_runs({{(stage / d.store_binary).string(), "--version"}, {}, {}, {}}, *version));
-  IGNITE_TRY(commit_staged(stage, dest, valid));
-  return InstallOutcome{InstallOutcome::Kind::installed, d.name, *version, dest / d.store_binary, ""};
+  IGNITE_TRY(verify_runs({{(stage / d.store_binary).string(), "--version"}, {}, {}, {}}, version));
+  const fs::path dest = opt_.store / d.name / version;
+  IGNITE_TRY(commit_staged(stage, dest, [&](const fs::path& dir) { return runs_version(dir / d.store_binary); }));
+  return InstallOutcome{InstallOutcome::Kind::installed, d.name, version, dest / d.store_binary, ""};
 }
 
 Result<InstallOutcome> Installer::install_npm_source(const Descriptor& d, std::string_view prefix) const {
