@@ -1,5 +1,8 @@
 #include "engine/engine.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "engine/steps.hpp"
 
 namespace ignite::engine {
@@ -12,6 +15,21 @@ std::string failed_checks(const preflight::ServiceReport& report) {
     out += (out.empty() ? "" : "; ") + c.name + ": " + c.message;
   }
   return out;
+}
+
+// As root, the program runs as an unprivileged uid that owns nothing on the host: the service
+// must be world-readable, or the program fails with a confusing EACCES on its own entry file.
+// (Rootless runs map the caller's uid inside, so their own files are readable.)
+Status check_readable_by_sandbox(const config::ServiceConfig& service) {
+  if (::geteuid() != 0) return ok();
+  struct stat dir {}, entry {};
+  if (::stat(service.dir.c_str(), &dir) != 0 || ::stat(service.entry_path.c_str(), &entry) != 0)
+    return ok();  // the loader already checked existence; let the run report anything else
+  if ((dir.st_mode & S_IXOTH) && (entry.st_mode & S_IROTH)) return ok();
+  return fail(ErrorCode::failed_precondition,
+              "the sandbox user cannot read " + service.dir.string() +
+                  " (programs run as an unprivileged uid): make it world-readable, e.g. chmod -R o+rX " +
+                  service.dir.string());
 }
 
 }  // namespace
@@ -54,6 +72,7 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
                                   const sandbox::OutputSink& sink) {
   const auto& service = request.service;
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog_.resolve(service.runtime));
+  IGNITE_TRY(check_readable_by_sandbox(service));
 
   JobReport report;
   report.service_name = service.name;

@@ -189,6 +189,15 @@ TEST(CliE2E, preflight_of_the_seed_passes) {
   EXPECT_NE(r.out.find("[preflight] All checks passed"), std::string::npos) << r.out;
 }
 
+TEST(CliE2E, unreadable_service_dir_is_a_clear_125) {
+  REQUIRE_SANDBOX();
+  TempService svc(python_service(), "main.py", "print(1)\n");
+  fs::permissions(svc.path(), fs::perms::owner_all);  // 0700: the sandbox user cannot enter
+  auto r = run_cli({"run", svc.path()});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_NE(r.err.find("chmod -R o+rX"), std::string::npos) << r.err;
+}
+
 TEST(CliE2E, invalid_input_json_is_125) {
   auto r = run_cli({"run", kExample, "--input", "{not json"});
   EXPECT_EQ(r.exit_code, 125);
