@@ -1,0 +1,118 @@
+// `ignite serve`: the HTTP API (CONTRACT §5). Builds the engine, the server, and turns SIGTERM
+// into a graceful drain.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/common.hpp"
+#include "cli/context.hpp"
+#include "server/auth.hpp"
+#include "server/server.hpp"
+
+namespace ignite::cli {
+namespace {
+
+struct ServeOptions {
+  server::ServerOptions server;
+  std::vector<std::string> api_keys;
+  std::string nats;
+  std::uint32_t grace_ms = 30000;
+  std::uint32_t queue_timeout_ms = 30000;
+  std::uint32_t read_timeout_s = 10;
+  bool allow_degraded = false;
+};
+
+// Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
+// watcher (sigtimedwait) receives them: no async-signal-safety concerns in the server.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int serve(ServeOptions o) {
+  if (!o.nats.empty())
+    return report_error({ErrorCode::unsupported, "--nats is not available in this build (issue: NATS transport)"});
+  for (auto& k : o.api_keys) o.server.api_keys.push_back(k);
+  if (const char* env = std::getenv("IGNITE_API_KEY"); env && *env)
+    for (auto& k : server::split_keys(env)) o.server.api_keys.push_back(k);
+  o.server.queue_timeout = std::chrono::milliseconds(o.queue_timeout_ms);
+  o.server.read_timeout = std::chrono::seconds(o.read_timeout_s);
+  o.server.grace = std::chrono::milliseconds(o.grace_ms);
+
+  const sigset_t signals = block_shutdown_signals();
+  auto backend = make_backend("native", o.allow_degraded);
+  if (!backend) return report_error(backend.error());
+  engine::Engine engine(**backend, runtime::Catalog(runtime::default_roots()), engine_config());
+  server::Server server(o.server, engine);
+  auto port = server.bind();
+  if (!port) return report_error(port.error());
+  if (o.server.api_keys.empty() && o.server.host != "127.0.0.1" && o.server.host != "localhost" &&
+      o.server.host != "::1")
+    spdlog::warn("listening on {} without an API key: anyone who can reach it can run code", o.server.host);
+  // The one line on stdout: scripts and tests read the port from it (with --port 0).
+  std::printf("listening on http://%s:%d\n", o.server.host.c_str(), *port);
+  std::fflush(stdout);
+
+  std::jthread watcher([&](std::stop_token stop) {
+    const timespec tick{0, 200'000'000};
+    while (!stop.stop_requested()) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        spdlog::info("{}: draining (grace {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT", o.grace_ms);
+        server.drain(o.server.grace);
+        return;
+      }
+    }
+  });
+  server.serve();
+  watcher.request_stop();
+  watcher.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ServeOptions>();
+  auto& s = o->server;
+  auto* cmd = app.add_subcommand("serve", "Serve the HTTP API");
+  cmd->add_option("--host", s.host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", s.port, "TCP port; 0 picks a free one (printed)")->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--services", s.services_dir, "Directory of service directories");
+  cmd->add_option("--api-key", o->api_keys,
+                  "Accepted API key (repeatable; also IGNITE_API_KEY, comma-separated)");
+  cmd->add_option("--nats", o->nats, "NATS URL (not available in this build)");
+  cmd->add_option("--max-concurrent", s.max_running, "Concurrent executions (default: cores)");
+  cmd->add_option("--max-queue", s.max_queued, "Requests waiting for a slot (default: 4 x concurrent)");
+  cmd->add_option("--queue-timeout-ms", o->queue_timeout_ms, "How long a request may wait for a slot")
+      ->capture_default_str();
+  cmd->add_option("--body-limit", s.body_limit, "Maximum request body in bytes")->capture_default_str();
+  cmd->add_option("--read-timeout", o->read_timeout_s, "Seconds a client may take to send")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections", s.max_connections, "Connection threads")->capture_default_str()
+      ->check(CLI::Range(8, 100000));
+  cmd->add_option("--rate-limit", s.rate_limit, "Requests per second per client (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--rate-burst", s.rate_burst, "Burst size per client (default: 2 x rate)");
+  cmd->add_option("--trusted-proxy", s.trusted_proxy, "Peer address whose X-Forwarded-For is believed");
+  cmd->add_option("--max-memory-mb", s.max_memory_mb, "Ceiling for memoryMb in requests")->capture_default_str();
+  cmd->add_option("--max-timeout-ms", s.max_timeout_ms, "Ceiling for timeoutMs in requests")->capture_default_str();
+  cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
+  cmd->add_flag("--allow-degraded", o->allow_degraded,
+                "Run even if cgroup limits cannot be enforced (rlimits only)");
+  cmd->callback([o, &ctx] { ctx.exit_code = serve(*o); });
+}
+
+}  // namespace ignite::cli

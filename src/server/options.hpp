@@ -1,0 +1,48 @@
+// ServerOptions: everything `ignite serve` is configured with, as one plain value.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ignite::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 3000;                       // 0: the kernel picks a free port (printed on stdout)
+  std::filesystem::path services_dir;    // empty: no service routes have anything to serve
+  std::vector<std::string> api_keys;     // empty: no auth (every route is open)
+
+  // Admission control: at most `max_running` sandboxes at once, `max_queued` requests waiting
+  // for one; beyond that 429 + Retry-After.
+  std::size_t max_running = 0;           // 0: number of cores
+  std::size_t max_queued = 0;            // 0: 4 x max_running
+  std::chrono::milliseconds queue_timeout{30000};  // a queued request gives up (429) after this
+
+  std::size_t body_limit = 1 << 20;      // bytes; larger bodies get 413
+  std::chrono::seconds read_timeout{10};   // against slow clients (headers and body)
+  std::chrono::seconds write_timeout{10};
+  std::chrono::seconds keep_alive_timeout{5};
+  std::size_t max_connections = 1024;    // connection threads; beyond that connections wait
+
+  // Per-client token bucket (client = API key, else peer address): `rate_limit` requests per
+  // second with bursts of `rate_burst`. 0 disables it.
+  double rate_limit = 0;
+  double rate_burst = 0;                 // 0: 2 x rate_limit
+  std::string trusted_proxy;             // peer address whose X-Forwarded-For is believed
+
+  // Ceilings for what ad-hoc requests may ask for.
+  std::uint32_t max_memory_mb = 1024;
+  std::uint32_t max_timeout_ms = 60000;
+  std::uint32_t default_memory_mb = 128;
+  std::uint32_t default_timeout_ms = 10000;
+
+  std::size_t max_jobs_queued = 256;     // POST /v1/jobs beyond this: 429
+  std::size_t max_jobs_kept = 1000;      // finished jobs remembered for GET /v1/jobs/:id
+
+  std::chrono::milliseconds grace{30000};  // SIGTERM: how long in-flight runs may finish
+};
+
+}  // namespace ignite::server

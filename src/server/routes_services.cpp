@@ -1,0 +1,93 @@
+// The service routes: GET /services, GET /services/:name, GET /services/:name/preflight,
+// POST /services/:name/execute[?stream=1].
+#include "api/result_json.hpp"
+#include "server/server_state.hpp"
+
+namespace ignite::server {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+
+// The last-run summary kept for GET /services/:name.
+nlohmann::json run_summary(const engine::JobReport& report) {
+  const auto& r = report.result;
+  return {{"status", std::string(status_name(r.outcome, r.exit_code))},
+          {"success", r.outcome == Outcome::exited && r.exit_code == 0},
+          {"runtime", report.runtime},
+          {"executionTimeMs", static_cast<double>(r.usage.wall.count()) / 1000.0},
+          {"memoryPeakBytes", r.usage.peak_memory_bytes}};
+}
+
+// The service named in the URL, or the error already sent.
+std::optional<config::ServiceConfig> lookup(ServerState& s, const Request& req, Response& res) {
+  auto found = s.services.find(req.matches[1].str());
+  if (auto* e = std::get_if<HttpError>(&found)) {
+    send_error(res, *e);
+    return std::nullopt;
+  }
+  return std::move(std::get<config::ServiceConfig>(found));
+}
+
+void execute(ServerState& s, const Request& req, Response& res) {
+  auto service = lookup(s, req, res);
+  if (!service) return;
+  auto decoded = decode_service_execute(req.body);
+  if (auto* e = std::get_if<HttpError>(&decoded)) return send_error(res, *e);
+  const auto& body = std::get<ServiceExecute>(decoded);
+  engine::JobRequest job{*service, body.input_json, body.skip_preflight, "native"};
+  Work work = [&s, job](std::stop_token stop, const sandbox::OutputSink& sink) {
+    return s.engine.execute(job, stop, sink);
+  };
+  auto remember = [&s, name = service->name](const engine::JobReport& r) {
+    s.services.record_run(name, run_summary(r));
+  };
+  if (wants_stream(req)) {
+    auto slot = s.admit();
+    if (auto* e = std::get_if<HttpError>(&slot)) return send_error(res, *e);
+    return stream_run(s, res, std::move(std::get<Admission::Slot>(slot)), std::move(work), remember);
+  }
+  auto report = s.run(work);
+  if (auto* e = std::get_if<HttpError>(&report)) return send_error(res, *e);
+  remember(std::get<engine::JobReport>(report));
+  send_json(res, 200, api::result_document(std::get<engine::JobReport>(report)));
+}
+
+}  // namespace
+
+void add_service_routes(ServerState& s) {
+  s.http.Get("/services", [&s](const Request&, Response& res) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& svc : s.services.list()) list.push_back(service_summary(svc));
+    send_json(res, 200, {{"services", std::move(list)}});
+  });
+
+  // [^/]+ : a name never spans segments; what it does contain is validated by find().
+  s.http.Get(R"(/services/([^/]+))", [&s](const Request& req, Response& res) {
+    auto service = lookup(s, req, res);
+    if (!service) return;
+    nlohmann::json body = service_summary(*service);
+    body["cpuLimit"] = service->cpu_limit;
+    body["network"] = service->network;
+    body["dependencies"] = service->dependencies;
+    // Security: env values may be secrets expanded from the server's environment: names only.
+    nlohmann::json env_names = nlohmann::json::array();
+    for (const auto& kv : service->env) env_names.push_back(kv.first);
+    body["env"] = std::move(env_names);
+    body["lastRun"] = s.services.last_run(service->name);
+    send_json(res, 200, body);
+  });
+
+  s.http.Get(R"(/services/([^/]+)/preflight)", [&s](const Request& req, Response& res) {
+    auto service = lookup(s, req, res);
+    if (!service) return;
+    auto report = engine::preflight_service(s.engine.catalog(), *service);
+    if (!report) return send_error(res, from_engine_error(report.error()));
+    send_json(res, 200, {{"serviceName", service->name}, {"preflight", api::preflight_json(*report)}});
+  });
+
+  s.http.Post(R"(/services/([^/]+)/execute)",
+              [&s](const Request& req, Response& res) { execute(s, req, res); });
+}
+
+}  // namespace ignite::server

@@ -1,0 +1,98 @@
+// The server's shared state and the helpers the route files use (private to src/server).
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.hpp"
+#include "server/admission.hpp"
+#include "server/auth.hpp"
+#include "server/http_error.hpp"
+#include "server/jobs.hpp"
+#include "server/metrics.hpp"
+#include "server/options.hpp"
+#include "server/piston.hpp"
+#include "server/rate_limiter.hpp"
+#include "server/requests.hpp"
+#include "server/service_index.hpp"
+
+namespace ignite::server {
+
+// What the middleware learned about the request being handled on this connection thread.
+struct RequestContext {
+  std::string id;      // X-Request-Id (the client's, if sane, else generated)
+  std::string client;  // rate-limit identity: "key:…" or the peer address
+  std::chrono::steady_clock::time_point start;
+};
+RequestContext& current_request();  // thread_local: one request at a time per connection thread
+
+// A run as the routes hand it over: the engine call, given a stop token and an output sink.
+using Work = std::function<Result<engine::JobReport>(std::stop_token, const sandbox::OutputSink&)>;
+
+struct ServerState {
+  ServerState(ServerOptions opts, engine::Engine& eng);
+
+  ServerOptions options;
+  engine::Engine& engine;
+  AdhocLimits limits;
+  ApiKeys keys;
+  Admission admission;
+  RateLimiter rate_limiter;
+  Metrics metrics;
+  ServiceIndex services;
+  std::stop_source stop;  // requested when in-flight work must be cancelled (grace expired)
+  std::atomic<bool> draining{false};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  httplib::Server http;
+  std::unique_ptr<JobQueue> jobs;  // after everything its executor uses
+
+ private:
+  std::mutex catalog_mu_;
+  std::vector<runtime::Installed> catalog_cache_;
+  std::chrono::steady_clock::time_point catalog_read_{};
+
+ public:
+
+  // Takes an execution slot: 429 (queue full / waited too long, with Retry-After) or 503.
+  Decoded<Admission::Slot> admit(bool bounded = true);
+  // Runs admitted work, cancelled by `stop` or the server's stop; records metrics.
+  Decoded<engine::JobReport> run_admitted(Admission::Slot slot, const Work& work,
+                                          std::stop_token stop, const sandbox::OutputSink& sink);
+  // admit + run_admitted, for the synchronous routes.
+  Decoded<engine::JobReport> run(const Work& work, const sandbox::OutputSink& sink = {});
+
+  // The catalog, re-read at most every few seconds: listing walks the runtimes' trees on disk.
+  std::vector<runtime::Installed> installed_runtimes();
+  std::vector<PistonRuntime> piston_runtimes() { return server::piston_runtimes(installed_runtimes()); }
+  Gauges gauges() const;
+};
+
+// Response helpers: JSON bodies, and errors as {"error":{code,message}} (+ Retry-After).
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+void send_error(httplib::Response& res, const HttpError& error);
+
+// The routes, one group per file.
+void add_meta_routes(ServerState& s);      // /health /metrics /openapi.json /v1/runtimes
+void add_service_routes(ServerState& s);   // /services...
+void add_adhoc_routes(ServerState& s);     // /v1/execute /v1/jobs
+void add_piston_routes(ServerState& s);    // /api/v2/...
+
+// Streams a run as Server-Sent Events: output chunks, then "result" (or "error").
+void stream_run(ServerState& s, httplib::Response& res, Admission::Slot slot, Work work,
+                std::function<void(const engine::JobReport&)> on_report = {});
+
+// True for ?stream=1 / ?stream=true.
+bool wants_stream(const httplib::Request& req);
+
+// The OpenAPI 3 description of every route.
+const nlohmann::json& openapi_document();
+
+}  // namespace ignite::server
