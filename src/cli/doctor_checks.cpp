@@ -1,0 +1,302 @@
+#include "cli/doctor_checks.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "sandbox/native/cgroup_layout.hpp"
+#include "sys/fd.hpp"
+#include "sys/files.hpp"
+
+namespace ignite::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using sandbox::native::CgroupVersion;
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string read_trimmed(const fs::path& p) {
+  auto text = sys::read_file(p);
+  return text ? trimmed(*text) : "";
+}
+
+bool at_least(std::pair<int, int> have, int major, int minor) {
+  return have.first > major || (have.first == major && have.second >= minor);
+}
+
+class Doctor {
+ public:
+  explicit Doctor(const HostRoots& roots) : r_(roots) {}
+
+  Diagnosis run() {
+    kernel();
+    user_namespaces();
+    cgroups();
+    seccomp();
+    filesystems();
+    devices_and_daemons();
+    runtimes();
+    summary();
+    return std::move(d_);
+  }
+
+ private:
+  void add(std::string check, FindingStatus s, std::string detail, std::string remedy = {}) {
+    d_.findings.push_back({std::move(check), s, std::move(detail), std::move(remedy)});
+  }
+
+  void kernel() {
+    d_.kernel = read_trimmed(r_.proc / "sys/kernel/osrelease");
+    version_ = kernel_version(d_.kernel);
+    // clone3 + CLONE_PIDFD (5.3), close_range with CLOSE_RANGE_CLOEXEC (5.11).
+    d_.features["pidfd"] = at_least(version_, 5, 3);
+    const bool enough = at_least(version_, 5, 11);
+    add("kernel", enough ? FindingStatus::ok : FindingStatus::fail,
+        "Linux " + (d_.kernel.empty() ? std::string("(unknown)") : d_.kernel) +
+            (d_.features["pidfd"] ? "; pidfd and clone3 available" : "; no pidfd"),
+        enough ? "" : "upgrade to Linux 5.11 or newer (clone3, pidfd, close_range)");
+  }
+
+  void user_namespaces() {
+    const std::string max = read_trimmed(r_.proc / "sys/user/max_user_namespaces");
+    const std::string debian = read_trimmed(r_.proc / "sys/kernel/unprivileged_userns_clone");
+    const std::string apparmor =
+        read_trimmed(r_.proc / "sys/kernel/apparmor_restrict_unprivileged_userns");
+    std::string blocked, remedy;
+    if (max == "0") {
+      blocked = "user.max_user_namespaces=0";
+      remedy = "sysctl -w user.max_user_namespaces=15000";
+    } else if (debian == "0") {
+      blocked = "kernel.unprivileged_userns_clone=0";
+      remedy = "sysctl -w kernel.unprivileged_userns_clone=1";
+    } else if (apparmor == "1") {
+      blocked = "kernel.apparmor_restrict_unprivileged_userns=1";
+      remedy = "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor "
+               "profile allowing userns for ignite";
+    }
+    d_.features["userNamespaces"] = max.empty() ? false : max != "0";
+    d_.features["unprivilegedUserNamespaces"] = d_.features["userNamespaces"] && blocked.empty();
+    if (blocked.empty() && d_.features["userNamespaces"]) {
+      add("user namespaces", FindingStatus::ok,
+          "available to unprivileged users (max " + max + "): rootless mode works");
+    } else {
+      // Root does not need them; a rootless Ignite cannot build a sandbox without them.
+      add("user namespaces", r_.root ? FindingStatus::info : FindingStatus::fail,
+          blocked.empty() ? "not available" : "restricted by " + blocked,
+          remedy.empty() ? "use a kernel with CONFIG_USER_NS" : remedy);
+    }
+  }
+
+  void cgroups() {
+    auto layout = sandbox::native::detect_cgroups(r_.proc);
+    d_.features["cgroupV2"] = layout.version == CgroupVersion::v2;
+    d_.features["cgroupV1"] = layout.version == CgroupVersion::v1;
+    d_.features["memoryPeak"] = false;
+    d_.features["cgroupKill"] = false;
+    d_.features["cloneIntoCgroup"] = false;
+    if (layout.version == CgroupVersion::none) {
+      add("cgroups", FindingStatus::fail, layout.describe(),
+          "mount cgroup2 (or v1 memory+pids) and delegate a subtree to Ignite "
+          "(systemd: Delegate=yes); or accept rlimit-only limits with --allow-degraded");
+      return;
+    }
+    if (layout.version == CgroupVersion::v2) {
+      const fs::path own = layout.v2_base;
+      const auto controllers = read_trimmed(own / "cgroup.controllers");
+      for (const char* c : {"memory", "pids", "cpu"}) {
+        if ((" " + controllers + " ").find(std::string(" ") + c + " ") != std::string::npos)
+          d_.usable_controllers.emplace_back(c);
+      }
+      d_.features["memoryPeak"] = fs::exists(own / "memory.peak") || at_least(version_, 5, 19);
+      d_.features["cgroupKill"] = fs::exists(own / "cgroup.kill") || at_least(version_, 5, 14);
+      d_.features["cloneIntoCgroup"] = at_least(version_, 5, 7);
+      writable_ = ::access(own.c_str(), W_OK) == 0;
+    } else {
+      writable_ = true;
+      for (const auto& [controller, dir] : layout.v1_base) {
+        // The per-run parent may not exist yet: what matters is that we may create it.
+        const fs::path probe = fs::exists(dir) ? dir : dir.parent_path();
+        if (::access(probe.c_str(), W_OK) == 0) {
+          d_.usable_controllers.push_back(controller);
+        } else if (controller == "memory" || controller == "pids") {
+          writable_ = false;
+        }
+      }
+      const fs::path mem = layout.v1_base.at("memory").parent_path();
+      swap_limited_ = fs::exists(mem / "memory.memsw.limit_in_bytes");
+    }
+    std::string list;
+    for (const auto& c : d_.usable_controllers) list += (list.empty() ? "" : ", ") + c;
+    const std::string name = layout.version == CgroupVersion::v2 ? "cgroup v2" : "cgroup v1";
+    if (!writable_) {
+      add("cgroups", r_.root ? FindingStatus::fail : FindingStatus::warn,
+          name + " is mounted but not delegated to this user (usable: " +
+              (list.empty() ? "none" : list) + ")",
+          "run as root, or delegate a cgroup subtree to this user (systemd-run --user -p "
+          "Delegate=yes); otherwise --allow-degraded gives rlimit-only limits");
+    } else {
+      add("cgroups", FindingStatus::ok, name + "; usable controllers: " + list);
+    }
+    const bool has_cpu = std::find(d_.usable_controllers.begin(), d_.usable_controllers.end(),
+                                   "cpu") != d_.usable_controllers.end();
+    if (writable_ && !has_cpu)
+      add("cpu quota", FindingStatus::warn, "no cpu controller: cpuLimit is not enforced",
+          layout.version == CgroupVersion::v2 ? "enable +cpu in the parent's cgroup.subtree_control"
+                                              : "mount the v1 cpu controller");
+    if (layout.version == CgroupVersion::v1) {
+      add("memory.peak", FindingStatus::info,
+          "v1: peak memory from memory.max_usage_in_bytes (cgroup v2 has memory.peak)");
+      add("cgroup.kill", FindingStatus::info,
+          "v1 has no cgroup.kill: a run's processes die with its PID namespace, and the "
+          "cgroup is emptied by SIGKILLing its members");
+      add("CLONE_INTO_CGROUP", FindingStatus::info, "v2 only; Ignite joins runs via cgroup.procs");
+      const bool swap = !read_trimmed(r_.proc / "swaps").empty() &&
+                        lines(read_trimmed(r_.proc / "swaps")) > 1;
+      if (swap && !swap_limited_)
+        add("swap", FindingStatus::warn,
+            "swap is on and memory.memsw is missing: runs may swap beyond memoryMb",
+            "boot with swapaccount=1, or disable swap");
+    } else {
+      add("memory.peak", d_.features["memoryPeak"] ? FindingStatus::ok : FindingStatus::warn,
+          d_.features["memoryPeak"] ? "available" : "missing: peak memory is sampled",
+          d_.features["memoryPeak"] ? "" : "Linux 5.19+");
+      add("cgroup.kill", d_.features["cgroupKill"] ? FindingStatus::ok : FindingStatus::info,
+          d_.features["cgroupKill"] ? "available" : "missing (Linux 5.14+); members are killed one by one");
+      add("CLONE_INTO_CGROUP", FindingStatus::info,
+          d_.features["cloneIntoCgroup"] ? "available (Ignite joins via cgroup.procs)" : "missing (Linux 5.7+)");
+    }
+  }
+
+  static long lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n') + 1; }
+
+  void seccomp() {
+    const std::string actions = read_trimmed(r_.proc / "sys/kernel/seccomp/actions_avail");
+    d_.features["seccomp"] = !actions.empty();
+    d_.features["seccompUserNotif"] = actions.find("user_notif") != std::string::npos;
+    if (actions.empty()) {
+      add("seccomp", FindingStatus::fail, "seccomp filters not available",
+          "use a kernel built with CONFIG_SECCOMP_FILTER");
+    } else {
+      add("seccomp", FindingStatus::ok,
+          std::string(d_.features["seccompUserNotif"]
+                          ? "filters with user notification: blocked calls are named in results"
+                          : "filters without user notification: killed calls are not named") +
+              " (actions: " + actions + ")");
+    }
+  }
+
+  void filesystems() {
+    const auto list = sys::read_file(r_.proc / "filesystems");
+    d_.features["overlayfs"] = list && list->find("overlay") != std::string::npos;
+    add("overlayfs", d_.features["overlayfs"] ? FindingStatus::ok : FindingStatus::info,
+        d_.features["overlayfs"] ? "available" : "not loaded (not needed by the native backend)",
+        d_.features["overlayfs"] ? "" : "modprobe overlay");
+  }
+
+  void devices_and_daemons() {
+    const fs::path kvm = r_.dev / "kvm";
+    d_.features["kvm"] = fs::exists(kvm);
+    const bool kvm_rw = d_.features["kvm"] && ::access(kvm.c_str(), R_OK | W_OK) == 0;
+    add("/dev/kvm", d_.features["kvm"] ? (kvm_rw ? FindingStatus::ok : FindingStatus::warn) : FindingStatus::info,
+        !d_.features["kvm"] ? "absent: microvm isolation unavailable"
+                            : (kvm_rw ? "present and usable: microvm isolation possible"
+                                      : "present but not accessible to this user"),
+        !d_.features["kvm"] ? "enable hardware virtualization (or nested KVM) for --isolation microvm"
+                            : (kvm_rw ? "" : "add this user to the kvm group"));
+
+    std::string state;
+    d_.features["docker"] = false;
+    struct stat st {};
+    if (::stat(r_.docker_socket.c_str(), &st) != 0) {
+      state = "absent";
+    } else if (!S_ISSOCK(st.st_mode)) {
+      state = "present but not a socket";
+    } else {
+      sys::Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      sockaddr_un a{};
+      a.sun_family = AF_UNIX;
+      std::snprintf(a.sun_path, sizeof a.sun_path, "%s", r_.docker_socket.c_str());
+      if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        state = "present and accepting connections";
+        d_.features["docker"] = true;
+      } else {
+        state = std::string("present but not connectable (") + std::strerror(errno) + ")";
+      }
+    }
+    add("docker socket", d_.features["docker"] ? FindingStatus::ok : FindingStatus::info,
+        r_.docker_socket.string() + ": " + state,
+        d_.features["docker"] ? "" : "start dockerd (and grant access to its socket) for --isolation docker");
+  }
+
+  void runtimes() {
+    auto installed = runtime::Catalog(r_.runtimes).list();
+    std::string names;
+    for (const auto& rt : installed) names += (names.empty() ? "" : ", ") + rt.label();
+    add("runtimes", installed.empty() ? FindingStatus::warn : FindingStatus::ok,
+        "store " + r_.runtimes.store.string() + (names.empty() ? "; none installed" : "; " + names),
+        installed.empty() ? "run scripts/install-deps (or `ignite runtimes install`)" : "");
+  }
+
+  void summary() {
+    const bool can_build = r_.root || d_.features["unprivilegedUserNamespaces"];
+    const bool cgroup = (d_.features["cgroupV1"] || d_.features["cgroupV2"]) && writable_;
+    d_.isolation_level = !can_build ? "unavailable" : (cgroup ? "full" : "degraded");
+    std::string detail = r_.root ? "running as root" : "rootless (user namespace)";
+    if (d_.isolation_level == "full") {
+      add("isolation", FindingStatus::ok, detail + ": full isolation (namespaces, cgroup limits, seccomp)");
+    } else if (d_.isolation_level == "degraded") {
+      add("isolation", FindingStatus::warn,
+          detail + ": no usable cgroup, so memory/pids/CPU limits fall back to rlimits; "
+                   "`ignite run` refuses unless --allow-degraded, and results say "
+                   "\"isolationLevel\":\"degraded\"",
+          "see the cgroups finding");
+    } else {
+      add("isolation", FindingStatus::fail, detail + ": cannot build a sandbox",
+          "run as root, or enable unprivileged user namespaces");
+    }
+  }
+
+  const HostRoots& r_;
+  Diagnosis d_;
+  std::pair<int, int> version_{0, 0};
+  bool writable_ = false;
+  bool swap_limited_ = false;
+};
+
+}  // namespace
+
+bool Diagnosis::ok() const {
+  for (const auto& f : findings) {
+    if (f.status == FindingStatus::fail) return false;
+  }
+  return true;
+}
+
+std::pair<int, int> kernel_version(const std::string& release) {
+  int major = 0, minor = 0;
+  if (std::sscanf(release.c_str(), "%d.%d", &major, &minor) != 2) return {0, 0};
+  return {major, minor};
+}
+
+std::string_view to_string(FindingStatus status) {
+  switch (status) {
+    case FindingStatus::ok: return "ok";
+    case FindingStatus::info: return "info";
+    case FindingStatus::warn: return "warn";
+    case FindingStatus::fail: return "fail";
+  }
+  return "info";
+}
+
+Diagnosis diagnose(const HostRoots& roots) { return Doctor(roots).run(); }
+
+}  // namespace ignite::cli

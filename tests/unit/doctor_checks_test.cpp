@@ -1,0 +1,181 @@
+// `ignite doctor`'s checks against fake /proc, cgroup and /dev trees (no privileges needed).
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/doctor_checks.hpp"
+#include "sys/fd.hpp"
+#include "sys/files.hpp"
+
+namespace ignite::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DoctorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("ignite-doctor-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(root_ / "proc/self");
+    fs::create_directories(root_ / "proc/sys/kernel/seccomp");
+    fs::create_directories(root_ / "proc/sys/user");
+    fs::create_directories(root_ / "dev");
+    put("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
+    put("proc/sys/user/max_user_namespaces", "15000\n");
+    put("proc/sys/kernel/seccomp/actions_avail", "kill_process kill_thread trap errno user_notif trace log allow\n");
+    put("proc/filesystems", "nodev\ttmpfs\nnodev\toverlay\n");
+    put("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+    roots_.proc = root_ / "proc";
+    roots_.dev = root_ / "dev";
+    roots_.docker_socket = root_ / "docker.sock";
+    roots_.runtimes.store = root_ / "store";
+    roots_.runtimes.system_bin = root_ / "bin";
+    roots_.root = true;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void put(const std::string& rel, const std::string& text) {
+    fs::create_directories((root_ / rel).parent_path());
+    fs::remove(root_ / rel);
+    ASSERT_TRUE(sys::write_new_file(root_ / rel, text).has_value());
+  }
+
+  // A cgroup v1 host: memory, pids, cpu, cpuacct mounted under <root>/cgroup/<controller>.
+  void cgroup_v1() {
+    std::string mountinfo, cgroup;
+    int id = 30, n = 1;
+    for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
+      const fs::path dir = root_ / "cgroup" / c;
+      fs::create_directories(dir);
+      ++id;
+      mountinfo += std::to_string(id) + " 20 0:" + std::to_string(id) + " / " + dir.string() +
+                   " rw,relatime - cgroup cgroup rw," + c + "\n";
+      cgroup += std::to_string(n++) + ":" + c + ":/\n";
+    }
+    put("proc/self/mountinfo", mountinfo);
+    put("proc/self/cgroup", cgroup + "0::/\n");
+  }
+
+  const Finding* finding(const Diagnosis& d, const std::string& check) {
+    for (const auto& f : d.findings) {
+      if (f.check == check) return &f;
+    }
+    ADD_FAILURE() << "no finding " << check;
+    return nullptr;
+  }
+
+  fs::path root_;
+  HostRoots roots_;
+};
+
+TEST_F(DoctorTest, a_cgroup_v1_host_reports_its_usable_controllers) {
+  cgroup_v1();
+  auto d = diagnose(roots_);
+  EXPECT_TRUE(d.features["cgroupV1"]);
+  EXPECT_FALSE(d.features["cgroupV2"]);
+  EXPECT_FALSE(d.features["memoryPeak"]);
+  EXPECT_FALSE(d.features["cgroupKill"]);
+  for (const char* c : {"memory", "pids", "cpu", "cpuacct"})
+    EXPECT_NE(std::find(d.usable_controllers.begin(), d.usable_controllers.end(), c),
+              d.usable_controllers.end())
+        << c;
+  EXPECT_EQ(d.isolation_level, "full");
+  EXPECT_EQ(d.kernel, "6.1.0-18-amd64");
+  EXPECT_TRUE(d.ok());
+}
+
+TEST_F(DoctorTest, without_cgroups_runs_are_degraded_and_the_remedy_says_how_to_fix_it) {
+  put("proc/self/mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
+  put("proc/self/cgroup", "0::/\n");
+  auto d = diagnose(roots_);
+  EXPECT_EQ(d.isolation_level, "degraded");
+  auto* f = finding(d, "cgroups");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->status, FindingStatus::fail);
+  EXPECT_NE(f->remedy.find("--allow-degraded"), std::string::npos) << f->remedy;
+}
+
+TEST_F(DoctorTest, no_kvm_and_no_docker_are_reported_with_remedies) {
+  cgroup_v1();
+  auto d = diagnose(roots_);
+  EXPECT_FALSE(d.features["kvm"]);
+  EXPECT_FALSE(d.features["docker"]);
+  EXPECT_NE(finding(d, "/dev/kvm")->detail.find("absent"), std::string::npos);
+  EXPECT_NE(finding(d, "docker socket")->detail.find("absent"), std::string::npos);
+  EXPECT_FALSE(finding(d, "docker socket")->remedy.empty());
+}
+
+TEST_F(DoctorTest, a_listening_docker_socket_is_reported_as_usable) {
+  cgroup_v1();
+  sys::Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::string path = roots_.docker_socket.string();
+  ASSERT_LT(path.size(), sizeof a.sun_path);
+  std::copy(path.begin(), path.end(), a.sun_path);
+  ASSERT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(s.get(), 1), 0);
+  auto d = diagnose(roots_);
+  EXPECT_TRUE(d.features["docker"]);
+  EXPECT_EQ(finding(d, "docker socket")->status, FindingStatus::ok);
+}
+
+TEST_F(DoctorTest, a_docker_path_that_is_not_a_socket_is_not_usable) {
+  cgroup_v1();
+  put("docker.sock", "not a socket");
+  auto d = diagnose(roots_);
+  EXPECT_FALSE(d.features["docker"]);
+  EXPECT_NE(finding(d, "docker socket")->detail.find("not a socket"), std::string::npos);
+}
+
+TEST_F(DoctorTest, an_old_kernel_fails_with_an_upgrade_remedy) {
+  cgroup_v1();
+  put("proc/sys/kernel/osrelease", "4.19.0\n");
+  auto d = diagnose(roots_);
+  EXPECT_FALSE(d.ok());
+  EXPECT_FALSE(d.features["pidfd"]);
+  EXPECT_NE(finding(d, "kernel")->remedy.find("5.11"), std::string::npos);
+}
+
+TEST_F(DoctorTest, restricted_user_namespaces_make_rootless_mode_unavailable) {
+  cgroup_v1();
+  put("proc/sys/kernel/unprivileged_userns_clone", "0\n");
+  roots_.root = false;
+  auto d = diagnose(roots_);
+  EXPECT_FALSE(d.features["unprivilegedUserNamespaces"]);
+  EXPECT_EQ(d.isolation_level, "unavailable");
+  auto* f = finding(d, "user namespaces");
+  EXPECT_EQ(f->status, FindingStatus::fail);
+  EXPECT_EQ(f->remedy, "sysctl -w kernel.unprivileged_userns_clone=1");
+}
+
+TEST_F(DoctorTest, seccomp_without_user_notification_is_reported) {
+  cgroup_v1();
+  put("proc/sys/kernel/seccomp/actions_avail", "kill_process errno allow\n");
+  auto d = diagnose(roots_);
+  EXPECT_TRUE(d.features["seccomp"]);
+  EXPECT_FALSE(d.features["seccompUserNotif"]);
+}
+
+TEST_F(DoctorTest, every_warning_and_failure_comes_with_a_remedy) {
+  put("proc/self/mountinfo", "");
+  put("proc/self/cgroup", "");
+  put("proc/sys/kernel/osrelease", "4.19.0\n");
+  put("proc/sys/user/max_user_namespaces", "0\n");
+  put("proc/sys/kernel/seccomp/actions_avail", "");
+  roots_.root = false;
+  auto d = diagnose(roots_);
+  for (const auto& f : d.findings) {
+    if (f.status == FindingStatus::warn || f.status == FindingStatus::fail) {
+      EXPECT_FALSE(f.remedy.empty()) << f.check << ": " << f.detail;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ignite::cli
