@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "runtime/descriptors.hpp"
+#include "runtime/probe_cache.hpp"
 #include "runtime/installer_process.hpp"
 
 namespace ignite::runtime {
@@ -14,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::uint64_t tree_bytes(const fs::path& p) {
+std::uint64_t walk_bytes(const fs::path& p) {
   std::error_code ec;
   if (fs::is_regular_file(p, ec)) return fs::file_size(p, ec);
   std::uint64_t total = 0;
@@ -23,6 +24,14 @@ std::uint64_t tree_bytes(const fs::path& p) {
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
   }
   return total;
+}
+
+// Walking a stdlib takes tens of milliseconds; its size only changes with its mtime.
+std::uint64_t tree_bytes(const fs::path& p, ProbeCache& cache) {
+  if (auto known = cache.get("bytes", p)) return std::strtoull(known->c_str(), nullptr, 10);
+  const std::uint64_t bytes = walk_bytes(p);
+  cache.put("bytes", p, std::to_string(bytes));
+  return bytes;
 }
 
 // Versions compare numerically component by component ("1.10.0" > "1.9.3").
@@ -50,11 +59,8 @@ bool version_matches(const std::string& version, const std::string& prefix) {
 
 // Runs `<binary> --version` once per binary per process (system runtimes carry no version in
 // their path). Returns "" when it cannot be run.
-std::string probe_version(const fs::path& binary) {
-  static std::mutex mu;
-  static std::map<std::string, std::string> cache;
-  std::lock_guard lock(mu);
-  if (auto it = cache.find(binary.string()); it != cache.end()) return it->second;
+std::string probe_version(const fs::path& binary, ProbeCache& cache) {
+  if (auto known = cache.get("version", binary)) return *known;
   // Most runtimes answer `--version`; Go answers only `version`. An argv, not a shell string:
   // the path may contain anything.
   std::string out;
@@ -75,7 +81,8 @@ std::string probe_version(const fs::path& binary) {
       break;
     }
   }
-  return cache[binary.string()] = version;
+  if (!version.empty()) cache.put("version", binary, version);
+  return version;
 }
 
 // Expands a trailing '*' in the last path component ("/usr/lib/python3*").
@@ -93,7 +100,7 @@ std::vector<fs::path> expand_mount(const std::string& pattern) {
 }
 
 Installed make_installed(const Descriptor& d, const std::string& version, const fs::path& binary,
-                         const fs::path& home) {
+                         const fs::path& home, ProbeCache& cache) {
   Installed rt{d.name, version, binary, {}, {}, d.env, d.baseline_mb, 0};
   // Security: only the runtime itself and the shared libraries it links are visible.
   for (const char* lib : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64"}) {
@@ -126,17 +133,20 @@ Installed make_installed(const Descriptor& d, const std::string& version, const 
     rt.mounts.push_back({real, rt.sandbox_binary, false});
     counted = real;
   }
-  rt.install_bytes = tree_bytes(counted);
+  rt.install_bytes = tree_bytes(counted, cache);
   for (const auto& pattern : d.extra_mounts) {
     for (const auto& extra : expand_mount(pattern)) {
       rt.mounts.push_back({extra, extra, false});
-      rt.install_bytes += tree_bytes(extra);
+      rt.install_bytes += tree_bytes(extra, cache);
     }
   }
   return rt;
 }
 
 }  // namespace
+
+Catalog::Catalog(CatalogRoots roots)
+    : roots_(std::move(roots)), probes_(std::make_shared<ProbeCache>(roots_.store / ".probe-cache")) {}
 
 CatalogRoots default_roots() {
   CatalogRoots roots;
@@ -149,36 +159,42 @@ CatalogRoots default_roots() {
   return roots;
 }
 
+std::vector<Installed> Catalog::installed_versions(const Descriptor& d) const {
+  std::vector<Installed> found;
+  std::error_code ec;
+  // Store installs: <store>/<name>/<version>/<binary_in_store>.
+  for (const auto& entry : fs::directory_iterator(roots_.store / d.name, ec)) {
+    const fs::path bin = entry.path() / d.store_binary;
+    if (!d.store_binary.empty() && fs::is_regular_file(bin))
+      found.push_back(
+          make_installed(d, entry.path().filename().string(), bin, entry.path(), *probes_));
+  }
+  // System installs (Debian's python3, node): the version comes from the binary itself.
+  if (!d.system_binary.empty()) {
+    const fs::path bin = roots_.system_bin / d.system_binary;
+    if (fs::is_regular_file(bin)) {
+      std::string v = probe_version(bin, *probes_);
+      if (!v.empty()) found.push_back(make_installed(d, v, bin, {}, *probes_));
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Installed& a, const Installed& b) { return version_less(b.version, a.version); });
+  return found;
+}
+
 std::vector<Installed> Catalog::list() const {
   std::vector<Installed> all;
   for (const auto& d : descriptors()) {
-    std::vector<Installed> found;
-    std::error_code ec;
-    // Store installs: <store>/<name>/<version>/<binary_in_store>.
-    for (const auto& entry : fs::directory_iterator(roots_.store / d.name, ec)) {
-      const fs::path bin = entry.path() / d.store_binary;
-      if (!d.store_binary.empty() && fs::is_regular_file(bin))
-        found.push_back(make_installed(d, entry.path().filename().string(), bin, entry.path()));
-    }
-    // System installs (Debian's python3, node): the version comes from the binary itself.
-    if (!d.system_binary.empty()) {
-      const fs::path bin = roots_.system_bin / d.system_binary;
-      if (fs::is_regular_file(bin)) {
-        std::string v = probe_version(bin);
-        if (!v.empty()) found.push_back(make_installed(d, v, bin, {}));
-      }
-    }
-    std::sort(found.begin(), found.end(),
-              [](const Installed& a, const Installed& b) { return version_less(b.version, a.version); });
-    for (auto& f : found) all.push_back(std::move(f));
+    for (auto& f : installed_versions(d)) all.push_back(std::move(f));
   }
   return all;
 }
 
 Result<Installed> Catalog::resolve(const config::RuntimeRef& ref) const {
   std::string installed;
-  for (auto& rt : list()) {
-    if (rt.name != ref.name) continue;
+  const Descriptor* d = find_descriptor(ref.name);
+  // Only this runtime's versions: probing the others (`node --version`...) costs a run time.
+  for (auto& rt : d ? installed_versions(*d) : std::vector<Installed>{}) {
     if (version_matches(rt.version, ref.version)) return rt;
     installed += (installed.empty() ? "" : ", ") + rt.label();
   }

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include "core/spec.hpp"
 
 namespace ignite::runtime {
+
+struct Descriptor;
+class ProbeCache;
 
 // One installed runtime version, resolved to host paths.
 struct Installed {
@@ -35,7 +39,7 @@ CatalogRoots default_roots();
 
 class Catalog {
  public:
-  explicit Catalog(CatalogRoots roots) : roots_(std::move(roots)) {}
+  explicit Catalog(CatalogRoots roots);
 
   // Every installed runtime version, newest first within a name.
   std::vector<Installed> list() const;
@@ -45,7 +49,9 @@ class Catalog {
   Result<Installed> resolve(const config::RuntimeRef& ref) const;
 
  private:
+  std::vector<Installed> installed_versions(const Descriptor& d) const;
   CatalogRoots roots_;
+  std::shared_ptr<ProbeCache> probes_;  // shared by copies of the catalog
 };
 
 // The argv that runs `entry` (absolute path inside the sandbox) with this runtime.
