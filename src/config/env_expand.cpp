@@ -4,9 +4,8 @@
 #include "config/service_config.hpp"
 
 namespace ignite::config {
-namespace {
 
-bool valid_var_name(std::string_view name) {
+bool valid_env_name(std::string_view name) {
   if (name.empty()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
@@ -15,8 +14,6 @@ bool valid_var_name(std::string_view name) {
   }
   return true;
 }
-
-}  // namespace
 
 EnvLookup process_env() {
   return [](std::string_view name) -> std::optional<std::string> {
@@ -50,7 +47,7 @@ Result<std::string> expand_env(std::string_view value, const EnvLookup& env) {
     const std::string_view body = value.substr(start + 2, close - start - 2);
     const std::size_t sep = body.find(":-");
     const std::string_view name = body.substr(0, sep);
-    if (!valid_var_name(name)) {
+    if (!valid_env_name(name)) {
       return fail(ErrorCode::invalid_argument, "invalid variable name '" + std::string(name) +
                                                    "' in '${" + std::string(body) +
                                                    "}' (expected letters, digits and '_')");

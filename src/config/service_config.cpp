@@ -31,16 +31,6 @@ constexpr std::uintmax_t kMaxServiceYamlBytes = 1u << 20;
 
 constexpr double kUnbounded = std::numeric_limits<double>::max();
 
-bool valid_env_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    if (!alpha && (i == 0 || c < '0' || c > '9')) return false;
-  }
-  return true;
-}
-
 Status parse_env(const Field& field, const EnvLookup& env, ServiceConfig& out) {
   IGNITE_TRY_ASSIGN(const std::vector<Field> vars, detail::map_entries_any(field));
   for (const Field& var : vars) {

@@ -66,7 +66,8 @@ Result<ServiceConfig> load_service(const std::filesystem::path& dir, const EnvLo
 Result<ServiceConfig> parse_service(std::string_view yaml_text, const std::filesystem::path& file,
                                     const std::filesystem::path& dir, const EnvLookup& env);
 
-bool valid_service_name(std::string_view name);            // ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
+bool valid_service_name(std::string_view name);
+bool valid_env_name(std::string_view name);                // ^[A-Za-z_][A-Za-z0-9_]*$            // ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
 Result<RuntimeRef> parse_runtime_ref(std::string_view text);  // "node@20"; unknown names fail
 std::span<const std::string_view> known_runtimes();          // bun node deno quickjs python go
 
