@@ -1,8 +1,6 @@
 // Every runtime end to end: the same echo service on all six, ad-hoc `ignite exec`, TypeScript
 // everywhere, dependencies (installed once, sandboxed) and Go builds (cached).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/loopback_listener.hpp"
 #include "cli_helpers.hpp"
 
 namespace ignite::testing {
@@ -169,20 +168,13 @@ TEST(Go, compile_error_is_a_result_and_unchanged_code_is_not_rebuilt) {
 
 TEST(Go, program_cannot_reach_the_network) {
   REQUIRE_RUNTIME("go");
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(s, 4), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  const std::string port = std::to_string(ntohs(a.sin_port));
+  LoopbackListener listener;
+  ASSERT_TRUE(listener.ok());
+  const std::string port = listener.port();
   auto r = run_cli({"exec", "--runtime", "go", "--code",
                     "package main\nimport (\"fmt\"; \"net\")\nfunc main() {\n"
                     "  _, err := net.Dial(\"tcp\", \"127.0.0.1:" + port + "\")\n"
                     "  fmt.Println(err != nil)\n}\n"});
-  ::close(s);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "true\n");
 }

@@ -1,12 +1,11 @@
 // The native backend against the real kernel: every promise of the foundation issue, each in a
 // test that fails if the mechanism behind it is removed.
 #include <signal.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 
 #include <chrono>
 #include <fstream>
 
+#include "../common/loopback_listener.hpp"
 #include "native_fixture.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
 
@@ -135,17 +134,9 @@ TEST_F(NativeTest, stdout_flood_is_capped_and_flagged) {
 
 TEST_F(NativeTest, network_connect_fails) {
   // A real listener on the host's loopback: the sandbox must not reach it.
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(s, 4), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  const std::string port = std::to_string(ntohs(a.sin_port));
-  auto r = run_ok(probe_spec({"connect", "127.0.0.1", port}));
-  ::close(s);
+  LoopbackListener listener;
+  ASSERT_TRUE(listener.ok());
+  auto r = run_ok(probe_spec({"connect", "127.0.0.1", listener.port()}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.stdout_data.find("connect: Network is unreachable"), std::string::npos) << r.stdout_data;
 }

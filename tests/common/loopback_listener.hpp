@@ -1,0 +1,34 @@
+// LoopbackListener: a real TCP listener on the host's 127.0.0.1 (ephemeral port), for tests that
+// prove a sandbox cannot reach host services.
+#pragma once
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <string>
+
+#include "sys/fd.hpp"
+
+namespace ignite::testing {
+
+class LoopbackListener {
+ public:
+  LoopbackListener() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_.get(), 4) != 0)
+      return;
+    socklen_t len = sizeof a;
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  bool ok() const { return port_ != 0; }
+  std::string port() const { return std::to_string(port_); }
+
+ private:
+  sys::Fd fd_;
+  unsigned short port_ = 0;
+};
+
+}  // namespace ignite::testing
