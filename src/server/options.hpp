@@ -17,8 +17,9 @@ struct ServerOptions {
 
   // Admission control: at most `max_running` sandboxes at once, `max_queued` requests waiting
   // for one; beyond that 429 + Retry-After.
-  std::size_t max_running = 0;           // 0: number of cores
-  std::size_t max_queued = 0;            // 0: 4 x max_running
+  static constexpr std::size_t kAuto = static_cast<std::size_t>(-1);
+  std::size_t max_running = kAuto;       // kAuto: number of cores
+  std::size_t max_queued = kAuto;        // kAuto: 4 x max_running; 0: no queue at all
   std::chrono::milliseconds queue_timeout{30000};  // a queued request gives up (429) after this
 
   std::size_t body_limit = 1 << 20;      // bytes; larger bodies get 413

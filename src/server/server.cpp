@@ -127,8 +127,9 @@ RequestContext& current_request() {
 }
 
 Server::Server(ServerOptions options, engine::Engine& engine) {
-  if (options.max_running == 0) options.max_running = std::max(1u, std::thread::hardware_concurrency());
-  if (options.max_queued == 0) options.max_queued = 4 * options.max_running;
+  if (options.max_running == ServerOptions::kAuto || options.max_running == 0)
+    options.max_running = std::max(1u, std::thread::hardware_concurrency());
+  if (options.max_queued == ServerOptions::kAuto) options.max_queued = 4 * options.max_running;
   state_ = std::make_unique<State>(std::move(options), engine);
   ServerState& s = *state_;
   const ServerOptions& o = s.options;
