@@ -2,10 +2,13 @@
 // they found it (cgroups, mounts, scratch area, the supervisor's fds).
 #include <sys/syscall.h>
 
+#include <unistd.h>
+
 #include <thread>
 
 #include "sandbox/native/cgroup_layout.hpp"
 #include "sandbox_fixture.hpp"
+#include "sys/files.hpp"
 
 namespace ignite::security {
 namespace {
@@ -68,7 +71,43 @@ long cgroup_children() {
   return n;
 }
 
+// Moves this process into a fresh child of its cgroup (every hierarchy) for its lifetime, so
+// the per-run cgroups counted are this test's alone: other Ignite processes on the host share
+// the usual parent. Does nothing without write access (rootless).
+class PrivateCgroup {
+ public:
+  explicit PrivateCgroup(const std::string& name) {
+    auto layout = sandbox::native::detect_cgroups();
+    std::vector<fs::path> own;
+    if (layout.version == sandbox::native::CgroupVersion::v2) own.push_back(layout.v2_base);
+    for (const auto& [controller, dir] : layout.v1_base) own.push_back(dir.parent_path());
+    for (const auto& o : own) {
+      std::error_code ec;
+      if (!fs::create_directory(o / name, ec) || ec) continue;
+      made_.push_back({o, o / name});
+      if (!sys::write_file(o / name / "cgroup.procs", std::to_string(::getpid()))) return;
+    }
+  }
+  ~PrivateCgroup() {
+    for (const auto& [own, mine] : made_) {
+      (void)sys::write_file(own / "cgroup.procs", std::to_string(::getpid()));
+      for (const char* sub : {"ignite", "supervisor"}) ::rmdir((mine / sub).c_str());
+      ::rmdir(mine.c_str());
+    }
+  }
+  PrivateCgroup(const PrivateCgroup&) = delete;
+  PrivateCgroup& operator=(const PrivateCgroup&) = delete;
+
+ private:
+  std::vector<std::pair<fs::path, fs::path>> made_;
+};
+
 TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
+  PrivateCgroup private_cgroup("ignite-sec-" + std::to_string(::getpid()));
+  // A backend created inside the private cgroup puts its per-run parent there.
+  auto made = GetParam().make(scratch(), rootless());
+  ASSERT_TRUE(made.has_value()) << made.error().message;
+  std::unique_ptr<sandbox::Backend> backend = std::move(*made);
   const long cgroups = cgroup_children(), mounts = host::mount_count(),
              fds = host::open_fd_count();
   int outcomes[8] = {};
@@ -93,7 +132,7 @@ TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
       default:
         spec = probe({"exit", "0"});
     }
-    auto r = try_run(spec);
+    auto r = backend->run(spec, {}, {});
     ASSERT_TRUE(r.has_value()) << "run " << i << ": " << r.error().message;
     ++outcomes[static_cast<int>(r->outcome)];
   }
@@ -110,10 +149,14 @@ TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
 }
 
 TEST_P(Lifecycle, a_failed_setup_leaves_no_trace) {
+  PrivateCgroup private_cgroup("ignite-sec-" + std::to_string(::getpid()));
+  auto made = GetParam().make(scratch(), rootless());
+  ASSERT_TRUE(made.has_value()) << made.error().message;
+  std::unique_ptr<sandbox::Backend> backend = std::move(*made);
   const long cgroups = cgroup_children(), fds = host::open_fd_count();
   auto spec = probe({});
   spec.argv = {"/does-not-exist"};
-  auto r = try_run(spec);
+  auto r = backend->run(spec, {}, {});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(cgroup_children(), cgroups);
   EXPECT_EQ(host::open_fd_count(), fds);

@@ -67,12 +67,11 @@ void SandboxTest::TearDown() {
 
 bool SandboxTest::skip_without_cgroup(const char* promise) {
   if (!degraded()) return false;
-  std::string why;
-  for (const auto& d : degradations_) why += (why.empty() ? "" : "; ") + d;
   // GTEST_SKIP returns from the enclosing function, which must be void.
   [&] {
-    GTEST_SKIP() << "'" << promise << "' needs a cgroup, and this run has none ("
-                 << (rootless_ ? "rootless, " : "") << why << ")";
+    GTEST_SKIP() << "'" << promise << "' needs a cgroup; this run has none ("
+                 << (rootless_ ? "rootless: no delegated cgroup" : "degraded isolation")
+                 << ", see `ignite doctor`)";
   }();
   return true;
 }
