@@ -178,7 +178,12 @@ ServerProcess::ServerProcess(const ServeOptions& options) {
   stderr_path_ = (std::filesystem::temp_directory_path() /
                   ("ignite-serve-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".err"))
                      .string();
-  std::vector<std::string> argv_s{IGNITE_BIN, "serve", "--port", "0"};
+  std::vector<std::string> argv_s{IGNITE_BIN, "serve"};
+  // --port 0 unless the test picks the port itself.
+  if (std::find(options.args.begin(), options.args.end(), "--port") == options.args.end()) {
+    argv_s.push_back("--port");
+    argv_s.push_back("0");
+  }
   argv_s.insert(argv_s.end(), options.args.begin(), options.args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
