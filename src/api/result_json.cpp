@@ -120,12 +120,15 @@ json result_document(const engine::JobReport& report) {
   doc["success"] = status == "ok";
   doc["status"] = std::string(status);
   doc["serviceName"] = sanitize_utf8(report.service_name);
-  doc["runtime"] = report.runtime;
+  doc["runtime"] = sanitize_utf8(report.runtime);  // a version from a store directory name
   doc["isolation"] = report.isolation;
   // Security: a run without every mechanism (no cgroup: rlimits only) says so in every result,
   // with what it lacked, so no client mistakes it for full isolation.
   doc["isolationLevel"] = r.degradations.empty() ? "full" : "degraded";
-  if (!r.degradations.empty()) doc["degradations"] = r.degradations;
+  if (!r.degradations.empty()) {
+    doc["degradations"] = json::array();
+    for (const auto& d : r.degradations) doc["degradations"].push_back(sanitize_utf8(d));
+  }
   WireText out = to_wire(r.stdout_data);
   WireText err = to_wire(r.stderr_data);
   doc["output"] = out.text;  // mirrors "stdout" (the original Ignite field); same encoding
@@ -147,7 +150,7 @@ json result_document(const engine::JobReport& report) {
     doc["install"] = step_json(report.install, report.install_cached);
   // detail may quote what the program did (a path, a syscall); keep the document serializable.
   if (!r.detail.empty()) doc["detail"] = sanitize_utf8(r.detail);
-  if (!r.blocked_syscall.empty()) doc["blockedSyscall"] = r.blocked_syscall;
+  if (!r.blocked_syscall.empty()) doc["blockedSyscall"] = sanitize_utf8(r.blocked_syscall);
   return doc;
 }
 

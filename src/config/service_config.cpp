@@ -3,11 +3,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <system_error>
 
 #include "config/service_files.hpp"
+#include "config/yaml_documents.hpp"
 #include "config/yaml_fields.hpp"
 
 namespace ignite::config {
@@ -165,14 +167,14 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
 
 Result<ServiceConfig> parse_document(std::string_view yaml_text, const std::string& file,
                                      const fs::path& dir, const EnvLookup& env) {
-  std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-  std::erase_if(docs, [](const YAML::Node& d) { return !d.IsDefined() || d.IsNull(); });
-  const Field root{file, "", "", docs.empty() ? 1 : detail::line_of(docs.front(), 1),
-                   docs.empty() ? YAML::Node() : docs.front()};
-  if (docs.empty()) return root.error("file is empty (expected a 'service' map)");
-  if (docs.size() > 1) {
-    return Field{file, "", "", detail::line_of(docs[1], 1), docs[1]}.error(
-        "expected a single YAML document, found " + std::to_string(docs.size()));
+  // Not YAML::LoadAll: it never returns on some inputs (see yaml_documents.hpp).
+  const detail::YamlDocuments docs = detail::load_documents(std::string(yaml_text));
+  const Field root{file, "", "", docs.first.IsDefined() ? detail::line_of(docs.first, 1) : 1,
+                   docs.first};
+  if (docs.non_empty == 0) return root.error("file is empty (expected a 'service' map)");
+  if (docs.non_empty > 1 || !docs.first_is_leading) {
+    return Field{file, "", "", docs.second_line, YAML::Node()}.error(
+        "expected a single YAML document, found " + std::to_string(std::max(docs.non_empty, 2)));
   }
   if (!root.value.IsMap()) {
     return root.error("expected a map with a 'service' key, got " + detail::describe(root.value));
