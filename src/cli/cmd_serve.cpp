@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <thread>
 
@@ -63,7 +64,10 @@ int serve(ServeOptions o) {
   std::printf("listening on http://%s:%d\n", o.server.host.c_str(), *port);
   std::fflush(stdout);
 
+  // The watcher must be running before any sandbox is spawned (see src/server/http_pool.hpp).
+  std::promise<void> watching;
   std::jthread watcher([&](std::stop_token stop) {
+    watching.set_value();
     const timespec tick{0, 200'000'000};
     while (!stop.stop_requested()) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -74,6 +78,7 @@ int serve(ServeOptions o) {
       }
     }
   });
+  watching.get_future().wait();
   server.serve();
   watcher.request_stop();
   watcher.join();

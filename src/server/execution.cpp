@@ -14,7 +14,8 @@ ServerState::ServerState(ServerOptions opts, engine::Engine& eng)
       keys(options.api_keys),
       admission(options.max_running, options.max_queued),
       rate_limiter(options.rate_limit, options.rate_burst),
-      services(options.services_dir) {
+      services(options.services_dir),
+      run_pool(std::make_unique<FixedPool>(options.max_running)) {
   // Async jobs: as many workers as execution slots, each waiting for a slot like any request
   // (unbounded by max_queued: the job queue has its own bound).
   jobs = std::make_unique<JobQueue>(

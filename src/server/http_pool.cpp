@@ -2,16 +2,22 @@
 
 namespace ignite::server {
 
-void ElasticPool::enqueue(std::function<void()> fn) {
-  std::lock_guard lock(mu_);
-  tasks_.push_back(std::move(fn));
-  // Threads are never retired: the pool's high-water mark is bounded by max_threads_, and an
-  // idle thread costs only its (mostly untouched) stack.
-  if (tasks_.size() > idle_ && threads_.size() < max_threads_) threads_.emplace_back([this] { work(); });
+FixedPool::FixedPool(std::size_t threads) {
+  threads_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return started_ == threads_.size(); });
+}
+
+void FixedPool::enqueue(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(fn));
+  }
   cv_.notify_one();
 }
 
-void ElasticPool::shutdown() {
+void FixedPool::shutdown() {
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(mu_);
@@ -22,14 +28,17 @@ void ElasticPool::shutdown() {
   for (auto& t : threads) t.join();
 }
 
-void ElasticPool::work() {
+void FixedPool::work() {
+  {
+    std::lock_guard lock(mu_);
+    ++started_;
+  }
+  cv_.notify_all();
   for (;;) {
     std::function<void()> fn;
     {
       std::unique_lock lock(mu_);
-      ++idle_;
       cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-      --idle_;
       if (tasks_.empty()) return;  // stopping, and nothing left to serve
       fn = std::move(tasks_.front());
       tasks_.pop_front();

@@ -27,6 +27,8 @@ std::string random_id() {
 JobQueue::JobQueue(Executor executor, std::size_t workers, std::size_t max_queued, std::size_t max_kept)
     : executor_(std::move(executor)), max_queued_(max_queued), max_kept_(max_kept) {
   for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this](std::stop_token st) { work(st); });
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return started_ == workers_.size(); });
 }
 
 JobQueue::~JobQueue() { shutdown(); }
@@ -90,6 +92,11 @@ void JobQueue::shutdown() {
 }
 
 void JobQueue::work(std::stop_token stop) {
+  {
+    std::lock_guard lock(mu_);
+    ++started_;
+  }
+  cv_.notify_all();
   for (;;) {
     std::string id;
     engine::AdhocRequest request;

@@ -68,6 +68,7 @@ class JobQueue {
   std::deque<std::string> queue_;     // ids waiting for a worker
   std::deque<std::string> finished_;  // ids in the order they finished, for forgetting
   bool closed_ = false;
+  std::size_t started_ = 0;  // workers running (see http_pool.hpp: no thread may be starting)
   std::vector<std::jthread> workers_;  // last: joined first on destruction
 };
 

@@ -26,7 +26,7 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{10};   // against slow clients (headers and body)
   std::chrono::seconds write_timeout{10};
   std::chrono::seconds keep_alive_timeout{5};
-  std::size_t max_connections = 1024;    // connection threads; beyond that connections wait
+  std::size_t max_connections = 512;     // connection threads (all created at start); beyond, connections wait
 
   // Per-client token bucket (client = API key, else peer address): `rate_limit` requests per
   // second with bursts of `rate_burst`. 0 disables it.

@@ -2,6 +2,7 @@
 // request id, auth, rate limit, error bodies, access log.
 #include "server/server.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -136,7 +137,13 @@ Server::Server(ServerOptions options, engine::Engine& engine) {
   auto& http = s.http;
 
   const std::size_t max_connections = o.max_connections;
-  http.new_task_queue = [max_connections] { return new ElasticPool(max_connections); };
+  http.new_task_queue = [max_connections] { return new FixedPool(max_connections); };
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
+  // server (or any process of this user) bind the same port and take a share of our clients.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   http.set_read_timeout(o.read_timeout);
   http.set_write_timeout(o.write_timeout);
   http.set_keep_alive_timeout(o.keep_alive_timeout.count());
@@ -171,6 +178,7 @@ Server::Server(ServerOptions options, engine::Engine& engine) {
 Server::~Server() {
   stop();
   state_->jobs->shutdown();
+  state_->run_pool->shutdown();
 }
 
 Result<int> Server::bind() {

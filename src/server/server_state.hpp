@@ -16,6 +16,7 @@
 #include "server/admission.hpp"
 #include "server/auth.hpp"
 #include "server/http_error.hpp"
+#include "server/http_pool.hpp"
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 #include "server/options.hpp"
@@ -52,6 +53,7 @@ struct ServerState {
   std::atomic<bool> draining{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   httplib::Server http;
+  std::unique_ptr<FixedPool> run_pool;  // streamed runs (bounded by the execution slots)
   std::unique_ptr<JobQueue> jobs;  // after everything its executor uses
 
  private:

@@ -26,7 +26,7 @@ void stream_run(ServerState& s, httplib::Response& res, Admission::Slot slot, Wo
         if (on_report) on_report(r);
         return sse_event("result", api::result_document(r));
       },
-      s.stop.get_token());
+      [&s](std::function<void()> task) { s.run_pool->enqueue(std::move(task)); }, s.stop.get_token());
 
   res.status = 200;
   res.set_header("Cache-Control", "no-cache");

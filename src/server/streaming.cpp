@@ -54,9 +54,9 @@ std::string OutputEvents::flush() {
          encode(sandbox::Stream::err, std::move(held_[1]));
 }
 
-StreamedRun::StreamedRun(Body body, std::stop_token server_stop)
+StreamedRun::StreamedRun(Body body, const Post& post, std::stop_token server_stop)
     : on_server_stop_(std::move(server_stop), std::function<void()>([this] { stop_.request_stop(); })) {
-  thread_ = std::jthread([this, body = std::move(body)] {
+  post([this, body = std::move(body)] {
     // The events object lives on the run's thread: the sink is only called from here.
     OutputEvents events;
     sandbox::OutputSink sink = [&](sandbox::Stream s, std::string_view chunk) {
@@ -65,6 +65,9 @@ StreamedRun::StreamedRun(Body body, std::stop_token server_stop)
     };
     std::string final_event = body(sink, stop_.get_token());
     push(events.flush() + final_event, true);
+    std::lock_guard lock(mu_);
+    body_done_ = true;
+    cv_.notify_all();  // notify under the lock: *this may be destroyed right after
   });
 }
 
@@ -76,7 +79,7 @@ void StreamedRun::push(std::string text, bool last) {
     events_.push_back(std::move(text));
     if (last) finished_ = true;
   }
-  cv_.notify_one();
+  cv_.notify_all();
 }
 
 std::optional<std::string> StreamedRun::next(std::chrono::milliseconds heartbeat) {
@@ -94,7 +97,8 @@ std::optional<std::string> StreamedRun::next(std::chrono::milliseconds heartbeat
 
 void StreamedRun::cancel() {
   stop_.request_stop();
-  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return body_done_; });
 }
 
 }  // namespace ignite::server

@@ -11,7 +11,6 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -40,9 +39,12 @@ class StreamedRun {
   // Runs the job with a sink that feeds the stream; returns the final event (result or error).
   using Body = std::function<std::string(const sandbox::OutputSink& sink, std::stop_token stop)>;
 
+  // Runs a task on some thread (a pre-created pool: see http_pool.hpp for why not a new one).
+  using Post = std::function<void(std::function<void()>)>;
+
   // Starts the run at once. `server_stop` (the server giving up on in-flight work) cancels too.
-  StreamedRun(Body body, std::stop_token server_stop);
-  ~StreamedRun();  // cancels (if still running) and joins
+  StreamedRun(Body body, const Post& post, std::stop_token server_stop);
+  ~StreamedRun();  // cancels (if still running) and waits for the run to end
   StreamedRun(const StreamedRun&) = delete;
   StreamedRun& operator=(const StreamedRun&) = delete;
 
@@ -60,9 +62,9 @@ class StreamedRun {
   std::condition_variable cv_;
   std::deque<std::string> events_;
   bool finished_ = false;  // the final event is in events_
+  bool body_done_ = false;  // the run's task has returned: nothing touches *this any more
   std::stop_source stop_;
   std::stop_callback<std::function<void()>> on_server_stop_;
-  std::jthread thread_;  // last: started after everything it uses exists
 };
 
 }  // namespace ignite::server
