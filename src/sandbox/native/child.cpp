@@ -4,7 +4,6 @@
 #include "sandbox/native/child.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
@@ -98,14 +97,18 @@ void build_root(const ChildArgs& a) noexcept {
 
 void drop_privileges(const ChildArgs& a) noexcept {
   if (!a.in_user_namespace) {
-    if (::setgroups(0, nullptr) != 0) die(a, ChildStage::identity);
-    if (::setresgid(a.gid, a.gid, a.gid) != 0) die(a, ChildStage::identity);
+    // Raw syscalls, not glibc's wrappers: those broadcast the change to every thread glibc
+    // believes exists (SIGSETXID), and in a clone of a multi-threaded supervisor that list
+    // names threads this process does not have, so the wrapper can wait forever.
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0) die(a, ChildStage::identity);
+    if (::syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0) die(a, ChildStage::identity);
   }
   // Empty the bounding set while we still hold CAP_SETPCAP, so no exec can regain a capability.
   for (int cap = 0; cap <= 63; ++cap) {
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die(a, ChildStage::capabilities);
   }
-  if (!a.in_user_namespace && ::setresuid(a.uid, a.uid, a.uid) != 0) die(a, ChildStage::identity);
+  if (!a.in_user_namespace && ::syscall(SYS_setresuid, a.uid, a.uid, a.uid) != 0)
+    die(a, ChildStage::identity);
   // Clear whatever remains (inside a user namespace we stay uid 0 of that namespace).
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
