@@ -235,7 +235,9 @@ void child_main(const ChildArgs& a) noexcept {
   build_root(a);
   drop_privileges(a);
 
-  pid_t program = ::fork();
+  // A raw clone, not glibc's fork(): fork() runs atfork handlers that take malloc's locks,
+  // which another thread of the supervisor may have held at the moment we were cloned.
+  pid_t program = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (program < 0) die(a, ChildStage::fork);
   if (program == 0) exec_program(a);
 
