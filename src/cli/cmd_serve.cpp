@@ -26,6 +26,7 @@ struct ServeOptions {
   std::uint32_t grace_ms = 30000;
   std::uint32_t queue_timeout_ms = 30000;
   std::uint32_t read_timeout_s = 10;
+  std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
 };
 
@@ -48,6 +49,7 @@ int serve(ServeOptions o) {
     for (auto& k : server::split_keys(env)) o.server.api_keys.push_back(k);
   o.server.queue_timeout = std::chrono::milliseconds(o.queue_timeout_ms);
   o.server.read_timeout = std::chrono::seconds(o.read_timeout_s);
+  o.server.reject_delay = std::chrono::milliseconds(o.reject_delay_ms);
   o.server.grace = std::chrono::milliseconds(o.grace_ms);
 
   const sigset_t signals = block_shutdown_signals();
@@ -102,6 +104,9 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-concurrent", s.max_running, "Concurrent executions (default: cores)");
   cmd->add_option("--max-queue", s.max_queued, "Requests waiting for a slot (default: 4 x concurrent)");
   cmd->add_option("--queue-timeout-ms", o->queue_timeout_ms, "How long a request may wait for a slot")
+      ->capture_default_str();
+  cmd->add_option("--reject-delay-ms", o->reject_delay_ms,
+                  "Pause before a 'queue full' 429 (slows clients that ignore Retry-After)")
       ->capture_default_str();
   cmd->add_option("--body-limit", s.body_limit, "Maximum request body in bytes")->capture_default_str();
   cmd->add_option("--read-timeout", o->read_timeout_s, "Seconds a client may take to send")

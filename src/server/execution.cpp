@@ -46,6 +46,7 @@ Decoded<Admission::Slot> ServerState::admit(bool bounded) {
       return slot;
     case Admission::Verdict::queue_full:
       metrics.record_rejection("queue_full");
+      if (options.reject_delay.count() > 0 && !draining) std::this_thread::sleep_for(options.reject_delay);
       // A slot frees up when a run ends; runs are short compared to a second, mostly.
       return HttpError{429, "queue_full", "all execution slots are busy and the queue is full",
                        1};

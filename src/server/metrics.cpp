@@ -1,14 +1,17 @@
 #include "server/metrics.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 namespace ignite::server {
 namespace {
 
+// The shortest text that reads back as the same double: "0.025", not "0.025000000000000001"
+// (bucket bounds are label values, so they must be stable and readable).
 std::string num(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 void family(std::string& out, const char* name, const char* type, const char* help) {

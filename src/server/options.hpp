@@ -21,6 +21,10 @@ struct ServerOptions {
   std::size_t max_running = kAuto;       // kAuto: number of cores
   std::size_t max_queued = kAuto;        // kAuto: 4 x max_running; 0: no queue at all
   std::chrono::milliseconds queue_timeout{30000};  // a queued request gives up (429) after this
+  // A "queue full" 429 is answered after this pause. Clients that ignore Retry-After and retry
+  // at once would otherwise spend the CPU the running sandboxes need on being told "no"; the
+  // pause holds only a connection thread.
+  std::chrono::milliseconds reject_delay{250};
 
   std::size_t body_limit = 1 << 20;      // bytes; larger bodies get 413
   std::chrono::seconds read_timeout{10};   // against slow clients (headers and body)

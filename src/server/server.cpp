@@ -122,6 +122,8 @@ void access_log(ServerState& s, const Request& req, const Response& res) {
 
 }  // namespace
 
+bool HttpServer::widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+
 RequestContext& current_request() {
   thread_local RequestContext ctx;
   return ctx;
@@ -189,6 +191,7 @@ Result<int> Server::bind() {
   if (port <= 0)
     return fail(ErrorCode::unavailable, "cannot listen on " + s.options.host + ":" +
                                             std::to_string(s.options.port));
+  if (!s.http.widen_backlog(SOMAXCONN)) return fail(Error::from_errno("listen"));
   return port;
 }
 

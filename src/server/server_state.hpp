@@ -27,6 +27,14 @@
 
 namespace ignite::server {
 
+// httplib's server with the one thing it does not expose: its listen backlog is 5, so a burst
+// of connections overflows it and clients wait a whole SYN retransmit (1 s) to get in.
+class HttpServer : public httplib::Server {
+ public:
+  // Linux updates the backlog of a listening socket when listen() is called again.
+  bool widen_backlog(int backlog);
+};
+
 // What the middleware learned about the request being handled on this connection thread.
 struct RequestContext {
   std::string id;      // X-Request-Id (the client's, if sane, else generated)
@@ -52,7 +60,7 @@ struct ServerState {
   std::stop_source stop;  // requested when in-flight work must be cancelled (grace expired)
   std::atomic<bool> draining{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  httplib::Server http;
+  HttpServer http;
   std::unique_ptr<FixedPool> run_pool;  // streamed runs (bounded by the execution slots)
   std::unique_ptr<JobQueue> jobs;  // after everything its executor uses
 
