@@ -5,7 +5,6 @@
 #include "cli/common.hpp"
 #include "cli/context.hpp"
 #include "engine/engine.hpp"
-#include "runtime/descriptors.hpp"
 #include "sys/files.hpp"
 
 namespace ignite::cli {
@@ -24,15 +23,6 @@ struct ExecOptions {
   bool allow_degraded = false;
 };
 
-// The entry file name for inline code: the language decides the extension where the runtime
-// runs several (javascript vs typescript on bun), else the runtime's default entry.
-std::string entry_name(const std::string& language, const config::RuntimeRef& rt) {
-  if (language.rfind("typescript", 0) == 0 || language.rfind("ts", 0) == 0) return "main.ts";
-  if (language.rfind("javascript", 0) == 0 || language.rfind("js", 0) == 0) return "main.js";
-  const auto* d = runtime::find_descriptor(rt.name);
-  return d ? d->default_entry : "main";
-}
-
 Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
   engine::AdhocRequest req;
   const auto at = o.runtime.find('@');
@@ -46,7 +36,7 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
     if (!text) return fail(ErrorCode::invalid_argument, text.error().message);
     req.files.push_back({std::filesystem::path(o.file).filename().string(), *text});
   } else {
-    req.files.push_back({entry_name(language, req.runtime), o.code});
+    req.files.push_back({engine::entry_name_for(language, req.runtime), o.code});
   }
   if (!o.input.empty()) {
     IGNITE_TRY_ASSIGN(req.input_json, read_input_arg(o.input));

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include "engine/engine.hpp"
+#include "runtime/descriptors.hpp"
 #include "sys/files.hpp"
 #include "sys/temp_dir.hpp"
 
@@ -44,6 +45,13 @@ Result<config::RuntimeRef> runtime_for_language(std::string_view language, std::
   if (name == "golang") name = "go";
   std::string text = version.empty() || version == "*" ? name : name + "@" + std::string(version);
   return config::parse_runtime_ref(text);
+}
+
+std::string entry_name_for(std::string_view language, const config::RuntimeRef& runtime) {
+  if (language == "typescript" || language == "ts") return "main.ts";
+  if (language == "javascript" || language == "js") return "main.js";
+  const auto* d = runtime::find_descriptor(runtime.name);
+  return d != nullptr && !d->default_entry.empty() ? d->default_entry : "main";
 }
 
 Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_token stop,

@@ -56,6 +56,10 @@ class Engine {
 // bun, node, deno, quickjs; "js", "ts", "py" too) and an optional version to a runtime ref.
 Result<config::RuntimeRef> runtime_for_language(std::string_view language, std::string_view version);
 
+// The entry file name for inline code: typescript/javascript decide the extension where one
+// runtime runs both (bun), else the runtime's default entry ("main.py").
+std::string entry_name_for(std::string_view language, const config::RuntimeRef& runtime);
+
 // What preflight needs to know about a resolved runtime.
 preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt);
 

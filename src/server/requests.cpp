@@ -69,13 +69,6 @@ Decoded<ServiceExecute> decode_service_execute(std::string_view body) {
   return out;
 }
 
-std::string entry_name_for(std::string_view language, const config::RuntimeRef& runtime) {
-  if (language == "typescript" || language == "ts") return "main.ts";
-  if (language == "javascript" || language == "js") return "main.js";
-  const auto* d = runtime::find_descriptor(runtime.name);
-  return d != nullptr && !d->default_entry.empty() ? d->default_entry : "main";
-}
-
 Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits) {
   auto parsed = parse_object(body);
   if (auto* e = std::get_if<HttpError>(&parsed)) return *e;
@@ -102,7 +95,7 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
   const bool has_files = doc.contains("files") && !doc["files"].is_null();
   if (code.has_value() == has_files) return unprocessable("give exactly one of 'code' or 'files'");
   if (code) {
-    req.files.push_back({entry_name_for(language, req.runtime), *code});
+    req.files.push_back({engine::entry_name_for(language, req.runtime), *code});
   } else {
     const json& files = doc["files"];
     if (!files.is_array()) return bad_request("field 'files' must be an array of {name, content}");
@@ -120,7 +113,7 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
       // Only the entry may be nameless (Piston style); the engine checks names for traversal.
       if (name.empty()) {
         if (i != 0) return unprocessable("field '" + where + ".name' is required");
-        name = entry_name_for(language, req.runtime);
+        name = engine::entry_name_for(language, req.runtime);
       }
       req.files.push_back({std::move(name), f["content"].get<std::string>()});
     }

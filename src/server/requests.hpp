@@ -40,8 +40,4 @@ struct AdhocJob {
 // 422: well-formed but impossible (unknown runtime, limits out of range, code and files).
 Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits);
 
-// The entry file name for inline code: typescript/javascript decide the extension where one
-// runtime runs both (bun), else the runtime's default entry ("main.py").
-std::string entry_name_for(std::string_view language, const config::RuntimeRef& runtime);
-
 }  // namespace ignite::server

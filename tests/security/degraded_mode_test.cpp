@@ -72,7 +72,7 @@ TEST_F(DegradedMode, degraded_mode_still_bounds_memory_with_rlimits) {
   ASSERT_TRUE(backend.has_value());
   auto r = (*backend)->run(probe({"alloc", "1024"}), {}, {});
   ASSERT_TRUE(r.has_value());
-  // RLIMIT_AS (4x the memory limit) makes the allocation fail instead of eating the host.
+  // RLIMIT_DATA (the memory limit) makes the allocation fail instead of eating the host.
   EXPECT_TRUE(contains(r->stdout_data, "malloc failed at")) << r->stdout_data;
   EXPECT_EQ(r->exit_code, 3);
   EXPECT_GT(r->usage.peak_memory_bytes, 0u);  // the program's own peak RSS stands in

@@ -90,19 +90,23 @@ SandboxSpec SandboxTest::probe(std::vector<std::string> args) const {
   return spec;
 }
 
-SandboxSpec SandboxTest::python(const std::string& code) {
-  const fs::path dir = work_ / ("py-" + std::to_string(g_counter++));
+SandboxSpec SandboxTest::python(const std::string& code) { return script("python", "main.py", code); }
+
+SandboxSpec SandboxTest::script(const std::string& runtime, const std::string& entry,
+                                const std::string& code, unsigned memory_mb) {
+  const fs::path dir = work_ / (runtime + "-" + std::to_string(g_counter++));
   fs::create_directories(dir);
-  EXPECT_TRUE(sys::write_new_file(dir / "main.py", code).has_value());
+  EXPECT_TRUE(sys::write_new_file(dir / entry, code).has_value());
   EXPECT_TRUE(sys::write_new_file(dir / "service.yaml",
-                                  "service:\n  name: sec-python\n  runtime: python\n"
-                                  "  entry: main.py\n  memoryMb: 96\n  timeoutMs: 10000\n")
+                                  "service:\n  name: sec-" + runtime + "\n  runtime: " + runtime +
+                                      "\n  entry: " + entry + "\n  memoryMb: " +
+                                      std::to_string(memory_mb) + "\n  timeoutMs: 10000\n")
                   .has_value());
   auto service = config::load_service(dir, config::process_env());
   if (!service) ADD_FAILURE() << service.error().message;
-  auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
-  if (!rt) {
-    ADD_FAILURE() << "python runtime: " << rt.error().message;
+  auto rt = runtime::Catalog(runtime::default_roots()).resolve({runtime, ""});
+  if (!rt || !service) {
+    ADD_FAILURE() << runtime << " runtime: " << (rt ? "" : rt.error().message);
     return probe({"exit", "99"});
   }
   auto spec = engine::plan_service_run(*service, *rt, std::nullopt);

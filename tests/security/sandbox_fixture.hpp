@@ -44,6 +44,9 @@ class SandboxTest : public ::testing::TestWithParam<BackendCase> {
   SandboxSpec probe(std::vector<std::string> args) const;
   // python3 -c-like: `code` as /app/main.py of a fresh service dir, run like a service.
   SandboxSpec python(const std::string& code);
+  // The same for another runtime: `code` as /app/<entry>, run with `runtime` (e.g. "node").
+  SandboxSpec script(const std::string& runtime, const std::string& entry, const std::string& code,
+                     unsigned memory_mb = 96);
   ExecutionResult run(const SandboxSpec& spec, const sandbox::OutputSink& sink = {});
   Result<ExecutionResult> try_run(const SandboxSpec& spec, std::stop_token stop = {},
                                   const sandbox::OutputSink& sink = {});

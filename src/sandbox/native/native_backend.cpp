@@ -118,7 +118,7 @@ std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
 std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace) {
   std::vector<std::string> d;
   if (!have_cgroup) {
-    d.emplace_back("memory: no cgroup limit; RLIMIT_AS caps each process's address space");
+    d.emplace_back("memory: no cgroup limit; RLIMIT_DATA caps each process's writable memory");
     d.emplace_back("processes: no cgroup pids limit; RLIMIT_NPROC counts the host user's processes");
     d.emplace_back("cpu: no cgroup quota; only the wall-clock timeout bounds CPU use");
     d.emplace_back("metrics: peak memory is the program's own peak RSS, not the whole sandbox");
@@ -253,10 +253,12 @@ class NativeBackend final : public Backend {
         {RLIMIT_STACK, l.stack_bytes},
     };
     // Degraded mode only: RLIMIT_NPROC counts per host uid (shared by concurrent runs), and
-    // RLIMIT_AS breaks runtimes that reserve large address ranges; cgroups are the real limits.
+    // RLIMIT_DATA caps one process's writable private memory; cgroups are the real limits.
+    // Not RLIMIT_AS: V8, Go and Bun reserve gigabytes of PROT_NONE address space up front, and
+    // would not even start (RLIMIT_DATA does not count reservations until they are writable).
     if (!have_cgroup) {
       r.push_back({RLIMIT_NPROC, l.max_processes});
-      r.push_back({RLIMIT_AS, l.memory_bytes * 4});
+      r.push_back({RLIMIT_DATA, l.memory_bytes});
     }
     return r;
   }
