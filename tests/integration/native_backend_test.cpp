@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "../common/loopback_listener.hpp"
+#include "../common/probe_spec.hpp"
 #include "native_fixture.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
 
@@ -34,16 +35,7 @@ void NativeTest::SetUpTestSuite() {
 }
 
 SandboxSpec NativeTest::probe_spec(std::vector<std::string> args) {
-  SandboxSpec spec;
-  spec.argv = {"/probe"};
-  for (auto& a : args) spec.argv.push_back(std::move(a));
-  spec.env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "MARKER=inside"};
-  spec.workdir = "/tmp";
-  spec.mounts = {{IGNITE_PROBE, "/probe", false}};
-  spec.limits.wall_time = 5s;
-  spec.limits.memory_bytes = 64ull << 20;
-  spec.limits.max_processes = 32;
-  return spec;
+  return testing::probe_spec(std::move(args));
 }
 
 ExecutionResult NativeTest::run_ok(const SandboxSpec& spec) {

@@ -9,6 +9,7 @@
 
 #include "api/result_json.hpp"
 #include "sandbox/native/native_backend.hpp"
+#include "../common/probe_spec.hpp"
 #include "sandbox_fixture.hpp"
 
 namespace ignite::security {
@@ -27,17 +28,7 @@ class DegradedMode : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(base_); }
 
-  SandboxSpec probe(std::vector<std::string> args) {
-    SandboxSpec spec;
-    spec.argv = {"/probe"};
-    for (auto& a : args) spec.argv.push_back(std::move(a));
-    spec.workdir = "/tmp";
-    spec.mounts = {{IGNITE_PROBE, "/probe", false}};
-    spec.limits.wall_time = 5s;
-    spec.limits.memory_bytes = 64ull << 20;
-    spec.limits.max_processes = 32;
-    return spec;
-  }
+  SandboxSpec probe(std::vector<std::string> args) { return testing::probe_spec(std::move(args)); }
 
   fs::path base_;
   sandbox::native::NativeConfig config_;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../common/probe_spec.hpp"
 #include "config/service_config.hpp"
 #include "engine/engine.hpp"
 #include "runtime/catalog.hpp"
@@ -77,17 +78,7 @@ bool SandboxTest::skip_without_cgroup(const char* promise) {
 }
 
 SandboxSpec SandboxTest::probe(std::vector<std::string> args) const {
-  SandboxSpec spec;
-  spec.argv = {"/probe"};
-  for (auto& a : args) spec.argv.push_back(std::move(a));
-  spec.env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "MARKER=inside"};
-  spec.workdir = "/tmp";
-  spec.mounts = {{IGNITE_PROBE, "/probe", false}};
-  spec.limits.wall_time = 5s;
-  spec.limits.memory_bytes = 64ull << 20;
-  spec.limits.max_processes = 32;
-  spec.limits.tmp_bytes = 16ull << 20;
-  return spec;
+  return testing::probe_spec(std::move(args));
 }
 
 SandboxSpec SandboxTest::python(const std::string& code) { return script("python", "main.py", code); }
