@@ -14,8 +14,12 @@ extern char** environ;
 namespace ignite::testing {
 
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::vector<std::string> argv_s{IGNITE_BIN};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> argv{IGNITE_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(std::move(argv), env);
+}
+
+CliResult run_program(std::vector<std::string> argv_s, const std::vector<std::string>& env) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);

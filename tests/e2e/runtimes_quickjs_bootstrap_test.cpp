@@ -1,10 +1,6 @@
 // The QuickJS bootstrap (runtimes/quickjs/bootstrap.mjs) under the real qjs from the store: the
 // same service code prints the same thing as on Node, and failures look like Node's.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,65 +10,11 @@
 
 #include "cli_helpers.hpp"
 
-extern char** environ;
-
 namespace ignite::testing {
 namespace {
 
 namespace fs = std::filesystem;
 const std::string kBootstrap = std::string(IGNITE_SOURCE_DIR) + "/runtimes/quickjs/bootstrap.mjs";
-
-// Runs argv (no shell) with `env` added to ours; collects stdout and stderr.
-CliResult run_program(std::vector<std::string> argv_s, const std::vector<std::string>& env) {
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
-  env_s.insert(env_s.end(), env.begin(), env.end());
-  std::vector<char*> argv, envp;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  for (auto& e : env_s) envp.push_back(e.data());
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  int out[2], err[2];
-  CliResult r;
-  if (::pipe2(out, O_CLOEXEC) != 0) return r;
-  if (::pipe2(err, O_CLOEXEC) != 0) return r;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out[1]);
-  ::close(err[1]);
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  for (int open_fds = 2; rc == 0 && open_fds > 0;) {
-    if (::poll(fds, 2, -1) < 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
-      char buf[65536];
-      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      ::close(fds[i].fd);
-      fds[i].fd = -1;
-      --open_fds;
-    }
-  }
-  if (rc != 0) {
-    ::close(out[0]);
-    ::close(err[0]);
-    return r;
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 // The store's qjs, as `ignite runtimes list` reports it; "" when QuickJS is not installed.
 std::string installed(const std::string& name) {
