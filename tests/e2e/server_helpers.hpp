@@ -97,6 +97,11 @@ class ServerProcess {
 std::string examples_dir();  // IGNITE_SOURCE_DIR/examples
 bool sandbox_available();    // root: the native sandbox works here
 
+// Skips a test that needs the native sandbox where it cannot run, saying why.
+#define REQUIRE_SANDBOX() \
+  if (!::ignite::testing::sandbox_available())      \
+  GTEST_SKIP() << "needs root for the native sandbox (rootless: issue 4)"
+
 // Processes on this host whose command line contains `token` (sandboxed programs included).
 int count_processes_with(const std::string& token);
 

@@ -15,9 +15,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-#define REQUIRE_SANDBOX() \
-  if (!sandbox_available()) GTEST_SKIP() << "needs root for the native sandbox (rootless: issue 4)"
-
 // Waits until /health reports `n` runs in flight.
 bool wait_in_flight(const ServerProcess& s, int n) {
   for (int i = 0; i < 300; ++i) {

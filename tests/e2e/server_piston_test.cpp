@@ -15,9 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-#define REQUIRE_SANDBOX() \
-  if (!sandbox_available()) GTEST_SKIP() << "needs root for the native sandbox (rootless: issue 4)"
-
 const fs::path kTools = fs::path(IGNITE_SOURCE_DIR) / "build/npm-tools";
 
 std::string run_command(const std::string& cmd, int& rc) {

@@ -15,9 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-#define REQUIRE_SANDBOX() \
-  if (!sandbox_available()) GTEST_SKIP() << "needs root for the native sandbox (rootless: issue 4)"
-
 class ServerRoutes : public ::testing::Test {
  protected:
   void SetUp() override {
