@@ -4,6 +4,7 @@
 
 #include "core/result.hpp"
 #include "engine/job.hpp"
+#include "engine/languages.hpp"
 #include "runtime/catalog.hpp"
 #include "sandbox/backend.hpp"
 
@@ -51,14 +52,6 @@ class Engine {
   runtime::Catalog catalog_;
   EngineConfig config_;
 };
-
-// Maps a language or runtime name (Ignis/Piston style: python, go, javascript, typescript,
-// bun, node, deno, quickjs; "js", "ts", "py" too) and an optional version to a runtime ref.
-Result<config::RuntimeRef> runtime_for_language(std::string_view language, std::string_view version);
-
-// The entry file name for inline code: typescript/javascript decide the extension where one
-// runtime runs both (bun), else the runtime's default entry ("main.py").
-std::string entry_name_for(std::string_view language, const config::RuntimeRef& runtime);
 
 // What preflight needs to know about a resolved runtime.
 preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt);

@@ -1,6 +1,6 @@
 #include "server/requests.hpp"
 
-#include "engine/engine.hpp"
+#include "engine/languages.hpp"
 #include "runtime/descriptors.hpp"
 
 namespace ignite::server {
