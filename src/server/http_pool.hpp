@@ -7,12 +7,20 @@
 // once it runs, so the constructor waits until every thread has started. Creating no threads while
 // sandboxes are being spawned avoids that deadlock (see the report on issue 5), and a pool
 // sized for the connection ceiling also means a /health probe never waits behind executions.
+//
+// Why each idle thread has its own semaphore instead of all sharing one condition variable:
+// enqueue() runs on httplib's only accept thread. glibc's pthread_cond_signal can block until
+// previously woken waiters have been scheduled (__condvar_quiesce_and_switch_g1); with hundreds
+// of waiters on two busy cores that stalled the accept thread for 200-500 ms at the start of a
+// load burst, and every new connection (a /health probe too) waited with it. Releasing one
+// thread's semaphore is an atomic store and a futex wake: it never waits for anybody.
 #pragma once
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -27,21 +35,27 @@ class FixedPool final : public httplib::TaskQueue {
   FixedPool(const FixedPool&) = delete;
   FixedPool& operator=(const FixedPool&) = delete;
 
-  // Runs `fn` on an idle thread; beyond the pool size tasks wait in order (httplib cannot be
-  // told to refuse a connection: the task owns the socket).
+  // Hands `fn` to an idle thread; beyond the pool size tasks wait in order (httplib cannot be
+  // told to refuse a connection: the task owns the socket). Never blocks on the workers.
   void enqueue(std::function<void()> fn) override;
   // Runs what is queued, then joins every thread. Idempotent.
   void shutdown() override;
 
  private:
-  void work();
+  struct Worker {
+    std::binary_semaphore wake{0};
+    std::function<void()> task;  // set by enqueue() before `wake` is released
+  };
+  void work(Worker& self);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
+  std::mutex mu_;  // guards everything below; held only for O(1) list operations
+  std::deque<std::function<void()>> tasks_;  // waiting for a thread
+  std::vector<Worker*> idle_;                // waiting for a task
   bool stopping_ = false;
-  std::size_t started_ = 0;
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
+  std::binary_semaphore all_started_{0};
+  std::size_t started_ = 0;
 };
 
 }  // namespace ignite::server

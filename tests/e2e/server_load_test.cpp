@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <sstream>
+#include <sstream>
 #include <thread>
 
 #include "server_helpers.hpp"
@@ -95,14 +97,24 @@ TEST(ServerLoad, sustained_concurrent_executions_stay_healthy) {
               health_ms.size(), *std::max_element(health_ms.begin(), health_ms.end()),
               percentile(health_ms, 0.99), max_rss);
 
+  // The server's own view (its access log): from the request's headers to its response. A gap
+  // between this and the probe's numbers is accepting and scheduling, not request handling.
+  std::vector<double> served_ms;
+  std::istringstream log(s.stderr_text());
+  for (std::string line; std::getline(log, line);) {
+    if (line.find(R"("path":"/health")") == std::string::npos) continue;
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    if (!doc.is_discarded() && doc.contains("durationMs")) served_ms.push_back(doc["durationMs"].get<double>());
+  }
+  if (!served_ms.empty())
+    std::printf("[load] /health as the server saw it: max %.1f ms, p99 %.1f ms\n",
+                *std::max_element(served_ms.begin(), served_ms.end()), percentile(served_ms, 0.99));
+
   EXPECT_TRUE(tally.other_statuses.empty()) << "first other status: " << tally.other_statuses.front();
   EXPECT_GT(tally.ok_ms.size(), 0u);
   EXPECT_EQ(health_failures, 0);
-  // The issue's bar is 100 ms for every probe. The test shares a small machine with the
-  // sandboxes it starts (and, on a developer box, with compilers), so it holds 99% of probes to
-  // 100 ms and every probe to 500 ms, and prints the real maximum above.
-  EXPECT_LT(percentile(health_ms, 0.99), 100.0) << "/health was slow under load";
-  EXPECT_LT(*std::max_element(health_ms.begin(), health_ms.end()), 500.0) << "/health stalled under load";
+  // The issue's bar: every probe within 100 ms, for the whole run.
+  EXPECT_LT(*std::max_element(health_ms.begin(), health_ms.end()), 100.0) << "/health was slow under load";
   EXPECT_LT(max_rss, 256 * 1024) << "RSS grew beyond 256 MiB";
   EXPECT_EQ(s.get("/health").status, 200) << "the server did not survive";
   EXPECT_FALSE(s.wait_exit(std::chrono::milliseconds(1)).has_value()) << "the server exited";

@@ -1,12 +1,15 @@
-// The HTTP server's pure parts: admission, rate limits, API keys, request decoding, Piston
+// The HTTP server's pure parts: the thread pool, admission, rate limits, API keys, request decoding, Piston
 // mapping, SSE output events, metrics text.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <latch>
 #include <thread>
 
 #include "server/admission.hpp"
 #include "server/auth.hpp"
+#include "server/http_pool.hpp"
 #include "server/metrics.hpp"
 #include "server/piston.hpp"
 #include "server/rate_limiter.hpp"
@@ -17,6 +20,37 @@ namespace ignite::server {
 namespace {
 
 using namespace std::chrono_literals;
+
+TEST(ServerFixedPool, queues_beyond_its_threads_without_blocking_and_runs_everything) {
+  std::atomic<int> ran{0};
+  std::latch release(1);
+  {
+    FixedPool pool(4);
+    // Four tasks hold every thread; the next 100 must queue, and enqueue() must return at once
+    // (it runs on httplib's accept thread).
+    for (int i = 0; i < 4; ++i) pool.enqueue([&] { release.wait(); ++ran; });
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 100; ++i) pool.enqueue([&] { ++ran; });
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    EXPECT_EQ(ran.load(), 0);
+    release.count_down();
+    // Destruction (shutdown) runs what is queued before joining.
+  }
+  EXPECT_EQ(ran.load(), 104);
+}
+
+TEST(ServerFixedPool, idle_threads_take_tasks_as_they_come) {
+  FixedPool pool(8);
+  std::atomic<int> ran{0};
+  for (int round = 0; round < 200; ++round) {
+    std::latch done(3);
+    for (int i = 0; i < 3; ++i) pool.enqueue([&] { ++ran; done.count_down(); });
+    done.wait();  // would hang if a woken thread missed its task
+  }
+  EXPECT_EQ(ran.load(), 600);
+  pool.shutdown();
+  pool.shutdown();  // idempotent
+}
 
 TEST(ServerAdmission, bounds_running_and_queued_and_releases_on_destruction) {
   Admission a(1, 1);
