@@ -2,9 +2,11 @@
 // request id, auth, rate limit, error bodies, access log.
 #include "server/server.hpp"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -120,6 +122,18 @@ void access_log(ServerState& s, const Request& req, const Response& res) {
   ctx = RequestContext{};
 }
 
+// Every connection holds a descriptor and every running sandbox about ten (pidfd, pipes, epoll,
+// seccomp listener, cgroup files). The common soft limit of 1024 would make accept() fail with
+// EMFILE well before `max_connections`; the hard limit is the operator's, so raise up to it.
+// Sandboxed programs are unaffected: the backend sets their own RLIMIT_NOFILE.
+void raise_descriptor_limit(const ServerOptions& o) {
+  const rlim_t wanted = o.max_connections + 16 * o.max_running + 256;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= wanted) return;
+  lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, lim.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &lim);
+}
+
 }  // namespace
 
 bool HttpServer::widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
@@ -185,6 +199,7 @@ Server::~Server() {
 
 Result<int> Server::bind() {
   auto& s = *state_;
+  raise_descriptor_limit(s.options);
   const int port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.host)
                    : s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port
                                                                          : -1;

@@ -2,8 +2,10 @@
 // the grace period bounds it (the rest is cancelled), and the server exits 0.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <future>
 #include <random>
 #include <thread>
@@ -88,6 +90,27 @@ TEST(ServerLifecycle, a_busy_port_is_exit_125_with_a_reason) {
   EXPECT_FALSE(second.started());
   EXPECT_EQ(second.wait_exit(std::chrono::seconds(10)), std::optional<int>(125));
   EXPECT_NE(second.stderr_text().find("cannot listen"), std::string::npos) << second.stderr_text();
+}
+
+// Started with the common soft limit of 1024 descriptors, the server raises its own (up to the
+// hard limit) so that its connection ceiling is reachable.
+TEST(ServerLifecycle, raises_its_descriptor_limit_for_its_connection_ceiling) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 2048)
+    GTEST_SKIP() << "the hard RLIMIT_NOFILE here (" << saved.rlim_max << ") leaves nothing to raise";
+  rlimit low = saved;
+  low.rlim_cur = 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  ServerProcess s({{"--max-connections", "1500"}, {}});
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(s.started()) << s.stderr_text();
+  std::ifstream limits("/proc/" + std::to_string(s.pid()) + "/limits");
+  long soft = 0;
+  for (std::string line; std::getline(limits, line);) {
+    if (line.rfind("Max open files", 0) == 0) soft = std::atol(line.c_str() + 14);
+  }
+  EXPECT_GE(soft, 1500) << "soft RLIMIT_NOFILE of the server";
 }
 
 }  // namespace
