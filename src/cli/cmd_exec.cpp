@@ -57,9 +57,9 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
 int exec_cmd(const ExecOptions& o) {
   auto request = build_request(o);
   if (!request) return report_error(request.error());
-  auto backend = make_backend("native", o.allow_degraded);
-  if (!backend) return report_error(backend.error());
-  engine::Engine engine(**backend, runtime::Catalog(runtime::default_roots()), engine_config());
+  auto host = make_engine("native", o.allow_degraded);
+  if (!host) return report_error(host.error());
+  engine::Engine& engine = *host->engine;
   auto report = engine.execute_adhoc(*request, std::stop_token{}, terminal_sink(o.json));
   if (!report) return report_error(report.error());
   return emit_report(*report, o.json);

@@ -27,9 +27,9 @@ int run(const RunOptions& o) {
     if (!input) return report_error(input.error());
     request.input_json = *input;
   }
-  auto backend = make_backend(o.isolation, o.allow_degraded);
-  if (!backend) return report_error(backend.error());
-  engine::Engine engine(**backend, runtime::Catalog(runtime::default_roots()), engine_config());
+  auto host = make_engine(o.isolation, o.allow_degraded);
+  if (!host) return report_error(host.error());
+  engine::Engine& engine = *host->engine;
 
   auto report = engine.execute(request, std::stop_token{}, terminal_sink(o.json));
   if (!report) return report_error(report.error());

@@ -53,9 +53,9 @@ int serve(ServeOptions o) {
   o.server.grace = std::chrono::milliseconds(o.grace_ms);
 
   const sigset_t signals = block_shutdown_signals();
-  auto backend = make_backend("native", o.allow_degraded);
-  if (!backend) return report_error(backend.error());
-  engine::Engine engine(**backend, runtime::Catalog(runtime::default_roots()), engine_config());
+  auto host = make_engine("native", o.allow_degraded);
+  if (!host) return report_error(host.error());
+  engine::Engine& engine = *host->engine;
   server::Server server(o.server, engine);
   auto port = server.bind();
   if (!port) return report_error(port.error());

@@ -31,6 +31,16 @@ Result<std::string> read_input_arg(const std::string& arg) {
   return nlohmann::json::parse(text).dump();
 }
 
+namespace {
+
+// Rootless runs keep scratch and staging in the user's runtime dir ($XDG_RUNTIME_DIR/ignite,
+// else /tmp/ignite-UID); root uses the backend's and engine's defaults under /run.
+std::filesystem::path user_runtime_dir() {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  return xdg && *xdg ? std::filesystem::path(xdg) / "ignite"
+                     : std::filesystem::path("/tmp") / ("ignite-" + std::to_string(::geteuid()));
+}
+
 Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
                                                        bool allow_degraded) {
   if (isolation != "native")
@@ -38,26 +48,27 @@ Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolat
                 "isolation '" + isolation + "' is not available in this build (available: native)");
   sandbox::native::NativeConfig config;
   config.allow_degraded = allow_degraded;
-  if (::geteuid() != 0) {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    config.scratch_root = xdg && *xdg ? std::filesystem::path(xdg) / "ignite"
-                                      : std::filesystem::path("/tmp") /
-                                            ("ignite-" + std::to_string(::geteuid()));
-  }
+  if (::geteuid() != 0) config.scratch_root = user_runtime_dir();
   return sandbox::native::make_native_backend(std::move(config));
 }
 
 engine::EngineConfig engine_config() {
   engine::EngineConfig config;
   if (::geteuid() != 0) {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
     const char* home = std::getenv("HOME");
-    config.work_root = xdg && *xdg ? std::filesystem::path(xdg) / "ignite/work"
-                                   : std::filesystem::path("/tmp") /
-                                         ("ignite-" + std::to_string(::geteuid())) / "work";
+    config.work_root = user_runtime_dir() / "work";
     config.cache_root = std::filesystem::path(home && *home ? home : "/tmp") / ".cache/ignite";
   }
   return config;
+}
+
+}  // namespace
+
+Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded) {
+  IGNITE_TRY_ASSIGN(std::unique_ptr<sandbox::Backend> backend, make_backend(isolation, allow_degraded));
+  auto engine = std::make_unique<engine::Engine>(*backend, runtime::Catalog(runtime::default_roots()),
+                                                 engine_config());
+  return HostEngine{std::move(backend), std::move(engine)};
 }
 
 Result<config::ServiceConfig> load_service_with(const std::string& dir,

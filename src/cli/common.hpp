@@ -19,13 +19,15 @@ int report_error(const Error& error);
 // `--input JSON|@file`: the JSON text (validated), or an error naming what is wrong.
 Result<std::string> read_input_arg(const std::string& arg);
 
-// The native backend with this host's defaults (scratch dir under /run or $XDG_RUNTIME_DIR).
-Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
-                                                       bool allow_degraded);
-
-// Engine settings for this host: staging and cache dirs under /run and /var/cache (root) or
-// the user's XDG dirs (rootless).
-engine::EngineConfig engine_config();
+// The backend and the engine on it (which borrows the backend: members destroy in reverse).
+struct HostEngine {
+  std::unique_ptr<sandbox::Backend> backend;
+  std::unique_ptr<engine::Engine> engine;
+};
+// The backend for `isolation` with this host's defaults (scratch under /run, or the user's
+// runtime dir rootless), and an engine over the default runtime store; its staging and cache
+// dirs are under /run and /var/cache (root) or the user's runtime and cache dirs (rootless).
+Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded);
 
 // load_service + an optional runtime override from --runtime.
 Result<config::ServiceConfig> load_service_with(const std::string& dir,
