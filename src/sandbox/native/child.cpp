@@ -19,6 +19,8 @@
 #include <csignal>
 #include <cstring>
 
+#include "sys/fd_passing.hpp"
+
 namespace ignite::sandbox::native {
 namespace {
 
@@ -118,24 +120,6 @@ void drop_privileges(const ChildArgs& a) noexcept {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(a, ChildStage::no_new_privs);
 }
 
-// Sends `fd` over the unix socket `sock` as SCM_RIGHTS (stack buffers only).
-bool send_fd(int sock, int fd) noexcept {
-  char byte = 's';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
-}
-
 // Loads the filter. With a listener, the policy's `kill` rules are SECCOMP_RET_USER_NOTIF: the
 // call blocks, the supervisor reads which syscall it was from the listener, records its name
 // and kills the sandbox. The listener is created here (it belongs to this filter) and handed to
@@ -155,7 +139,7 @@ void load_seccomp(const ChildArgs& a) noexcept {
     return;
   }
   if (listener < 0) die(a, ChildStage::seccomp);
-  if (!send_fd(a.notify_fd, static_cast<int>(listener))) die(a, ChildStage::seccomp_listener);
+  if (!sys::send_fd(a.notify_fd, static_cast<int>(listener))) die(a, ChildStage::seccomp_listener);
   ::close(static_cast<int>(listener));
 }
 

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <optional>
 
+#include "sys/fd_passing.hpp"
+
 namespace ignite::sandbox::native {
 namespace {
 
@@ -49,28 +51,6 @@ struct Capture {
     }
   }
 };
-
-// Receives the seccomp listener fd the program sent with SCM_RIGHTS; an invalid Fd if the
-// message carried none (the program died before sending, or sent something else).
-sys::Fd receive_fd(int sock) {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) <= 0) return {};
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return sys::Fd(fd);
-    }
-  }
-  return {};
-}
 
 // Reads one pending notification: which call a `kill` rule caught. nullopt if none is pending
 // (the caller died meanwhile: the kernel drops its notification).
@@ -195,7 +175,7 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
           break;
         case kNotifySock:
           // One message, before execve: the listener of the program's seccomp filter.
-          listener = receive_fd(fds.notify_read.get());
+          listener = sys::receive_fd(fds.notify_read.get());
           ep.remove(fds.notify_read.get());
           if (listener) ep.add(listener.get(), EPOLLIN, kListener);
           break;
