@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
 #include "config/service_config.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::config {
 namespace {
@@ -26,19 +26,9 @@ namespace fs = std::filesystem;
 class ServiceConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    root_ = fs::temp_directory_path() / ("ignite_config_test_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter.fetch_add(1)));
-    fs::remove_all(root_);
-    dir_ = root_ / "svc";
     fs::create_directories(dir_);
     write("index.ts", "console.log('hi')\n");
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
   void write(const fs::path& rel, std::string_view content, const fs::path& base = {}) {
     const fs::path p = (base.empty() ? dir_ : base) / rel;
     fs::create_directories(p.parent_path());
@@ -70,8 +60,9 @@ class ServiceConfigTest : public ::testing::Test {
   // "<file>:<line>: " as every located error starts.
   std::string at(int line) const { return file() + ":" + std::to_string(line) + ": "; }
 
-  fs::path root_;
-  fs::path dir_;
+  testing::TempTree tree_{"ignite-config-"};
+  fs::path root_ = tree_.path();
+  fs::path dir_ = root_ / "svc";
   std::map<std::string, std::string> vars_;
 };
 

@@ -10,6 +10,7 @@
 #include "cli/doctor_checks.hpp"
 #include "sys/fd.hpp"
 #include "sys/files.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -19,8 +20,6 @@ namespace fs = std::filesystem;
 class DoctorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ignite-doctor-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(root_ / "proc/self");
     fs::create_directories(root_ / "proc/sys/kernel/seccomp");
     fs::create_directories(root_ / "proc/sys/user");
@@ -37,8 +36,6 @@ class DoctorTest : public ::testing::Test {
     roots_.runtimes.system_bin = root_ / "bin";
     roots_.root = true;
   }
-  void TearDown() override { fs::remove_all(root_); }
-
   void put(const std::string& rel, const std::string& text) {
     fs::create_directories((root_ / rel).parent_path());
     fs::remove(root_ / rel);
@@ -69,7 +66,8 @@ class DoctorTest : public ::testing::Test {
     return nullptr;
   }
 
-  fs::path root_;
+  testing::TempTree tree_{"ignite-doctor-"};
+  fs::path root_ = tree_.path();
   HostRoots roots_;
 };
 

@@ -10,6 +10,7 @@
 #include "cli/context.hpp"
 #include "cli/scaffold.hpp"
 #include "sys/files.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -68,13 +69,6 @@ TEST(Scaffold, ProgramsReadIgniteInputAndNameTheService) {
 
 class InitCommandTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ignite-init-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   // Runs `ignite <args>` through CLI11 as main() would; returns the command's exit code.
   int run(const std::string& args) {
     CLI::App app;
@@ -84,14 +78,15 @@ class InitCommandTest : public ::testing::Test {
     return ctx.exit_code;
   }
 
-  fs::path root_;
+  testing::TempTree tree_{"ignite-init-"};
+  fs::path root_ = tree_.path();
 };
 
 TEST_F(InitCommandTest, CreatesTheServiceDirectory) {
   const fs::path dir = root_ / "svc";
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   EXPECT_EQ(run("init data-processor --path " + dir.string()), 0);
-  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_NE(out.find("ignite run " + dir.string()), std::string::npos);
   for (const char* f : {"service.yaml", "package.json", "index.ts"}) {
     EXPECT_TRUE(fs::is_regular_file(dir / f)) << f;
@@ -105,9 +100,9 @@ TEST_F(InitCommandTest, RefusesToOverwriteAndWritesNothing) {
   const fs::path dir = root_ / "svc";
   fs::create_directories(dir);
   std::ofstream(dir / "index.ts") << "// mine\n";
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(run("init svc --path " + dir.string()), 125);
-  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("ignite: "), std::string::npos);
   EXPECT_NE(err.find("index.ts"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "service.yaml"));
@@ -118,10 +113,10 @@ TEST_F(InitCommandTest, RefusesToOverwriteAndWritesNothing) {
 }
 
 TEST_F(InitCommandTest, RejectsBadNamesAndRuntimes) {
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(run("init Bad_Name --path " + (root_ / "a").string()), 125);
   EXPECT_EQ(run("init good --runtime cobol --path " + (root_ / "b").string()), 125);
-  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("Bad_Name"), std::string::npos);
   EXPECT_NE(err.find("cobol"), std::string::npos);
   EXPECT_FALSE(fs::exists(root_ / "a"));
@@ -130,9 +125,9 @@ TEST_F(InitCommandTest, RejectsBadNamesAndRuntimes) {
 
 TEST_F(InitCommandTest, PythonServiceWithVersion) {
   const fs::path dir = root_ / "py";
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   EXPECT_EQ(run("init py-svc --runtime python@3.11 --path " + dir.string()), 0);
-  testing::internal::GetCapturedStdout();
+  ::testing::internal::GetCapturedStdout();
   EXPECT_TRUE(fs::is_regular_file(dir / "main.py"));
   EXPECT_FALSE(fs::exists(dir / "package.json"));
   auto yaml = sys::read_file(dir / "service.yaml");

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "sys/files.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -25,16 +26,9 @@ Result<std::string> fake_hash(const fs::path& path) {
 
 class LockDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ignite-lock-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name, std::ios::binary) << text;
-  }
-  fs::path dir_;
+  void write(const std::string& name, const std::string& text) { tree_.write(name, text); }
+  testing::TempTree tree_{"ignite-lock-"};
+  fs::path dir_ = tree_.path();
 };
 
 TEST_F(LockDirTest, ComputesOnlyPresentLockableFiles) {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "sandbox/native/cgroup_layout.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::sandbox::native {
 namespace {
@@ -14,17 +15,11 @@ namespace fs = std::filesystem;
 
 class FakeHost : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ignite-cg-" + std::to_string(::getpid()));
-    fs::create_directories(root_ / "proc/self");
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  void write(const fs::path& rel, const std::string& text) {
-    fs::create_directories((root_ / rel).parent_path());
-    std::ofstream(root_ / rel) << text;
-  }
+  void SetUp() override { fs::create_directories(root_ / "proc/self"); }
+  void write(const fs::path& rel, const std::string& text) { tree_.write(rel, text); }
   std::string at(const std::string& rel) const { return (root_ / rel).string(); }
-  fs::path root_;
+  testing::TempTree tree_{"ignite-cg-"};
+  fs::path root_ = tree_.path();
 };
 
 TEST_F(FakeHost, v1_controllers_are_found_under_our_own_cgroup) {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "preflight/service_checks.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::preflight {
 namespace {
@@ -209,19 +210,10 @@ TEST(CheckStatusNames, MatchTheContract) {
 
 class GatherTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ignite-preflight-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void write(const fs::path& rel, std::string_view text) { tree_.write(rel, text); }
 
-  void write(const fs::path& rel, std::string_view text) {
-    fs::create_directories((root_ / rel).parent_path());
-    std::ofstream(root_ / rel, std::ios::binary) << text;
-  }
-
-  fs::path root_;
+  testing::TempTree tree_{"ignite-preflight-"};
+  fs::path root_ = tree_.path();
 };
 
 TEST_F(GatherTest, MeasuresSizesScriptsAndLockfilesWithoutFollowingSymlinks) {

@@ -7,6 +7,7 @@
 
 #include "engine/engine.hpp"
 #include "runtime/catalog.hpp"
+#include "../common/temp_tree.hpp"
 
 namespace ignite::runtime {
 namespace {
@@ -16,19 +17,16 @@ namespace fs = std::filesystem;
 class FakeStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ignite-store-" + std::to_string(::getpid()));
     for (const char* v : {"1.2.9", "1.10.0", "1.3.4"}) add("bun", v, "bin/bun");
     fs::create_directories(root_ / "empty-bin");
   }
-  void TearDown() override { fs::remove_all(root_); }
   void add(const std::string& name, const std::string& version, const std::string& bin) {
-    fs::path p = root_ / "store" / name / version / bin;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << "#!/bin/sh\n";
+    const fs::path p = tree_.write(fs::path("store") / name / version / bin, "#!/bin/sh\n");
     fs::permissions(p, fs::perms::owner_all);
   }
   Catalog catalog() const { return Catalog({root_ / "store", root_ / "empty-bin"}); }
-  fs::path root_;
+  testing::TempTree tree_{"ignite-store-"};
+  fs::path root_ = tree_.path();
 };
 
 TEST_F(FakeStore, newest_version_wins_and_prefixes_match_whole_components) {
