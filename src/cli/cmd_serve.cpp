@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <thread>
@@ -41,12 +42,25 @@ sigset_t block_shutdown_signals() {
   return set;
 }
 
+// The keys in IGNITE_API_KEY, which is then gone from our environment: no ${VAR} expansion,
+// no process we start and no later getenv can see it. Security: the value is also overwritten
+// in place, since /proc/<pid>/environ shows the original block, not the current environ.
+// Runs before any thread exists: unsetenv is not thread-safe.
+std::vector<std::string> take_secret_keys() {
+  std::vector<std::string> keys;
+  char* env = std::getenv("IGNITE_API_KEY");  // NOLINT(concurrency-mt-unsafe): single-threaded
+  if (env == nullptr) return keys;
+  if (*env != '\0') keys = server::split_keys(env);
+  ::explicit_bzero(env, std::strlen(env));
+  ::unsetenv("IGNITE_API_KEY");  // NOLINT(concurrency-mt-unsafe): single-threaded
+  return keys;
+}
+
 int serve(ServeOptions o) {
   if (!o.nats.empty())
     return report_error({ErrorCode::unsupported, "--nats is not available in this build (issue: NATS transport)"});
   for (auto& k : o.api_keys) o.server.api_keys.push_back(k);
-  if (const char* env = std::getenv("IGNITE_API_KEY"); env && *env)
-    for (auto& k : server::split_keys(env)) o.server.api_keys.push_back(k);
+  for (auto& k : take_secret_keys()) o.server.api_keys.push_back(k);
   o.server.queue_timeout = std::chrono::milliseconds(o.queue_timeout_ms);
   o.server.read_timeout = std::chrono::seconds(o.read_timeout_s);
   o.server.reject_delay = std::chrono::milliseconds(o.reject_delay_ms);

@@ -1,5 +1,7 @@
 // ${VAR} and ${VAR:-default} expansion of service.yaml env values.
+#include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #include "config/service_config.hpp"
 
@@ -29,8 +31,13 @@ EnvLookup process_env() {
 Result<std::string> expand_env(std::string_view value, const EnvLookup& env) {
   // Only "${" is special: a lone '$' is literal, so values like "pa$$word" or "$5" pass
   // through unchanged. There is deliberately no escape syntax.
+  const auto too_long = [] {
+    return fail(ErrorCode::invalid_argument,
+                "expands to more than " + std::to_string(kMaxExpandedBytes) +
+                    " bytes (the kernel's limit for one environment variable)");
+  };
   std::string out;
-  out.reserve(value.size());
+  out.reserve(std::min(value.size(), kMaxExpandedBytes));
   std::size_t pos = 0;
   while (pos < value.size()) {
     const std::size_t start = value.find("${", pos);
@@ -52,6 +59,15 @@ Result<std::string> expand_env(std::string_view value, const EnvLookup& env) {
                                                    "' in '${" + std::string(body) +
                                                    "}' (expected letters, digits and '_')");
     }
+    // Security: a service directory is the tenant's, the server's environment is the
+    // operator's. IGNITE_* holds Ignite's own settings and secrets (IGNITE_API_KEY), so no
+    // service may read one, whatever the lookup; not even with a default, which would make a
+    // typo'd secret silently fall back.
+    if (name.starts_with(kReservedEnvPrefix)) {
+      return fail(ErrorCode::invalid_argument,
+                  "${" + std::string(name) + "}: IGNITE_* variables are Ignite's own and cannot be "
+                  "expanded");
+    }
     std::optional<std::string> found = env ? env(name) : std::nullopt;
     if (sep != std::string_view::npos) {
       // Shell semantics: ":-" also replaces a variable that is set but empty.
@@ -62,8 +78,11 @@ Result<std::string> expand_env(std::string_view value, const EnvLookup& env) {
                                                    ":-default} for a default)");
     }
     out += *found;
+    // Bounded: a 1 MiB file of "${BIG}" would otherwise expand to gigabytes.
+    if (out.size() > kMaxExpandedBytes) return too_long();
     pos = close + 1;
   }
+  if (out.size() > kMaxExpandedBytes) return too_long();
   return out;
 }
 

@@ -71,7 +71,14 @@ bool valid_env_name(std::string_view name);                // ^[A-Za-z_][A-Za-z0
 Result<RuntimeRef> parse_runtime_ref(std::string_view text);  // "node@20"; unknown names fail
 std::span<const std::string_view> known_runtimes();          // bun node deno quickjs python go
 
-// Expands ${VAR} and ${VAR:-default}; a missing ${VAR} without default fails naming VAR.
+// Variables of this prefix belong to Ignite (IGNITE_API_KEY, IGNITE_RUNTIME_STORE, IGNITE_INPUT):
+// expansion refuses them, so a service can never read the server's secrets.
+inline constexpr std::string_view kReservedEnvPrefix = "IGNITE_";
+// The most one expanded value may hold: the kernel's limit for one "NAME=value" string.
+inline constexpr std::size_t kMaxExpandedBytes = 128 * 1024;
+
+// Expands ${VAR} and ${VAR:-default}. Fails naming VAR when it is missing without a default or
+// starts with IGNITE_ (see kReservedEnvPrefix), and when the result exceeds kMaxExpandedBytes.
 Result<std::string> expand_env(std::string_view value, const EnvLookup& env);
 
 // The candidate closest to `word` by edit distance, or "" when none is close enough.

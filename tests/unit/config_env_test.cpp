@@ -87,8 +87,41 @@ TEST(ExpandEnv, SyntaxErrors) {
             "invalid variable name '' in '${:-d}' (expected letters, digits and '_')");
 }
 
+// Finding 6 of issue 9: `env: {X: "${IGNITE_API_KEY}"}` handed the server's key to programs.
+TEST(ExpandEnv, ignite_variables_are_never_expanded_even_when_set) {
+  const auto env = fake({{"IGNITE_API_KEY", "k-secret"}, {"IGNITE_RUNTIME_STORE", "/s"}, {"A", "1"}});
+  const std::string why = ": IGNITE_* variables are Ignite's own and cannot be expanded";
+  EXPECT_EQ(expand_error("${IGNITE_API_KEY}", env), "${IGNITE_API_KEY}" + why);
+  // Not with a default either: a reserved name never silently becomes the default.
+  EXPECT_EQ(expand_error("${IGNITE_API_KEY:-x}", env), "${IGNITE_API_KEY}" + why);
+  EXPECT_EQ(expand_error("${A}-${IGNITE_RUNTIME_STORE}", env), "${IGNITE_RUNTIME_STORE}" + why);
+  EXPECT_EQ(expand_error("${IGNITE_UNSET_ANYWHERE}", env), "${IGNITE_UNSET_ANYWHERE}" + why);
+  // The real environment is refused the same way: the check does not depend on the lookup.
+  ASSERT_EQ(::setenv("IGNITE_API_KEY", "k-real", 1), 0);
+  auto real = expand_env("${IGNITE_API_KEY}", process_env());
+  ::unsetenv("IGNITE_API_KEY");
+  ASSERT_FALSE(real);
+  EXPECT_EQ(real.error().message.find("k-real"), std::string::npos);
+  // Only the exact upper-case prefix is Ignite's; other names are the caller's.
+  EXPECT_EQ(expand_ok("${IGNITEX}${ignite_x:-d}", fake({{"IGNITEX", "a"}})), "ad");
+}
+
+TEST(ExpandEnv, expansion_is_bounded_by_the_kernel_limit_for_one_variable) {
+  const std::string big(kMaxExpandedBytes / 2, 'b');
+  const auto env = fake({{"BIG", big}});
+  EXPECT_EQ(expand_ok("${BIG}${BIG}", env).size(), kMaxExpandedBytes);
+  const std::string too_long = "expands to more than 131072 bytes (the kernel's limit for one "
+                               "environment variable)";
+  EXPECT_EQ(expand_error("${BIG}${BIG}x", env), too_long);
+  // Stops at the limit instead of building the whole string first.
+  std::string many;
+  for (int i = 0; i < 10000; ++i) many += "${BIG}";
+  EXPECT_EQ(expand_error(many, env), too_long);
+  EXPECT_EQ(expand_error(std::string(kMaxExpandedBytes + 1, 'l'), env), too_long);
+}
+
 TEST(ProcessEnv, ReadsTheRealEnvironment) {
-  const std::string name = "IGNITE_CONFIG_TEST_" + std::to_string(::getpid());
+  const std::string name = "CONFIG_TEST_" + std::to_string(::getpid());
   ASSERT_EQ(::setenv(name.c_str(), "from-host", 1), 0);
   const EnvLookup env = process_env();
   EXPECT_EQ(env(name), std::optional<std::string>("from-host"));
