@@ -7,10 +7,13 @@
 #include <array>
 #include <limits>
 #include <system_error>
+#include <unordered_set>
 
 #include "config/service_files.hpp"
 #include "config/yaml_documents.hpp"
 #include "config/yaml_fields.hpp"
+#include "core/number_text.hpp"
+#include "core/spec.hpp"
 
 namespace ignite::config {
 
@@ -32,9 +35,16 @@ constexpr std::array<std::string_view, 4> kMemoryKeys = {"baseMb", "perDependenc
 constexpr std::uintmax_t kMaxServiceYamlBytes = 1u << 20;
 
 constexpr double kUnbounded = std::numeric_limits<double>::max();
+// The most cores a service may ask for (the native backend's ceiling).
+constexpr double kMaxCpuLimit = 64;
+
+// All of service.env together ("NAME=value" strings): far above any honest use, and below what
+// execve accepts (a quarter of the 8 MiB stack limit for argv and environment together).
+constexpr std::size_t kMaxEnvBytes = 1u << 20;
 
 Status parse_env(const Field& field, const EnvLookup& env, ServiceConfig& out) {
   IGNITE_TRY_ASSIGN(const std::vector<Field> vars, detail::map_entries_any(field));
+  std::size_t total = 0;
   for (const Field& var : vars) {
     const std::string name(var.key);
     if (!valid_env_name(name)) {
@@ -53,6 +63,13 @@ Status parse_env(const Field& field, const EnvLookup& env, ServiceConfig& out) {
     if (!expanded) return var.error(expanded.error().message);
     // execve cannot pass a NUL inside a value; a "\0" escape in YAML would truncate silently.
     if (expanded->find('\0') != std::string::npos) return var.error("value contains a NUL byte");
+    // Security: YAML aliases ("V2: *big") repeat one value for free; without a total, a 1 MiB
+    // file became gigabytes of environment in the loader.
+    total += name.size() + expanded->size() + 2;  // "NAME=value\0"
+    if (total > kMaxEnvBytes) {
+      return var.error("the environment is larger than " + std::to_string(kMaxEnvBytes) +
+                       " bytes in total");
+    }
     out.env.emplace_back(name, std::move(*expanded));
   }
   return ok();
@@ -60,6 +77,7 @@ Status parse_env(const Field& field, const EnvLookup& env, ServiceConfig& out) {
 
 Status parse_dependencies(const Field& field, ServiceConfig& out) {
   IGNITE_TRY_ASSIGN(const std::vector<Field> items, detail::list_items(field));
+  std::unordered_set<std::string> seen;
   for (const Field& item : items) {
     IGNITE_TRY_ASSIGN(std::string dep, detail::read_string(item));
     if (dep.empty()) return item.error("dependency name must not be empty");
@@ -68,9 +86,9 @@ Status parse_dependencies(const Field& field, ServiceConfig& out) {
         return item.error("dependency name must not contain spaces or control characters");
       }
     }
-    for (const std::string& seen : out.dependencies) {
-      if (seen == dep) return item.error("duplicate dependency '" + dep + "'");
-    }
+    // A set, not a scan of the list so far: that made a long list quadratic. (It also stops
+    // aliases from repeating one long name: a repeat is a duplicate.)
+    if (!seen.insert(dep).second) return item.error("duplicate dependency '" + dep + "'");
     out.dependencies.push_back(std::move(dep));
   }
   out.dependencies_declared = true;
@@ -104,8 +122,8 @@ Status parse_preflight(const Field& field, PreflightThresholds& out) {
     if (!(mem.fail_ratio < mem.warn_ratio)) {
       const Field& at = ratio_field != nullptr ? *ratio_field : section;
       return Field{at.file, section.path, section.key, at.line, section.value}.error(
-          "failRatio (" + detail::format_number(mem.fail_ratio) +
-          ") must be less than warnRatio (" + detail::format_number(mem.warn_ratio) + ")");
+          "failRatio (" + format_number(mem.fail_ratio) +
+          ") must be less than warnRatio (" + format_number(mem.warn_ratio) + ")");
     }
   }
   return ok();
@@ -145,7 +163,14 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
       IGNITE_TRY_ASSIGN(const std::int64_t ms, detail::read_int(key, 100, 3600000));
       out.timeout_ms = static_cast<std::uint32_t>(ms);
     } else if (name == "cpuLimit") {
-      IGNITE_TRY_ASSIGN(out.cpu_limit, detail::read_number(key, 0, 64));
+      // The kernel's bounds are checked here, with file and line, rather than met as EINVAL
+      // from the cgroup at run time.
+      IGNITE_TRY_ASSIGN(out.cpu_limit, detail::read_number(key, -kUnbounded, kUnbounded));
+      if (!(out.cpu_limit >= kMinCpuCores && out.cpu_limit <= kMaxCpuLimit)) {
+        return key.error("must be between " + format_number(kMinCpuCores) + " and " +
+                         format_number(kMaxCpuLimit) + " (" + std::string(kMinCpuCoresReason) +
+                         "), got " + key.value.Scalar());
+      }
     } else if (name == "network") {
       IGNITE_TRY_ASSIGN(out.network, detail::read_bool(key));
     } else if (name == "env") {

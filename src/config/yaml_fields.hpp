@@ -49,7 +49,4 @@ Result<std::int64_t> read_int(const Field& field, std::int64_t min, std::int64_t
 Result<double> read_number(const Field& field, double min_exclusive, double max_inclusive);
 Result<bool> read_bool(const Field& field);
 
-// Shortest round-trip text of a double ("0.8", "1"), for messages.
-std::string format_number(double value);
-
 }  // namespace ignite::config::detail

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/number_text.hpp"
+
 namespace ignite {
 namespace {
 
@@ -34,8 +36,11 @@ Status validate(const SandboxSpec& spec, const Limits& ceilings) {
   if (l.wall_time.count() <= 0 || l.wall_time > ceilings.wall_time)
     return fail(ErrorCode::invalid_argument, "wall time limit out of range");
   if (over(l.memory_bytes, ceilings.memory_bytes)) return fail(ErrorCode::invalid_argument, "memory limit out of range");
-  if (!(l.cpu_cores > 0) || l.cpu_cores > ceilings.cpu_cores)
-    return fail(ErrorCode::invalid_argument, "cpu limit out of range");
+  if (!(l.cpu_cores >= kMinCpuCores) || l.cpu_cores > ceilings.cpu_cores)
+    return fail(ErrorCode::invalid_argument,
+                "cpu limit " + format_number(l.cpu_cores) + " is out of range (" +
+                    format_number(kMinCpuCores) + " to " + format_number(ceilings.cpu_cores) +
+                    " cores; " + std::string(kMinCpuCoresReason) + ")");
   if (over(l.max_processes, ceilings.max_processes)) return fail(ErrorCode::invalid_argument, "process limit out of range");
   if (over(l.max_output_bytes, ceilings.max_output_bytes)) return fail(ErrorCode::invalid_argument, "output limit out of range");
   if (over(l.max_file_bytes, ceilings.max_file_bytes)) return fail(ErrorCode::invalid_argument, "file size limit out of range");

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -11,6 +12,12 @@
 namespace ignite {
 
 using namespace std::chrono_literals;
+
+// The smallest CPU quota the kernel accepts: CFS needs a quota of at least 1 ms per period, and
+// Ignite's period is 100 ms. Below it, cpu.max / cpu.cfs_quota_us refuse the write (EINVAL).
+inline constexpr double kMinCpuCores = 0.01;
+inline constexpr std::string_view kMinCpuCoresReason =
+    "the kernel's smallest CPU quota is 1 ms per 100 ms";
 
 struct Limits {
   std::chrono::milliseconds wall_time = 30s;

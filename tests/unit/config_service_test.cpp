@@ -238,12 +238,30 @@ TEST_F(ServiceConfigTest, OutOfRangeValues) {
             at(4) + "service.timeoutMs: must be between 100 and 3600000, got 99");
   EXPECT_EQ(with("timeoutMs: 3600001"),
             at(4) + "service.timeoutMs: must be between 100 and 3600000, got 3600001");
-  EXPECT_EQ(with("cpuLimit: 0"),
-            at(4) + "service.cpuLimit: must be greater than 0 and at most 64, got 0");
-  EXPECT_EQ(with("cpuLimit: -1"),
-            at(4) + "service.cpuLimit: must be greater than 0 and at most 64, got -1");
-  EXPECT_EQ(with("cpuLimit: 64.5"),
-            at(4) + "service.cpuLimit: must be greater than 0 and at most 64, got 64.5");
+  const std::string cpu_range =
+      "service.cpuLimit: must be between 0.01 and 64 (the kernel's smallest CPU quota is 1 ms per "
+      "100 ms), got ";
+  EXPECT_EQ(with("cpuLimit: 0"), at(4) + cpu_range + "0");
+  EXPECT_EQ(with("cpuLimit: -1"), at(4) + cpu_range + "-1");
+  EXPECT_EQ(with("cpuLimit: 64.5"), at(4) + cpu_range + "64.5");
+}
+
+// Finding 25 of issue 9: 0.001 passed validation and failed late, writing the cgroup (EINVAL).
+TEST_F(ServiceConfigTest, cpu_limits_the_kernel_refuses_are_config_errors) {
+  auto with = [&](std::string_view value) {
+    return parse("service:\n  name: a\n  entry: index.ts\n  cpuLimit: " + std::string(value) +
+                 "\n");
+  };
+  for (const char* bad : {"0.001", "0.0099", "1e-9", "0.000004"}) {
+    auto r = with(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().message,
+              at(4) + "service.cpuLimit: must be between 0.01 and 64 (the kernel's smallest CPU "
+                      "quota is 1 ms per 100 ms), got " + bad);
+  }
+  auto smallest = with("0.01");
+  ASSERT_TRUE(smallest) << smallest.error().message;
+  EXPECT_DOUBLE_EQ(smallest->cpu_limit, 0.01);
 }
 
 TEST_F(ServiceConfigTest, DuplicateKeyIsAnError) {
@@ -416,6 +434,30 @@ TEST_F(ServiceConfigTest, BadEnvKeysAndValues) {
   EXPECT_EQ(with("NUL: \"a\\0b\""), at(5) + "service.env.NUL: value contains a NUL byte");
   EXPECT_EQ(with("A: 1\n    A: 2"),
             at(6) + "service.env.A: duplicate key (first defined on line 5)");
+}
+
+// Finding 6 of issue 9: the server's own secrets are not the service's to expand.
+TEST_F(ServiceConfigTest, ignite_secrets_cannot_be_expanded_into_a_service_env) {
+  vars_["IGNITE_API_KEY"] = "k-secret";
+  const std::string message =
+      error_of(std::string(kMinimal) + "  env:\n    OK: x\n    X: \"${IGNITE_API_KEY}\"\n");
+  EXPECT_EQ(message, at(6) + "service.env.X: ${IGNITE_API_KEY}: IGNITE_* variables are Ignite's "
+                             "own and cannot be expanded");
+  EXPECT_EQ(message.find("k-secret"), std::string::npos);
+}
+
+// Aliases repeat one scalar for free: a 400 KB file used to become gigabytes of environment.
+TEST_F(ServiceConfigTest, aliases_cannot_amplify_the_environment) {
+  const std::string value(100000, 'v');
+  std::string env = std::string(kMinimal) + "  env:\n    V0: &a \"" + value + "\"\n";
+  for (int i = 1; i < 2000; ++i) env += "    V" + std::to_string(i) + ": *a\n";
+  const std::string env_error = error_of(env);
+  EXPECT_TRUE(contains(env_error, at(15) + "service.env.V10: the environment is larger than "
+                                           "1048576 bytes in total"));
+  // A repeated dependency is a duplicate, so aliases cannot amplify the list.
+  std::string deps = std::string(kMinimal) + "  dependencies:\n    - &d \"" + value + "\"\n";
+  for (int i = 1; i < 2000; ++i) deps += "    - *d\n";
+  EXPECT_TRUE(contains(error_of(deps), "service.dependencies[1]: duplicate dependency"));
 }
 
 // ---- dependencies and package.json -----------------------------------------------------------
