@@ -16,6 +16,7 @@
 #include "cli/context.hpp"
 #include "server/auth.hpp"
 #include "server/server.hpp"
+#include "server/service_index.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -66,6 +67,15 @@ int serve(ServeOptions o) {
   o.server.reject_delay = std::chrono::milliseconds(o.reject_delay_ms);
   o.server.grace = std::chrono::milliseconds(o.grace_ms);
 
+  // A name declared by two service directories is the operator's to fix before serving; what
+  // breaks later (an edit while running) is reported per request instead (409, /services).
+  if (!o.server.services_dir.empty()) {
+    const server::ServiceIndex services(o.server.services_dir);
+    if (auto unique = services.check_unique_names(); !unique)
+      return report_error(std::move(unique).error().with_context("--services " + o.server.services_dir.string()));
+    for (const auto& bad : services.invalid())
+      spdlog::warn("--services: {} is not served: {}", bad.directory, bad.error);
+  }
   const sigset_t signals = block_shutdown_signals();
   auto host = make_engine("native", o.allow_degraded);
   if (!host) return report_error(host.error());

@@ -57,9 +57,7 @@ void execute(ServerState& s, const Request& req, Response& res) {
 
 void add_service_routes(ServerState& s) {
   s.http.Get("/services", [&s](const Request&, Response& res) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& svc : s.services.list()) list.push_back(service_summary(svc));
-    send_json(res, 200, {{"services", std::move(list)}});
+    send_json(res, 200, s.services.listing());
   });
 
   // [^/]+ : a name never spans segments; what it does contain is validated by find().
