@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/utf8.hpp"
+
 namespace ignite::api {
 namespace {
 
@@ -22,39 +24,6 @@ json number(double value) {
     return static_cast<std::int64_t>(value);
   }
   return value;
-}
-
-// Length of the well-formed UTF-8 sequence starting at text[i], or 0 if there is none (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
-  const auto b0 = static_cast<unsigned char>(text[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  std::uint32_t min = 0;
-  if ((b0 & 0xE0U) == 0xC0U) {
-    len = 2;
-    cp = b0 & 0x1FU;
-    min = 0x80;
-  } else if ((b0 & 0xF0U) == 0xE0U) {
-    len = 3;
-    cp = b0 & 0x0FU;
-    min = 0x800;
-  } else if ((b0 & 0xF8U) == 0xF0U) {
-    len = 4;
-    cp = b0 & 0x07U;
-    min = 0x10000;
-  } else {
-    return 0;  // a continuation byte without a lead, or 0xF8..0xFF
-  }
-  if (text.size() - i < len) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xC0U) != 0x80U) return 0;
-    cp = (cp << 6U) | (b & 0x3FU);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
 }
 
 // Output as it goes on the wire. Invalid UTF-8 is base64-encoded: nlohmann refuses to dump it,
@@ -180,15 +149,6 @@ std::string signal_name(int signal) {
   }
   if (const char* abbrev = sigabbrev_np(signal)) return std::string("SIG") + abbrev;
   return "SIG" + std::to_string(signal);
-}
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t len = utf8_sequence_length(text, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
 }
 
 std::string sanitize_utf8(std::string_view text) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
 #include "engine/job.hpp"
 #include "preflight/service_checks.hpp"
 
@@ -19,8 +20,8 @@ nlohmann::json preflight_json(const preflight::ServiceReport& report);
 // "SIGKILL" for 9; "SIGRTMIN+n" for real-time signals; "SIG<n>" for anything unknown.
 std::string signal_name(int signal);
 
-// Strict UTF-8 (RFC 3629): rejects overlong forms, surrogates and code points above U+10FFFF.
-bool is_valid_utf8(std::string_view text) noexcept;
+// Strict UTF-8 (RFC 3629), from core: transports decide text vs base64 with it.
+using ignite::is_valid_utf8;
 
 // `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD, for human
 // text (messages, details) that must serialize but need not round-trip.

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/utf8.hpp"
 #include "sys/fd_passing.hpp"
 
 namespace ignite::sandbox::native {
@@ -41,13 +42,21 @@ struct Capture {
       if (n < 0) return errno == EAGAIN;
       if (n == 0) return false;
       auto len = static_cast<std::size_t>(n);
-      std::size_t room = data->size() < cap ? static_cast<std::size_t>(cap - data->size()) : 0;
+      std::size_t room =
+          !*truncated && data->size() < cap ? static_cast<std::size_t>(cap - data->size()) : 0;
       std::size_t keep = len < room ? len : room;
-      if (keep) {
-        data->append(buf, keep);
-        if (sink) sink(stream, std::string_view(buf, keep));
+      const std::size_t before = data->size();
+      data->append(buf, keep);
+      if (keep < len && !*truncated) {
+        *truncated = true;
+        // The cap falls anywhere, also inside a character: drop a cut-off character so text
+        // stays text (one stray byte would turn the whole stream into base64). Binary output
+        // is kept as it is. Bytes of it streamed already (cap at a read boundary) stay sent.
+        data->resize(utf8_boundary(*data));
       }
-      if (keep < len) *truncated = true;
+      if (sink && data->size() > before) {
+        sink(stream, std::string_view(*data).substr(before));
+      }
     }
   }
 };
