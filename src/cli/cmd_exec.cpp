@@ -5,7 +5,6 @@
 #include "cli/common.hpp"
 #include "cli/context.hpp"
 #include "engine/engine.hpp"
-#include "sys/files.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -32,9 +31,8 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
   if (o.code.empty() == o.file.empty())
     return fail(ErrorCode::invalid_argument, "give exactly one of --code TEXT or FILE");
   if (!o.file.empty()) {
-    auto text = sys::read_file(o.file);
-    if (!text) return fail(ErrorCode::invalid_argument, text.error().message);
-    req.files.push_back({std::filesystem::path(o.file).filename().string(), *text});
+    IGNITE_TRY_ASSIGN(std::string text, read_arg_file("program file", o.file));
+    req.files.push_back({std::filesystem::path(o.file).filename().string(), std::move(text)});
   } else {
     req.files.push_back({engine::entry_name_for(language, req.runtime), o.code});
   }
@@ -42,9 +40,7 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
     IGNITE_TRY_ASSIGN(req.input_json, read_input_arg(o.input));
   }
   if (!o.stdin_arg.empty() && o.stdin_arg[0] == '@') {
-    auto text = sys::read_file(o.stdin_arg.substr(1));
-    if (!text) return fail(ErrorCode::invalid_argument, "--stdin: " + text.error().message);
-    req.stdin_data = *text;
+    IGNITE_TRY_ASSIGN(req.stdin_data, read_arg_file("--stdin", o.stdin_arg.substr(1)));
   } else {
     req.stdin_data = o.stdin_arg;
   }

@@ -18,12 +18,21 @@ int report_error(const Error& error) {
   return kIgniteFailure;
 }
 
+Result<std::string> read_arg_file(const std::string& option, const std::string& path) {
+  auto file = sys::read_file(path, kMaxArgFileBytes);
+  if (!file) {
+    const bool too_large = file.error().code == ErrorCode::invalid_argument;
+    return fail(ErrorCode::invalid_argument,
+                option + ": " + file.error().message +
+                    (too_large ? " (the limit for @FILE arguments)" : ""));
+  }
+  return std::move(*file);
+}
+
 Result<std::string> read_input_arg(const std::string& arg) {
   std::string text = arg;
   if (!arg.empty() && arg[0] == '@') {
-    auto file = sys::read_file(arg.substr(1));
-    if (!file) return fail(ErrorCode::invalid_argument, "--input: " + file.error().message);
-    text = *file;
+    IGNITE_TRY_ASSIGN(text, read_arg_file("--input", arg.substr(1)));
   }
   if (!nlohmann::json::accept(text))
     return fail(ErrorCode::invalid_argument, "--input is not valid JSON: " + text.substr(0, 80));

@@ -1,5 +1,6 @@
 // Helpers shared by the subcommands: loading a service, building the backend, reporting errors.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,15 @@ constexpr int kIgniteFailure = 125;  // CONTRACT §2: Ignite itself could not ru
 
 // Prints "ignite: <message>" on stderr and returns 125.
 int report_error(const Error& error);
+
+// The most an `@FILE` argument (--input, --stdin, exec's program file) may hold: 16 MiB, so
+// `@/dev/zero` is an error rather than an allocation failure. Above the server's default body
+// limit; what the sandbox accepts is bounded again by the engine.
+constexpr std::uint64_t kMaxArgFileBytes = 16u << 20;
+
+// Reads `@FILE`'s file for `option` ("--stdin"): its bytes, or "--stdin: <path>: larger than
+// 16777216 bytes (the limit for @FILE arguments)" and the like.
+Result<std::string> read_arg_file(const std::string& option, const std::string& path);
 
 // `--input JSON|@file`: the JSON text (validated), or an error naming what is wrong.
 Result<std::string> read_input_arg(const std::string& arg);

@@ -5,12 +5,17 @@
 
 #include <cerrno>
 #include <charconv>
+#include <limits>
 
 #include "sys/fd.hpp"
 
 namespace ignite::sys {
 
 Result<std::string> read_file(const std::filesystem::path& path) {
+  return read_file(path, std::numeric_limits<std::uint64_t>::max());
+}
+
+Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return fail(Error::from_errno("open " + path.string()));
   std::string out;
@@ -21,6 +26,11 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     if (n < 0) return fail(Error::from_errno("read " + path.string()));
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+    // Checked per read, so an endless file stops after max_bytes + one buffer, not at ENOMEM.
+    if (out.size() > max_bytes) {
+      return fail(ErrorCode::invalid_argument,
+                  path.string() + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // Small file helpers returning errors as values (for kernel interface files and configs).
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -9,6 +10,10 @@
 namespace ignite::sys {
 
 Result<std::string> read_file(const std::filesystem::path& path);   // whole file
+// The whole file if it holds at most `max_bytes`; anything larger (or endless: /dev/zero, a
+// pipe that never closes) fails with invalid_argument "<path>: larger than N bytes" after
+// reading at most max_bytes + 1 bytes. Pipes and devices are fine (`--stdin @/dev/stdin`).
+Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 Status write_file(const std::filesystem::path& path, std::string_view data);  // O_WRONLY, no create
 Status write_new_file(const std::filesystem::path& path, std::string_view data, int mode = 0644);
 Result<std::uint64_t> read_u64(const std::filesystem::path& path);  // first number in the file
