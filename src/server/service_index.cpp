@@ -7,6 +7,8 @@
 #include <array>
 #include <optional>
 
+#include "api/result_json.hpp"
+
 namespace ignite::server {
 
 namespace fs = std::filesystem;
@@ -255,7 +257,10 @@ nlohmann::json ServiceIndex::listing() const {
   for (const auto& s : list()) services.push_back(service_summary(s));
   nlohmann::json invalid_list = nlohmann::json::array();
   for (const auto& bad : invalid()) {
-    nlohmann::json item = {{"directory", bad.directory}, {"error", bad.error}};
+    // Security: directory names and YAML errors quote bytes from the service directory; one
+    // invalid UTF-8 byte would make the whole listing fail to serialize.
+    nlohmann::json item = {{"directory", api::sanitize_utf8(bad.directory)},
+                           {"error", api::sanitize_utf8(bad.error)}};
     if (!bad.name.empty()) item["name"] = bad.name;
     invalid_list.push_back(std::move(item));
   }

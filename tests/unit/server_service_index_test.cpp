@@ -188,6 +188,16 @@ TEST_F(ServiceIndexTest, invalid_services_are_listed_with_errors_that_name_no_ho
   EXPECT_EQ(std::get<HttpError>(index.find("../broken")).status, 400);
 }
 
+TEST_F(ServiceIndexTest, the_listing_serializes_whatever_bytes_a_service_directory_holds) {
+  add("bad-\xff-dir", "service:\n  name: x\n  entry: main.py\n  \xfe\xff: 1\n");
+  add("good", yaml("good"));
+  ServiceIndex index(tree_.path(), env_.lookup(), 0ms);
+  std::string text;
+  ASSERT_NO_THROW(text = index.listing().dump());
+  EXPECT_NE(text.find("bad-\uFFFD-dir"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"good\""), std::string::npos) << text;
+}
+
 TEST_F(ServiceIndexTest, concurrent_lookups_share_one_load) {
   for (int i = 0; i < 8; ++i) add("s" + std::to_string(i), yaml("s" + std::to_string(i)));
   ServiceIndex index(tree_.path(), env_.lookup(), 0ms);
