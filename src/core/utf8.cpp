@@ -1,7 +1,5 @@
 #include "core/utf8.hpp"
 
-#include <cstdint>
-
 namespace ignite {
 namespace {
 
@@ -55,9 +53,9 @@ std::size_t utf8_boundary(std::string_view text) noexcept {
     if ((lead & 0xC0U) == 0x80U) continue;  // a continuation byte: the lead is further back
     const std::size_t len = announced_length(lead);
     // Only a prefix a well-formed character could still complete counts as "cut".
-    const bool incomplete = len > tail &&
-                            (tail == 1 || second_byte_ok(lead, static_cast<unsigned char>(
-                                                                   text[start + 1])));
+    const bool incomplete =
+        len > tail &&
+        (tail == 1 || second_byte_ok(lead, static_cast<unsigned char>(text[start + 1])));
     if (incomplete && is_valid_utf8(text.substr(0, start))) return start;
     return text.size();
   }

@@ -31,7 +31,9 @@ struct FileStamp {
 FileStamp stamp_of(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
-  const auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  const auto ns = [](const timespec& t) {
+    return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+  };
   return {true, st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
 }
 
@@ -77,7 +79,8 @@ DirStamp dir_stamp(const fs::path& dir) {
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
   if (from.empty()) return;
-  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size()))
     text.replace(at, from.size(), to);
 }
 
@@ -104,9 +107,9 @@ using Entry = detail::IndexEntry;
 struct ServiceIndex::Snapshot {
   FileStamp root;
   bool root_racy = false;
-  std::vector<std::shared_ptr<const Entry>> entries;  // every subdirectory, sorted by name
-  std::map<std::string, const Entry*> by_name;        // valid and unique
-  std::map<std::string, std::string> conflicts;       // name -> who declares it
+  std::vector<std::shared_ptr<const Entry>> entries;   // every subdirectory, sorted by name
+  std::map<std::string, const Entry*> by_name;         // valid and unique
+  std::map<std::string, std::string> conflicts;        // name -> who declares it
   std::map<std::string, const Entry*> invalid_by_dir;  // invalid service.yaml, by directory
 };
 
@@ -187,9 +190,9 @@ std::shared_ptr<const ServiceIndex::Snapshot> ServiceIndex::current() const {
   std::size_t o = 0;  // both lists are sorted by directory
   for (const std::string& name : names) {
     while (old && o < old->entries.size() && old->entries[o]->directory < name) ++o;
-    const Entry* before =
-        old && o < old->entries.size() && old->entries[o]->directory == name ? old->entries[o].get()
-                                                                             : nullptr;
+    const Entry* before = old && o < old->entries.size() && old->entries[o]->directory == name
+                              ? old->entries[o].get()
+                              : nullptr;
     DirStamp stamp = dir_stamp(root_ / name);
     if (before != nullptr && !before->racy && before->stamp == stamp) {
       next->entries.push_back(old->entries[o]);
@@ -208,8 +211,10 @@ std::shared_ptr<const ServiceIndex::Snapshot> ServiceIndex::current() const {
   // not decide which code runs); both are named in the error.
   std::map<std::string, std::vector<const Entry*>> declared;
   for (const auto& e : next->entries) {
-    if (e->service) declared[e->service->name].push_back(e.get());
-    else if (!e->error.empty()) next->invalid_by_dir[e->directory] = e.get();
+    if (e->service)
+      declared[e->service->name].push_back(e.get());
+    else if (!e->error.empty())
+      next->invalid_by_dir[e->directory] = e.get();
   }
   for (const auto& [name, dirs] : declared) {
     if (dirs.size() == 1) {
@@ -230,33 +235,40 @@ std::shared_ptr<const ServiceIndex::Snapshot> ServiceIndex::current() const {
   return snapshot_;
 }
 
-std::vector<config::ServiceConfig> ServiceIndex::list() const {
-  const auto snap = current();
+namespace {
+
+std::vector<config::ServiceConfig> services_of(const ServiceIndex::Snapshot& snap) {
   std::vector<config::ServiceConfig> out;
-  out.reserve(snap->by_name.size());
-  for (const auto& [name, entry] : snap->by_name) out.push_back(*entry->service);
+  out.reserve(snap.by_name.size());
+  for (const auto& [name, entry] : snap.by_name) out.push_back(*entry->service);
   return out;  // by_name is ordered: sorted by name
 }
 
-std::vector<InvalidService> ServiceIndex::invalid() const {
-  const auto snap = current();
+std::vector<InvalidService> invalid_of(const ServiceIndex::Snapshot& snap) {
   std::vector<InvalidService> out;
-  for (const auto& e : snap->entries) {
+  for (const auto& e : snap.entries) {
     if (!e->error.empty()) {
       out.push_back({e->directory, "", e->error});
     } else if (e->service) {
-      auto c = snap->conflicts.find(e->service->name);
-      if (c != snap->conflicts.end()) out.push_back({e->directory, e->service->name, c->second});
+      auto c = snap.conflicts.find(e->service->name);
+      if (c != snap.conflicts.end()) out.push_back({e->directory, e->service->name, c->second});
     }
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<config::ServiceConfig> ServiceIndex::list() const { return services_of(*current()); }
+
+std::vector<InvalidService> ServiceIndex::invalid() const { return invalid_of(*current()); }
+
 nlohmann::json ServiceIndex::listing() const {
+  const auto snap = current();  // one snapshot for both lists
   nlohmann::json services = nlohmann::json::array();
-  for (const auto& s : list()) services.push_back(service_summary(s));
+  for (const auto& s : services_of(*snap)) services.push_back(service_summary(s));
   nlohmann::json invalid_list = nlohmann::json::array();
-  for (const auto& bad : invalid()) {
+  for (const auto& bad : invalid_of(*snap)) {
     // Security: directory names and YAML errors quote bytes from the service directory; one
     // invalid UTF-8 byte would make the whole listing fail to serialize.
     nlohmann::json item = {{"directory", api::sanitize_utf8(bad.directory)},
@@ -299,8 +311,11 @@ nlohmann::json ServiceIndex::last_run(const std::string& name) const {
 }
 
 nlohmann::json service_summary(const config::ServiceConfig& s) {
-  return {{"name", s.name},           {"runtime", s.runtime.to_string()}, {"entry", s.entry},
-          {"memoryMb", s.memory_mb},  {"timeoutMs", s.timeout_ms}};
+  return {{"name", s.name},
+          {"runtime", s.runtime.to_string()},
+          {"entry", s.entry},
+          {"memoryMb", s.memory_mb},
+          {"timeoutMs", s.timeout_ms}};
 }
 
 }  // namespace ignite::server

@@ -7,10 +7,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "config/service_config.hpp"
 #include "core/result.hpp"
@@ -57,8 +56,9 @@ class ServiceIndex {
   void record_run(const std::string& name, nlohmann::json summary);
   nlohmann::json last_run(const std::string& name) const;  // null when it never ran
 
+  struct Snapshot;  // what one look at the disk found (opaque; defined in the .cpp)
+
  private:
-  struct Snapshot;
   // What is on disk now: the last snapshot when no stat changed within `recheck_`, else a new
   // one that reloads only the directories whose stats changed.
   std::shared_ptr<const Snapshot> current() const;

@@ -25,10 +25,13 @@ bool contains(const std::string& text, const std::string& part) {
 
 // A service directory the sandbox user can read.
 fs::path python_service(const TempTree& tree, const std::string& extra, const std::string& code) {
-  tree.write("svc/service.yaml", "service:\n  name: bounds\n  runtime: python\n  entry: main.py\n"
-                                 "  memoryMb: 64\n  timeoutMs: 5000\n" + extra);
+  tree.write("svc/service.yaml",
+             "service:\n  name: bounds\n  runtime: python\n  entry: main.py\n"
+             "  memoryMb: 64\n  timeoutMs: 5000\n" +
+                 extra);
   tree.write("svc/main.py", code);
-  fs::permissions(tree.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  fs::permissions(tree.path(),
+                  fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
   return tree.path() / "svc";
 }
 
@@ -77,8 +80,9 @@ TEST(CliBounds, a_cpu_limit_the_kernel_refuses_is_exit_125_naming_file_line_and_
   const fs::path svc = python_service(tree, "  cpuLimit: 0.001\n", "print('ran')\n");
   auto r = run_cli({"run", svc.string()});
   EXPECT_EQ(r.exit_code, 125) << r.err;
-  EXPECT_TRUE(contains(r.err, "service.yaml:7: service.cpuLimit: must be between 0.01 and 64 (the "
-                              "kernel's smallest CPU quota is 1 ms per 100 ms), got 0.001"))
+  EXPECT_TRUE(contains(r.err,
+                       "service.yaml:7: service.cpuLimit: must be between 0.01 and 64 (the "
+                       "kernel's smallest CPU quota is 1 ms per 100 ms), got 0.001"))
       << r.err;
   EXPECT_EQ(r.out, "");
 }
@@ -92,8 +96,9 @@ TEST(CliBounds, a_service_cannot_expand_ignites_own_variables) {
   const std::string key = "k-cli-e2e-" + std::to_string(::getpid());
   auto r = run_cli({"run", svc.string()}, {"IGNITE_API_KEY=" + key});
   EXPECT_EQ(r.exit_code, 125) << r.out << r.err;
-  EXPECT_TRUE(contains(r.err, "service.yaml:8: service.env.X: ${IGNITE_API_KEY}: IGNITE_* "
-                              "variables are Ignite's own and cannot be expanded"))
+  EXPECT_TRUE(contains(r.err,
+                       "service.yaml:8: service.env.X: ${IGNITE_API_KEY}: IGNITE_* "
+                       "variables are Ignite's own and cannot be expanded"))
       << r.err;
   EXPECT_FALSE(contains(r.out + r.err, key));
 }

@@ -32,7 +32,8 @@ void add_service(const TempTree& tree, const std::string& dir, const std::string
   tree.write(dir + "/main.py", code);
   tree.write(dir + "/service.yaml", yaml);
   // The sandbox user must be able to read the service (the tree itself is 0700).
-  fs::permissions(tree.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  fs::permissions(tree.path(),
+                  fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
 }
 
 std::string random_key() {
@@ -56,7 +57,9 @@ class OpenCounter {
   explicit OpenCounter(const fs::path& file) : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
     if (fd_ >= 0) ::inotify_add_watch(fd_, file.c_str(), IN_OPEN | IN_CLOSE);
   }
-  ~OpenCounter() { if (fd_ >= 0) ::close(fd_); }
+  ~OpenCounter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   bool ok() const { return fd_ >= 0; }
   int take() {  // opens since the last call
     int n = 0;
@@ -116,8 +119,9 @@ TEST(ServerServiceDirs, the_servers_api_key_never_reaches_a_service_or_a_respons
     everything += spy.body;
     EXPECT_EQ(spy.status, 200) << spy.body;
     EXPECT_NE(spy.body.find("IGNITE_SERVICE"), std::string::npos) << spy.body;
-    auto adhoc = s.post("/v1/execute",
-                        R"J({"runtime":"python","code":"import os\nprint(dict(os.environ))"})J", auth);
+    auto adhoc =
+        s.post("/v1/execute",
+               R"J({"runtime":"python","code":"import os\nprint(dict(os.environ))"})J", auth);
     everything += adhoc.body;
     EXPECT_EQ(adhoc.status, 200) << adhoc.body;
   }
@@ -191,8 +195,9 @@ TEST(ServerServiceDirs, a_duplicate_appearing_while_serving_is_a_409_naming_both
 
   add_service(tree, "second", python_yaml("twin"));
   std::this_thread::sleep_for(1200ms);
-  const std::string both = "service name 'twin' is declared by more than one directory (first "
-                           "and second); names must be unique: rename all but one";
+  const std::string both =
+      "service name 'twin' is declared by more than one directory (first "
+      "and second); names must be unique: rename all but one";
   for (const auto& r : {s.get("/services/twin"), s.post("/services/twin/execute", "{}"),
                         s.get("/services/twin/preflight")}) {
     EXPECT_EQ(r.status, 409) << r.body;

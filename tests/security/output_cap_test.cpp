@@ -40,7 +40,8 @@ TEST_P(OutputCap, text_cut_by_the_output_cap_stays_text) {
 TEST_P(OutputCap, binary_output_cut_by_the_cap_is_kept_whole_and_stays_base64) {
   // Bytes that are not text (and end in what looks like the start of a character) are not
   // trimmed: only text is cut back to a character boundary.
-  SandboxSpec spec = python("import sys\nsys.stdout.buffer.write((b'\\xff' + b'\\xe2') * 600000)\n");
+  SandboxSpec spec =
+      python("import sys\nsys.stdout.buffer.write((b'\\xff' + b'\\xe2') * 600000)\n");
   const auto r = run(spec);
   EXPECT_TRUE(r.stdout_truncated);
   EXPECT_EQ(r.stdout_data.size(), spec.limits.max_output_bytes);

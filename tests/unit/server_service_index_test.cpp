@@ -103,7 +103,7 @@ TEST_F(ServiceIndexTest, a_rewrite_with_the_same_size_and_mtime_is_still_seen) {
   struct stat before {};
   ASSERT_EQ(::stat((tree_.path() / "a/service.yaml").c_str(), &before), 0);
   write("a/service.yaml", yaml("alpha", "  memoryMb: 65\n"));  // same size
-  const struct utimbuf back{before.st_atime, before.st_mtime};
+  const struct utimbuf back { before.st_atime, before.st_mtime };
   ASSERT_EQ(::utime((tree_.path() / "a/service.yaml").c_str(), &back), 0);
   EXPECT_EQ(std::get<config::ServiceConfig>(index.find("alpha")).memory_mb, 65u);  // ctime moved
 }
