@@ -10,6 +10,8 @@
 #include "api/result_json.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sys/files.hpp"
+#include "sys/instance.hpp"
+#include "sys/owned_dir.hpp"
 
 namespace ignite::cli {
 
@@ -33,42 +35,73 @@ Result<std::string> read_input_arg(const std::string& arg) {
 
 namespace {
 
-// Rootless runs keep scratch and staging in the user's runtime dir ($XDG_RUNTIME_DIR/ignite,
-// else /tmp/ignite-UID); root uses the backend's and engine's defaults under /run.
-std::filesystem::path user_runtime_dir() {
+namespace fs = std::filesystem;
+
+// Where this process keeps its per-run dirs and staged code: /run/ignite as root; rootless,
+// $XDG_RUNTIME_DIR/ignite, else /tmp/ignite-UID — but only if it is ours and private (another
+// local user could have made it first to swap what we stage), else a fresh private dir.
+Result<fs::path> runtime_root() {
+  if (::geteuid() == 0) return fs::path("/run/ignite");
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  return xdg && *xdg ? std::filesystem::path(xdg) / "ignite"
-                     : std::filesystem::path("/tmp") / ("ignite-" + std::to_string(::geteuid()));
+  if (xdg && *xdg == '/') return fs::path(xdg) / "ignite";
+  const fs::path usual = fs::path("/tmp") / ("ignite-" + std::to_string(::geteuid()));
+  auto trusted = sys::ensure_owned_dir(usual, 0700);
+  if (trusted) return usual;
+  std::fprintf(stderr, "ignite: warning: %s; using a fresh private dir instead\n",
+               trusted.error().message.c_str());
+  std::string tmpl = usual.string() + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) return fail(Error::from_errno("mkdtemp " + tmpl));
+  return fs::path(tmpl);
+}
+
+// Build artifacts: /var/cache/ignite as root; rootless, $XDG_CACHE_HOME/ignite or ~/.cache/ignite.
+fs::path cache_root() {
+  if (::geteuid() == 0) return "/var/cache/ignite";
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg == '/') return fs::path(xdg) / "ignite";
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home == '/' ? home : "/tmp") / ".cache/ignite";
+}
+
+// For names an instance tagged ("<id>.…"): true when that instance is gone.
+std::function<bool(std::string_view)> left_by_dead_instance(fs::path runtime_root) {
+  return [root = std::move(runtime_root)](std::string_view name) {
+    const auto id = sys::Instance::id_of(name);
+    return !id.empty() && !sys::Instance::is_live(root, id);
+  };
 }
 
 Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
-                                                       bool allow_degraded) {
+                                                       bool allow_degraded,
+                                                       const sys::Instance& instance) {
   if (isolation != "native")
     return fail(ErrorCode::unsupported,
                 "isolation '" + isolation + "' is not available in this build (available: native)");
   sandbox::native::NativeConfig config;
   config.allow_degraded = allow_degraded;
-  if (::geteuid() != 0) config.scratch_root = user_runtime_dir();
+  config.scratch_root = instance.dir();
+  config.run_prefix = instance.tag("");
+  config.id_lock_dir = instance.runtime_root() / "ids";
+  config.stale_run = left_by_dead_instance(instance.runtime_root());
   return sandbox::native::make_native_backend(std::move(config));
-}
-
-engine::EngineConfig engine_config() {
-  engine::EngineConfig config;
-  if (::geteuid() != 0) {
-    const char* home = std::getenv("HOME");
-    config.work_root = user_runtime_dir() / "work";
-    config.cache_root = std::filesystem::path(home && *home ? home : "/tmp") / ".cache/ignite";
-  }
-  return config;
 }
 
 }  // namespace
 
 Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded) {
-  IGNITE_TRY_ASSIGN(std::unique_ptr<sandbox::Backend> backend, make_backend(isolation, allow_degraded));
-  auto engine = std::make_unique<engine::Engine>(*backend, runtime::Catalog(runtime::default_roots()),
-                                                 engine_config());
-  return HostEngine{std::move(backend), std::move(engine)};
+  HostEngine host;
+  IGNITE_TRY_ASSIGN(fs::path root, runtime_root());
+  IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
+  host.instance = std::make_unique<sys::Instance>(std::move(instance));
+  IGNITE_TRY_ASSIGN(host.backend, make_backend(isolation, allow_degraded, *host.instance));
+  engine::EngineConfig config;
+  config.work_root = host.instance->dir() / "work";
+  config.cache.root = cache_root();
+  config.cache.run_prefix = host.instance->tag("");
+  config.cache.stale = left_by_dead_instance(host.instance->runtime_root());
+  host.engine = std::make_unique<engine::Engine>(*host.backend, runtime::Catalog(runtime::default_roots()),
+                                                 std::move(config));
+  return host;
 }
 
 Result<config::ServiceConfig> load_service_with(const std::string& dir,

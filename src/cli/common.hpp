@@ -8,6 +8,7 @@
 #include "core/result.hpp"
 #include "engine/engine.hpp"
 #include "sandbox/backend.hpp"
+#include "sys/instance.hpp"
 
 namespace ignite::cli {
 
@@ -19,14 +20,18 @@ int report_error(const Error& error);
 // `--input JSON|@file`: the JSON text (validated), or an error naming what is wrong.
 Result<std::string> read_input_arg(const std::string& arg);
 
-// The backend and the engine on it (which borrows the backend: members destroy in reverse).
+// This process's instance (its runtime dir and lock), the backend and the engine on it (which
+// borrows the backend): members destroy in reverse, the instance last.
 struct HostEngine {
+  std::unique_ptr<sys::Instance> instance;
   std::unique_ptr<sandbox::Backend> backend;
   std::unique_ptr<engine::Engine> engine;
 };
-// The backend for `isolation` with this host's defaults (scratch under /run, or the user's
-// runtime dir rootless), and an engine over the default runtime store; its staging and cache
-// dirs are under /run and /var/cache (root) or the user's runtime and cache dirs (rootless).
+// Registers this process as an instance (collecting what killed ones left: their dirs, cgroups
+// and half-built cache entries), then the backend for `isolation` and an engine over the
+// default runtime store. Scratch and staging live in the instance's private dir under
+// /run/ignite (root) or the user's runtime dir (rootless); artifacts in /var/cache/ignite or
+// the user's cache dir.
 Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded);
 
 // load_service + an optional runtime override from --runtime.

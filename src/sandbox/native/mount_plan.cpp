@@ -43,9 +43,11 @@ std::string tmpfs_options(std::uint64_t bytes, std::uint64_t inodes, const char*
 Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root,
                                    const SandboxIdentity& id) {
   PlanBuilder b(root);
-  // The root itself is a small tmpfs: it holds only mount points and generated /etc files,
-  // and is remounted read-only after pivot_root.
-  b.add({OpKind::tmpfs, "", root.string(), tmpfs_options(4 << 20, 4096, "0755")});
+  // The root itself is a small tmpfs: it holds only mount points, generated /etc files and the
+  // spec's inline files, and is remounted read-only after pivot_root.
+  std::uint64_t inline_bytes = 0;
+  for (const auto& f : spec.files) inline_bytes += f.content.size() + 4096;
+  b.add({OpKind::tmpfs, "", root.string(), tmpfs_options((4 << 20) + inline_bytes, 4096, "0755")});
 
   // Debian's merged /usr: /bin, /lib, /lib64, /sbin are symlinks into /usr. Mirror them so
   // ELF interpreters (/lib64/ld-linux-x86-64.so.2) resolve inside.
@@ -67,6 +69,21 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
     MountOp op{OpKind::bind, m.source.string(), b.host(m.target)};
     op.writable = m.writable;
     b.add(std::move(op));
+  }
+
+  for (const auto& f : spec.files) {
+    b.parents(f.target);
+    b.add({OpKind::write_file, "", b.host(f.target), f.content});
+  }
+  if (spec.output) {
+    // Owned by the sandbox user inside; its pages are charged to the run's memory cgroup.
+    const OutputDir& o = *spec.output;
+    b.parents(o.target);
+    b.dir(o.target);
+    b.add({OpKind::tmpfs, "", b.host(o.target),
+           tmpfs_options(o.max_bytes, o.max_entries, "0755") + ",uid=" + std::to_string(id.uid) +
+               ",gid=" + std::to_string(id.gid)});
+    for (const auto& f : o.seed) b.add({OpKind::write_file, "", b.host(o.target / f.target), f.content});
   }
 
   b.dir("/tmp");
@@ -111,14 +128,16 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
 
   b.dir("/etc");
   const std::string uid = std::to_string(id.uid), gid = std::to_string(id.gid);
+  // Rootless runs are uid 0 of their own user namespace: no separate sandbox user then.
+  const std::string sandbox_user = id.uid == 0 ? "" : "sandbox:x:" + uid + ":" + gid + ":sandbox:/tmp:/usr/sbin/nologin\n";
+  const std::string sandbox_group = id.gid == 0 ? "" : "sandbox:x:" + gid + ":\n";
   b.add({OpKind::write_file, "", b.host("/etc/passwd"),
-         "root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:" + uid + ":" + gid +
-             ":sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"});
-  b.add({OpKind::write_file, "", b.host("/etc/group"),
-         "root:x:0:\nsandbox:x:" + gid + ":\nnogroup:x:65534:\n"});
+         "root:x:0:0:root:/root:/usr/sbin/nologin\n" + sandbox_user +
+             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"});
+  b.add({OpKind::write_file, "", b.host("/etc/group"), "root:x:0:\n" + sandbox_group + "nogroup:x:65534:\n"});
   b.add({OpKind::write_file, "", b.host("/etc/hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n"});
   b.add({OpKind::write_file, "", b.host("/etc/hostname"), "ignite\n"});
-  if (spec.limits.network) {
+  if (spec.limits.network || spec.egress) {
     for (const char* f : {"/etc/resolv.conf", "/etc/nsswitch.conf"}) {
       if (!fs::exists(f)) continue;
       b.add({OpKind::mkfile, "", b.host(f)});
