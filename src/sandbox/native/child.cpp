@@ -81,6 +81,8 @@ int run_op(const MountOp& op) noexcept {
     case OpKind::mask:
       if (op.is_dir) return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
       return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
+    case OpKind::overlay:
+      return ::mount("overlay", t, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op.data.c_str());
     case OpKind::remount_ro:
       if (::mount(t, t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
       return ::mount(nullptr, t, nullptr, kRoBind, nullptr);

@@ -130,9 +130,16 @@ std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
   return out;
 }
 
+bool kernel_has_overlayfs(const std::filesystem::path& proc) {
+  auto text = sys::read_file(proc / "filesystems");
+  return text && text->find("\toverlay\n") != std::string::npos;
+}
+
 // What a run without a cgroup does not get, for ExecutionResult::degradations.
-std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace) {
+std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace, bool private_inodes) {
   std::vector<std::string> d;
+  if (!private_inodes)
+    d.emplace_back("files: no overlayfs; read-only files are shared with concurrent runs (flock, inotify)");
   if (!have_cgroup) {
     d.emplace_back("memory: no cgroup limit; RLIMIT_DATA caps each process's writable memory");
     d.emplace_back("processes: no cgroup pids limit; RLIMIT_NPROC counts the host user's processes");
@@ -174,7 +181,7 @@ class NativeBackend final : public Backend {
     IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "run-"));
     const auto root = scratch.path() / "root";
     if (::mkdir(root.c_str(), 0700) != 0) return fail(Error::from_errno("mkdir " + root.string()));
-    IGNITE_TRY_ASSIGN(MountPlan plan, build_mount_plan(spec, root, identity));
+    IGNITE_TRY_ASSIGN(MountPlan plan, build_mount_plan(spec, root, identity, config_.private_inodes));
     std::optional<Cgroup> cgroup;
     if (layout_.version != CgroupVersion::none) {
       IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, config_.run_prefix + scratch.path().filename().string(),
@@ -266,7 +273,7 @@ class NativeBackend final : public Backend {
     r.usage.peak_memory_bytes = cu.memory_peak_bytes;
     if (!cgroup && !reports.empty())
       r.usage.peak_memory_bytes = static_cast<std::uint64_t>(reports.back().maxrss_kb) * 1024;
-    r.degradations = degradations(cgroup.has_value(), args.in_user_namespace);
+    r.degradations = degradations(cgroup.has_value(), args.in_user_namespace, config_.private_inodes);
     r.usage.pids_peak = cu.pids_peak;
     r.usage.cpu = microseconds(cu.cpu_usage_usec ? static_cast<std::int64_t>(cu.cpu_usage_usec)
                                                  : (reports.empty() ? 0 : reports.back().cpu_usec));
@@ -435,6 +442,10 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   IGNITE_TRY_ASSIGN(SeccompFilter filter,
                     SeccompFilter::compile(rules, kernel_has_user_notif(config.proc)));
   IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
+  if (config.private_inodes && !kernel_has_overlayfs(config.proc)) {
+    spdlog::warn("no overlayfs in this kernel: concurrent runs share the inodes of read-only files");
+    config.private_inodes = false;
+  }
   return std::unique_ptr<Backend>(
       new NativeBackend(std::move(config), std::move(layout), std::move(filter)));
 }

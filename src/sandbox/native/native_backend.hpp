@@ -27,6 +27,9 @@ struct NativeConfig {
   unsigned first_id = 60000;
   unsigned id_count = 1000;
   std::filesystem::path id_lock_dir = "/run/ignite/ids";
+  // Read-only mounts as per-run overlays, so concurrent runs share no inode (mount_plan.hpp).
+  // Turned off (with a degradation on every result) when the kernel has no overlayfs.
+  bool private_inodes = true;
   Limits ceilings{.wall_time = std::chrono::hours(1),
                   .memory_bytes = 64ull << 30,
                   .cpu_cores = 64,
