@@ -88,17 +88,55 @@ Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolat
 
 }  // namespace
 
+namespace {
+
+// A size in MB from the environment: `fallback` when unset; an error naming the variable when
+// it is not a positive number.
+Result<std::uint64_t> megabytes_from_env(const char* name, std::uint64_t fallback) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback << 20;
+  char* end = nullptr;
+  const unsigned long long mb = std::strtoull(text, &end, 10);
+  if (*end || mb == 0 || mb > (1ull << 24))
+    return fail(ErrorCode::invalid_argument, std::string(name) + " must be a size in MB (1.." +
+                                                 std::to_string(1ull << 24) + "), not '" + text + "'");
+  return static_cast<std::uint64_t>(mb) << 20;
+}
+
+Result<engine::CacheConfig> cache_config(const sys::Instance& instance) {
+  engine::CacheConfig c;
+  const char* dir = std::getenv("IGNITE_CACHE_DIR");
+  if (dir && *dir && *dir != '/')
+    return fail(ErrorCode::invalid_argument, "IGNITE_CACHE_DIR must be an absolute path");
+  c.root = dir && *dir ? fs::path(dir) : cache_root();
+  IGNITE_TRY_ASSIGN(c.max_bytes, megabytes_from_env("IGNITE_CACHE_MAX_MB", 4096));
+  IGNITE_TRY_ASSIGN(c.max_entry_bytes, megabytes_from_env("IGNITE_CACHE_ENTRY_MAX_MB", 1024));
+  c.run_prefix = instance.tag("");
+  c.stale = left_by_dead_instance(instance.runtime_root());
+  return c;
+}
+
+}  // namespace
+
 Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded) {
+  HostOptions options;
+  options.isolation = isolation;
+  options.allow_degraded = allow_degraded;
+  return make_engine(options);
+}
+
+Result<HostEngine> make_engine(const HostOptions& options) {
   HostEngine host;
   IGNITE_TRY_ASSIGN(fs::path root, runtime_root());
   IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
   host.instance = std::make_unique<sys::Instance>(std::move(instance));
-  IGNITE_TRY_ASSIGN(host.backend, make_backend(isolation, allow_degraded, *host.instance));
+  IGNITE_TRY_ASSIGN(host.backend, make_backend(options.isolation, options.allow_degraded, *host.instance));
   engine::EngineConfig config;
   config.work_root = host.instance->dir() / "work";
-  config.cache.root = cache_root();
-  config.cache.run_prefix = host.instance->tag("");
-  config.cache.stale = left_by_dead_instance(host.instance->runtime_root());
+  IGNITE_TRY_ASSIGN(config.cache, cache_config(*host.instance));
+  config.max_memory_mb = options.max_memory_mb;
+  config.max_timeout_ms = options.max_timeout_ms;
+  config.egress_allow = options.install_allow;
   host.engine = std::make_unique<engine::Engine>(*host.backend, runtime::Catalog(runtime::default_roots()),
                                                  std::move(config));
   return host;

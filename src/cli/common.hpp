@@ -34,6 +34,18 @@ struct HostEngine {
 // the user's cache dir.
 Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded);
 
+// What the operator sets for every run of this process (serve's ceilings, the cache's bounds).
+// The cache is also configured from the environment: IGNITE_CACHE_DIR, IGNITE_CACHE_MAX_MB (all
+// entries, default 4096) and IGNITE_CACHE_ENTRY_MAX_MB (one artifact, default 1024).
+struct HostOptions {
+  std::string isolation = "native";
+  bool allow_degraded = false;
+  std::uint32_t max_memory_mb = 0;  // 0: no ceiling beyond the backend's own
+  std::uint32_t max_timeout_ms = 0;
+  std::vector<std::string> install_allow;  // networks installs may reach besides public ones
+};
+Result<HostEngine> make_engine(const HostOptions& options);
+
 // load_service + an optional runtime override from --runtime.
 Result<config::ServiceConfig> load_service_with(const std::string& dir,
                                                 const std::string& runtime_override);
