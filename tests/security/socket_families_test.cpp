@@ -8,13 +8,16 @@
 // each family's check is deterministic, and a host-side control shows the kernel's own answer.
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <map>
 #include <sstream>
 
+#include "runtime/catalog.hpp"
 #include "sandbox_fixture.hpp"
+#include "sys/files.hpp"
 
 namespace ignite::security {
 namespace {
@@ -153,6 +156,29 @@ TEST_P(SocketFamilies, runtimes_can_still_list_interfaces) {
                          "try { os.networkInterfaces(); console.log('listed'); }\n"
                          "catch (e) { console.log(e.message); }\n"));
   EXPECT_EQ(node.stdout_data, "listed\n") << node.stderr_data;
+}
+
+// Go's net.Interfaces reads NETLINK_ROUTE too; Go programs are compiled first, so through the CLI.
+TEST_P(SocketFamilies, go_net_interfaces_still_works) {
+  if (auto go = runtime::Catalog(runtime::default_roots()).resolve({"go", ""}); !go)
+    GTEST_SKIP() << "the go runtime is not installed here: " << go.error().message;
+  const auto source = work() / "interfaces.go";
+  ASSERT_TRUE(sys::write_new_file(source,
+                                  "package main\nimport (\"fmt\"; \"net\")\nfunc main() {\n"
+                                  "  ifs, err := net.Interfaces()\n"
+                                  "  if err != nil { fmt.Println(err); return }\n"
+                                  "  for _, i := range ifs { fmt.Println(i.Name) }\n}\n")
+                  .has_value());
+  std::string out;
+  const std::string cmd = std::string(IGNITE_BIN) + " exec --runtime go " + source.string() +
+                          (rootless() ? " --allow-degraded" : "") + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_EQ(lines(out).front(), "lo") << out;
 }
 
 }  // namespace

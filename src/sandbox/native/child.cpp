@@ -219,9 +219,10 @@ void hide_supervisor(const ChildArgs& a) noexcept {
 // - the setting is cleared when the effective uid/gid changes (drop_privileges), so it is made
 //   again after that, and checked again.
 // The "parent" is the *thread* that cloned us: PDEATHSIG fires when that thread exits, even if
-// the supervisor process lives on. The CLI clones from its main thread and the server from its
-// pool threads, which live as long as the server; code that runs sandboxes from short-lived
-// threads would need a subreaper instead.
+// the supervisor process lives on. Today the thread that clones is the one that supervises,
+// blocked in Backend::run until the sandbox is gone (the CLI's main thread, the server's
+// long-lived pool threads), so it cannot exit first. A warm pool that starts sandboxes on one
+// thread and hands them to another must keep the starting thread alive (or use a subreaper).
 void die_with_supervisor(const ChildArgs& a) noexcept {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, ChildStage::sync);
   pollfd report{a.report_fd, POLLOUT, 0};
