@@ -166,33 +166,76 @@ std::vector<fs::path> run_cgroup_dirs(const std::string& name) {
   return dirs;
 }
 
+// What a run leaves on the host until it is cleaned up: its scratch dir and cgroups.
+struct RunTrace {
+  fs::path scratch;
+  std::vector<fs::path> cgroups;
+};
+
+// `ignite run` on a service whose program sleeps 10 minutes (a timeout the test must not wait
+// for). Rootless, the CLI gets a private runtime dir, so its scratch area is this test's alone.
 class CliRun {
  public:
-  // A service running the sleeper, with a 10-minute timeout the test must not wait for.
-  CliRun(const fs::path& work, const std::string& token) : dir_(work / "cli-service") {
+  CliRun(const fs::path& work, const std::string& token, bool rootless)
+      : dir_(work / "cli-service"), scratch_root_(sandbox::native::NativeConfig{}.scratch_root) {
     fs::create_directories(dir_);
     EXPECT_TRUE(sys::write_new_file(dir_ / "main.py", sleeper(token, 600)).has_value());
     EXPECT_TRUE(sys::write_new_file(dir_ / "service.yaml",
                                     "service:\n  name: cli-sleeper\n  runtime: python\n  entry: main.py\n"
                                     "  memoryMb: 64\n  timeoutMs: 600000\n")
                     .has_value());
+    args_ = {"run", dir_.string()};
+    if (rootless) {
+      const fs::path xdg = work / "xdg";
+      fs::create_directories(xdg);
+      fs::permissions(xdg, fs::perms::owner_all);
+      env_.push_back("XDG_RUNTIME_DIR=" + xdg.string());
+      scratch_root_ = xdg / "ignite";
+      args_.emplace_back("--allow-degraded");
+    }
   }
-  const fs::path& dir() const { return dir_; }
+  const std::vector<std::string>& args() const { return args_; }
+  const std::vector<std::string>& env() const { return env_; }
+
+  // The running program's scratch dir and cgroups, by the name they share (root: other Ignite
+  // processes on the host use the same scratch root, so the name is read from the program's
+  // cgroup; rootless: the only run-* in the private scratch root).
+  RunTrace trace(int program, bool with_cgroup) const {
+    RunTrace t;
+    if (with_cgroup) {
+      const std::string name = run_name_of(program);
+      EXPECT_FALSE(name.empty()) << "no run-* cgroup for the program";
+      if (name.empty()) return t;
+      t.scratch = scratch_root_ / name;
+      for (const auto& d : run_cgroup_dirs(name)) {
+        if (fs::exists(d)) t.cgroups.push_back(d);
+      }
+      EXPECT_FALSE(t.cgroups.empty()) << "the run's cgroup was not found where the test looks";
+    } else {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(scratch_root_, ec)) {
+        if (e.path().filename().string().rfind("run-", 0) == 0) t.scratch = e.path();
+      }
+    }
+    EXPECT_TRUE(!t.scratch.empty() && fs::exists(t.scratch))
+        << "the run's scratch dir was not found: " << t.scratch;
+    return t;
+  }
 
  private:
-  fs::path dir_;
+  fs::path dir_, scratch_root_;
+  std::vector<std::string> args_, env_;
 };
 
 TEST_P(CliLifecycle, killing_ignite_run_kills_the_program) {
-  CliRun service(work(), token());
-  std::vector<std::string> args{"run", service.dir().string()};
-  if (rootless()) args.emplace_back("--allow-degraded");
-  Cli cli(args, {});
+  CliRun service(work(), token(), rootless());
+  Cli cli(service.args(), service.env());
   ASSERT_TRUE(cli.read_until("ready\n", 60s)) << cli.err();
   auto pids = host::processes_with(token());
   ASSERT_EQ(pids.size(), 1u) << "the program, found by the token in its argv";
   sys::Fd program = pidfd_of(pids[0]);
   ASSERT_TRUE(program);
+  const RunTrace trace = service.trace(pids[0], !degraded());
 
   ASSERT_EQ(::kill(cli.pid(), SIGKILL), 0);
   EXPECT_EQ(cli.wait(10s), 128 + SIGKILL);
@@ -201,51 +244,28 @@ TEST_P(CliLifecycle, killing_ignite_run_kills_the_program) {
   EXPECT_TRUE(readable_within(program.get(), 1000ms)) << "the program outlived a SIGKILLed ignite run";
   EXPECT_TRUE(host::processes_with(token()).empty());
   kill_leftovers(token());
+  // A SIGKILLed Ignite cannot clean up (collecting its remains is a start-up job), so the test
+  // does: the cgroups are empty now, the scratch dir holds only the empty mount point dir.
+  for (const auto& d : trace.cgroups) ::rmdir(d.c_str());
+  std::error_code ec;
+  if (!trace.scratch.empty()) fs::remove_all(trace.scratch, ec);
 }
 
 TEST_P(CliLifecycle, sigterm_to_ignite_run_cancels_and_cleans_up) {
-  CliRun service(work(), token());
-  std::vector<std::string> args{"run", service.dir().string()}, env;
-  fs::path scratch_root = sandbox::native::NativeConfig{}.scratch_root;
-  if (rootless()) {
-    // A private runtime dir: its scratch area then holds this run's entries only.
-    const fs::path xdg = work() / "xdg";
-    fs::create_directories(xdg);
-    fs::permissions(xdg, fs::perms::owner_all);
-    env.push_back("XDG_RUNTIME_DIR=" + xdg.string());
-    scratch_root = xdg / "ignite";
-    args.emplace_back("--allow-degraded");
-  }
-  Cli cli(args, env);
+  CliRun service(work(), token(), rootless());
+  Cli cli(service.args(), service.env());
   ASSERT_TRUE(cli.read_until("ready\n", 60s)) << cli.err();
   auto pids = host::processes_with(token());
   ASSERT_EQ(pids.size(), 1u);
-
-  // This run's scratch dir and cgroups, by the name they share; other Ignite processes on the
-  // host have their own (root) or a different scratch root (rootless).
-  fs::path scratch;
-  std::vector<fs::path> cgroups;
-  if (!degraded()) {
-    const std::string name = run_name_of(pids[0]);
-    ASSERT_FALSE(name.empty()) << "no run-* cgroup for the program";
-    scratch = scratch_root / name;
-    for (const auto& d : run_cgroup_dirs(name)) {
-      if (fs::exists(d)) cgroups.push_back(d);
-    }
-    EXPECT_FALSE(cgroups.empty()) << "the run's cgroup was not found where the test looks";
-  } else {
-    for (const auto& e : fs::directory_iterator(scratch_root)) {
-      if (e.path().filename().string().rfind("run-", 0) == 0) scratch = e.path();
-    }
-  }
-  ASSERT_TRUE(fs::exists(scratch)) << "the run's scratch dir was not found: " << scratch;
+  const RunTrace trace = service.trace(pids[0], !degraded());
+  ASSERT_FALSE(trace.scratch.empty());
 
   ASSERT_EQ(::kill(cli.pid(), SIGTERM), 0);
   EXPECT_EQ(cli.wait(10s), 128 + SIGTERM);
   EXPECT_TRUE(ends_with(cli.err(), "\nignite: cancelled by SIGTERM\n")) << cli.err();
   EXPECT_TRUE(host::processes_with(token()).empty());
-  EXPECT_FALSE(fs::exists(scratch)) << scratch;
-  for (const auto& d : cgroups) EXPECT_FALSE(fs::exists(d)) << d;
+  EXPECT_FALSE(fs::exists(trace.scratch)) << trace.scratch;
+  for (const auto& d : trace.cgroups) EXPECT_FALSE(fs::exists(d)) << d;
   kill_leftovers(token());
 }
 
