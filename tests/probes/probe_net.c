@@ -124,20 +124,21 @@ static long raw_socketpair(long family, long type, long protocol, int* err) {
 }
 
 /* socket FAMILY TYPE PROTOCOL / socketpair ...: "socket: ok" or "socket: EAFNOSUPPORT". */
+static int socket_cmd(const char* what, long (*call)(long, long, long, int*), char** argv) {
+  int err = 0;
+  long r = call(probe_num(argv[0]), probe_num(argv[1]), probe_num(argv[2]), &err);
+  printf("%s: %s\n", what, outcome(r, err));
+  return r < 0;
+}
+
 static int cmd_socket(int argc, char** argv) {
   (void)argc;
-  int err = 0;
-  long r = raw_socket(probe_num(argv[0]), probe_num(argv[1]), probe_num(argv[2]), &err);
-  printf("socket: %s\n", outcome(r, err));
-  return r < 0;
+  return socket_cmd("socket", raw_socket, argv);
 }
 
 static int cmd_socketpair(int argc, char** argv) {
   (void)argc;
-  int err = 0;
-  long r = raw_socketpair(probe_num(argv[0]), probe_num(argv[1]), probe_num(argv[2]), &err);
-  printf("socketpair: %s\n", outcome(r, err));
-  return r < 0;
+  return socket_cmd("socketpair", raw_socketpair, argv);
 }
 
 /* Type bits the kernel refuses (EINVAL) before it looks at the family: an answer that tells a

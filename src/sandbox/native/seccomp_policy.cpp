@@ -21,25 +21,24 @@ struct Named {
   int number;
 };
 
-// Every family of <sys/socket.h>, by the kernel's name.
-constexpr std::array<Named, 46> kFamilies{{
-    {"AF_UNSPEC", AF_UNSPEC},     {"AF_UNIX", AF_UNIX},         {"AF_INET", AF_INET},
-    {"AF_AX25", AF_AX25},         {"AF_IPX", AF_IPX},           {"AF_APPLETALK", AF_APPLETALK},
-    {"AF_NETROM", AF_NETROM},     {"AF_BRIDGE", AF_BRIDGE},     {"AF_ATMPVC", AF_ATMPVC},
-    {"AF_X25", AF_X25},           {"AF_INET6", AF_INET6},       {"AF_ROSE", AF_ROSE},
-    {"AF_DECnet", AF_DECnet},     {"AF_NETBEUI", AF_NETBEUI},   {"AF_SECURITY", AF_SECURITY},
-    {"AF_KEY", AF_KEY},           {"AF_NETLINK", AF_NETLINK},   {"AF_PACKET", AF_PACKET},
-    {"AF_ASH", AF_ASH},           {"AF_ECONET", AF_ECONET},     {"AF_ATMSVC", AF_ATMSVC},
-    {"AF_RDS", AF_RDS},           {"AF_SNA", AF_SNA},           {"AF_IRDA", AF_IRDA},
-    {"AF_PPPOX", AF_PPPOX},       {"AF_WANPIPE", AF_WANPIPE},   {"AF_LLC", AF_LLC},
-    {"AF_IB", AF_IB},             {"AF_MPLS", AF_MPLS},         {"AF_CAN", AF_CAN},
-    {"AF_TIPC", AF_TIPC},         {"AF_BLUETOOTH", AF_BLUETOOTH}, {"AF_IUCV", AF_IUCV},
-    {"AF_RXRPC", AF_RXRPC},       {"AF_ISDN", AF_ISDN},         {"AF_PHONET", AF_PHONET},
-    {"AF_IEEE802154", AF_IEEE802154}, {"AF_CAIF", AF_CAIF},     {"AF_ALG", AF_ALG},
-    {"AF_NFC", AF_NFC},           {"AF_VSOCK", AF_VSOCK},       {"AF_KCM", AF_KCM},
-    {"AF_QIPCRTR", AF_QIPCRTR},   {"AF_SMC", AF_SMC},           {"AF_XDP", AF_XDP},
-    {"AF_MCTP", AF_MCTP},
-}};
+// Every family of <sys/socket.h> by its number (AF_UNSPEC is 0 ... AF_MCTP is 45).
+constexpr std::string_view kFamilyNames[] = {
+    "AF_UNSPEC",   "AF_UNIX",      "AF_INET",   "AF_AX25",     "AF_IPX",    "AF_APPLETALK",
+    "AF_NETROM",   "AF_BRIDGE",    "AF_ATMPVC", "AF_X25",      "AF_INET6",  "AF_ROSE",
+    "AF_DECnet",   "AF_NETBEUI",   "AF_SECURITY", "AF_KEY",    "AF_NETLINK", "AF_PACKET",
+    "AF_ASH",      "AF_ECONET",    "AF_ATMSVC", "AF_RDS",      "AF_SNA",    "AF_IRDA",
+    "AF_PPPOX",    "AF_WANPIPE",   "AF_LLC",    "AF_IB",       "AF_MPLS",   "AF_CAN",
+    "AF_TIPC",     "AF_BLUETOOTH", "AF_IUCV",   "AF_RXRPC",    "AF_ISDN",   "AF_PHONET",
+    "AF_IEEE802154", "AF_CAIF",    "AF_ALG",    "AF_NFC",      "AF_VSOCK",  "AF_KCM",
+    "AF_QIPCRTR",  "AF_SMC",       "AF_XDP",    "AF_MCTP"};
+static_assert(std::size(kFamilyNames) == AF_MAX && AF_NETLINK == 16 && AF_VSOCK == 40,
+              "kFamilyNames must list <sys/socket.h>'s families in order");
+
+std::optional<int> family_named(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kFamilyNames); ++i)
+    if (kFamilyNames[i] == name) return static_cast<int>(i);
+  return std::nullopt;
+}
 
 // Netlink protocols (arg2 of socket(AF_NETLINK, ...)), the only protocols with names here.
 constexpr std::array<Named, 21> kNetlinkProtocols{{
@@ -66,9 +65,8 @@ constexpr std::array<Named, 21> kNetlinkProtocols{{
     {"NETLINK_SMC", NETLINK_SMC},
 }};
 
-template <std::size_t N>
-std::optional<int> lookup(const std::array<Named, N>& table, std::string_view name) {
-  for (const auto& n : table)
+std::optional<int> netlink_protocol_named(std::string_view name) {
+  for (const auto& n : kNetlinkProtocols)
     if (n.name == name) return n.number;
   return std::nullopt;
 }
@@ -105,7 +103,7 @@ Result<SocketRule> parse_socket_conditions(const std::vector<std::string>& condi
     if (key == "family" && !have_family) {
       have_family = true;
       if (value == "*") continue;
-      rule.family = lookup(kFamilies, value);
+      rule.family = family_named(value);
       if (!rule.family) rule.family = number(value);
       if (!rule.family || *rule.family >= kSocketFamilySpan)
         return line_error(lineno, "unknown socket family '" + value + "' (AF_* name, or *)");
@@ -118,7 +116,7 @@ Result<SocketRule> parse_socket_conditions(const std::vector<std::string>& condi
   if (!have_family) return line_error(lineno, "a socket line needs family=AF_NAME or family=*");
   if (!protocol_text.empty()) {
     if (!rule.family) return line_error(lineno, "protocol= needs a named family, not family=*");
-    rule.protocol = *rule.family == AF_NETLINK ? lookup(kNetlinkProtocols, protocol_text) : std::nullopt;
+    rule.protocol = *rule.family == AF_NETLINK ? netlink_protocol_named(protocol_text) : std::nullopt;
     if (!rule.protocol) rule.protocol = number(protocol_text);
     if (!rule.protocol)
       return line_error(lineno, "unknown protocol '" + protocol_text + "' for " +
@@ -168,8 +166,8 @@ SeccompAction socket_family_action(const SeccompPolicy& p, int family) {
 }
 
 std::string socket_family_name(int family) {
-  for (const auto& f : kFamilies)
-    if (f.number == family) return std::string(f.name);
+  if (family >= 0 && static_cast<std::size_t>(family) < std::size(kFamilyNames))
+    return std::string(kFamilyNames[family]);
   return "family " + std::to_string(family);
 }
 
