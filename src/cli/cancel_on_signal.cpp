@@ -69,7 +69,8 @@ void CancelOnSignal::watch() {
     signalfd_siginfo info{};
     if (::read(signals_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
     int none = 0;
-    if (signal_.compare_exchange_strong(none, static_cast<int>(info.ssi_signo))) stop_.request_stop();
+    if (signal_.compare_exchange_strong(none, static_cast<int>(info.ssi_signo)))
+      stop_.request_stop();
   }
 }
 
@@ -78,7 +79,8 @@ int finish_run(const Result<engine::JobReport>& report, const CancelOnSignal& ca
   if (sig && (!report || report->result.outcome == Outcome::cancelled)) {
     if (json && report) (void)emit_report(*report, true);
     const char* abbrev = ::sigabbrev_np(sig);
-    std::fprintf(stderr, "ignite: cancelled by SIG%s\n", abbrev ? abbrev : std::to_string(sig).c_str());
+    std::fprintf(stderr, "ignite: cancelled by SIG%s\n",
+                 abbrev ? abbrev : std::to_string(sig).c_str());
     return 128 + sig;
   }
   if (!report) return report_error(report.error());

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/vm_sockets.h>
 
 #include "probe.h"
 
@@ -142,17 +142,19 @@ static int cmd_socketpair(int argc, char** argv) {
 }
 
 /* Type bits the kernel refuses (EINVAL) before it looks at the family: an answer that tells a
- * seccomp refusal (EAFNOSUPPORT) apart from the kernel's own, whatever families it was built with. */
+ * seccomp refusal (EAFNOSUPPORT) apart from the kernel's own, whatever families it was built with.
+ */
 #define INVALID_TYPE 0x40000000L
 
 static const char* const family_names[] = {
-    "AF_UNSPEC", "AF_UNIX", "AF_INET", "AF_AX25", "AF_IPX", "AF_APPLETALK", "AF_NETROM",
-    "AF_BRIDGE", "AF_ATMPVC", "AF_X25", "AF_INET6", "AF_ROSE", "AF_DECnet", "AF_NETBEUI",
-    "AF_SECURITY", "AF_KEY", "AF_NETLINK", "AF_PACKET", "AF_ASH", "AF_ECONET", "AF_ATMSVC",
-    "AF_RDS", "AF_SNA", "AF_IRDA", "AF_PPPOX", "AF_WANPIPE", "AF_LLC", "AF_IB", "AF_MPLS",
-    "AF_CAN", "AF_TIPC", "AF_BLUETOOTH", "AF_IUCV", "AF_RXRPC", "AF_ISDN", "AF_PHONET",
-    "AF_IEEE802154", "AF_CAIF", "AF_ALG", "AF_NFC", "AF_VSOCK", "AF_KCM", "AF_QIPCRTR", "AF_SMC",
-    "AF_XDP", "AF_MCTP"};
+    "AF_UNSPEC",     "AF_UNIX",      "AF_INET",     "AF_AX25",  "AF_IPX",     "AF_APPLETALK",
+    "AF_NETROM",     "AF_BRIDGE",    "AF_ATMPVC",   "AF_X25",   "AF_INET6",   "AF_ROSE",
+    "AF_DECnet",     "AF_NETBEUI",   "AF_SECURITY", "AF_KEY",   "AF_NETLINK", "AF_PACKET",
+    "AF_ASH",        "AF_ECONET",    "AF_ATMSVC",   "AF_RDS",   "AF_SNA",     "AF_IRDA",
+    "AF_PPPOX",      "AF_WANPIPE",   "AF_LLC",      "AF_IB",    "AF_MPLS",    "AF_CAN",
+    "AF_TIPC",       "AF_BLUETOOTH", "AF_IUCV",     "AF_RXRPC", "AF_ISDN",    "AF_PHONET",
+    "AF_IEEE802154", "AF_CAIF",      "AF_ALG",      "AF_NFC",   "AF_VSOCK",   "AF_KCM",
+    "AF_QIPCRTR",    "AF_SMC",       "AF_XDP",      "AF_MCTP"};
 
 /* socket-families END [probe-only]: one line per family 0..END-1:
  * "N NAME invalid=E pair-invalid=E stream=E dgram=E seqpacket=E raw=E". invalid/pair-invalid
@@ -165,11 +167,14 @@ static int cmd_socket_families(int argc, char** argv) {
   static const struct {
     const char* name;
     long type;
-  } types[] = {{"stream", SOCK_STREAM}, {"dgram", SOCK_DGRAM}, {"seqpacket", SOCK_SEQPACKET},
+  } types[] = {{"stream", SOCK_STREAM},
+               {"dgram", SOCK_DGRAM},
+               {"seqpacket", SOCK_SEQPACKET},
                {"raw", SOCK_RAW}};
   for (long f = 0; f < end; ++f) {
     int err = 0;
-    const char* name = f < (long)(sizeof family_names / sizeof family_names[0]) ? family_names[f] : "-";
+    const char* name =
+        f < (long)(sizeof family_names / sizeof family_names[0]) ? family_names[f] : "-";
     printf("%ld %s", f, name);
     long r = raw_socket(f, INVALID_TYPE, 0, &err);
     printf(" invalid=%s", outcome(r, err));

@@ -97,7 +97,8 @@ class Cli {
   std::optional<int> wait(Ms timeout) {
     if (!status_ && readable_within(pidfd_.get(), timeout)) {
       int st = 0;
-      if (::waitpid(pid_, &st, 0) == pid_) status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      if (::waitpid(pid_, &st, 0) == pid_)
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
     return status_;
   }
@@ -132,16 +133,20 @@ std::string sleeper(const std::string& token, int sleep_s) {
   std::string reversed(token.rbegin(), token.rend());
   return "import os, sys, time\n"
          "if len(sys.argv) < 2:\n"
-         "    os.execv(sys.executable, [sys.executable, '/app/main.py', '" + reversed + "'[::-1]])\n"
+         "    os.execv(sys.executable, [sys.executable, '/app/main.py', '" +
+         reversed +
+         "'[::-1]])\n"
          "print('ready', flush=True)\n"
-         "time.sleep(" + std::to_string(sleep_s) + ")\n";
+         "time.sleep(" +
+         std::to_string(sleep_s) + ")\n";
 }
 
 // Whether stderr's last line is `line` (a degraded run logs a warning before it). `line` starts
 // with "\n"; so may the text, for the comparison.
 bool ends_with(std::string text, const std::string& line) {
   text.insert(0, "\n");
-  return text.size() >= line.size() && text.compare(text.size() - line.size(), line.size(), line) == 0;
+  return text.size() >= line.size() &&
+         text.compare(text.size() - line.size(), line.size(), line) == 0;
 }
 
 // Kills whatever a failed test left running.
@@ -161,7 +166,8 @@ std::string run_name_of(int pid) {
 std::vector<fs::path> run_cgroup_dirs(const std::string& name) {
   auto layout = sandbox::native::detect_cgroups();
   std::vector<fs::path> dirs;
-  if (layout.version == sandbox::native::CgroupVersion::v2) dirs.push_back(layout.v2_base / "ignite" / name);
+  if (layout.version == sandbox::native::CgroupVersion::v2)
+    dirs.push_back(layout.v2_base / "ignite" / name);
   for (const auto& [controller, dir] : layout.v1_base) dirs.push_back(dir / name);
   return dirs;
 }
@@ -180,10 +186,11 @@ class CliRun {
       : dir_(work / "cli-service"), scratch_root_(sandbox::native::NativeConfig{}.scratch_root) {
     fs::create_directories(dir_);
     EXPECT_TRUE(sys::write_new_file(dir_ / "main.py", sleeper(token, 600)).has_value());
-    EXPECT_TRUE(sys::write_new_file(dir_ / "service.yaml",
-                                    "service:\n  name: cli-sleeper\n  runtime: python\n  entry: main.py\n"
-                                    "  memoryMb: 64\n  timeoutMs: 600000\n")
-                    .has_value());
+    EXPECT_TRUE(
+        sys::write_new_file(dir_ / "service.yaml",
+                            "service:\n  name: cli-sleeper\n  runtime: python\n  entry: main.py\n"
+                            "  memoryMb: 64\n  timeoutMs: 600000\n")
+            .has_value());
     args_ = {"run", dir_.string()};
     if (rootless) {
       const fs::path xdg = work / "xdg";
@@ -241,7 +248,8 @@ TEST_P(CliLifecycle, killing_ignite_run_kills_the_program) {
   EXPECT_EQ(cli.wait(10s), 128 + SIGKILL);
   // The program's timeout is 10 minutes away and nobody is left to enforce it: only init's
   // parent-death signal ends it.
-  EXPECT_TRUE(readable_within(program.get(), 1000ms)) << "the program outlived a SIGKILLed ignite run";
+  EXPECT_TRUE(readable_within(program.get(), 1000ms))
+      << "the program outlived a SIGKILLed ignite run";
   EXPECT_TRUE(host::processes_with(token()).empty());
   kill_leftovers(token());
   // A SIGKILLed Ignite cannot clean up (collecting its remains is a start-up job), so the test
@@ -271,8 +279,8 @@ TEST_P(CliLifecycle, sigterm_to_ignite_run_cancels_and_cleans_up) {
 
 // The same for `ignite exec` and SIGINT (Ctrl-C), with --json: the document says "cancelled".
 TEST_P(CliLifecycle, sigint_to_ignite_exec_cancels_with_130) {
-  std::vector<std::string> args{"exec", "--runtime", "python", "--code", sleeper(token(), 600),
-                                "--timeout", "600000", "--json"};
+  std::vector<std::string> args{"exec",      "--runtime", "python", "--code", sleeper(token(), 600),
+                                "--timeout", "600000",    "--json"};
   if (rootless()) args.emplace_back("--allow-degraded");
   Cli cli(args, {});
   // --json: the program's output goes into the document, so wait for the program itself.

@@ -61,20 +61,25 @@ FamilyAnswers parse_families(const std::string& text) {
   return out;
 }
 
-bool allowed_family(int f) { return f == AF_UNIX || f == AF_INET || f == AF_INET6 || f == AF_NETLINK; }
+bool allowed_family(int f) {
+  return f == AF_UNIX || f == AF_INET || f == AF_INET6 || f == AF_NETLINK;
+}
 
 TEST_P(SocketFamilies, every_family_but_unix_inet_inet6_and_netlink_is_unsupported) {
-  const auto host = parse_families(probe_on_host("socket-families " + std::to_string(kFamilies) + " probe-only"));
+  const auto host =
+      parse_families(probe_on_host("socket-families " + std::to_string(kFamilies) + " probe-only"));
   auto r = run(probe({"socket-families", std::to_string(kFamilies)}));
   const auto sandbox = parse_families(r.stdout_data);
-  ASSERT_EQ(sandbox.line.size(), static_cast<std::size_t>(kFamilies)) << r.stdout_data << r.stderr_data;
+  ASSERT_EQ(sandbox.line.size(), static_cast<std::size_t>(kFamilies))
+      << r.stdout_data << r.stderr_data;
   for (int f = 0; f < kFamilies; ++f) {
     // Control: without the filter the kernel says EINVAL for every family.
     EXPECT_EQ(host.answer.at(f).at("invalid"), "EINVAL") << host.line.at(f);
     EXPECT_EQ(host.answer.at(f).at("pair-invalid"), "EINVAL") << host.line.at(f);
     const auto& a = sandbox.answer.at(f);
     if (allowed_family(f)) {
-      EXPECT_EQ(a.at("invalid"), "EINVAL") << "allowed, so the kernel answers: " << sandbox.line.at(f);
+      EXPECT_EQ(a.at("invalid"), "EINVAL")
+          << "allowed, so the kernel answers: " << sandbox.line.at(f);
       EXPECT_EQ(a.at("pair-invalid"), "EINVAL") << sandbox.line.at(f);
       continue;
     }
@@ -108,27 +113,30 @@ TEST_P(SocketFamilies, netlink_route_works_and_other_netlink_protocols_do_not) {
     auto r = run(probe({"socket", netlink, raw, std::to_string(protocol)}));
     EXPECT_EQ(r.stdout_data, "socket: EAFNOSUPPORT\n") << "netlink protocol " << protocol;
   }
-  EXPECT_EQ(probe_on_host("socket " + netlink + " " + raw + " " + std::to_string(NETLINK_KOBJECT_UEVENT)),
-            "socket: ok\n");
+  EXPECT_EQ(
+      probe_on_host("socket " + netlink + " " + raw + " " + std::to_string(NETLINK_KOBJECT_UEVENT)),
+      "socket: ok\n");
 }
 
 // The kernel reads family and protocol as ints; seccomp sees 64-bit registers. Upper bits set
 // must not turn a denied family into one the filter lets through.
 TEST_P(SocketFamilies, upper_register_bits_do_not_smuggle_a_family_past_the_filter) {
   const std::pair<std::string, std::string> calls[] = {
-      {"0x100000028", "1"},                       // AF_VSOCK, SOCK_STREAM
-      {"0xffffffff00000011", "3"},                // AF_PACKET, SOCK_RAW
-      {"0x8000000000000026", "5"},                // AF_ALG, SOCK_SEQPACKET
+      {"0x100000028", "1"},         // AF_VSOCK, SOCK_STREAM
+      {"0xffffffff00000011", "3"},  // AF_PACKET, SOCK_RAW
+      {"0x8000000000000026", "5"},  // AF_ALG, SOCK_SEQPACKET
   };
   for (const auto& [family, type] : calls) {
     auto r = run(probe({"socket", family, type, "0"}));
     EXPECT_EQ(r.stdout_data, "socket: EAFNOSUPPORT\n") << family;
     auto invalid = run(probe({"socket", family, kInvalidType, "0"}));
     EXPECT_EQ(invalid.stdout_data, "socket: EAFNOSUPPORT\n") << family;
-    EXPECT_EQ(probe_on_host("socket " + family + " " + kInvalidType + " 0"), "socket: EINVAL\n") << family;
+    EXPECT_EQ(probe_on_host("socket " + family + " " + kInvalidType + " 0"), "socket: EINVAL\n")
+        << family;
   }
   // NETLINK_AUDIT (9) with upper bits in the protocol, and NETLINK_ROUTE's family with them.
-  auto audit = run(probe({"socket", std::to_string(AF_NETLINK), std::to_string(SOCK_RAW), "0x100000009"}));
+  auto audit =
+      run(probe({"socket", std::to_string(AF_NETLINK), std::to_string(SOCK_RAW), "0x100000009"}));
   EXPECT_EQ(audit.stdout_data, "socket: EAFNOSUPPORT\n");
   auto route = run(probe({"socket", "0x100000010", std::to_string(SOCK_RAW), "0"}));
   EXPECT_EQ(route.stdout_data, "socket: EAFNOSUPPORT\n");

@@ -52,13 +52,16 @@ TEST(SeccompPolicy, a_deny_list_of_families_is_expressible_too) {
 // Each bad line is refused with its line number and what is wrong with it.
 TEST(SeccompPolicy, bad_socket_lines_name_the_line_and_the_problem) {
   const std::pair<const char*, const char*> cases[] = {
-      {"ptrace eperm\nsocket family=AF_VSOK eafnosupport\n", "line 2: unknown socket family 'AF_VSOK'"},
+      {"ptrace eperm\nsocket family=AF_VSOK eafnosupport\n",
+       "line 2: unknown socket family 'AF_VSOK'"},
       {"socket family=AF_INET\n", "line 1: a socket line needs an action"},
       {"socket protocol=0 allow\n", "line 1: a socket line needs family="},
       {"socket family=* protocol=0 allow\n", "line 1: protocol= needs a named family"},
-      {"socket family=AF_NETLINK protocol=NETLINK_NOPE allow\n", "line 1: unknown protocol 'NETLINK_NOPE'"},
+      {"socket family=AF_NETLINK protocol=NETLINK_NOPE allow\n",
+       "line 1: unknown protocol 'NETLINK_NOPE'"},
       {"socket family=AF_INET proto=6 eperm\n", "line 1: unexpected 'proto=6'"},
-      {"ptrace family=AF_INET eperm\n", "line 1: conditions (family=AF_INET) are only supported on socket"},
+      {"ptrace family=AF_INET eperm\n",
+       "line 1: conditions (family=AF_INET) are only supported on socket"},
       {"ptrace allow\n", "line 1: 'allow' needs a condition"},
       {"socket family=AF_INET allow\nsocket family=AF_INET eperm\n", "line 2: repeats line 1"},
       {"socket family=* eafnosupport\nsocket family=AF_VSOCK protocol=0 eperm\n",

@@ -51,7 +51,8 @@ Status add_socket_rules(scmp_filter_ctx ctx, const SeccompPolicy& p, std::uint32
   constexpr std::uint64_t kInt = 0xFFFFFFFFu;
   for (const int nr : {SCMP_SYS(socket), SCMP_SYS(socketpair)}) {
     auto add = [&](SeccompAction a, scmp_arg_cmp family, std::optional<scmp_arg_cmp> protocol) {
-      return protocol ? check(seccomp_rule_add(ctx, action_of(a, kill), nr, 2, family, *protocol), "socket")
+      return protocol ? check(seccomp_rule_add(ctx, action_of(a, kill), nr, 2, family, *protocol),
+                              "socket")
                       : check(seccomp_rule_add(ctx, action_of(a, kill), nr, 1, family), "socket");
     };
     for (int family = 0; family < kSocketFamilySpan; ++family) {
@@ -75,7 +76,8 @@ Status add_socket_rules(scmp_filter_ctx ctx, const SeccompPolicy& p, std::uint32
     }
     const SeccompAction rest = socket_family_action(p, kSocketFamilySpan);
     if (rest != SeccompAction::allow)
-      IGNITE_TRY(add(rest, SCMP_A0(SCMP_CMP_GE, static_cast<std::uint64_t>(kSocketFamilySpan)), {}));
+      IGNITE_TRY(
+          add(rest, SCMP_A0(SCMP_CMP_GE, static_cast<std::uint64_t>(kSocketFamilySpan)), {}));
   }
   return ok();
 }

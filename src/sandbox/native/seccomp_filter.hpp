@@ -20,8 +20,7 @@ class SeccompFilter {
   // With `notify_kills`, `kill` rules and foreign ABIs become SECCOMP_RET_USER_NOTIF so the
   // supervisor learns which call it was (see child.cpp/supervisor.cpp); without it they are
   // SECCOMP_RET_KILL_PROCESS.
-  static Result<SeccompFilter> compile(const SeccompPolicy& policy,
-                                       bool notify_kills = false);
+  static Result<SeccompFilter> compile(const SeccompPolicy& policy, bool notify_kills = false);
 
   bool notify_kills() const noexcept { return notify_kills_; }
 

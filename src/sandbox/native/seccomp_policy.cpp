@@ -3,9 +3,9 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <array>
 #include <charconv>
+#include <iterator>
 #include <sstream>
 #include <utility>
 
@@ -23,14 +23,14 @@ struct Named {
 
 // Every family of <sys/socket.h> by its number (AF_UNSPEC is 0 ... AF_MCTP is 45).
 constexpr std::string_view kFamilyNames[] = {
-    "AF_UNSPEC",   "AF_UNIX",      "AF_INET",   "AF_AX25",     "AF_IPX",    "AF_APPLETALK",
-    "AF_NETROM",   "AF_BRIDGE",    "AF_ATMPVC", "AF_X25",      "AF_INET6",  "AF_ROSE",
-    "AF_DECnet",   "AF_NETBEUI",   "AF_SECURITY", "AF_KEY",    "AF_NETLINK", "AF_PACKET",
-    "AF_ASH",      "AF_ECONET",    "AF_ATMSVC", "AF_RDS",      "AF_SNA",    "AF_IRDA",
-    "AF_PPPOX",    "AF_WANPIPE",   "AF_LLC",    "AF_IB",       "AF_MPLS",   "AF_CAN",
-    "AF_TIPC",     "AF_BLUETOOTH", "AF_IUCV",   "AF_RXRPC",    "AF_ISDN",   "AF_PHONET",
-    "AF_IEEE802154", "AF_CAIF",    "AF_ALG",    "AF_NFC",      "AF_VSOCK",  "AF_KCM",
-    "AF_QIPCRTR",  "AF_SMC",       "AF_XDP",    "AF_MCTP"};
+    "AF_UNSPEC",     "AF_UNIX",      "AF_INET",     "AF_AX25",  "AF_IPX",     "AF_APPLETALK",
+    "AF_NETROM",     "AF_BRIDGE",    "AF_ATMPVC",   "AF_X25",   "AF_INET6",   "AF_ROSE",
+    "AF_DECnet",     "AF_NETBEUI",   "AF_SECURITY", "AF_KEY",   "AF_NETLINK", "AF_PACKET",
+    "AF_ASH",        "AF_ECONET",    "AF_ATMSVC",   "AF_RDS",   "AF_SNA",     "AF_IRDA",
+    "AF_PPPOX",      "AF_WANPIPE",   "AF_LLC",      "AF_IB",    "AF_MPLS",    "AF_CAN",
+    "AF_TIPC",       "AF_BLUETOOTH", "AF_IUCV",     "AF_RXRPC", "AF_ISDN",    "AF_PHONET",
+    "AF_IEEE802154", "AF_CAIF",      "AF_ALG",      "AF_NFC",   "AF_VSOCK",   "AF_KCM",
+    "AF_QIPCRTR",    "AF_SMC",       "AF_XDP",      "AF_MCTP"};
 static_assert(std::size(kFamilyNames) == AF_MAX && AF_NETLINK == 16 && AF_VSOCK == 40,
               "kFamilyNames must list <sys/socket.h>'s families in order");
 
@@ -88,7 +88,8 @@ std::optional<SeccompAction> action_named(std::string_view word) {
 }
 
 Unexpected line_error(int lineno, const std::string& what) {
-  return fail(ErrorCode::invalid_argument, "seccomp policy line " + std::to_string(lineno) + ": " + what);
+  return fail(ErrorCode::invalid_argument,
+              "seccomp policy line " + std::to_string(lineno) + ": " + what);
 }
 
 // family=... and protocol=... of one socket line.
@@ -110,13 +111,15 @@ Result<SocketRule> parse_socket_conditions(const std::vector<std::string>& condi
     } else if (key == "protocol" && protocol_text.empty()) {
       protocol_text = value;
     } else {
-      return line_error(lineno, "unexpected '" + c + "' (socket lines take family= and protocol= once)");
+      return line_error(lineno,
+                        "unexpected '" + c + "' (socket lines take family= and protocol= once)");
     }
   }
   if (!have_family) return line_error(lineno, "a socket line needs family=AF_NAME or family=*");
   if (!protocol_text.empty()) {
     if (!rule.family) return line_error(lineno, "protocol= needs a named family, not family=*");
-    rule.protocol = *rule.family == AF_NETLINK ? netlink_protocol_named(protocol_text) : std::nullopt;
+    rule.protocol =
+        *rule.family == AF_NETLINK ? netlink_protocol_named(protocol_text) : std::nullopt;
     if (!rule.protocol) rule.protocol = number(protocol_text);
     if (!rule.protocol)
       return line_error(lineno, "unknown protocol '" + protocol_text + "' for " +
@@ -140,13 +143,15 @@ Status check_socket_rules(const SeccompPolicy& p) {
     if (base == SeccompAction::allow && r.action == SeccompAction::allow)
       return line_error(r.line, socket_family_name(*r.family) + " is allowed already");
     if (base != SeccompAction::allow && r.action != SeccompAction::allow)
-      return line_error(r.line, socket_family_name(*r.family) +
-                                    " is denied already; a protocol line may only allow one protocol");
+      return line_error(r.line,
+                        socket_family_name(*r.family) +
+                            " is denied already; a protocol line may only allow one protocol");
     for (std::size_t j = 0; j < i; ++j) {
       const auto& q = p.sockets[j];
       if (base != SeccompAction::allow && q.family == r.family && q.protocol)
         return line_error(r.line, socket_family_name(*r.family) + " allows a protocol on line " +
-                                      std::to_string(q.line) + "; a denied family may allow only one");
+                                      std::to_string(q.line) +
+                                      "; a denied family may allow only one");
     }
   }
   return ok();
@@ -210,8 +215,10 @@ Result<SeccompPolicy> parse_seccomp_policy(std::string_view text) {
       continue;
     }
     if (name != "socket")
-      return line_error(lineno, "conditions (" + conditions.front() + ") are only supported on socket lines");
-    if (!action_word) return line_error(lineno, "a socket line needs an action (allow, eafnosupport, ...)");
+      return line_error(
+          lineno, "conditions (" + conditions.front() + ") are only supported on socket lines");
+    if (!action_word)
+      return line_error(lineno, "a socket line needs an action (allow, eafnosupport, ...)");
     IGNITE_TRY_ASSIGN(SocketRule rule, parse_socket_conditions(conditions, lineno));
     rule.action = *action;
     policy.sockets.push_back(rule);
