@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "runtime/catalog.hpp"
+#include "sandbox/native/seccomp_policy.hpp"
 #include "sandbox_fixture.hpp"
 #include "sys/files.hpp"
 
@@ -39,7 +40,7 @@ std::string probe_on_host(const std::string& args) {
   return out;
 }
 
-// "N NAME key=value ..." lines of `probe socket-families` -> family -> line and key -> value.
+// "N key=value ..." lines of `probe socket-families` -> family -> "AF_NAME: line" and answers.
 struct FamilyAnswers {
   std::map<int, std::string> line;
   std::map<int, std::map<std::string, std::string>> answer;
@@ -50,9 +51,9 @@ FamilyAnswers parse_families(const std::string& text) {
   for (const auto& l : lines(text)) {
     std::istringstream in(l);
     int family = -1;
-    std::string name, kv;
-    if (!(in >> family >> name)) continue;
-    out.line[family] = l;
+    std::string kv;
+    if (!(in >> family)) continue;
+    out.line[family] = sandbox::native::socket_family_name(family) + ": " + l;
     while (in >> kv) {
       const auto eq = kv.find('=');
       if (eq != std::string::npos) out.answer[family][kv.substr(0, eq)] = kv.substr(eq + 1);
