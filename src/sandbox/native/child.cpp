@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -263,10 +264,35 @@ void hide_supervisor(const ChildArgs& a) noexcept {
   }
 }
 
+// Security: init dies with its supervisor. Nobody else enforces the run's time limit or removes
+// its cgroup, so a supervisor killed by SIGKILL (which it cannot handle) must take the sandbox
+// with it: PR_SET_PDEATHSIG(SIGKILL) makes the kernel kill init when its parent goes, and init's
+// exit kills everything in the PID namespace. Two caveats make the check below necessary:
+// - the parent may already be gone when the setting is made (it then never fires); getppid()
+//   cannot tell, it is 0 inside a new PID namespace. The supervisor holds the read end of the
+//   report pipe for the whole run (nothing else does once close_inherited_fds ran), so a write
+//   end that polls POLLERR ("no readers") means it is gone.
+// - the setting is cleared when the effective uid/gid changes (drop_privileges), so it is made
+//   again after that, and checked again.
+// The "parent" is the *thread* that cloned us: PDEATHSIG fires when that thread exits, even if
+// the supervisor process lives on. Today the thread that clones is the one that supervises,
+// blocked in Backend::run until the sandbox is gone (the CLI's main thread, the server's
+// long-lived pool threads), so it cannot exit first. A warm pool that starts sandboxes on one
+// thread and hands them to another must keep the starting thread alive (or use a subreaper).
+void die_with_supervisor(const ChildArgs& a) noexcept {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, ChildStage::sync);
+  pollfd report{a.report_fd, POLLOUT, 0};
+  if (::poll(&report, 1, 0) == 1 && (report.revents & POLLERR)) ::_exit(127);
+}
+
 }  // namespace
 
 void child_main(const ChildArgs& a) noexcept {
+  // As early as possible; checked once we hold no copy of the report pipe's read end.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, ChildStage::sync);
   close_inherited_fds(a);
+  die_with_supervisor(a);
+  // EOF here also means the supervisor is gone: it holds the write end until it releases us.
   char go = 0;
   if (::read(a.sync_fd, &go, 1) != 1) die(a, ChildStage::sync);
   ::close(a.sync_fd);
@@ -275,6 +301,7 @@ void child_main(const ChildArgs& a) noexcept {
   build_root(a);
   hand_over(a);
   drop_privileges(a);
+  die_with_supervisor(a);  // setresuid() cleared PR_SET_PDEATHSIG
 
   // A raw clone, not glibc's fork(): fork() runs atfork handlers that take malloc's locks,
   // which another thread of the supervisor may have held at the moment we were cloned.
