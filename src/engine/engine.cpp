@@ -73,18 +73,21 @@ Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catal
                                   preflight::gather_service_facts(service));
 }
 
-Status check_exec_size(const SandboxSpec& spec) {
+Status check_exec_size(const SandboxSpec& spec, std::size_t user_args) {
   // MAX_ARG_STRLEN: one string (with its NUL) of argv or envp; and all of them share a quarter
   // of the stack limit, of which we claim a conservative part.
   constexpr std::size_t kMaxString = 128 * 1024 - 1, kMaxTotal = 1024 * 1024;
   std::size_t total = 0;
   for (std::size_t i = 0; i < spec.argv.size(); ++i) {
     total += spec.argv[i].size() + 1 + sizeof(char*);
-    if (spec.argv[i].size() > kMaxString)
-      return fail(ErrorCode::invalid_argument,
-                  "argument " + std::to_string(i) + " is " + std::to_string(spec.argv[i].size()) +
-                      " bytes; a program argument can be at most " + std::to_string(kMaxString) +
-                      " (pass large data as stdin or input)");
+    if (spec.argv[i].size() <= kMaxString) continue;
+    const std::size_t first_user = spec.argv.size() - std::min(user_args, spec.argv.size());
+    const std::string which = i >= first_user ? "args[" + std::to_string(i - first_user) + "]"
+                                              : "argument " + std::to_string(i);
+    return fail(ErrorCode::invalid_argument,
+                which + " is " + std::to_string(spec.argv[i].size()) +
+                    " bytes; a program argument can be at most " + std::to_string(kMaxString) +
+                    " (pass large data as stdin or input)");
   }
   for (const auto& e : spec.env) {
     total += e.size() + 1 + sizeof(char*);
@@ -142,7 +145,7 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
   spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
   spec.stdin_data = inputs.stdin_data;
   // Arguments and variables the kernel would refuse at execve: say which, before any step runs.
-  IGNITE_TRY(check_exec_size(spec));
+  IGNITE_TRY(check_exec_size(spec, inputs.args.size()));
 
   // The artifacts stay leased (safe from eviction) until the run is over.
   const StepContext ctx{backend_, catalog_, cache_, spec.limits, config_.egress_allow, stop};

@@ -79,8 +79,9 @@ Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catal
                                                   const config::ServiceConfig& service);
 
 // What execve would refuse, as a clear invalid_argument: an argument or variable over the
-// kernel's 128 KiB per string, or all of them together over 1 MiB.
-Status check_exec_size(const SandboxSpec& spec);
+// kernel's 128 KiB per string, or all of them together over 1 MiB. The last `user_args`
+// arguments are the caller's own and are named as "args[i]".
+Status check_exec_size(const SandboxSpec& spec, std::size_t user_args);
 
 // The sandbox spec for a service run: pure, so tests can check exactly what the program gets.
 SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime::Installed& rt,
