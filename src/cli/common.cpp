@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/result_json.hpp"
+#include "sandbox/native/egress_policy.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sys/files.hpp"
 #include "sys/instance.hpp"
@@ -126,6 +127,10 @@ Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded
 }
 
 Result<HostEngine> make_engine(const HostOptions& options) {
+  for (const auto& net : options.install_allow) {
+    if (auto parsed = sandbox::native::parse_cidr(net); !parsed)
+      return fail(ErrorCode::invalid_argument, "--install-allow-net: " + parsed.error().message);
+  }
   HostEngine host;
   IGNITE_TRY_ASSIGN(fs::path root, runtime_root());
   IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
