@@ -165,5 +165,45 @@ TEST(HostState, what_a_killed_ignite_left_is_collected_and_a_live_ones_runs_are_
   EXPECT_FALSE(fs::exists("/run/ignite/instances/" + live_id)) << "a cancelled run cleans up after itself";
 }
 
+TEST(HostState, killing_the_server_kills_its_runs_and_a_restart_collects_what_it_left) {
+  REQUIRE_ROOT();
+  std::string id;
+  {
+    ServerProcess server({{}, {}});
+    ASSERT_TRUE(server.started()) << server.stderr_text();
+    const std::string marker = "ignite-killed-server-" + std::to_string(::getpid());
+    // A run that would go on for a minute, started and left running.
+    RawConnection c(server.port());
+    ASSERT_TRUE(c.send(format_request("POST", "/v1/execute",
+                                      Json{{"runtime", "python"}, {"timeoutMs", 60000},
+                                           {"code", "import time\n# " + marker + "\ntime.sleep(60)"}}
+                                          .dump(),
+                                      {})));
+    id = instance_of(server.pid());
+    ASSERT_FALSE(id.empty());
+    const auto cgroups = find_named("/sys/fs/cgroup", id + ".", 8);
+    ASSERT_FALSE(cgroups.empty());
+    server.signal(SIGKILL);
+    ASSERT_TRUE(server.wait_exit(5s).has_value());
+    // The sandbox's init died with the server (PDEATHSIG): its cgroup is empty within a moment.
+    bool empty = false;
+    for (int i = 0; i < 100 && !empty; ++i) {
+      empty = true;
+      for (const auto& cg : cgroups) {
+        std::ifstream procs(cg / "cgroup.procs");
+        std::string pid;
+        if (procs >> pid) empty = false;
+      }
+      if (!empty) std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(empty) << "a program outlived the server";
+    EXPECT_TRUE(fs::exists("/run/ignite/instances/" + id)) << "nothing could clean up after SIGKILL";
+  }
+  ServerProcess restarted({{}, {}});
+  ASSERT_TRUE(restarted.started()) << restarted.stderr_text();
+  EXPECT_FALSE(fs::exists("/run/ignite/instances/" + id)) << "staged code and scratch of the dead server";
+  EXPECT_TRUE(find_named("/sys/fs/cgroup", id + ".", 8).empty());
+}
+
 }  // namespace
 }  // namespace ignite::testing
