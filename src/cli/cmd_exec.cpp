@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cli/cancel_on_signal.hpp"
 #include "cli/common.hpp"
 #include "cli/context.hpp"
 #include "engine/engine.hpp"
@@ -56,9 +57,10 @@ int exec_cmd(const ExecOptions& o) {
   auto host = make_engine("native", o.allow_degraded);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
-  auto report = engine.execute_adhoc(*request, std::stop_token{}, terminal_sink(o.json));
-  if (!report) return report_error(report.error());
-  return emit_report(*report, o.json);
+  auto cancel = CancelOnSignal::start();
+  if (!cancel) return report_error(cancel.error());
+  auto report = engine.execute_adhoc(*request, (*cancel)->token(), terminal_sink(o.json));
+  return finish_run(report, **cancel, o.json);
 }
 
 }  // namespace

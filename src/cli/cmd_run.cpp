@@ -1,6 +1,7 @@
 // `ignite run <dir>`: run a service once in a sandbox (CONTRACT §2).
 #include <memory>
 
+#include "cli/cancel_on_signal.hpp"
 #include "cli/common.hpp"
 #include "cli/context.hpp"
 #include "engine/engine.hpp"
@@ -30,10 +31,11 @@ int run(const RunOptions& o) {
   auto host = make_engine(o.isolation, o.allow_degraded);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
+  auto cancel = CancelOnSignal::start();
+  if (!cancel) return report_error(cancel.error());
 
-  auto report = engine.execute(request, std::stop_token{}, terminal_sink(o.json));
-  if (!report) return report_error(report.error());
-  return emit_report(*report, o.json);
+  auto report = engine.execute(request, (*cancel)->token(), terminal_sink(o.json));
+  return finish_run(report, **cancel, o.json);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ struct ServeOptions {
   std::uint32_t read_timeout_s = 10;
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
+  std::vector<std::string> install_allow;
 };
 
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
@@ -77,7 +78,14 @@ int serve(ServeOptions o) {
       spdlog::warn("--services: {} is not served: {}", bad.directory, bad.error);
   }
   const sigset_t signals = block_shutdown_signals();
-  auto host = make_engine("native", o.allow_degraded);
+  // The ceilings bound service.yaml limits too, not only ad-hoc requests (and build steps,
+  // which never get more than their run).
+  HostOptions host_options;
+  host_options.allow_degraded = o.allow_degraded;
+  host_options.max_memory_mb = o.server.max_memory_mb;
+  host_options.max_timeout_ms = o.server.max_timeout_ms;
+  host_options.install_allow = o.install_allow;
+  auto host = make_engine(host_options);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
   server::Server server(o.server, engine);
@@ -143,6 +151,9 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--trusted-proxy", s.trusted_proxy, "Peer address whose X-Forwarded-For is believed");
   cmd->add_option("--max-memory-mb", s.max_memory_mb, "Ceiling for memoryMb in requests")->capture_default_str();
   cmd->add_option("--max-timeout-ms", s.max_timeout_ms, "Ceiling for timeoutMs in requests")->capture_default_str();
+  cmd->add_option("--install-allow-net", o->install_allow,
+                  "A network (CIDR) dependency installs may reach besides public addresses, e.g. an "
+                  "internal registry (repeatable)");
   cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

@@ -8,8 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "api/result_json.hpp"
+#include "sandbox/native/egress_policy.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sys/files.hpp"
+#include "sys/instance.hpp"
+#include "sys/owned_dir.hpp"
 
 namespace ignite::cli {
 
@@ -42,42 +45,115 @@ Result<std::string> read_input_arg(const std::string& arg) {
 
 namespace {
 
-// Rootless runs keep scratch and staging in the user's runtime dir ($XDG_RUNTIME_DIR/ignite,
-// else /tmp/ignite-UID); root uses the backend's and engine's defaults under /run.
-std::filesystem::path user_runtime_dir() {
+namespace fs = std::filesystem;
+
+// Where this process keeps its per-run dirs and staged code: /run/ignite as root; rootless,
+// $XDG_RUNTIME_DIR/ignite, else /tmp/ignite-UID — but only if it is ours and private (another
+// local user could have made it first to swap what we stage), else a fresh private dir.
+Result<fs::path> runtime_root() {
+  if (::geteuid() == 0) return fs::path("/run/ignite");
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  return xdg && *xdg ? std::filesystem::path(xdg) / "ignite"
-                     : std::filesystem::path("/tmp") / ("ignite-" + std::to_string(::geteuid()));
+  if (xdg && *xdg == '/') return fs::path(xdg) / "ignite";
+  const fs::path usual = fs::path("/tmp") / ("ignite-" + std::to_string(::geteuid()));
+  auto trusted = sys::ensure_owned_dir(usual, 0700);
+  if (trusted) return usual;
+  std::fprintf(stderr, "ignite: warning: %s; using a fresh private dir instead\n",
+               trusted.error().message.c_str());
+  std::string tmpl = usual.string() + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) return fail(Error::from_errno("mkdtemp " + tmpl));
+  return fs::path(tmpl);
+}
+
+// Build artifacts: /var/cache/ignite as root; rootless, $XDG_CACHE_HOME/ignite or ~/.cache/ignite.
+fs::path cache_root() {
+  if (::geteuid() == 0) return "/var/cache/ignite";
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg == '/') return fs::path(xdg) / "ignite";
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home == '/' ? home : "/tmp") / ".cache/ignite";
+}
+
+// For names an instance tagged ("<id>.…"): true when that instance is gone.
+std::function<bool(std::string_view)> left_by_dead_instance(fs::path runtime_root) {
+  return [root = std::move(runtime_root)](std::string_view name) {
+    const auto id = sys::Instance::id_of(name);
+    return !id.empty() && !sys::Instance::is_live(root, id);
+  };
 }
 
 Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
-                                                       bool allow_degraded) {
+                                                       bool allow_degraded,
+                                                       const sys::Instance& instance) {
   if (isolation != "native")
     return fail(ErrorCode::unsupported,
                 "isolation '" + isolation + "' is not available in this build (available: native)");
   sandbox::native::NativeConfig config;
   config.allow_degraded = allow_degraded;
-  if (::geteuid() != 0) config.scratch_root = user_runtime_dir();
+  config.scratch_root = instance.dir();
+  config.run_prefix = instance.tag("");
+  config.id_lock_dir = instance.runtime_root() / "ids";
+  config.stale_run = left_by_dead_instance(instance.runtime_root());
   return sandbox::native::make_native_backend(std::move(config));
 }
 
-engine::EngineConfig engine_config() {
-  engine::EngineConfig config;
-  if (::geteuid() != 0) {
-    const char* home = std::getenv("HOME");
-    config.work_root = user_runtime_dir() / "work";
-    config.cache_root = std::filesystem::path(home && *home ? home : "/tmp") / ".cache/ignite";
-  }
-  return config;
+}  // namespace
+
+namespace {
+
+// A size in MB from the environment: `fallback` when unset; an error naming the variable when
+// it is not a positive number.
+Result<std::uint64_t> megabytes_from_env(const char* name, std::uint64_t fallback) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback << 20;
+  char* end = nullptr;
+  const unsigned long long mb = std::strtoull(text, &end, 10);
+  if (*end || mb == 0 || mb > (1ull << 24))
+    return fail(ErrorCode::invalid_argument, std::string(name) + " must be a size in MB (1.." +
+                                                 std::to_string(1ull << 24) + "), not '" + text + "'");
+  return static_cast<std::uint64_t>(mb) << 20;
+}
+
+Result<engine::CacheConfig> cache_config(const sys::Instance& instance) {
+  engine::CacheConfig c;
+  const char* dir = std::getenv("IGNITE_CACHE_DIR");
+  if (dir && *dir && *dir != '/')
+    return fail(ErrorCode::invalid_argument, "IGNITE_CACHE_DIR must be an absolute path");
+  c.root = dir && *dir ? fs::path(dir) : cache_root();
+  IGNITE_TRY_ASSIGN(c.max_bytes, megabytes_from_env("IGNITE_CACHE_MAX_MB", 4096));
+  IGNITE_TRY_ASSIGN(c.max_entry_bytes, megabytes_from_env("IGNITE_CACHE_ENTRY_MAX_MB", 1024));
+  c.run_prefix = instance.tag("");
+  c.stale = left_by_dead_instance(instance.runtime_root());
+  return c;
 }
 
 }  // namespace
 
 Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded) {
-  IGNITE_TRY_ASSIGN(std::unique_ptr<sandbox::Backend> backend, make_backend(isolation, allow_degraded));
-  auto engine = std::make_unique<engine::Engine>(*backend, runtime::Catalog(runtime::default_roots()),
-                                                 engine_config());
-  return HostEngine{std::move(backend), std::move(engine)};
+  HostOptions options;
+  options.isolation = isolation;
+  options.allow_degraded = allow_degraded;
+  return make_engine(options);
+}
+
+Result<HostEngine> make_engine(const HostOptions& options) {
+  for (const auto& net : options.install_allow) {
+    if (auto parsed = sandbox::native::parse_cidr(net); !parsed)
+      return fail(ErrorCode::invalid_argument, "--install-allow-net: " + parsed.error().message);
+  }
+  HostEngine host;
+  IGNITE_TRY_ASSIGN(fs::path root, runtime_root());
+  IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
+  host.instance = std::make_unique<sys::Instance>(std::move(instance));
+  IGNITE_TRY_ASSIGN(host.backend, make_backend(options.isolation, options.allow_degraded, *host.instance));
+  engine::EngineConfig config;
+  config.work_root = host.instance->dir() / "work";
+  IGNITE_TRY_ASSIGN(config.cache, cache_config(*host.instance));
+  config.max_memory_mb = options.max_memory_mb;
+  config.max_timeout_ms = options.max_timeout_ms;
+  config.egress_allow = options.install_allow;
+  host.engine = std::make_unique<engine::Engine>(*host.backend, runtime::Catalog(runtime::default_roots()),
+                                                 std::move(config));
+  return host;
 }
 
 Result<config::ServiceConfig> load_service_with(const std::string& dir,

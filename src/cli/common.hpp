@@ -9,6 +9,7 @@
 #include "core/result.hpp"
 #include "engine/engine.hpp"
 #include "sandbox/backend.hpp"
+#include "sys/instance.hpp"
 
 namespace ignite::cli {
 
@@ -29,15 +30,31 @@ Result<std::string> read_arg_file(const std::string& option, const std::string& 
 // `--input JSON|@file`: the JSON text (validated), or an error naming what is wrong.
 Result<std::string> read_input_arg(const std::string& arg);
 
-// The backend and the engine on it (which borrows the backend: members destroy in reverse).
+// This process's instance (its runtime dir and lock), the backend and the engine on it (which
+// borrows the backend): members destroy in reverse, the instance last.
 struct HostEngine {
+  std::unique_ptr<sys::Instance> instance;
   std::unique_ptr<sandbox::Backend> backend;
   std::unique_ptr<engine::Engine> engine;
 };
-// The backend for `isolation` with this host's defaults (scratch under /run, or the user's
-// runtime dir rootless), and an engine over the default runtime store; its staging and cache
-// dirs are under /run and /var/cache (root) or the user's runtime and cache dirs (rootless).
+// Registers this process as an instance (collecting what killed ones left: their dirs, cgroups
+// and half-built cache entries), then the backend for `isolation` and an engine over the
+// default runtime store. Scratch and staging live in the instance's private dir under
+// /run/ignite (root) or the user's runtime dir (rootless); artifacts in /var/cache/ignite or
+// the user's cache dir.
 Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded);
+
+// What the operator sets for every run of this process (serve's ceilings, the cache's bounds).
+// The cache is also configured from the environment: IGNITE_CACHE_DIR, IGNITE_CACHE_MAX_MB (all
+// entries, default 4096) and IGNITE_CACHE_ENTRY_MAX_MB (one artifact, default 1024).
+struct HostOptions {
+  std::string isolation = "native";
+  bool allow_degraded = false;
+  std::uint32_t max_memory_mb = 0;  // 0: no ceiling beyond the backend's own
+  std::uint32_t max_timeout_ms = 0;
+  std::vector<std::string> install_allow;  // networks installs may reach besides public ones
+};
+Result<HostEngine> make_engine(const HostOptions& options);
 
 // load_service + an optional runtime override from --runtime.
 Result<config::ServiceConfig> load_service_with(const std::string& dir,

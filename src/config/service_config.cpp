@@ -23,9 +23,10 @@ using detail::Field;
 namespace {
 
 constexpr std::array<std::string_view, 2> kTopKeys = {"service", "preflight"};
-constexpr std::array<std::string_view, 9> kServiceKeys = {"name",     "runtime",   "entry",
-                                                          "memoryMb", "timeoutMs", "cpuLimit",
-                                                          "network",  "env",       "dependencies"};
+constexpr std::array<std::string_view, 10> kServiceKeys = {"name",     "runtime",   "entry",
+                                                           "memoryMb", "timeoutMs", "cpuLimit",
+                                                           "network",  "env",       "dependencies",
+                                                           "installScripts"};
 constexpr std::array<std::string_view, 1> kPreflightKeys = {"memory"};
 constexpr std::array<std::string_view, 4> kMemoryKeys = {"baseMb", "perDependencyMb", "warnRatio",
                                                          "failRatio"};
@@ -173,6 +174,8 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
       }
     } else if (name == "network") {
       IGNITE_TRY_ASSIGN(out.network, detail::read_bool(key));
+    } else if (name == "installScripts") {
+      IGNITE_TRY_ASSIGN(out.install_scripts, detail::read_bool(key));
     } else if (name == "env") {
       IGNITE_TRY(parse_env(key, env, out));
     } else if (name == "dependencies") {

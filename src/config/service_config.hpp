@@ -47,6 +47,7 @@ struct ServiceConfig {
   std::uint32_t timeout_ms = 30000;
   double cpu_limit = 1;
   bool network = false;
+  bool install_scripts = false;      // run dependencies' lifecycle scripts at install (opt-in)
   std::vector<std::pair<std::string, std::string>> env;  // expanded, in file order
   std::vector<std::string> dependencies;  // declared, or detected from package.json
   bool dependencies_declared = false;     // true when service.yaml lists them

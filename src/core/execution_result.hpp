@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_tree.hpp"
+
 namespace ignite {
 
 enum class Outcome {
@@ -46,6 +48,8 @@ struct ExecutionResult {
   // Promises this run could not keep because the host lacks a mechanism (no cgroup: rlimits
   // instead of cgroup limits, ...). Empty = full isolation; otherwise the result is "degraded".
   std::vector<std::string> degradations;
+  // What the program left in its output dir (SandboxSpec::output), as copied to the host.
+  FileTree output;
 };
 
 }  // namespace ignite

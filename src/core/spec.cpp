@@ -26,6 +26,16 @@ Status validate(const SandboxSpec& spec, const Limits& ceilings) {
     IGNITE_TRY(check_path(m.target, "mount target"));
     if (m.target == "/") return fail(ErrorCode::invalid_argument, "mount target must not be /");
   }
+  for (const auto& f : spec.files) IGNITE_TRY(check_path(f.target, "file target"));
+  if (spec.output) {
+    IGNITE_TRY(check_path(spec.output->target, "output target"));
+    IGNITE_TRY(check_path(spec.output->host_dest, "output destination"));
+    if (spec.output->target == "/") return fail(ErrorCode::invalid_argument, "output target must not be /");
+    for (const auto& f : spec.output->seed) {
+      if (f.target.is_absolute() || f.target.empty() || f.target.filename() != f.target)
+        return fail(ErrorCode::invalid_argument, "output seed must be a plain file name: " + f.target.string());
+    }
+  }
   for (const auto& e : spec.env) {
     if (e.find('=') == std::string::npos || e.front() == '=')
       return fail(ErrorCode::invalid_argument, "env entry is not KEY=value: " + e);
@@ -47,6 +57,8 @@ Status validate(const SandboxSpec& spec, const Limits& ceilings) {
   if (over(l.tmp_bytes, ceilings.tmp_bytes)) return fail(ErrorCode::invalid_argument, "/tmp size out of range");
   if (over(l.max_open_files, ceilings.max_open_files)) return fail(ErrorCode::invalid_argument, "open files limit out of range");
   if (l.network && !ceilings.network) return fail(ErrorCode::invalid_argument, "network is not allowed by the operator");
+  if (l.network && spec.egress)
+    return fail(ErrorCode::invalid_argument, "a run has either the host's network or egress through the proxy");
   return ok();
 }
 

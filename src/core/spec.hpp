@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,11 +43,46 @@ struct Mount {
   friend bool operator==(const Mount&, const Mount&) = default;
 };
 
+// A read-only file the backend creates inside the sandbox with this content (large input,
+// generated config): nothing of the host is bound for it.
+struct InlineFile {
+  std::filesystem::path target;  // absolute, inside the sandbox
+  std::string content;
+  friend bool operator==(const InlineFile&, const InlineFile&) = default;
+};
+
+// A writable, size-capped directory inside the sandbox whose contents leave it when the run
+// ends: the backend copies what the program left there into `host_dest` without following
+// anything planted (symlinks are copied as links; devices, FIFOs and sockets are refused), every
+// file read-only with no special bits and owned by the caller. Its pages count against the
+// run's memory limit.
+struct OutputDir {
+  std::filesystem::path target = "/out";  // inside the sandbox
+  std::filesystem::path host_dest;        // an existing, empty, private dir of the caller
+  std::uint64_t max_bytes = 64ull << 20;  // the tmpfs size
+  std::uint32_t max_entries = 65536;      // files, dirs and links together
+  std::vector<InlineFile> seed;           // files placed in it before the program starts
+  friend bool operator==(const OutputDir&, const OutputDir&) = default;
+};
+
+// Outbound network through Ignite's egress proxy only (dependency installs). The run gets a
+// network namespace of its own (no host loopback, no host abstract unix sockets) in which
+// 127.0.0.1:<port> is an HTTP CONNECT proxy served by the supervisor; the proxy connects only
+// to public addresses, plus the networks the operator allows.
+struct Egress {
+  std::uint16_t port = 3128;
+  std::vector<std::string> allow;  // CIDRs ("10.1.0.0/16") reachable besides public addresses
+  friend bool operator==(const Egress&, const Egress&) = default;
+};
+
 struct SandboxSpec {
   std::vector<std::string> argv;  // argv[0]: absolute path inside the sandbox
   std::vector<std::string> env;   // "KEY=value"; nothing is inherited from the host
   std::filesystem::path workdir = "/app";
   std::vector<Mount> mounts;
+  std::vector<InlineFile> files;
+  std::optional<OutputDir> output;
+  std::optional<Egress> egress;  // with limits.network false
   std::string stdin_data;
   Limits limits;
 

@@ -1,8 +1,12 @@
 // Ad-hoc jobs: code without a service directory, staged into a private directory per run.
 #include <sys/stat.h>
 
+#include <cstring>
+#include <set>
+
 #include "engine/engine.hpp"
 #include "sys/files.hpp"
+#include "sys/owned_dir.hpp"
 #include "sys/temp_dir.hpp"
 
 namespace ignite::engine {
@@ -23,14 +27,32 @@ Status check_file_name(const std::string& name) {
   return ok();
 }
 
+// Two files with one name, or a name that is both a file and a directory ("a" and "a/b"),
+// cannot both be staged: say which, before anything is written.
+Status check_file_set(const std::vector<SourceFile>& files) {
+  std::set<std::string> names, dirs;
+  for (const auto& f : files) {
+    const std::string name = fs::path(f.name).lexically_normal().string();
+    if (!names.insert(name).second) return fail(ErrorCode::invalid_argument, "file '" + f.name + "' is given twice");
+    for (fs::path p = fs::path(name).parent_path(); !p.empty(); p = p.parent_path()) dirs.insert(p.string());
+  }
+  for (const auto& name : names) {
+    if (dirs.count(name))
+      return fail(ErrorCode::invalid_argument, "'" + name + "' is given both as a file and as a directory");
+  }
+  return ok();
+}
+
+// Security: errors name the file as the client gave it, never the host path it is staged at.
 Status stage_files(const fs::path& dir, const std::vector<SourceFile>& files) {
   for (const auto& f : files) {
     const fs::path p = dir / f.name;
     std::error_code ec;
     fs::create_directories(p.parent_path(), ec);
-    if (ec) return fail(Error::from_errno("stage " + f.name, ec.value()));
+    if (ec) return fail(ErrorCode::invalid_argument, "cannot stage file '" + f.name + "': " + ec.message());
     ::chmod(p.parent_path().c_str(), 0755);
-    IGNITE_TRY(sys::write_new_file(p, f.content, 0644));
+    if (!sys::write_new_file(p, f.content, 0644))
+      return fail(ErrorCode::invalid_argument, "cannot stage file '" + f.name + "': " + std::strerror(errno));
   }
   return ok();
 }
@@ -48,16 +70,16 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
     IGNITE_TRY(check_file_name(f.name));
     total += f.content.size();
   }
+  IGNITE_TRY(check_file_set(request.files));
   if (total > config_.max_adhoc_bytes)
     return fail(ErrorCode::invalid_argument, "code is larger than " +
                                                  std::to_string(config_.max_adhoc_bytes) + " bytes");
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog_.resolve(request.runtime));
 
-  // The staging parent is 0711: the sandbox uid may enter a dir whose random name it is told,
-  // other host users cannot list them.
-  std::error_code ec;
-  fs::create_directories(config_.work_root, ec);
-  ::chmod(config_.work_root.c_str(), 0711);
+  IGNITE_TRY(check_ceilings(request.memory_mb, request.timeout_ms));
+  // Private to us: the sandbox sees the staged files through its read-only bind at /app, which
+  // is mounted before it drops privileges; no other local user can reach or swap them.
+  IGNITE_TRY(sys::ensure_owned_dir(config_.work_root, 0700));
   IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(config_.work_root, "job-"));
   ::chmod(dir.path().c_str(), 0755);
   IGNITE_TRY(stage_files(dir.path(), request.files));

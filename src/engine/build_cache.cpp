@@ -1,43 +1,280 @@
 #include "engine/build_cache.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <random>
+#include <sstream>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "sys/files.hpp"
-#include "sys/sha256.hpp"
+#include "sys/owned_dir.hpp"
 #include "sys/temp_dir.hpp"
+#include "sys/tree.hpp"
 
 namespace ignite::engine {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* kComplete = ".complete";
+
+constexpr std::string_view kMagic = "ignite-artifact 1";
+
+std::string framed(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
+
+// "<len>:<bytes>" at `pos`; advances past it. nullopt when malformed.
+std::optional<std::string> read_framed(const std::string& text, std::size_t& pos) {
+  const auto colon = text.find(':', pos);
+  if (colon == std::string::npos || colon == pos || colon - pos > 12) return std::nullopt;
+  const std::string digits = text.substr(pos, colon - pos);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const auto len = std::stoull(digits);
+  if (colon + 1 + len > text.size()) return std::nullopt;
+  pos = colon + 1 + len;
+  return text.substr(colon + 1, len);
+}
+
+std::string serialize(const FileTree& tree, const std::string& signature) {
+  std::string out = std::string(kMagic) + " " + std::to_string(tree.bytes) + " " + signature + "\n";
+  for (const auto& e : tree.entries) {
+    switch (e.kind) {
+      case EntryKind::dir: out += "d " + framed(e.path); break;
+      case EntryKind::symlink: out += "l " + framed(e.path) + " " + framed(e.link); break;
+      case EntryKind::file:
+        out += "f " + framed(e.path) + " " + std::to_string(e.size) + " " + (e.executable ? "1 " : "0 ") + e.digest;
+        break;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+struct Manifest {
+  FileTree tree;
+  std::string signature;
+};
+
+std::optional<Manifest> parse(const std::string& text) {
+  Manifest m;
+  std::istringstream head(text.substr(0, text.find('\n')));
+  std::string magic, version;
+  if (!(head >> magic >> version >> m.tree.bytes >> m.signature) || magic + " " + version != kMagic)
+    return std::nullopt;
+  std::size_t pos = text.find('\n') + 1;
+  while (pos < text.size()) {
+    FileEntry e;
+    const char kind = text[pos];
+    pos += 2;
+    auto path = read_framed(text, pos);
+    if (!path) return std::nullopt;
+    e.path = *path;
+    if (kind == 'd') {
+      e.kind = EntryKind::dir;
+    } else if (kind == 'l') {
+      e.kind = EntryKind::symlink;
+      ++pos;
+      auto link = read_framed(text, pos);
+      if (!link) return std::nullopt;
+      e.link = *link;
+    } else if (kind == 'f') {
+      e.kind = EntryKind::file;
+      std::istringstream rest(text.substr(pos, text.find('\n', pos) - pos));
+      int x = 0;
+      if (!(rest >> e.size >> x >> e.digest)) return std::nullopt;
+      e.executable = x == 1;
+      pos = text.find('\n', pos);
+    } else {
+      return std::nullopt;
+    }
+    if (pos >= text.size() || text[pos] != '\n') return std::nullopt;
+    ++pos;
+    m.tree.entries.push_back(std::move(e));
+  }
+  return m;
+}
+
+sys::TreeLimits limits_of(const CacheConfig& c) {
+  return {c.max_entry_bytes, c.max_entry_files, 128};
+}
+
+// Removes an entry (or staging dir) atomically from the cache's view first, then from disk.
+void discard(const fs::path& entry, const std::string& prefix) {
+  std::random_device rd;
+  const fs::path gone = entry.parent_path() / (prefix + "discard-" + std::to_string(rd()));
+  if (::rename(entry.c_str(), gone.c_str()) != 0) return;
+  if (auto removed = sys::remove_tree(gone); !removed) spdlog::warn("cache: {}", removed.error().message);
+}
+
+bool is_key(const std::string& name) {
+  return name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 }  // namespace
 
-Result<std::string> hash_tree(const fs::path& dir, const std::string& salt) {
-  std::vector<fs::path> files;
+BuildCache::BuildCache(CacheConfig config)
+    : config_(std::move(config)), memo_(config_.root / "memo") {}
+
+Status BuildCache::prepare(const fs::path& kind_dir) {
+  std::lock_guard lock(mu_);
+  if (prepared_[kind_dir.string()]) return ok();
+  // Security: the cache holds what sandboxes built; nobody else may reach or change it.
+  IGNITE_TRY(sys::ensure_owned_dir(config_.root, 0700));
+  IGNITE_TRY(sys::ensure_owned_dir(kind_dir, 0700));
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_symlink(ec)) continue;
-    if (it->is_directory(ec) && it->path().filename() == "node_modules") {
-      it.disable_recursion_pending();
-      continue;
+  for (fs::directory_iterator it(kind_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // An entry appears by one rename with its lock inside; one without is of an older layout
+    // (whose files a sandbox uid owned): never served, so removed.
+    const bool legacy = is_key(name) && !fs::exists(it->path() / "lock", ec);
+    if (legacy || (!is_key(name) && config_.stale && config_.stale(name))) {
+      spdlog::info("cache: removing {} ({})", name, legacy ? "an entry of an older layout" : "left by an Ignite that is gone");
+      (void)sys::remove_tree(it->path());
     }
-    if (it->is_regular_file(ec)) files.push_back(fs::relative(it->path(), dir));
   }
-  if (ec) return fail(Error::from_errno("hash " + dir.string(), ec.value()));
-  std::sort(files.begin(), files.end());
-  sys::Sha256 h;
-  h.update(salt);
-  for (const auto& f : files) {
-    h.update(std::string(1, '\0') + f.string() + std::string(1, '\0'));
-    IGNITE_TRY(h.update_file(dir / f));
+  prepared_[kind_dir.string()] = true;
+  return ok();
+}
+
+std::optional<Artifact> BuildCache::reuse(const fs::path& entry, const std::string& key) {
+  const fs::path lock_path = entry / "lock";
+  sys::Fd lock(::open(lock_path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+  if (!lock) return std::nullopt;
+  if (::flock(lock.get(), LOCK_SH) != 0) return std::nullopt;
+  // Evicted while we waited for the lock: the path no longer names the file we hold.
+  struct stat held {}, named {};
+  if (::fstat(lock.get(), &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 || held.st_ino != named.st_ino)
+    return std::nullopt;
+  const fs::path data = entry / "data";
+  auto text = sys::read_file(entry / "manifest");
+  std::optional<Manifest> m = text ? parse(*text) : std::nullopt;
+  auto signature = sys::stat_signature(data, limits_of(config_));
+  if (!m || !signature || *signature != m->signature) {
+    // Something changed since the entry was made (or it cannot be read): the content decides.
+    auto scanned = m ? sys::scan_tree(data, limits_of(config_)) : Result<FileTree>(fail(ErrorCode::internal, "no manifest"));
+    if (!scanned || scanned->entries != m->tree.entries || !signature) {
+      spdlog::warn("cache: entry {} is damaged ({}); rebuilding it", entry.string(),
+                   !m ? "unreadable manifest" : !scanned ? scanned.error().message : "content differs from its manifest");
+      lock.reset();
+      discard(entry, config_.run_prefix);
+      return std::nullopt;
+    }
+    // Same content, new inodes or times (restored from a backup, say): remember the new state.
+    const fs::path tmp = entry / ("manifest.tmp-" + config_.run_prefix);
+    if (sys::write_new_file(tmp, serialize(m->tree, *signature), 0600)) fs::rename(tmp, entry / "manifest");
   }
-  return h.hex();
+  ::futimens(lock.get(), nullptr);  // last use, for eviction
+  Artifact a;
+  a.dir = data;
+  a.key = key;
+  a.cached = true;
+  a.lease = std::move(lock);
+  return a;
+}
+
+Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kind, const std::string& key,
+                                 const StepSpecFn& make_spec, const VerifyFn& verify, std::stop_token stop) {
+  const fs::path kind_dir = config_.root / std::string(kind);
+  IGNITE_TRY(prepare(kind_dir));
+  const fs::path entry = kind_dir / key;
+  if (auto a = reuse(entry, key)) return std::move(*a);
+
+  IGNITE_TRY_ASSIGN(sys::TempDir staging, sys::TempDir::create(kind_dir, config_.run_prefix + "build-"));
+  const fs::path data = staging.path() / "data";
+  if (::mkdir(data.c_str(), 0700) != 0) return fail(Error::from_errno("create " + data.string()));
+  SandboxSpec spec = make_spec();
+  if (!spec.output) spec.output.emplace();
+  spec.output->host_dest = data;
+  spec.output->max_bytes = config_.max_entry_bytes;
+  spec.output->max_entries = config_.max_entry_files;
+
+  Artifact a;
+  a.key = key;
+  IGNITE_TRY_ASSIGN(a.step, backend.run(spec, stop, {}));
+  if (a.failed()) return a;
+  IGNITE_TRY(verify(data));
+  IGNITE_TRY_ASSIGN(std::string signature, sys::stat_signature(data, limits_of(config_)));
+  IGNITE_TRY(sys::write_new_file(staging.path() / "manifest", serialize(a.step->output, signature), 0600));
+  // Our lease is taken before the entry is visible, so no eviction can take it from under us.
+  const fs::path lock_path = staging.path() / "lock";
+  a.lease.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!a.lease || ::flock(a.lease.get(), LOCK_SH) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
+  if (::rename(staging.path().c_str(), entry.c_str()) != 0) {
+    // Another run made the same entry meanwhile: theirs is as good as ours.
+    if (errno != ENOTEMPTY && errno != EEXIST) return fail(Error::from_errno("rename to " + entry.string()));
+    a.lease.reset();
+    if (auto theirs = reuse(entry, key)) {
+      theirs->cached = false;
+      theirs->step = std::move(a.step);
+      return std::move(*theirs);
+    }
+    return fail(ErrorCode::unavailable, "cache entry " + std::string(kind) + "/" + key + " changed while it was made");
+  }
+  staging.release();
+  a.dir = entry / "data";
+  evict();
+  return a;
+}
+
+namespace {
+
+struct EntryInfo {
+  fs::path dir;
+  std::uint64_t bytes = 0;
+  std::int64_t used = 0;  // lock mtime, ns
+};
+
+std::vector<EntryInfo> list_entries(const fs::path& root) {
+  std::vector<EntryInfo> out;
+  std::error_code ec;
+  for (fs::directory_iterator k(root, ec), kend; !ec && k != kend; k.increment(ec)) {
+    if (!k->is_directory(ec) || k->is_symlink(ec) || k->path().filename() == "memo") continue;
+    std::error_code ec2;
+    for (fs::directory_iterator e(k->path(), ec2), eend; !ec2 && e != eend; e.increment(ec2)) {
+      if (!is_key(e->path().filename().string())) continue;
+      EntryInfo info{e->path()};
+      // The first line is enough: "ignite-artifact 1 <bytes> <signature>".
+      sys::Fd fd(::open((e->path() / "manifest").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      char head[160] = {};
+      if (!fd || ::read(fd.get(), head, sizeof head - 1) <= 0) continue;
+      std::istringstream in(head);
+      std::string magic, version;
+      in >> magic >> version >> info.bytes;
+      struct stat st {};
+      if (::stat((e->path() / "lock").c_str(), &st) == 0)
+        info.used = std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void BuildCache::evict() {
+  std::lock_guard lock(mu_);
+  auto entries = list_entries(config_.root);
+  std::uint64_t total = 0;
+  for (const auto& e : entries) total += e.bytes;
+  if (total <= config_.max_bytes) return;
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.used < b.used; });
+  for (const auto& e : entries) {
+    if (total <= config_.max_bytes) break;
+    sys::Fd entry_lock(::open((e.dir / "lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+    // In use by a run (ours or another Ignite's): it stays.
+    if (!entry_lock || ::flock(entry_lock.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    spdlog::info("cache: evicting {} ({} bytes, least recently used)", e.dir.string(), e.bytes);
+    discard(e.dir, config_.run_prefix);
+    total -= e.bytes;
+  }
+}
+
+std::uint64_t BuildCache::size() const {
+  std::uint64_t total = 0;
+  for (const auto& e : list_entries(config_.root)) total += e.bytes;
+  return total;
 }
 
 Status require_plain(const fs::path& path, bool directory) {
@@ -47,32 +284,6 @@ Status require_plain(const fs::path& path, bool directory) {
     return fail(ErrorCode::invalid_argument,
                 "artifact " + path.filename().string() + " is not a plain " + (directory ? "directory" : "file"));
   return ok();
-}
-
-Result<Artifact> cached_artifact(sandbox::Backend& backend, const fs::path& cache_dir,
-                                 const std::string& key, const StepSpecFn& make_spec,
-                                 const VerifyFn& verify, std::stop_token stop) {
-  Artifact a;
-  a.dir = cache_dir / key;
-  if (fs::exists(a.dir / kComplete)) {
-    a.cached = true;
-    return a;
-  }
-  std::error_code ec;
-  fs::create_directories(cache_dir, ec);
-  if (ec) return fail(Error::from_errno("create " + cache_dir.string(), ec.value()));
-  IGNITE_TRY_ASSIGN(sys::TempDir out, sys::TempDir::create(cache_dir, key + ".tmp-"));
-  // The step runs as the unprivileged sandbox user; this directory is the only place it may
-  // write, and nothing else of the cache is visible to it.
-  ::chmod(out.path().c_str(), 0777);
-  IGNITE_TRY_ASSIGN(a.step, backend.run(make_spec(out.path()), stop, {}));
-  if (a.failed()) return a;
-  IGNITE_TRY(verify(out.path()));
-  IGNITE_TRY(sys::write_new_file(out.path() / kComplete, ""));
-  ::chmod(out.path().c_str(), 0755);
-  // Another run may have finished the same key meanwhile: then keep theirs, ours is removed.
-  fs::rename(out.path(), a.dir, ec);
-  return a;
 }
 
 }  // namespace ignite::engine

@@ -1,42 +1,92 @@
-// Content-addressed artifacts made by sandboxed steps: compiled Go binaries, transpiled
-// TypeScript, installed node_modules. A second run with the same inputs reuses the artifact.
+// BuildCache: artifacts made by sandboxed build steps (compiled Go binaries, bundled
+// TypeScript, installed node_modules), content-addressed by a key over every input the step can
+// read (input_key.hpp), bounded in size with least-recently-used eviction.
+//
+// Security: a step's output is the untrusted program's output. It leaves the sandbox only
+// through the run's /out (a tmpfs charged to the step's memory limit), copied by the backend as
+// plain data: owned by us, read-only, no special bits, symlinks kept as links and never
+// followed (sys/tree.hpp). The cache root is private to us (0700), so no local user can even
+// reach an entry, and entries are mounted read-only, nosuid, nodev.
+//
+// Layout: <root>/<kind>/<key>/{data/, manifest, lock}. `manifest` lists every file with its
+// digest, plus a stat signature of data/ at creation; an entry whose signature changed is
+// re-hashed against its manifest and rebuilt if anything differs (a damaged entry is never served
+// twice). `lock` is flocked shared while a run uses the entry (eviction skips it) and its mtime
+// is the entry's last use.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "core/execution_result.hpp"
 #include "core/result.hpp"
+#include "engine/input_key.hpp"
 #include "sandbox/backend.hpp"
+#include "sys/fd.hpp"
 
 namespace ignite::engine {
 
+struct CacheConfig {
+  std::filesystem::path root = "/var/cache/ignite";
+  std::uint64_t max_bytes = 4ull << 30;        // every entry together
+  std::uint64_t max_entry_bytes = 1ull << 30;  // one artifact (the step's /out size)
+  std::uint32_t max_entry_files = 250000;
+  std::string run_prefix;  // this instance's tag: names its staging dirs
+  // Staging dirs of instances that are gone (see sys::Instance) are removed on first use.
+  std::function<bool(std::string_view name)> stale;
+};
+
+// An artifact in use, or the failed step that did not make one. While it lives, eviction leaves
+// its entry alone.
 struct Artifact {
-  std::filesystem::path dir;            // <cache>/<kind>/<key>; valid when the step succeeded
+  std::filesystem::path dir;            // the artifact's files (<entry>/data); valid unless failed()
+  std::string key;
   bool cached = false;                  // reused, no step ran
   std::optional<ExecutionResult> step;  // the step's own result when it ran
+  sys::Fd lease;                        // shared flock on <entry>/lock
   bool failed() const { return step && !(step->outcome == Outcome::exited && step->exit_code == 0); }
 };
 
-// Host-side view of a step's output directory (mounted writable at the step's /out).
-using StepSpecFn = std::function<SandboxSpec(const std::filesystem::path& out_dir)>;
-// Checks what the untrusted step wrote before it is trusted as an artifact.
-using VerifyFn = std::function<Status(const std::filesystem::path& out_dir)>;
+// The step for a key: a spec whose `output` (at least its target; seed files if the step needs
+// them) the cache completes with the destination and the size caps.
+using StepSpecFn = std::function<SandboxSpec()>;
+// Checks the copied output before it becomes an entry (e.g. the file the run needs is there).
+using VerifyFn = std::function<Status(const std::filesystem::path& data)>;
 
-// Returns the artifact for `key` under `cache_dir`, running the step when it is missing.
-// A failed step is not an Error (it is the program's compile error); the sandbox failing is.
-Result<Artifact> cached_artifact(sandbox::Backend& backend, const std::filesystem::path& cache_dir,
-                                 const std::string& key, const StepSpecFn& make_spec,
-                                 const VerifyFn& verify, std::stop_token stop);
+class BuildCache {
+ public:
+  explicit BuildCache(CacheConfig config);
 
-// sha256 over every regular file under `dir` (names and contents, sorted; symlinks and
-// node_modules skipped), plus `salt` (the runtime label and tool versions).
-Result<std::string> hash_tree(const std::filesystem::path& dir, const std::string& salt);
+  // The artifact for `kind`/`key`: a verified entry, else the step's output as a new entry.
+  // A failed step is not an Error (it is the program's compile error); the sandbox failing, or a
+  // step output that breaks the rules (a FIFO, too big), is.
+  Result<Artifact> get(sandbox::Backend& backend, std::string_view kind, const std::string& key,
+                       const StepSpecFn& make_spec, const VerifyFn& verify, std::stop_token stop);
 
-// Security: an artifact path written by sandboxed code must be a plain file or directory,
-// never a symlink that the host would follow when mounting it.
+  // Sum of the entries' sizes (data bytes), for tests and metrics.
+  std::uint64_t size() const;
+
+  FileHashMemo& memo() { return memo_; }
+  const CacheConfig& config() const { return config_; }
+
+ private:
+  Status prepare(const std::filesystem::path& kind_dir);
+  std::optional<Artifact> reuse(const std::filesystem::path& entry, const std::string& key);
+  void evict();
+
+  CacheConfig config_;
+  FileHashMemo memo_;
+  std::mutex mu_;
+  std::map<std::string, bool> prepared_;  // kind dirs checked (and swept) in this process
+};
+
+// Security: an artifact path the verify step checks must be a plain file or directory, never a
+// symlink the host would follow when mounting it.
 Status require_plain(const std::filesystem::path& path, bool directory);
 
 }  // namespace ignite::engine

@@ -47,7 +47,12 @@ SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime
               "IGNITE_SERVICE=" + service.name};
   for (const auto& e : rt.env) spec.env.push_back(e);
   for (const auto& [k, v] : service.env) spec.env.push_back(k + "=" + v);
-  if (input_json) spec.env.push_back("IGNITE_INPUT=" + *input_json);
+  if (input_json) {
+    // Any size reaches the program as a file; small inputs also as the variable (CONTRACT §1).
+    spec.files.push_back({kInputFile, *input_json});
+    spec.env.push_back(std::string("IGNITE_INPUT_FILE=") + kInputFile);
+    if (input_json->size() <= kMaxInputInEnvironment) spec.env.push_back("IGNITE_INPUT=" + *input_json);
+  }
   spec.limits.wall_time = std::chrono::milliseconds(service.timeout_ms);
   spec.limits.memory_bytes = std::uint64_t{service.memory_mb} << 20;
   spec.limits.cpu_cores = service.cpu_limit;
@@ -66,6 +71,36 @@ Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catal
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog.resolve(service.runtime));
   return preflight::check_service(service, runtime_facts(rt),
                                   preflight::gather_service_facts(service));
+}
+
+Status check_exec_size(const SandboxSpec& spec, std::size_t user_args) {
+  // MAX_ARG_STRLEN: one string (with its NUL) of argv or envp; and all of them share a quarter
+  // of the stack limit, of which we claim a conservative part.
+  constexpr std::size_t kMaxString = 128 * 1024 - 1, kMaxTotal = 1024 * 1024;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < spec.argv.size(); ++i) {
+    total += spec.argv[i].size() + 1 + sizeof(char*);
+    if (spec.argv[i].size() <= kMaxString) continue;
+    const std::size_t first_user = spec.argv.size() - std::min(user_args, spec.argv.size());
+    const std::string which = i >= first_user ? "args[" + std::to_string(i - first_user) + "]"
+                                              : "argument " + std::to_string(i);
+    return fail(ErrorCode::invalid_argument,
+                which + " is " + std::to_string(spec.argv[i].size()) +
+                    " bytes; a program argument can be at most " + std::to_string(kMaxString) +
+                    " (pass large data as stdin or input)");
+  }
+  for (const auto& e : spec.env) {
+    total += e.size() + 1 + sizeof(char*);
+    if (e.size() > kMaxString)
+      return fail(ErrorCode::invalid_argument,
+                  "environment variable " + e.substr(0, e.find('=')) + " is " + std::to_string(e.size()) +
+                      " bytes; a variable can be at most " + std::to_string(kMaxString));
+  }
+  if (total > kMaxTotal)
+    return fail(ErrorCode::invalid_argument, "arguments and environment together are " + std::to_string(total) +
+                                                 " bytes; at most " + std::to_string(kMaxTotal) +
+                                                 " (pass large data as stdin or input)");
+  return ok();
 }
 
 Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token stop,
@@ -90,30 +125,46 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   return run_program(service, rt, {request.input_json, {}, {}}, std::move(report), stop, sink);
 }
 
+Status Engine::check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const {
+  if (config_.max_memory_mb && memory_mb > config_.max_memory_mb)
+    return fail(ErrorCode::invalid_argument, "memoryMb " + std::to_string(memory_mb) + " is over this server's ceiling of " +
+                                                 std::to_string(config_.max_memory_mb) + " (--max-memory-mb)");
+  if (config_.max_timeout_ms && timeout_ms > config_.max_timeout_ms)
+    return fail(ErrorCode::invalid_argument, "timeoutMs " + std::to_string(timeout_ms) + " is over this server's ceiling of " +
+                                                 std::to_string(config_.max_timeout_ms) + " (--max-timeout-ms)");
+  return ok();
+}
+
 Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
                                       const runtime::Installed& rt, const ProgramInputs& inputs,
                                       JobReport report, std::stop_token stop,
                                       const sandbox::OutputSink& sink) {
-  const StepContext ctx{backend_, catalog_, config_.cache_root, stop};
-  std::filesystem::path node_modules;
+  // Operator ceilings bound everything: a service's own limits, its build steps, ad-hoc code.
+  IGNITE_TRY(check_ceilings(service.memory_mb, service.timeout_ms));
+  SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);
+  spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
+  spec.stdin_data = inputs.stdin_data;
+  // Arguments and variables the kernel would refuse at execve: say which, before any step runs.
+  IGNITE_TRY(check_exec_size(spec, inputs.args.size()));
+
+  // The artifacts stay leased (safe from eviction) until the run is over.
+  const StepContext ctx{backend_, catalog_, cache_, spec.limits, config_.egress_allow, stop};
+  std::optional<Artifact> deps, built;
   if (needs_dependencies(service)) {
-    IGNITE_TRY_ASSIGN(Artifact deps, install_dependencies(ctx, service, rt));
-    if (deps.failed()) {
-      const std::string& err = deps.step->stderr_data;
+    IGNITE_TRY_ASSIGN(deps, install_dependencies(ctx, service, rt));
+    if (deps->failed()) {
+      const std::string& err = deps->step->stderr_data;
       return fail(ErrorCode::failed_precondition,
-                  "dependency install failed (" + std::string(status_name(deps.step->outcome, deps.step->exit_code)) +
+                  "dependency install failed (" + std::string(status_name(deps->step->outcome, deps->step->exit_code)) +
                       "): " + err.substr(err.size() > 2000 ? err.size() - 2000 : 0));
     }
-    node_modules = deps.dir / "node_modules";
-    report.install = deps.step;
-    report.install_cached = deps.cached;
+    report.install = deps->step;
+    report.install_cached = deps->cached;
   }
 
-  SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);
   if (needs_compile(rt) || needs_transpile(service, rt)) {
-    auto built = needs_compile(rt) ? compile_program(ctx, service, rt)
-                                   : transpile_typescript(ctx, service, rt, node_modules);
-    if (!built) return fail(std::move(built).error());
+    IGNITE_TRY_ASSIGN(built, needs_compile(rt) ? compile_program(ctx, service, rt)
+                                               : transpile_typescript(ctx, service, rt, deps ? &*deps : nullptr));
     report.compile = built->step;
     report.compile_cached = built->cached;
     // A compile error is the program's failure: it is the result, with the compiler's output.
@@ -121,18 +172,19 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
       report.result = *built->step;
       return report;
     }
+    const std::size_t user_args = inputs.args.size();
     if (needs_compile(rt)) {
       // The binary is static: it needs neither the toolchain nor any library.
       spec.mounts = {{built->dir, "/opt/ignite/program", false}, {service.dir, "/app", false}};
-      spec.argv = {"/opt/ignite/program/main"};
+      std::vector<std::string> argv = {"/opt/ignite/program/main"};
+      argv.insert(argv.end(), spec.argv.end() - static_cast<std::ptrdiff_t>(user_args), spec.argv.end());
+      spec.argv = std::move(argv);
     } else {
       spec.mounts.push_back({built->dir, "/opt/ignite/build", false});
-      spec.argv.back() = "/opt/ignite/build/" + transpiled_name(service);
+      spec.argv[spec.argv.size() - user_args - 1] = "/opt/ignite/build/" + transpiled_name(service);
     }
   }
-  if (!node_modules.empty()) spec.mounts.push_back({node_modules, "/node_modules", false});
-  spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
-  spec.stdin_data = inputs.stdin_data;
+  if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
   IGNITE_TRY_ASSIGN(report.result, backend_.run(spec, stop, sink));
   return report;
 }

@@ -3,6 +3,7 @@
 #include <stop_token>
 
 #include "core/result.hpp"
+#include "engine/build_cache.hpp"
 #include "engine/job.hpp"
 #include "engine/languages.hpp"
 #include "runtime/catalog.hpp"
@@ -11,18 +12,29 @@
 namespace ignite::engine {
 
 struct EngineConfig {
-  // Where ad-hoc jobs' files are staged for the sandbox (root-owned, 0711).
+  // Where ad-hoc jobs' files are staged for the sandbox (a private dir of ours; see sys::Instance).
   std::filesystem::path work_root = "/run/ignite/work";
-  // Content-addressed artifacts: node_modules, transpiled TypeScript, Go binaries.
-  std::filesystem::path cache_root = "/var/cache/ignite";
+  // Artifacts of build steps: node_modules, bundled TypeScript, Go binaries.
+  CacheConfig cache;
   std::uint32_t max_adhoc_files = 64;
   std::uint64_t max_adhoc_bytes = 4ull << 20;  // all files together
+  // The operator's ceilings: no run, ad-hoc or a service's own service.yaml, may ask for more.
+  // 0: only the backend's own ceilings apply.
+  std::uint32_t max_memory_mb = 0;
+  std::uint32_t max_timeout_ms = 0;
+  // Networks a dependency install may reach besides public addresses (an internal registry).
+  std::vector<std::string> egress_allow;
 };
+
+// Input larger than this reaches the program only through IGNITE_INPUT_FILE (the kernel passes
+// at most 128 KiB per environment string, and all of them together share the exec budget).
+constexpr std::size_t kMaxInputInEnvironment = 64 * 1024;
+constexpr const char* kInputFile = "/run/ignite/input.json";
 
 class Engine {
  public:
   Engine(sandbox::Backend& backend, runtime::Catalog catalog, EngineConfig config = {})
-      : backend_(backend), catalog_(std::move(catalog)), config_(std::move(config)) {}
+      : backend_(backend), catalog_(std::move(catalog)), config_(std::move(config)), cache_(config_.cache) {}
 
   // Runs one job. Errors (exit 125 / HTTP 5xx-4xx) are Ignite's own failures: runtime missing,
   // preflight failed (code failed_precondition), sandbox setup failed. What the program did is
@@ -36,6 +48,7 @@ class Engine {
                                   const sandbox::OutputSink& sink = {});
 
   const runtime::Catalog& catalog() const { return catalog_; }
+  BuildCache& cache() { return cache_; }
 
  private:
   struct ProgramInputs {
@@ -48,9 +61,13 @@ class Engine {
                                 const ProgramInputs& inputs, JobReport report,
                                 std::stop_token stop, const sandbox::OutputSink& sink);
 
+  // invalid_argument when the run asks for more than the operator allows.
+  Status check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const;
+
   sandbox::Backend& backend_;
   runtime::Catalog catalog_;
   EngineConfig config_;
+  BuildCache cache_;
 };
 
 // What preflight needs to know about a resolved runtime.
@@ -60,6 +77,11 @@ preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt);
 // Fails when the runtime is not installed.
 Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catalog,
                                                   const config::ServiceConfig& service);
+
+// What execve would refuse, as a clear invalid_argument: an argument or variable over the
+// kernel's 128 KiB per string, or all of them together over 1 MiB. The last `user_args`
+// arguments are the caller's own and are named as "args[i]".
+Status check_exec_size(const SandboxSpec& spec, std::size_t user_args);
 
 // The sandbox spec for a service run: pure, so tests can check exactly what the program gets.
 SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime::Installed& rt,

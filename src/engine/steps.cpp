@@ -4,7 +4,6 @@
 
 #include "runtime/descriptors.hpp"
 #include "sys/files.hpp"
-#include "sys/sha256.hpp"
 
 namespace ignite::engine {
 namespace {
@@ -12,32 +11,40 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Limits of build steps: more generous than a run (compilers are hungry), still bounded.
-Limits step_limits(std::chrono::milliseconds wall, bool network) {
+// A step gets the run's memory, CPU and time (no more: it runs the tenant's input, and may run
+// the tenant's code), and room for the processes and files a compiler or package manager makes.
+Limits step_limits(const Limits& run, std::chrono::milliseconds longest) {
   Limits l;
-  l.wall_time = wall;
-  l.memory_bytes = 2ull << 30;
-  l.cpu_cores = 2;
-  l.max_processes = 512;
-  l.tmp_bytes = 1ull << 30;
+  l.wall_time = std::min(run.wall_time, longest);
+  l.memory_bytes = run.memory_bytes;
+  l.cpu_cores = run.cpu_cores;
+  l.max_output_bytes = run.max_output_bytes;
+  l.max_processes = std::max<std::uint32_t>(run.max_processes, 512);
+  l.tmp_bytes = run.memory_bytes;  // tmpfs pages are charged to the memory limit anyway
   l.max_file_bytes = 512ull << 20;
   l.max_open_files = 4096;
-  l.network = network;
+  l.network = false;
   return l;
 }
 
-SandboxSpec step_spec(const runtime::Installed& rt, const fs::path& out, Limits limits) {
+SandboxSpec step_spec(const runtime::Installed& rt, Limits limits) {
   SandboxSpec spec;
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8"};
   spec.env.insert(spec.env.end(), rt.env.begin(), rt.env.end());
   spec.mounts = rt.mounts;
-  spec.mounts.push_back({out, "/out", true});
+  spec.output.emplace();  // /out: what leaves the step
   spec.limits = limits;
   return spec;
 }
 
 bool has_suffix(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += std::to_string(i.size()) + ":" + i;
+  return out;
 }
 
 }  // namespace
@@ -58,52 +65,50 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
   if (use_npm && !fs::exists(npm_dir / "bin/npm-cli.js"))
     return fail(ErrorCode::unsupported, "npm is not installed (needed for node dependencies)");
 
-  // The key covers exactly what decides the install: the manifests and the tool.
-  std::string salt = tool.label() + (use_npm ? "+npm" : "+bun");
-  std::vector<std::string> manifests = {"package.json"};
-  for (const char* lock : {"package-lock.json", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"}) {
-    if (fs::is_regular_file(service.dir / lock)) manifests.push_back(lock);
+  // The step sees the manifests and nothing else of the service: they are the key.
+  std::vector<InlineFile> manifests;
+  for (const char* name : {"package.json", "package-lock.json", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"}) {
+    if (!fs::is_regular_file(service.dir / name)) continue;
+    IGNITE_TRY_ASSIGN(std::string text, sys::read_file(service.dir / name));
+    manifests.push_back({name, std::move(text)});
   }
-  std::string material = salt;
-  for (const auto& m : manifests) {
-    IGNITE_TRY_ASSIGN(std::string text, sys::read_file(service.dir / m));
-    material += '\0' + m + '\0' + text;
-  }
-  sys::Sha256 hash;
-  hash.update(material);
-  const std::string key = hash.hex();
+  KeyBuilder key("deps");
+  key.add("tool", tool.label() + (use_npm ? "+npm" : "+bun")).add("scripts", service.install_scripts ? "on" : "off");
+  for (const auto& m : manifests) key.add(m.target.string(), m.content);
 
-  auto make_spec = [&](const fs::path& out) {
-    for (const auto& m : manifests) {
-      auto text = sys::read_file(service.dir / m);
-      if (text) (void)sys::write_new_file(out / m, *text);
-    }
-    // Network is on for this step only; it still runs sandboxed (a hostile postinstall can
-    // write only inside /out and /tmp).
-    SandboxSpec spec = step_spec(tool, out, step_limits(300s, true));
+  auto make_spec = [&] {
+    SandboxSpec spec = step_spec(tool, step_limits(ctx.run_limits, 300s));
+    spec.output->seed = manifests;
     spec.workdir = "/out";
+    // Security: out through the egress proxy only — its own network namespace, so neither the
+    // host's loopback services nor its abstract unix sockets are reachable.
+    spec.egress = Egress{3128, ctx.egress_allow};
+    for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"})
+      spec.env.push_back(std::string(var) + "=http://127.0.0.1:3128");
     spec.env.push_back("npm_config_cache=/tmp/.npm");
-    // Trust what the host trusts (/etc/ssl is visible in network-enabled sandboxes): hosts
-    // behind a TLS-inspecting proxy add their CA there, and node ignores the system store.
+    // Trust what the host trusts (/etc/ssl is visible with egress): hosts behind a
+    // TLS-inspecting proxy add their CA there, and node ignores the system store.
     if (fs::exists("/etc/ssl/certs/ca-certificates.crt")) {
       spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
       spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
     }
     spec.env.push_back("npm_config_update_notifier=false");
-    // Install scripts run through /bin/sh; give them a shell and nothing else of /usr/bin.
+    // Install scripts (when allowed) run through /bin/sh; a shell and nothing else of /usr/bin.
     spec.mounts.push_back({"/usr/bin/dash", "/usr/bin/sh", false});
+    const bool locked = std::any_of(manifests.begin(), manifests.end(),
+                                    [](const InlineFile& f) { return f.target == "package-lock.json"; });
     if (use_npm) {
       spec.mounts.push_back({npm_dir, npm_dir, false});
-      const bool locked = std::find(manifests.begin(), manifests.end(), "package-lock.json") != manifests.end();
       spec.argv = {tool.sandbox_binary, (npm_dir / "bin/npm-cli.js").string(), locked ? "ci" : "install",
                    "--no-audit", "--no-fund", "--omit=dev"};
     } else {
       spec.argv = {tool.sandbox_binary, "install", "--production", "--no-progress"};
     }
+    if (!service.install_scripts) spec.argv.push_back("--ignore-scripts");
     return spec;
   };
-  auto verify = [](const fs::path& out) { return require_plain(out / "node_modules", true); };
-  return cached_artifact(ctx.backend, ctx.cache_root / "deps", key, make_spec, verify, ctx.stop);
+  auto verify = [](const fs::path& data) { return require_plain(data / "node_modules", true); };
+  return ctx.cache.get(ctx.backend, "deps", key.finish(), make_spec, verify, ctx.stop);
 }
 
 bool needs_transpile(const config::ServiceConfig& service, const runtime::Installed& rt) {
@@ -117,29 +122,32 @@ std::string transpiled_name(const config::ServiceConfig& service) {
 }
 
 Result<Artifact> transpile_typescript(const StepContext& ctx, const config::ServiceConfig& service,
-                                      const runtime::Installed& rt, const fs::path& node_modules) {
+                                      const runtime::Installed& rt, const Artifact* deps) {
   auto bun = ctx.catalog.resolve({"bun", ""});
   if (!bun)
     return fail(ErrorCode::unsupported, "TypeScript on " + rt.name +
                                             " is transpiled with bun, which is not installed");
   const bool node = rt.name == "node";
-  IGNITE_TRY_ASSIGN(std::string key, hash_tree(service.dir, bun->label() + "|ts|" + rt.name + "|" +
-                                                                service.entry + "|" +
-                                                                node_modules.string()));
-  auto make_spec = [&](const fs::path& out) {
-    SandboxSpec spec = step_spec(*bun, out, step_limits(60s, false));
+  // node keeps packages external (resolved from /node_modules at run time); QuickJS cannot
+  // resolve bare specifiers, so everything is bundled for it.
+  const std::vector<std::string> flags = {"--format", "esm", "--target", node ? "node" : "browser",
+                                          "--packages", node ? "external" : "bundle"};
+  KeyBuilder key("ts");
+  key.add("bun", bun->label()).add("env", joined(bun->env)).add("runtime", rt.name).add("entry", service.entry);
+  key.add("flags", joined(flags)).add("deps", deps ? deps->key : "");
+  IGNITE_TRY(key.add_tree("app", service.dir, ctx.cache.memo()));
+
+  auto make_spec = [&] {
+    SandboxSpec spec = step_spec(*bun, step_limits(ctx.run_limits, 60s));
     spec.mounts.push_back({service.dir, "/app", false});
-    if (!node_modules.empty()) spec.mounts.push_back({node_modules, "/node_modules", false});
+    if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
     spec.workdir = "/app";
-    // node keeps packages external (resolved from /node_modules at run time); QuickJS cannot
-    // resolve bare specifiers, so everything is bundled for it.
-    spec.argv = {bun->sandbox_binary, "build", "/app/" + service.entry, "--outfile",
-                 "/out/" + transpiled_name(service), "--format", "esm", "--target",
-                 node ? "node" : "browser", "--packages", node ? "external" : "bundle"};
+    spec.argv = {bun->sandbox_binary, "build", "/app/" + service.entry, "--outfile", "/out/" + transpiled_name(service)};
+    spec.argv.insert(spec.argv.end(), flags.begin(), flags.end());
     return spec;
   };
-  auto verify = [&](const fs::path& out) { return require_plain(out / transpiled_name(service), false); };
-  return cached_artifact(ctx.backend, ctx.cache_root / "ts", key, make_spec, verify, ctx.stop);
+  auto verify = [&](const fs::path& data) { return require_plain(data / transpiled_name(service), false); };
+  return ctx.cache.get(ctx.backend, "ts", key.finish(), make_spec, verify, ctx.stop);
 }
 
 bool needs_compile(const runtime::Installed& rt) {
@@ -149,9 +157,11 @@ bool needs_compile(const runtime::Installed& rt) {
 
 Result<Artifact> compile_program(const StepContext& ctx, const config::ServiceConfig& service,
                                  const runtime::Installed& rt) {
-  IGNITE_TRY_ASSIGN(std::string key, hash_tree(service.dir, rt.label() + "|go"));
-  auto make_spec = [&](const fs::path& out) {
-    SandboxSpec spec = step_spec(rt, out, step_limits(120s, false));
+  KeyBuilder key("go");
+  key.add("go", rt.label()).add("env", joined(rt.env));
+  IGNITE_TRY(key.add_tree("app", service.dir, ctx.cache.memo()));
+  auto make_spec = [&] {
+    SandboxSpec spec = step_spec(rt, step_limits(ctx.run_limits, 120s));
     spec.mounts.push_back({service.dir, "/app", false});
     spec.workdir = "/app";
     spec.argv = {rt.sandbox_binary, "build", "-o", "/out/main"};
@@ -171,8 +181,8 @@ Result<Artifact> compile_program(const StepContext& ctx, const config::ServiceCo
     }
     return spec;
   };
-  auto verify = [](const fs::path& out) { return require_plain(out / "main", false); };
-  return cached_artifact(ctx.backend, ctx.cache_root / "go", key, make_spec, verify, ctx.stop);
+  auto verify = [](const fs::path& data) { return require_plain(data / "main", false); };
+  return ctx.cache.get(ctx.backend, "go", key.finish(), make_spec, verify, ctx.stop);
 }
 
 }  // namespace ignite::engine

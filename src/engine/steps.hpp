@@ -1,7 +1,15 @@
-// The sandboxed steps before a program runs: dependency install, TypeScript transpile, Go build.
-// Each returns an Artifact from the content-addressed cache (see build_cache.hpp).
+// The sandboxed steps before a program runs: dependency install, TypeScript bundling, Go build.
+// Each returns an Artifact from the build cache (build_cache.hpp).
+//
+// Security: every step is a run of the tenant's input in the same sandbox as the program, with
+// limits no greater than the run's own (memory, time, CPU) and no network; the install step
+// alone reaches out, through the egress proxy (public addresses only). Bun bundling can run
+// the tenant's code at build time (macros; bun 1.3.4's --no-macros does not stop `bun build`),
+// which is why a bundle is treated as a run like any other.
 #pragma once
 #include <stop_token>
+#include <string>
+#include <vector>
 
 #include "config/service_config.hpp"
 #include "engine/build_cache.hpp"
@@ -12,21 +20,23 @@ namespace ignite::engine {
 struct StepContext {
   sandbox::Backend& backend;
   const runtime::Catalog& catalog;
-  std::filesystem::path cache_root;
+  BuildCache& cache;
+  Limits run_limits;                       // the run's own: no step gets more
+  std::vector<std::string> egress_allow;  // networks installs may reach besides public ones
   std::stop_token stop;
 };
 
-// package.json with dependencies -> node_modules (network on for this step only).
+// package.json with dependencies -> node_modules. Lifecycle scripts run only when the service
+// opts in (`installScripts: true`).
 bool needs_dependencies(const config::ServiceConfig& service);
 Result<Artifact> install_dependencies(const StepContext& ctx, const config::ServiceConfig& service,
                                       const runtime::Installed& rt);
 
 // A .ts entry on a runtime without native TypeScript (node, quickjs): bundled by bun into
-// <artifact>/<stem>.mjs. `node_modules` (may be empty) is visible to the bundler.
+// <artifact>/<stem>.mjs. `deps` (may be null) is visible to the bundler at /node_modules.
 bool needs_transpile(const config::ServiceConfig& service, const runtime::Installed& rt);
 Result<Artifact> transpile_typescript(const StepContext& ctx, const config::ServiceConfig& service,
-                                      const runtime::Installed& rt,
-                                      const std::filesystem::path& node_modules);
+                                      const runtime::Installed& rt, const Artifact* deps);
 std::string transpiled_name(const config::ServiceConfig& service);
 
 // Compiled runtimes (go): the static binary at <artifact>/main.

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sys/tree.hpp"
+
 namespace ignite::sys {
 
 Result<TempDir> TempDir::create(const std::filesystem::path& parent, const std::string& prefix) {
@@ -18,10 +20,8 @@ Result<TempDir> TempDir::create(const std::filesystem::path& parent, const std::
 
 TempDir::~TempDir() {
   if (path_.empty()) return;
-  // remove_all does not follow symlinks; it removes the links themselves.
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-  if (ec) spdlog::warn("cleanup: remove {}: {}", path_.string(), ec.message());
+  // remove_tree does not follow symlinks; it removes the links themselves.
+  if (auto removed = remove_tree(path_); !removed) spdlog::warn("cleanup: {}", removed.error().message);
 }
 
 }  // namespace ignite::sys

@@ -17,6 +17,8 @@ class TempDir {
   ~TempDir();  // remove_all without following symlinks; failures are logged
 
   const std::filesystem::path& path() const noexcept { return path_; }
+  // Gives the directory up (it was renamed into place): it is no longer removed.
+  void release() noexcept { path_.clear(); }
 
  private:
   explicit TempDir(std::filesystem::path p) : path_(std::move(p)) {}

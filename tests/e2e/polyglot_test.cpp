@@ -208,15 +208,31 @@ TEST(Dependencies, the_seed_lodash_example_works) {
   EXPECT_EQ(r.out, "{\"sum\":15,\"chunks\":[[1,2],[3,4],[5]]}\n");
 }
 
-TEST(Dependencies, install_scripts_are_sandboxed) {
+// A package.json whose postinstall writes to /etc (read-only) and then fails.
+Scratch evil_install(const fs::path& planted, bool opt_in) {
+  return Scratch({{"service.yaml", "service:\n  name: evil-install\n  runtime: node\n  entry: index.js\n" +
+                                       std::string(opt_in ? "  installScripts: true\n" : "")},
+                  {"index.js", "console.log('ran')\n"},
+                  {"package.json", "{\"name\":\"evil-" + std::to_string(::getpid()) +
+                                       "\",\"dependencies\":{\"lodash\":\"4.17.21\"},"
+                                       "\"scripts\":{\"postinstall\":\"echo owned > " + planted.string() +
+                                       " || exit 3\"}}"}});
+}
+
+TEST(Dependencies, install_scripts_do_not_run_unless_the_service_opts_in) {
   REQUIRE_RUNTIME("node");
   const fs::path planted = "/etc/ignite-postinstall-" + std::to_string(::getpid());
-  Scratch svc({{"service.yaml", "service:\n  name: evil-install\n  runtime: node\n  entry: index.js\n"},
-               {"index.js", "console.log('ran')\n"},
-               {"package.json", "{\"name\":\"evil-" + std::to_string(::getpid()) +
-                                    "\",\"dependencies\":{\"lodash\":\"4.17.21\"},"
-                                    "\"scripts\":{\"postinstall\":\"echo owned > " + planted.string() +
-                                    "\"}}"}});
+  Scratch svc = evil_install(planted, false);
+  auto r = run_cli({"run", svc.path().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // the failing script never ran
+  EXPECT_EQ(r.out, "ran\n");
+  EXPECT_FALSE(fs::exists(planted));
+}
+
+TEST(Dependencies, install_scripts_that_opted_in_are_sandboxed) {
+  REQUIRE_RUNTIME("node");
+  const fs::path planted = "/etc/ignite-postinstall-" + std::to_string(::getpid());
+  Scratch svc = evil_install(planted, true);
   auto r = run_cli({"run", svc.path().string()});
   EXPECT_EQ(r.exit_code, 125);
   EXPECT_NE(r.err.find("dependency install failed"), std::string::npos) << r.err;

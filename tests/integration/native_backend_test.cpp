@@ -50,7 +50,9 @@ std::vector<int> NativeTest::sandbox_processes() {
     std::ifstream status(e.path() / "status");
     std::string line;
     while (std::getline(status, line)) {
-      if (line.rfind("Uid:", 0) == 0 && line.find("60000") != std::string::npos)
+      // The sandbox uid range: 60000 + one id per concurrent run.
+      unsigned uid = 0;
+      if (std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= 60000 && uid < 61000)
         pids.push_back(std::stoi(e.path().filename()));
     }
   }
@@ -65,7 +67,10 @@ TEST_F(NativeTest, exit_code_and_output_are_returned) {
   EXPECT_EQ(r.exit_code, 7);
   auto id = run_ok(probe_spec({"id"}));
   EXPECT_EQ(id.exit_code, 0);
-  EXPECT_NE(id.stdout_data.find("uid=60000 gid=60000 pid=2"), std::string::npos) << id.stdout_data;
+  unsigned uid = 0, gid = 0;
+  ASSERT_EQ(std::sscanf(id.stdout_data.c_str(), "uid=%u gid=%u pid=2", &uid, &gid), 2) << id.stdout_data;
+  EXPECT_GE(uid, 60000u);
+  EXPECT_EQ(uid, gid);
 }
 
 TEST_F(NativeTest, memory_over_the_limit_is_memory_limit) {

@@ -70,7 +70,7 @@ TEST(SeccompPolicy, default_policy_parses_and_covers_the_dangerous_calls) {
                            "io_uring_setup", "io_uring_enter", "io_uring_register",
                            "open_by_handle_at", "reboot", "swapon", "swapoff", "init_module",
                            "finit_module", "delete_module"}) {
-    EXPECT_TRUE(std::any_of(rules->begin(), rules->end(),
+    EXPECT_TRUE(std::any_of(rules->syscalls.begin(), rules->syscalls.end(),
                             [&](const SeccompRule& r) { return r.syscall == name; }))
         << name;
   }

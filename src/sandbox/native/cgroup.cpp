@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cmath>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -70,6 +71,42 @@ Result<Cgroup> Cgroup::create(const CgroupLayout& layout, std::string_view name,
   }
   IGNITE_TRY(cg.apply(limits));
   return cg;
+}
+
+Cgroup Cgroup::adopt(const CgroupLayout& layout, std::string_view name) {
+  Cgroup cg;
+  cg.version_ = layout.version;
+  std::error_code ec;
+  auto take = [&](const std::string& controller, const fs::path& parent) {
+    const fs::path d = parent / name;
+    if (fs::is_directory(d, ec)) cg.dirs_.emplace_back(controller, d);
+  };
+  if (layout.version == CgroupVersion::v2) take("", layout.v2_base);
+  if (layout.version == CgroupVersion::v1) {
+    for (const auto& [controller, parent] : layout.v1_base) take(controller, parent);
+  }
+  return cg;
+}
+
+std::size_t collect_stale_cgroups(const CgroupLayout& layout,
+                                  const std::function<bool(std::string_view)>& stale) {
+  std::set<std::string> names;
+  std::error_code ec;
+  auto scan = [&](const fs::path& parent) {
+    for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (it->is_directory(ec) && name != "supervisor" && stale(name)) names.insert(name);
+    }
+  };
+  if (layout.version == CgroupVersion::v2) scan(layout.v2_base);
+  if (layout.version == CgroupVersion::v1) {
+    for (const auto& [controller, parent] : layout.v1_base) scan(parent);
+  }
+  for (const auto& name : names) {
+    spdlog::info("collecting cgroup {} left by an Ignite that is gone", name);
+    Cgroup leftover = Cgroup::adopt(layout, name);  // its destructor kills and removes
+  }
+  return names.size();
 }
 
 Cgroup::Cgroup(Cgroup&& other) noexcept

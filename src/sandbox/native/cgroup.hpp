@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -25,11 +26,19 @@ struct CgroupUsage {
   bool oom_killed = false;  // the kernel's OOM killer fired inside this cgroup
 };
 
+// Kills and removes the per-run cgroups under the layout's parent(s) that `stale(name)` says
+// belong to no live Ignite. Returns how many were removed.
+std::size_t collect_stale_cgroups(const CgroupLayout& layout,
+                                  const std::function<bool(std::string_view name)>& stale);
+
 class Cgroup {
  public:
   // Creates `name` under the layout's per-run parent(s) and applies the limits.
   static Result<Cgroup> create(const CgroupLayout& layout, std::string_view name,
                                const CgroupLimits& limits);
+  // Takes over an existing per-run cgroup `name` (what a dead Ignite left): destroying the
+  // result kills its members and removes it. Empty when no such cgroup exists.
+  static Cgroup adopt(const CgroupLayout& layout, std::string_view name);
 
   Cgroup() = default;
   Cgroup(Cgroup&& other) noexcept;

@@ -7,6 +7,10 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -54,9 +58,17 @@ int run_op(const MountOp& op) noexcept {
     case OpKind::write_file: {
       int fd = ::open(t, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd < 0) return -1;
-      ssize_t n = ::write(fd, op.data.data(), op.data.size());
+      std::size_t off = 0;
+      while (off < op.data.size()) {
+        ssize_t n = ::write(fd, op.data.data() + off, op.data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += static_cast<std::size_t>(n);
+      }
+      const int err = errno;
       ::close(fd);
-      return n == static_cast<ssize_t>(op.data.size()) ? 0 : -1;
+      errno = err;
+      return off == op.data.size() ? 0 : -1;
     }
     case OpKind::bind:
       if (::mount(op.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
@@ -70,6 +82,8 @@ int run_op(const MountOp& op) noexcept {
     case OpKind::mask:
       if (op.is_dir) return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
       return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
+    case OpKind::overlay:
+      return ::mount("overlay", t, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op.data.c_str());
     case OpKind::remount_ro:
       if (::mount(t, t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
       return ::mount(nullptr, t, nullptr, kRoBind, nullptr);
@@ -143,6 +157,49 @@ void load_seccomp(const ChildArgs& a) noexcept {
   ::close(static_cast<int>(listener));
 }
 
+// Loopback up and a listening TCP socket at 127.0.0.1:port, in the sandbox's own network
+// namespace: the program's only way out, served by the supervisor's egress proxy.
+int egress_listener(std::uint16_t port) noexcept {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  ifreq ifr{};
+  ifr.ifr_name[0] = 'l';
+  ifr.ifr_name[1] = 'o';
+  int rc = ::ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (rc == 0) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    rc = ::ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  ::close(s);
+  if (rc != 0) return -1;
+  int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (l < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(l, 64) != 0) {
+    ::close(l);
+    return -1;
+  }
+  return l;
+}
+
+// Hands the supervisor what must reach it from inside the new root (see ChildArgs).
+void hand_over(const ChildArgs& a) noexcept {
+  if (a.export_path) {
+    int fd = ::open(a.export_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !sys::send_fd(a.handover_fd, fd)) die(a, ChildStage::export_dir);
+    ::close(fd);
+  }
+  if (a.egress_port) {
+    int fd = egress_listener(a.egress_port);
+    if (fd < 0 || !sys::send_fd(a.handover_fd, fd)) die(a, ChildStage::egress);
+    ::close(fd);
+  }
+  if (a.handover_fd >= 0) ::close(a.handover_fd);  // the program must not hold it
+}
+
 [[noreturn]] void exec_program(const ChildArgs& a) noexcept {
   // Signal dispositions set to "ignore" and the blocked mask survive execve; the program must
   // start with the defaults whatever the supervisor's threads had.
@@ -174,7 +231,7 @@ void load_seccomp(const ChildArgs& a) noexcept {
 // of the stdin write end would mean the program never sees EOF.
 void close_inherited_fds(const ChildArgs& a) noexcept {
   int keep[] = {a.sync_fd,   a.report_fd, a.exec_fd,  a.stdin_fd,
-                a.stdout_fd, a.stderr_fd, a.notify_fd};
+                a.stdout_fd, a.stderr_fd, a.notify_fd, a.handover_fd};
   constexpr int n = sizeof keep / sizeof keep[0];
   for (int i = 1; i < n; ++i) {  // insertion sort: no allocation allowed here
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
@@ -207,17 +264,44 @@ void hide_supervisor(const ChildArgs& a) noexcept {
   }
 }
 
+// Security: init dies with its supervisor. Nobody else enforces the run's time limit or removes
+// its cgroup, so a supervisor killed by SIGKILL (which it cannot handle) must take the sandbox
+// with it: PR_SET_PDEATHSIG(SIGKILL) makes the kernel kill init when its parent goes, and init's
+// exit kills everything in the PID namespace. Two caveats make the check below necessary:
+// - the parent may already be gone when the setting is made (it then never fires); getppid()
+//   cannot tell, it is 0 inside a new PID namespace. The supervisor holds the read end of the
+//   report pipe for the whole run (nothing else does once close_inherited_fds ran), so a write
+//   end that polls POLLERR ("no readers") means it is gone.
+// - the setting is cleared when the effective uid/gid changes (drop_privileges), so it is made
+//   again after that, and checked again.
+// The "parent" is the *thread* that cloned us: PDEATHSIG fires when that thread exits, even if
+// the supervisor process lives on. Today the thread that clones is the one that supervises,
+// blocked in Backend::run until the sandbox is gone (the CLI's main thread, the server's
+// long-lived pool threads), so it cannot exit first. A warm pool that starts sandboxes on one
+// thread and hands them to another must keep the starting thread alive (or use a subreaper).
+void die_with_supervisor(const ChildArgs& a) noexcept {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, ChildStage::sync);
+  pollfd report{a.report_fd, POLLOUT, 0};
+  if (::poll(&report, 1, 0) == 1 && (report.revents & POLLERR)) ::_exit(127);
+}
+
 }  // namespace
 
 void child_main(const ChildArgs& a) noexcept {
+  // As early as possible; checked once we hold no copy of the report pipe's read end.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, ChildStage::sync);
   close_inherited_fds(a);
+  die_with_supervisor(a);
+  // EOF here also means the supervisor is gone: it holds the write end until it releases us.
   char go = 0;
   if (::read(a.sync_fd, &go, 1) != 1) die(a, ChildStage::sync);
   ::close(a.sync_fd);
   hide_supervisor(a);
   if (::sethostname("ignite", 6) != 0) die(a, ChildStage::hostname);
   build_root(a);
+  hand_over(a);
   drop_privileges(a);
+  die_with_supervisor(a);  // setresuid() cleared PR_SET_PDEATHSIG
 
   // A raw clone, not glibc's fork(): fork() runs atfork handlers that take malloc's locks,
   // which another thread of the supervisor may have held at the moment we were cloned.

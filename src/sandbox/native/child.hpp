@@ -31,6 +31,8 @@ enum class ChildStage : std::int32_t {
   exec,
   hide_supervisor,  // PR_SET_DUMPABLE in init
   seccomp_listener, // handing the seccomp listener to the supervisor
+  export_dir,       // handing the output dir (an O_PATH fd) to the supervisor
+  egress,           // bringing up loopback and the egress proxy's listening socket
 };
 
 // What the sandbox's init writes to the report pipe (one or more records).
@@ -69,6 +71,12 @@ struct ChildArgs {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int notify_fd = -1;  // unix socket: the program sends its seccomp listener fd (SCM_RIGHTS)
+  // Unix socket on which init hands the supervisor, in this order: an O_PATH fd of
+  // `export_path` (the output dir, which outlives the sandbox through it), then the listening
+  // socket of the egress proxy at 127.0.0.1:`egress_port` in the sandbox's network namespace.
+  int handover_fd = -1;
+  const char* export_path = nullptr;  // absolute, inside the new root; nullptr: none
+  std::uint16_t egress_port = 0;      // 0: no egress proxy
   // The supervisor's argv and environment strings ([start, end) in our copy of its memory):
   // /proc/1/cmdline is world-readable inside the sandbox, so init wipes them.
   char* wipe[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};

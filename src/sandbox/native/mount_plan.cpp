@@ -34,6 +34,47 @@ class PlanBuilder {
   std::set<std::string> made_;
 };
 
+// overlayfs splits its options at ',' and lowerdir at ':'; both may be escaped with '\'.
+std::string overlay_escape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ',' || c == ':' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Read-only host paths as the sandbox sees them: a bind, or (private_inodes) an overlay whose
+// inodes belong to this run alone. A read-only overlay needs two lower layers; the second is
+// an empty dir beside the root.
+class ReadOnlyMounts {
+ public:
+  ReadOnlyMounts(PlanBuilder& b, const fs::path& root, bool private_inodes)
+      : b_(b), beside_(root.parent_path()), private_(private_inodes) {
+    if (private_) b_.add({OpKind::mkdir, "", (beside_ / "empty").string()});
+  }
+
+  void add(const fs::path& source, const std::string& target, bool is_dir) {
+    if (!private_) return b_.add({OpKind::bind, source.string(), target});
+    if (is_dir) return b_.add({OpKind::overlay, source.string(), target, lower(source)});
+    // A file: an overlay of its directory is assembled beside the root (it disappears with the
+    // old root at pivot_root), and the file is bound from there.
+    const fs::path stage = beside_ / ("ovl" + std::to_string(files_++));
+    b_.add({OpKind::mkdir, "", stage.string()});
+    b_.add({OpKind::overlay, source.parent_path().string(), stage.string(), lower(source.parent_path())});
+    b_.add({OpKind::bind, (stage / source.filename()).string(), target});
+  }
+
+ private:
+  std::string lower(const fs::path& dir) const {
+    return "lowerdir=" + overlay_escape(dir.string()) + ":" + overlay_escape((beside_ / "empty").string());
+  }
+  PlanBuilder& b_;
+  fs::path beside_;
+  bool private_;
+  int files_ = 0;
+};
+
 std::string tmpfs_options(std::uint64_t bytes, std::uint64_t inodes, const char* mode) {
   return "size=" + std::to_string(bytes) + ",nr_inodes=" + std::to_string(inodes) + ",mode=" + mode;
 }
@@ -41,11 +82,14 @@ std::string tmpfs_options(std::uint64_t bytes, std::uint64_t inodes, const char*
 }  // namespace
 
 Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root,
-                                   const SandboxIdentity& id) {
+                                   const SandboxIdentity& id, bool private_inodes) {
   PlanBuilder b(root);
-  // The root itself is a small tmpfs: it holds only mount points and generated /etc files,
-  // and is remounted read-only after pivot_root.
-  b.add({OpKind::tmpfs, "", root.string(), tmpfs_options(4 << 20, 4096, "0755")});
+  // The root itself is a small tmpfs: it holds only mount points, generated /etc files and the
+  // spec's inline files, and is remounted read-only after pivot_root.
+  std::uint64_t inline_bytes = 0;
+  for (const auto& f : spec.files) inline_bytes += f.content.size() + 4096;
+  b.add({OpKind::tmpfs, "", root.string(), tmpfs_options((4 << 20) + inline_bytes, 4096, "0755")});
+  ReadOnlyMounts read_only(b, root, private_inodes);
 
   // Debian's merged /usr: /bin, /lib, /lib64, /sbin are symlinks into /usr. Mirror them so
   // ELF interpreters (/lib64/ld-linux-x86-64.so.2) resolve inside.
@@ -64,9 +108,28 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
     } else {
       b.add({OpKind::mkfile, "", b.host(m.target)});
     }
-    MountOp op{OpKind::bind, m.source.string(), b.host(m.target)};
-    op.writable = m.writable;
-    b.add(std::move(op));
+    if (m.writable) {
+      MountOp op{OpKind::bind, m.source.string(), b.host(m.target)};
+      op.writable = true;
+      b.add(std::move(op));
+    } else {
+      read_only.add(m.source, b.host(m.target), S_ISDIR(st.st_mode));
+    }
+  }
+
+  for (const auto& f : spec.files) {
+    b.parents(f.target);
+    b.add({OpKind::write_file, "", b.host(f.target), f.content});
+  }
+  if (spec.output) {
+    // Owned by the sandbox user inside; its pages are charged to the run's memory cgroup.
+    const OutputDir& o = *spec.output;
+    b.parents(o.target);
+    b.dir(o.target);
+    b.add({OpKind::tmpfs, "", b.host(o.target),
+           tmpfs_options(o.max_bytes, o.max_entries, "0755") + ",uid=" + std::to_string(id.uid) +
+               ",gid=" + std::to_string(id.gid)});
+    for (const auto& f : o.seed) b.add({OpKind::write_file, "", b.host(o.target / f.target), f.content});
   }
 
   b.dir("/tmp");
@@ -111,22 +174,24 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
 
   b.dir("/etc");
   const std::string uid = std::to_string(id.uid), gid = std::to_string(id.gid);
+  // Rootless runs are uid 0 of their own user namespace: no separate sandbox user then.
+  const std::string sandbox_user = id.uid == 0 ? "" : "sandbox:x:" + uid + ":" + gid + ":sandbox:/tmp:/usr/sbin/nologin\n";
+  const std::string sandbox_group = id.gid == 0 ? "" : "sandbox:x:" + gid + ":\n";
   b.add({OpKind::write_file, "", b.host("/etc/passwd"),
-         "root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:" + uid + ":" + gid +
-             ":sandbox:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"});
-  b.add({OpKind::write_file, "", b.host("/etc/group"),
-         "root:x:0:\nsandbox:x:" + gid + ":\nnogroup:x:65534:\n"});
+         "root:x:0:0:root:/root:/usr/sbin/nologin\n" + sandbox_user +
+             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"});
+  b.add({OpKind::write_file, "", b.host("/etc/group"), "root:x:0:\n" + sandbox_group + "nogroup:x:65534:\n"});
   b.add({OpKind::write_file, "", b.host("/etc/hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n"});
   b.add({OpKind::write_file, "", b.host("/etc/hostname"), "ignite\n"});
-  if (spec.limits.network) {
+  if (spec.limits.network || spec.egress) {
     for (const char* f : {"/etc/resolv.conf", "/etc/nsswitch.conf"}) {
       if (!fs::exists(f)) continue;
       b.add({OpKind::mkfile, "", b.host(f)});
-      b.add({OpKind::bind, f, b.host(f)});
+      read_only.add(f, b.host(f), false);
     }
     if (fs::is_directory("/etc/ssl")) {
       b.dir("/etc/ssl");
-      b.add({OpKind::bind, "/etc/ssl", b.host("/etc/ssl")});
+      read_only.add("/etc/ssl", b.host("/etc/ssl"), true);
     }
   }
   b.parents(spec.workdir);

@@ -21,6 +21,7 @@ enum class OpKind {
   proc,        // fresh procfs on target (needs the new PID namespace)
   mask,        // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
   remount_ro,  // make an existing mount (target) read-only, e.g. /proc/sys
+  overlay,     // read-only overlayfs on target with options `data` (lowerdir=...)
 };
 
 struct MountOp {
@@ -49,7 +50,12 @@ struct SandboxIdentity {
 
 // Builds the plan for `spec` with the new root assembled at `root`. Stats the host sources
 // (to tell files from directories) and fails with invalid_argument when one is missing.
+//
+// With `private_inodes`, every read-only mount is a read-only overlayfs of its source instead of
+// a bind (a file: bound from an overlay of its directory, assembled beside `root`). Security:
+// each overlay has inodes of its own, so two concurrent runs never share one — flock(2) on a
+// runtime file cannot block another run, and inotify cannot watch another run's imports.
 Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const std::filesystem::path& root,
-                                   const SandboxIdentity& id);
+                                   const SandboxIdentity& id, bool private_inodes = false);
 
 }  // namespace ignite::sandbox::native

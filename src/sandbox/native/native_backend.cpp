@@ -19,18 +19,27 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/native/cgroup.hpp"
+#include "sandbox/native/id_pool.hpp"
 #include "sandbox/native/child.hpp"
+#include "sandbox/native/egress_proxy.hpp"
+#include "sandbox/native/handover.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sandbox/native/supervisor.hpp"
 #include "sys/child_process.hpp"
 #include "sys/files.hpp"
+#include "sys/owned_dir.hpp"
 #include "sys/pipe.hpp"
 #include "sys/temp_dir.hpp"
+#include "sys/tree.hpp"
 
 namespace ignite::sandbox::native {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// node_modules trees nest deep (scoped packages inside nested node_modules); beyond this a tree
+// is hostile, not a package layout.
+constexpr std::uint32_t kMaxOutputDepth = 128;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
@@ -52,17 +61,22 @@ class CStrings {
 struct RunPipes {
   sys::Pipe sync, report, exec, in, out, err;
   sys::Fd notify_parent, notify_child;  // seccomp listener hand-over (SCM_RIGHTS)
+  sys::Fd handover_parent, handover_child;  // init's output dir and egress listener
 };
 
-Result<RunPipes> make_pipes(bool notify) {
+Status make_socketpair(sys::Fd& parent, sys::Fd& child) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return fail(Error::from_errno("socketpair"));
+  parent.reset(sv[0]);
+  child.reset(sv[1]);
+  return ok();
+}
+
+Result<RunPipes> make_pipes(bool notify, bool handover) {
   RunPipes p;
-  if (notify) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-      return fail(Error::from_errno("socketpair"));
-    p.notify_parent.reset(sv[0]);
-    p.notify_child.reset(sv[1]);
-  }
+  if (notify) IGNITE_TRY(make_socketpair(p.notify_parent, p.notify_child));
+  if (handover) IGNITE_TRY(make_socketpair(p.handover_parent, p.handover_child));
   IGNITE_TRY_ASSIGN(p.sync, sys::make_pipe());
   IGNITE_TRY_ASSIGN(p.report, sys::make_pipe());
   IGNITE_TRY_ASSIGN(p.exec, sys::make_pipe());
@@ -93,6 +107,8 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::exec: return "execve";
     case ChildStage::hide_supervisor: return "making init non-dumpable";
     case ChildStage::seccomp_listener: return "handing over the seccomp listener";
+    case ChildStage::export_dir: return "handing over the output directory";
+    case ChildStage::egress: return "setting up the egress proxy's socket";
   }
   return "setup";
 }
@@ -114,9 +130,16 @@ std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
   return out;
 }
 
+bool kernel_has_overlayfs(const std::filesystem::path& proc) {
+  auto text = sys::read_file(proc / "filesystems");
+  return text && text->find("\toverlay\n") != std::string::npos;
+}
+
 // What a run without a cgroup does not get, for ExecutionResult::degradations.
-std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace) {
+std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace, bool private_inodes) {
   std::vector<std::string> d;
+  if (!private_inodes)
+    d.emplace_back("files: no overlayfs; read-only files are shared with concurrent runs (flock, inotify)");
   if (!have_cgroup) {
     d.emplace_back("memory: no cgroup limit; RLIMIT_DATA caps each process's writable memory");
     d.emplace_back("processes: no cgroup pids limit; RLIMIT_NPROC counts the host user's processes");
@@ -134,6 +157,7 @@ class NativeBackend final : public Backend {
       : config_(std::move(config)),
         layout_(std::move(layout)),
         filter_(std::move(filter)),
+        ids_(config_.id_lock_dir, config_.first_id, config_.id_count),
         wipe_(own_arg_env_ranges()) {}
 
   std::string_view name() const noexcept override { return "native"; }
@@ -145,17 +169,27 @@ class NativeBackend final : public Backend {
     IGNITE_TRY(validate(spec, config_.ceilings));
 
     // prepare
+    const bool in_user_namespace = ::geteuid() != 0;
+    // Rootless runs are the caller's own uid, 0 inside their user namespace.
+    std::optional<IdPool::Lease> id;
+    if (!in_user_namespace) {
+      IGNITE_TRY_ASSIGN(IdPool::Lease lease, ids_.acquire());
+      id.emplace(std::move(lease));
+    }
+    const unsigned uid = id ? id->id() : 0;
+    const SandboxIdentity identity{uid, uid};
     IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "run-"));
     const auto root = scratch.path() / "root";
     if (::mkdir(root.c_str(), 0700) != 0) return fail(Error::from_errno("mkdir " + root.string()));
-    IGNITE_TRY_ASSIGN(MountPlan plan, build_mount_plan(spec, root, config_.identity));
+    IGNITE_TRY_ASSIGN(MountPlan plan, build_mount_plan(spec, root, identity, config_.private_inodes));
     std::optional<Cgroup> cgroup;
     if (layout_.version != CgroupVersion::none) {
-      IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, scratch.path().filename().string(),
+      IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, config_.run_prefix + scratch.path().filename().string(),
                                                   cgroup_limits(spec.limits)));
       cgroup.emplace(std::move(cg));
     }
-    IGNITE_TRY_ASSIGN(RunPipes pipes, make_pipes(filter_.notify_kills()));
+    IGNITE_TRY_ASSIGN(RunPipes pipes, make_pipes(filter_.notify_kills(), spec.output || spec.egress));
+    const std::string export_path = spec.output ? spec.output->target.string() : "";
     CStrings argv(spec.argv), envp(spec.env);
     const std::string workdir = spec.workdir.string();
     auto rlimits = rlimits_for(spec.limits, cgroup.has_value());
@@ -167,9 +201,9 @@ class NativeBackend final : public Backend {
                    .seccomp_listener = filter_.notify_kills(),
                    .rlimits = rlimits.data(),
                    .rlimit_count = static_cast<int>(rlimits.size()),
-                   .uid = config_.identity.uid,
-                   .gid = config_.identity.gid,
-                   .in_user_namespace = ::geteuid() != 0,
+                   .uid = identity.uid,
+                   .gid = identity.gid,
+                   .in_user_namespace = in_user_namespace,
                    .sync_fd = pipes.sync.read.get(),
                    .report_fd = pipes.report.write.get(),
                    .exec_fd = pipes.exec.write.get(),
@@ -177,12 +211,15 @@ class NativeBackend final : public Backend {
                    .stdout_fd = pipes.out.write.get(),
                    .stderr_fd = pipes.err.write.get(),
                    .notify_fd = pipes.notify_child.get(),
+                   .handover_fd = pipes.handover_child.get(),
+                   .export_path = spec.output ? export_path.c_str() : nullptr,
+                   .egress_port = spec.egress ? spec.egress->port : std::uint16_t{0},
                    .wipe = {{wipe_[0][0], wipe_[0][1]}, {wipe_[1][0], wipe_[1][1]}}};
 
     // spawn
     IGNITE_TRY_ASSIGN(sys::ChildProcess init, spawn(args, spec.limits.network));
     for (sys::Fd* fd : {&pipes.sync.read, &pipes.report.write, &pipes.exec.write, &pipes.in.read,
-                        &pipes.out.write, &pipes.err.write, &pipes.notify_child})
+                        &pipes.out.write, &pipes.err.write, &pipes.notify_child, &pipes.handover_child})
       fd->reset();
     if (cgroup) {
       if (auto joined = cgroup->add(init.pid()); !joined)
@@ -195,10 +232,19 @@ class NativeBackend final : public Backend {
     // supervise
     SupervisionLimits sl{.wall_time = spec.limits.wall_time,
                          .max_output_bytes = spec.limits.max_output_bytes};
+    Handover handed;
+    if (pipes.handover_parent)
+      handed = receive_handover(pipes.handover_parent.get(), init, spec.output.has_value(),
+                                spec.egress.has_value(), sl.setup_time);
+    std::unique_ptr<EgressProxy> proxy;
+    if (handed.egress_listener) {
+      IGNITE_TRY_ASSIGN(EgressPolicy policy, egress_policy(*spec.egress));
+      IGNITE_TRY_ASSIGN(proxy, EgressProxy::create(std::move(handed.egress_listener), std::move(policy)));
+    }
     IGNITE_TRY_ASSIGN(Supervision sup,
                       supervise({&init, std::move(pipes.exec.read), std::move(pipes.out.read),
                                  std::move(pipes.err.read), std::move(pipes.in.write),
-                                 std::move(pipes.notify_parent)},
+                                 std::move(pipes.notify_parent), proxy.get()},
                                 spec.stdin_data, sl, stop, sink));
     (void)init.wait();  // reap; the pidfd already said it exited
 
@@ -227,7 +273,7 @@ class NativeBackend final : public Backend {
     r.usage.peak_memory_bytes = cu.memory_peak_bytes;
     if (!cgroup && !reports.empty())
       r.usage.peak_memory_bytes = static_cast<std::uint64_t>(reports.back().maxrss_kb) * 1024;
-    r.degradations = degradations(cgroup.has_value(), args.in_user_namespace);
+    r.degradations = degradations(cgroup.has_value(), args.in_user_namespace, config_.private_inodes);
     r.usage.pids_peak = cu.pids_peak;
     r.usage.cpu = microseconds(cu.cpu_usage_usec ? static_cast<std::int64_t>(cu.cpu_usage_usec)
                                                  : (reports.empty() ? 0 : reports.back().cpu_usec));
@@ -237,10 +283,38 @@ class NativeBackend final : public Backend {
       r.blocked_syscall = syscall_name(sup.blocked->nr, sup.blocked->arch);
       r.detail = "blocked syscall: " + r.blocked_syscall;
     }
+    if (spec.output) IGNITE_TRY(take_output(*spec.output, handed.out_dir, r));
     return r;
   }
 
  private:
+  // Copies what the program left in its output dir to the host. Everything in the sandbox is
+  // dead now; the tmpfs lives on through our fd alone. A hostile tree (a FIFO, too deep) is the
+  // program's failure: an error when the program itself succeeded, else just no output.
+  static Status take_output(const OutputDir& o, const sys::Fd& dir, ExecutionResult& r) {
+    const bool succeeded = r.outcome == Outcome::exited && r.exit_code == 0;
+    if (!dir) {
+      if (!succeeded) return ok();
+      return fail(ErrorCode::internal, "sandbox init did not hand over its output dir");
+    }
+    auto copied = sys::copy_tree_out(dir.get(), o.host_dest, {o.max_bytes, o.max_entries, kMaxOutputDepth});
+    if (copied) {
+      r.output = std::move(*copied);
+      return ok();
+    }
+    if (!succeeded) return ok();
+    return fail(ErrorCode::invalid_argument, "the program's " + o.target.string() + ": " + copied.error().message);
+  }
+
+  static Result<EgressPolicy> egress_policy(const Egress& egress) {
+    std::vector<Cidr> allowed;
+    for (const auto& text : egress.allow) {
+      IGNITE_TRY_ASSIGN(Cidr c, parse_cidr(text));
+      allowed.push_back(c);
+    }
+    return EgressPolicy(std::move(allowed), EgressPolicy::local_addresses());
+  }
+
   static CgroupLimits cgroup_limits(const Limits& l) {
     return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
   }
@@ -340,6 +414,7 @@ class NativeBackend final : public Backend {
   NativeConfig config_;
   CgroupLayout layout_;
   SeccompFilter filter_;
+  IdPool ids_;
   std::array<std::array<char*, 2>, 2> wipe_;
 };
 
@@ -354,6 +429,8 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
       layout.version = CgroupVersion::none;
     }
   }
+  if (layout.version != CgroupVersion::none && config.stale_run)
+    collect_stale_cgroups(layout, config.stale_run);
   if (layout.version == CgroupVersion::none && !config.allow_degraded) {
     return fail(ErrorCode::unsupported,
                 "cannot enforce memory/process/CPU limits: " + layout.describe() +
@@ -364,9 +441,11 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   IGNITE_TRY_ASSIGN(auto rules, parse_seccomp_policy(default_seccomp_policy()));
   IGNITE_TRY_ASSIGN(SeccompFilter filter,
                     SeccompFilter::compile(rules, kernel_has_user_notif(config.proc)));
-  std::error_code ec;
-  std::filesystem::create_directories(config.scratch_root, ec);
-  ::chmod(config.scratch_root.c_str(), 0700);
+  IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
+  if (config.private_inodes && !kernel_has_overlayfs(config.proc)) {
+    spdlog::warn("no overlayfs in this kernel: concurrent runs share the inodes of read-only files");
+    config.private_inodes = false;
+  }
   return std::unique_ptr<Backend>(
       new NativeBackend(std::move(config), std::move(layout), std::move(filter)));
 }

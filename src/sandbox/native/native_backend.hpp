@@ -1,6 +1,8 @@
 // The native backend: Linux namespaces + cgroups + seccomp + rlimits + pivot_root, no daemon.
 #pragma once
 #include <filesystem>
+#include <functional>
+#include <string_view>
 #include <memory>
 
 #include "core/result.hpp"
@@ -12,9 +14,22 @@
 namespace ignite::sandbox::native {
 
 struct NativeConfig {
-  std::filesystem::path scratch_root = "/run/ignite";  // per-run mount points live here
+  // Per-run dirs (mount points only) live here: the instance's own private dir (sys::Instance).
+  std::filesystem::path scratch_root = "/run/ignite";
   std::filesystem::path proc = "/proc";                // where cgroups are detected from
-  SandboxIdentity identity;
+  // Per-run cgroups are named "<run_prefix>run-XXXXXX" (the instance's tag, "<id>.").
+  std::string run_prefix;
+  // At start-up, per-run cgroups for which this says true (left by an Ignite that was killed)
+  // are killed and removed. Unset: nothing is collected.
+  std::function<bool(std::string_view cgroup_name)> stale_run;
+  // As root, each concurrent run gets its own uid (= gid) from [first_id, first_id + id_count),
+  // claimed across processes through lock files in id_lock_dir (see id_pool.hpp).
+  unsigned first_id = 60000;
+  unsigned id_count = 1000;
+  std::filesystem::path id_lock_dir = "/run/ignite/ids";
+  // Read-only mounts as per-run overlays, so concurrent runs share no inode (mount_plan.hpp).
+  // Turned off (with a degradation on every result) when the kernel has no overlayfs.
+  bool private_inodes = true;
   Limits ceilings{.wall_time = std::chrono::hours(1),
                   .memory_bytes = 64ull << 30,
                   .cpu_cores = 64,

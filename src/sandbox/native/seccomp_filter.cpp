@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
-#include <sstream>
+#include <optional>
 
 #include "sys/fd.hpp"
 #include "sys/files.hpp"
@@ -17,18 +17,18 @@
 namespace ignite::sandbox::native {
 namespace {
 
-constexpr std::string_view kDefaultPolicy =
-#include "seccomp_default_policy.inc"
-    ;
-
 using Ctx = std::unique_ptr<void, decltype(&seccomp_release)>;
 
 std::uint32_t action_of(SeccompAction a, std::uint32_t kill) {
   switch (a) {
+    case SeccompAction::allow:
+      return SCMP_ACT_ALLOW;
     case SeccompAction::eperm:
       return SCMP_ACT_ERRNO(EPERM);
     case SeccompAction::enosys:
       return SCMP_ACT_ERRNO(ENOSYS);
+    case SeccompAction::eafnosupport:
+      return SCMP_ACT_ERRNO(EAFNOSUPPORT);
     case SeccompAction::kill:
       return kill;
   }
@@ -40,38 +40,51 @@ Status check(int rc, std::string_view what) {
   return ok();
 }
 
-}  // namespace
-
-std::string_view default_seccomp_policy() { return kDefaultPolicy; }
-
-Result<std::vector<SeccompRule>> parse_seccomp_policy(std::string_view text) {
-  std::vector<SeccompRule> rules;
-  std::istringstream in{std::string(text)};
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    line = line.substr(0, line.find('#'));
-    std::istringstream words(line);
-    std::string name, action;
-    if (!(words >> name)) continue;
-    if (!(words >> action)) action = "eperm";
-    SeccompRule r{name, SeccompAction::eperm};
-    if (action == "enosys") {
-      r.action = SeccompAction::enosys;
-    } else if (action == "kill") {
-      r.action = SeccompAction::kill;
-    } else if (action != "eperm") {
-      return fail(ErrorCode::invalid_argument, "seccomp policy line " + std::to_string(lineno) +
-                                                   ": unknown action '" + action + "'");
+// Security: the policy's socket lines, on socket(2) and socketpair(2) alike. The kernel reads
+// the family (arg0) and protocol (arg2) as ints, the low halves of registers seccomp sees whole,
+// so a deny must not depend on the upper halves: each family below kSocketFamilySpan is
+// compared under a 32-bit mask (0x1_00000028 is still AF_VSOCK), everything from the span up,
+// including any value with upper bits set, gets the `family=*` action in one comparison, and a
+// denied family's one allowed protocol is a whole-register "!= P" (upper bits set: denied).
+Status add_socket_rules(scmp_filter_ctx ctx, const SeccompPolicy& p, std::uint32_t kill) {
+  if (p.sockets.empty()) return ok();
+  constexpr std::uint64_t kInt = 0xFFFFFFFFu;
+  for (const int nr : {SCMP_SYS(socket), SCMP_SYS(socketpair)}) {
+    auto add = [&](SeccompAction a, scmp_arg_cmp family, std::optional<scmp_arg_cmp> protocol) {
+      return protocol ? check(seccomp_rule_add(ctx, action_of(a, kill), nr, 2, family, *protocol),
+                              "socket")
+                      : check(seccomp_rule_add(ctx, action_of(a, kill), nr, 1, family), "socket");
+    };
+    for (int family = 0; family < kSocketFamilySpan; ++family) {
+      const auto f = static_cast<std::uint64_t>(family);
+      const SeccompAction base = socket_family_action(p, family);
+      const scmp_arg_cmp is_family = SCMP_A0(SCMP_CMP_MASKED_EQ, kInt, f);
+      bool protocol_lines = false;
+      for (const auto& r : p.sockets) {
+        if (r.family != family || !r.protocol) continue;
+        protocol_lines = true;
+        const auto proto = static_cast<std::uint64_t>(*r.protocol);
+        // parse_seccomp_policy admits only: protocols denied in an allowed family, or the one
+        // protocol allowed in a denied family.
+        if (base == SeccompAction::allow) {
+          IGNITE_TRY(add(r.action, is_family, SCMP_A2(SCMP_CMP_MASKED_EQ, kInt, proto)));
+        } else {
+          IGNITE_TRY(add(base, is_family, SCMP_A2(SCMP_CMP_NE, proto)));
+        }
+      }
+      if (!protocol_lines && base != SeccompAction::allow) IGNITE_TRY(add(base, is_family, {}));
     }
-    rules.push_back(std::move(r));
+    const SeccompAction rest = socket_family_action(p, kSocketFamilySpan);
+    if (rest != SeccompAction::allow)
+      IGNITE_TRY(
+          add(rest, SCMP_A0(SCMP_CMP_GE, static_cast<std::uint64_t>(kSocketFamilySpan)), {}));
   }
-  return rules;
+  return ok();
 }
 
-Result<SeccompFilter> SeccompFilter::compile(const std::vector<SeccompRule>& rules,
-                                             bool notify_kills) {
+}  // namespace
+
+Result<SeccompFilter> SeccompFilter::compile(const SeccompPolicy& policy, bool notify_kills) {
   Ctx ctx(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
   if (!ctx) return fail(ErrorCode::internal, "seccomp_init failed");
   // Security: a "kill" is either the kernel's own kill, or a user notification the supervisor
@@ -81,11 +94,12 @@ Result<SeccompFilter> SeccompFilter::compile(const std::vector<SeccompRule>& rul
   // Security: any other ABI (i386 via int 0x80, x32) is killed: a deny list written for
   // x86_64 numbers means nothing there.
   IGNITE_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, kill), "badarch"));
-  for (const auto& r : rules) {
+  for (const auto& r : policy.syscalls) {
     int nr = seccomp_syscall_resolve_name(r.syscall.c_str());
     if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
     IGNITE_TRY(check(seccomp_rule_add(ctx.get(), action_of(r.action, kill), nr, 0), r.syscall));
   }
+  IGNITE_TRY(add_socket_rules(ctx.get(), policy, kill));
   // Security: clone() can create namespaces without unshare(); deny any namespace flag.
   constexpr std::uint64_t kNsFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
                                      CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;

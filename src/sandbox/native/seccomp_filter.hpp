@@ -8,31 +8,19 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "sandbox/native/seccomp_policy.hpp"
 
 namespace ignite::sandbox::native {
 
-enum class SeccompAction { eperm, enosys, kill };
-
-struct SeccompRule {
-  std::string syscall;
-  SeccompAction action = SeccompAction::eperm;
-};
-
-// Parses the policy text format of policies/seccomp/*.txt. Fails naming the line.
-Result<std::vector<SeccompRule>> parse_seccomp_policy(std::string_view text);
-
-// The built-in default policy (policies/seccomp/default.txt).
-std::string_view default_seccomp_policy();
-
 class SeccompFilter {
  public:
-  // Compiles rules with libseccomp (unknown syscall names on this arch are skipped; they
-  // cannot be called anyway). Also denies clone()/ioctl(TIOCSTI) uses named in the .cpp.
+  // Compiles the policy with libseccomp (unknown syscall names on this arch are skipped; they
+  // cannot be called anyway), socket lines as comparisons on socket(2)/socketpair(2)'s family
+  // and protocol. Also denies clone()/ioctl(TIOCSTI) uses named in the .cpp.
   // With `notify_kills`, `kill` rules and foreign ABIs become SECCOMP_RET_USER_NOTIF so the
   // supervisor learns which call it was (see child.cpp/supervisor.cpp); without it they are
   // SECCOMP_RET_KILL_PROCESS.
-  static Result<SeccompFilter> compile(const std::vector<SeccompRule>& rules,
-                                       bool notify_kills = false);
+  static Result<SeccompFilter> compile(const SeccompPolicy& policy, bool notify_kills = false);
 
   bool notify_kills() const noexcept { return notify_kills_; }
 

@@ -21,7 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel, kNotifySock, kListener };
+enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel, kNotifySock, kListener, kExtra };
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -115,6 +115,7 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
   ep.add(fds.stderr_read.get(), EPOLLIN, kErr);
   ep.add(cancel.get(), EPOLLIN, kCancel);
   if (fds.notify_read) ep.add(fds.notify_read.get(), EPOLLIN, kNotifySock);
+  if (fds.extra) ep.add(fds.extra->fd(), EPOLLIN, kExtra);
   sys::Fd listener;
   std::size_t stdin_off = 0;
   if (fds.stdin_write && !stdin_data.empty()) {
@@ -181,6 +182,9 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
         }
         case kCancel:
           kill_with(StopReason::cancelled);
+          break;
+        case kExtra:
+          fds.extra->service();
           break;
         case kNotifySock:
           // One message, before execve: the listener of the program's seccomp filter.

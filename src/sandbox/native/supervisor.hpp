@@ -14,6 +14,15 @@
 
 namespace ignite::sandbox::native {
 
+// Something else the loop serves while the run lasts (the egress proxy): its fd is watched with
+// the others, and service() runs whenever it is readable. service() must not block for long.
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  virtual int fd() const = 0;
+  virtual void service() = 0;
+};
+
 struct SupervisedFds {
   const sys::ChildProcess* init = nullptr;
   sys::Fd exec_read;    // EOF when the program has called execve
@@ -21,6 +30,7 @@ struct SupervisedFds {
   sys::Fd stderr_read;
   sys::Fd stdin_write;  // closed once stdin_data is written
   sys::Fd notify_read;  // unix socket: the program sends its seccomp listener fd here (optional)
+  EventSource* extra = nullptr;  // optional
 };
 
 struct SupervisionLimits {

@@ -1,0 +1,251 @@
+#include "sys/tree.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "sys/fd.hpp"
+#include "sys/sha256.hpp"
+
+namespace ignite::sys {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What a walk calls for each entry; dirs get enter (before their entries) and leave (after).
+struct Visitor {
+  std::function<Status(const std::string& rel, int dirfd, const char* name, const struct stat& st)> entry;
+  std::function<Status(const std::string& rel, int dirfd, const char* name)> enter;
+  std::function<Status()> leave;
+};
+
+Unexpected refuse(const std::string& rel, const std::string& why) {
+  return fail(ErrorCode::invalid_argument, (rel.empty() ? std::string(".") : rel) + ": " + why);
+}
+
+std::string_view kind_name(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "not a file, directory or symlink";
+}
+
+Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel) {
+  Fd d(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d) return fail(Error::from_errno("open " + (rel.empty() ? "." : rel)));
+  DIR* dp = ::fdopendir(d.get());
+  if (!dp) return fail(Error::from_errno("read " + rel));
+  (void)d.release();  // owned by dp now
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = ::readdir(dp)) {
+    const std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  const int err = errno;
+  ::closedir(dp);
+  if (err) return fail(Error::from_errno("read " + rel, err));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class Walk {
+ public:
+  Walk(const TreeLimits& limits, Visitor visitor) : limits_(limits), v_(std::move(visitor)) {}
+
+  Status run(int dirfd, const std::string& prefix, std::uint32_t depth) {
+    IGNITE_TRY_ASSIGN(std::vector<std::string> names, sorted_names(dirfd, prefix));
+    for (const auto& name : names) {
+      const std::string rel = prefix.empty() ? name : prefix + "/" + name;
+      if (++entries_ > limits_.max_entries)
+        return refuse(rel, "more than " + std::to_string(limits_.max_entries) + " entries");
+      struct stat st {};
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return fail(Error::from_errno("stat " + rel));
+      if (S_ISDIR(st.st_mode)) {
+        if (depth + 1 > limits_.max_depth)
+          return refuse(rel, "nested deeper than " + std::to_string(limits_.max_depth) + " directories");
+        IGNITE_TRY(v_.entry(rel, dirfd, name.c_str(), st));
+        Fd sub(::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!sub) return fail(Error::from_errno("open " + rel));
+        if (v_.enter) IGNITE_TRY(v_.enter(rel, dirfd, name.c_str()));
+        IGNITE_TRY(run(sub.get(), rel, depth + 1));
+        if (v_.leave) IGNITE_TRY(v_.leave());
+      } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+        IGNITE_TRY(v_.entry(rel, dirfd, name.c_str(), st));
+      } else {
+        return refuse(rel, std::string("is ") + std::string(kind_name(st.st_mode)) +
+                               " (only files, directories and symlinks are allowed)");
+      }
+    }
+    return ok();
+  }
+
+ private:
+  const TreeLimits& limits_;
+  Visitor v_;
+  std::uint32_t entries_ = 0;
+};
+
+Result<std::string> read_link(int dirfd, const char* name, const std::string& rel) {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlinkat(dirfd, name, buf, sizeof buf);
+  if (n < 0) return fail(Error::from_errno("readlink " + rel));
+  if (static_cast<std::size_t>(n) == sizeof buf) return refuse(rel, "symlink target too long");
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Opens a regular file of the tree for reading; the open must find what fstatat saw.
+Result<Fd> open_file(int dirfd, const char* name, const std::string& rel, const struct stat& seen) {
+  Fd in(::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!in) return fail(Error::from_errno("open " + rel));
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) return fail(Error::from_errno("stat " + rel));
+  if (!S_ISREG(st.st_mode) || st.st_ino != seen.st_ino || st.st_dev != seen.st_dev)
+    return refuse(rel, "changed while it was read");
+  return in;
+}
+
+// Streams `in` through the hash (and to `out` when given); counts against the byte budget.
+Status pump(int in, int out, Sha256& hash, std::uint64_t& size, std::uint64_t& total,
+            std::uint64_t max_total, const std::string& rel) {
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("read " + rel));
+    if (n == 0) return ok();
+    const auto len = static_cast<std::size_t>(n);
+    size += len;
+    total += len;
+    if (total > max_total) return refuse(rel, "the tree is larger than " + std::to_string(max_total) + " bytes");
+    hash.update(std::string_view(buf, len));
+    for (std::size_t off = 0; out >= 0 && off < len;) {
+      const ssize_t w = ::write(out, buf + off, len - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return fail(Error::from_errno("write " + rel));
+      off += static_cast<std::size_t>(w);
+    }
+  }
+}
+
+// Shared by copy_tree_out and scan_tree: hashes files (copying them when `dest_root` is set).
+Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limits) {
+  TreeManifest m;
+  std::vector<int> dests;  // the destination dir for the entries being visited (copy only)
+  std::vector<Fd> owned;
+  if (dest_root >= 0) dests.push_back(dest_root);
+  const bool copy = dest_root >= 0;
+  Visitor v;
+  v.entry = [&](const std::string& rel, int dirfd, const char* name, const struct stat& st) -> Status {
+    TreeEntry e;
+    e.path = rel;
+    if (S_ISDIR(st.st_mode)) {
+      e.kind = EntryKind::dir;
+    } else if (S_ISLNK(st.st_mode)) {
+      e.kind = EntryKind::symlink;
+      IGNITE_TRY_ASSIGN(e.link, read_link(dirfd, name, rel));
+      if (copy && ::symlinkat(e.link.c_str(), dests.back(), name) != 0)
+        return fail(Error::from_errno("create " + rel));
+    } else {
+      e.kind = EntryKind::file;
+      e.executable = (st.st_mode & 0111) != 0;
+      IGNITE_TRY_ASSIGN(Fd in, open_file(dirfd, name, rel, st));
+      Fd out;
+      if (copy) {
+        out.reset(::openat(dests.back(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!out) return fail(Error::from_errno("create " + rel));
+      }
+      Sha256 hash;
+      IGNITE_TRY(pump(in.get(), out.get(), hash, e.size, m.bytes, limits.max_bytes, rel));
+      e.digest = hash.hex();
+      // Security: read-only, and no setuid/setgid/sticky bit survives the copy.
+      if (copy && ::fchmod(out.get(), e.executable ? 0555 : 0444) != 0)
+        return fail(Error::from_errno("chmod " + rel));
+    }
+    m.entries.push_back(std::move(e));
+    return ok();
+  };
+  if (copy) {
+    v.enter = [&](const std::string& rel, int, const char* name) -> Status {
+      if (::mkdirat(dests.back(), name, 0700) != 0) return fail(Error::from_errno("create " + rel));
+      Fd d(::openat(dests.back(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!d) return fail(Error::from_errno("open " + rel));
+      dests.push_back(d.get());
+      owned.push_back(std::move(d));
+      return ok();
+    };
+    v.leave = [&]() -> Status {
+      // Read-only once filled (0555: the sandbox user reads and enters it, nobody writes).
+      if (::fchmod(dests.back(), 0555) != 0) return fail(Error::from_errno("chmod"));
+      dests.pop_back();
+      owned.pop_back();
+      return ok();
+    };
+  }
+  IGNITE_TRY(Walk(limits, std::move(v)).run(src, "", 0));
+  if (copy && ::fchmod(dest_root, 0555) != 0) return fail(Error::from_errno("chmod"));
+  return m;
+}
+
+Result<Fd> open_dir(const fs::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return fail(Error::from_errno("open " + dir.string()));
+  return fd;
+}
+
+}  // namespace
+
+Result<TreeManifest> copy_tree_out(int src, const fs::path& dest, const TreeLimits& limits) {
+  IGNITE_TRY_ASSIGN(Fd out, open_dir(dest));
+  return manifest_of(src, out.get(), limits);
+}
+
+Result<TreeManifest> scan_tree(const fs::path& dir, const TreeLimits& limits) {
+  IGNITE_TRY_ASSIGN(Fd in, open_dir(dir));
+  return manifest_of(in.get(), -1, limits);
+}
+
+Status walk_tree(const fs::path& dir, const TreeLimits& limits, const TreeVisitor& visit) {
+  IGNITE_TRY_ASSIGN(Fd in, open_dir(dir));
+  Visitor v;
+  v.entry = visit;
+  return Walk(limits, std::move(v)).run(in.get(), "", 0);
+}
+
+Result<std::string> stat_signature(const fs::path& dir, const TreeLimits& limits) {
+  Sha256 h;
+  IGNITE_TRY(walk_tree(dir, limits, [&](const std::string& rel, int, const char*, const struct stat& st) -> Status {
+    const std::uint64_t fields[] = {
+        static_cast<std::uint64_t>(st.st_mode), static_cast<std::uint64_t>(st.st_size),
+        static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_mtim.tv_sec),
+        static_cast<std::uint64_t>(st.st_mtim.tv_nsec), static_cast<std::uint64_t>(st.st_ctim.tv_sec),
+        static_cast<std::uint64_t>(st.st_ctim.tv_nsec)};
+    h.update(std::to_string(rel.size()) + ":" + rel);
+    h.update(std::string_view(reinterpret_cast<const char*>(fields), sizeof fields));
+    return ok();
+  }));
+  return h.hex();
+}
+
+Status remove_tree(const fs::path& path) {
+  std::error_code ec;
+  if (::geteuid() != 0) {
+    // The directory iterator never follows symlinks unless asked to.
+    for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+    }
+    ::chmod(path.c_str(), 0700);
+    ec.clear();
+  }
+  fs::remove_all(path, ec);
+  if (ec) return fail(Error::from_errno("remove " + path.string(), ec.value()));
+  return ok();
+}
+
+}  // namespace ignite::sys
