@@ -116,7 +116,7 @@ std::shared_ptr<const std::string> finished(JobQueue& q, const std::string& id, 
   return nullptr;
 }
 
-TEST(ServerJobs, a_job_is_readable_only_by_the_key_that_created_it) {
+TEST(ServerJobTable, a_job_is_readable_only_by_the_key_that_created_it) {
   JobQueue q([](const engine::AdhocRequest&, std::stop_token, bool&) { return nlohmann::json{{"stdout", "42\n"}}; },
              1, JobBounds{});
   auto a = q.submit(some_request(), "key:aaaa", "");
@@ -129,7 +129,7 @@ TEST(ServerJobs, a_job_is_readable_only_by_the_key_that_created_it) {
   EXPECT_EQ(q.get("0123456789abcdef", "key:aaaa"), nullptr);
 }
 
-TEST(ServerJobs, a_kept_job_result_is_shared_not_copied_per_reader) {
+TEST(ServerJobTable, a_kept_job_result_is_shared_not_copied_per_reader) {
   JobQueue q([](const engine::AdhocRequest&, std::stop_token, bool&) {
     return nlohmann::json{{"stdout", std::string(1 << 20, 'x')}};
   }, 1, JobBounds{});
@@ -140,7 +140,7 @@ TEST(ServerJobs, a_kept_job_result_is_shared_not_copied_per_reader) {
   EXPECT_EQ(q.kept_bytes(), first->size());
 }
 
-TEST(ServerJobs, results_are_bounded_per_job_and_in_total_oldest_forgotten_first) {
+TEST(ServerJobTable, results_are_bounded_per_job_and_in_total_oldest_forgotten_first) {
   JobBounds bounds;
   bounds.max_result_bytes = 64 << 10;
   bounds.max_kept_bytes = 100 << 10;
