@@ -32,6 +32,8 @@ constexpr std::chrono::seconds kLinger{2};
 constexpr std::size_t kLingerBytes = 1 << 20;
 // The read buffer: a head (header_limit) plus room for what follows it.
 constexpr std::size_t kMinBuffer = 64 << 10;
+// A response body is written in slices of this size, each within the write timeout.
+constexpr std::size_t kWriteSlice = 256 << 10;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -206,7 +208,7 @@ void HttpConnection::on_head(const error_code& ec) {
   client_keep_alive_ = msg.keep_alive();
 
   // Security: framing is decided here, strictly, before a single body byte is read.
-  const FramingVerdict verdict = request_framing(req_.headers);
+  const FramingVerdict verdict = request_framing(req_.headers, req_.version);
   if (verdict.error) return refuse(400, "malformed HTTP request: " + *verdict.error);
   body_expected_ = verdict.framing.kind == BodyFraming::chunked ||
                    (verdict.framing.kind == BodyFraming::content_length && verdict.framing.length > 0);
@@ -289,10 +291,22 @@ void HttpConnection::send(Response res) {
 void HttpConnection::write_response() {
   if (res_.stream) return start_stream();
   head_ = serialize_head(res_, keep_alive_, false, req_.version);
+  written_ = 0;
+  write_slice(true);
+}
+
+void HttpConnection::write_slice(bool with_head) {
+  // The write timeout applies per slice: a large body (a kept job result) may take as long as
+  // it needs at a reasonable pace, a reader that stalls is cut off after one timeout.
+  const std::size_t n = std::min(kWriteSlice, res_.body_size() - written_);
   const std::array<asio::const_buffer, 2> buffers{
-      asio::buffer(head_), res_.body ? asio::buffer(*res_.body) : asio::const_buffer()};
+      with_head ? asio::buffer(head_) : asio::const_buffer(),
+      n > 0 ? asio::buffer(res_.body->data() + written_, n) : asio::const_buffer()};
   arm(limits_.write_timeout, Expiry::close);
-  asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, std::size_t) {
+  asio::async_write(socket_, buffers, [self = shared_from_this(), n](const error_code& ec, std::size_t) {
+    if (ec || self->closed_) return self->on_written(ec);
+    self->written_ += n;
+    if (self->written_ < self->res_.body_size()) return self->write_slice(false);
     self->on_written(ec);
   });
 }

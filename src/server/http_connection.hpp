@@ -52,6 +52,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void refuse(int status, std::string message);
   void send(Response res);
   void write_response();
+  void write_slice(bool with_head);
   void on_written(const boost::system::error_code& ec);
   void log_response();  // once per response, written or not
   void start_stream();
@@ -92,6 +93,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool unlogged_ = false;      // res_ has not been reported to the access log yet
   bool keep_alive_ = false;    // after this response
   std::string head_;           // the serialized head being written
+  std::size_t written_ = 0;    // of res_.body
   std::string out_;            // a stream chunk being written
   bool writing_ = false;
   bool chunked_ = false;

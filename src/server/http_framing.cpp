@@ -43,7 +43,7 @@ std::optional<std::uint64_t> parse_length(std::string_view value) {
 
 }  // namespace
 
-FramingVerdict request_framing(const Fields& fields) {
+FramingVerdict request_framing(const Fields& fields, unsigned version) {
   FramingVerdict out;
   int transfer_encodings = 0;
   std::string_view coding;
@@ -64,7 +64,9 @@ FramingVerdict request_framing(const Fields& fields) {
     }
   }
   if (transfer_encodings > 0) {
-    if (length_seen) {
+    if (version < 11) {
+      out.error = "Transfer-Encoding in an HTTP/1.0 request";
+    } else if (length_seen) {
       out.error = "Transfer-Encoding and Content-Length together";
     } else if (transfer_encodings > 1) {
       out.error = "more than one Transfer-Encoding field";

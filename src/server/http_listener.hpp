@@ -6,7 +6,8 @@
 //   - a connection costs a descriptor and a few KiB, never a thread;
 //   - the whole request head must arrive within `header_timeout` of its first byte (of the
 //     connection, for the first request), however the client trickles it;
-//   - each read of the body within `read_timeout`; each write within `write_timeout`;
+//   - each read of the body within `read_timeout`; each write (of at most 256 KiB) within
+//     `write_timeout`;
 //   - at most `max_connections_per_peer` from one address (IPv6: one /64), refused with 429
 //     beyond; at most `max_connections` in total (beyond, accepting pauses);
 //   - a kept-alive connection may stay idle `keep_alive_timeout`, and at most `max_idle` may be

@@ -30,7 +30,7 @@ struct ServerOptions {
   std::size_t body_limit = 1 << 20;      // bytes, however the body is framed; larger: 413
   std::chrono::seconds header_timeout{10};  // the whole request head must arrive within this
   std::chrono::seconds read_timeout{10};    // each read of a request body
-  std::chrono::seconds write_timeout{10};   // each write of a response
+  std::chrono::seconds write_timeout{10};   // each write of a response (256 KiB at most)
   std::chrono::seconds keep_alive_timeout{5};  // an idle kept-alive connection is closed after this
   std::size_t max_connections = 512;     // open connections in total; beyond, accepting pauses
   std::size_t max_connections_per_peer = 32;  // from one address (IPv6: /64); beyond, 429

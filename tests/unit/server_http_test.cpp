@@ -96,6 +96,8 @@ TEST(ServerFraming, conflicting_transfer_encoding_and_content_length_is_rejected
     const auto v = framing(f);
     EXPECT_TRUE(v.error.has_value()) << f.front().first << ": " << f.front().second;
   }
+  EXPECT_TRUE(request_framing({{"transfer-encoding", "chunked"}}, 10).error) << "HTTP/1.0 has no codings";
+  EXPECT_FALSE(request_framing({{"content-length", "3"}}, 10).error);
 }
 
 engine::AdhocRequest some_request() {
