@@ -48,10 +48,8 @@ class RawConnection {
   // Reads until `needle` has been received (true) or the timeout/EOF (false). All received
   // bytes accumulate in received().
   bool read_until(const std::string& needle, std::chrono::milliseconds timeout);
+  // True when the server closed the connection (EOF or reset) within the timeout.
   bool read_to_eof(std::chrono::milliseconds timeout);
-  // True when the server has closed the connection (EOF or reset) within `timeout`; bytes that
-  // arrive meanwhile accumulate in received().
-  bool closed_by_peer(std::chrono::milliseconds timeout);
   const std::string& received() const { return received_; }
   void close();
 

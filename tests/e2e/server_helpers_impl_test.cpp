@@ -201,19 +201,6 @@ bool RawConnection::read_to_eof(std::chrono::milliseconds timeout) {
   return false;
 }
 
-bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (fd_ >= 0) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) <= 0) return false;
-    char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-    received_.append(buf, static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 HttpResponse http_request(int port, const std::string& method, const std::string& target,
                           const std::string& body, const Headers& headers,
                           std::chrono::milliseconds timeout) {

@@ -85,7 +85,7 @@ TEST(ServerHttp, conflicting_transfer_encoding_and_content_length_is_rejected) {
     ASSERT_TRUE(c.send("POST /v1/execute HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n0\r\n\r\n"));
     ASSERT_TRUE(c.read_until("\r\n\r\n", 5s)) << fields;
     c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");  // may fail: the server closed
-    EXPECT_TRUE(c.closed_by_peer(3s)) << fields << "the connection stayed open";
+    EXPECT_TRUE(c.read_to_eof(3s)) << fields << "the connection stayed open";
     auto responses = parse_responses(c.received());
     ASSERT_EQ(responses.size(), 1u) << fields << c.received();
     EXPECT_EQ(responses[0].status, 400) << fields << responses[0].body;
@@ -175,7 +175,7 @@ TEST(ServerHttp, slow_clients_cannot_starve_health) {
   // the rest until their head deadline.
   int refused = 0, told = 0;
   for (auto& c : slow) {
-    if (c->closed_by_peer(10ms)) ++refused;
+    if (c->read_to_eof(10ms)) ++refused;
     if (c->received().rfind("HTTP/1.1 429", 0) == 0) ++told;
   }
   EXPECT_EQ(refused, 600 - 32) << "the per-address cap (32) did not hold";
@@ -197,7 +197,7 @@ TEST(ServerHttp, a_request_head_must_arrive_within_the_header_deadline) {
   bool cut = false;
   for (std::size_t i = 0; i < head.size() && !cut; ++i) {
     if (!c.send(std::string(1, head[i]))) break;
-    cut = c.closed_by_peer(100ms);
+    cut = c.read_to_eof(100ms);
   }
   const auto held = Clock::now() - start;
   EXPECT_TRUE(cut || !c.send("x")) << "the trickle was never cut off";
@@ -217,12 +217,12 @@ TEST(ServerHttp, idle_keep_alive_connections_are_bounded) {
   }
   std::this_thread::sleep_for(300ms);
   int open = 0;
-  for (auto& c : idle) open += c->closed_by_peer(10ms) ? 0 : 1;
+  for (auto& c : idle) open += c->read_to_eof(10ms) ? 0 : 1;
   EXPECT_LE(open, 4) << "more idle connections than --max-idle-connections";
   EXPECT_GE(open, 1);
   // ... and the ones kept are closed after the keep-alive timeout.
   std::this_thread::sleep_for(2500ms);
-  for (auto& c : idle) EXPECT_TRUE(c->closed_by_peer(10ms));
+  for (auto& c : idle) EXPECT_TRUE(c->read_to_eof(10ms));
 }
 
 }  // namespace
