@@ -112,7 +112,7 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--reject-delay-ms", o->reject_delay_ms,
                   "Pause before a 'queue full' 429 (slows clients that ignore Retry-After)")
       ->capture_default_str();
-  cmd->add_option("--body-limit", s.body_limit, "Maximum request body in bytes")->capture_default_str();
+  cmd->add_option("--body-limit", s.body_limit, "Maximum request body in bytes (chunked bodies too)")->capture_default_str();
   cmd->add_option("--read-timeout", o->read_timeout_s, "Seconds each read of a request body may take")
       ->capture_default_str()->check(CLI::Range(1, 3600));
   cmd->add_option("--header-timeout", o->header_timeout_s,
