@@ -126,6 +126,7 @@ class Middleware final : public HttpApp {
   void on_request(Request req, Respond respond) override {
     // on_head found the route; the table does not change while serving.
     const Router::Route* route = s_.router.match(req.method, req.path).route;
+    if (route == nullptr) return respond(error(req, not_found("no such route")));
     if (route->dispatch == Dispatch::quick) return respond(handle(*route, req));
     s_.handler_pool->enqueue([this, route, req = std::move(req), respond = std::move(respond)] {
       respond(handle(*route, req));
