@@ -63,7 +63,7 @@ Result<json> parse_json_bounded(std::string_view text, std::size_t max_depth) {
   const bool ok = json::sax_parse(text, &check, json::input_format_t::json, /*strict=*/true);
   if (check.too_deep())
     return fail(ErrorCode::invalid_argument,
-                "JSON is nested deeper than " + std::to_string(max_depth) + " levels");
+                "JSON nested deeper than " + std::to_string(max_depth) + " levels");
   if (!ok) return fail(ErrorCode::invalid_argument, "not valid JSON: " + plain(check.syntax_error()));
   // Valid and shallow: building the document now cannot fail or recurse deeply.
   return json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -18,7 +18,8 @@ namespace ignite::api {
 inline constexpr std::size_t kMaxJsonDepth = 128;
 
 // Parses `text` as one JSON document nested at most `max_depth` arrays/objects deep.
-// Fails with invalid_argument: "nested deeper than N levels" or "not valid JSON: <reason>".
+// Fails with invalid_argument: "JSON nested deeper than N levels" or "not valid JSON: <reason>"
+// (callers say what: "--input is " + message).
 Result<nlohmann::json> parse_json_bounded(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
 }  // namespace ignite::api

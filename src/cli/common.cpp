@@ -28,7 +28,7 @@ Result<std::string> read_input_arg(const std::string& arg) {
   }
   // Security: bounded nesting (a deep document would crash dump() below on the stack).
   auto doc = api::parse_json_bounded(text);
-  if (!doc) return fail(ErrorCode::invalid_argument, "--input: " + doc.error().message);
+  if (!doc) return fail(ErrorCode::invalid_argument, "--input is " + doc.error().message);
   // Re-serialise compactly: the program sees one canonical line.
   return doc->dump();
 }

@@ -54,7 +54,7 @@ Decoded<json> parse_object(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
   // Security: bounded depth, checked before the document is built (see api/json_limits.hpp).
   auto doc = api::parse_json_bounded(body);
-  if (!doc) return bad_request("request body: " + doc.error().message);
+  if (!doc) return bad_request("request body is " + doc.error().message);
   if (!doc->is_object()) return bad_request("request body must be a JSON object");
   return std::move(*doc);
 }

@@ -29,7 +29,7 @@ TEST(JsonLimits, deeply_nested_input_is_rejected_not_a_crash) {
     auto doc = parse_json_bounded(text);
     ASSERT_FALSE(doc);
     EXPECT_EQ(doc.error().code, ErrorCode::invalid_argument);
-    EXPECT_EQ(doc.error().message, "JSON is nested deeper than 128 levels");
+    EXPECT_EQ(doc.error().message, "JSON nested deeper than 128 levels");
   }
   EXPECT_TRUE(parse_json_bounded(nested(3), 3));
   EXPECT_FALSE(parse_json_bounded(nested(4), 3));
