@@ -28,6 +28,8 @@ struct ServeOptions {
   std::uint32_t grace_ms = 30000;
   std::uint32_t queue_timeout_ms = 30000;
   std::uint32_t read_timeout_s = 10;
+  std::uint32_t header_timeout_s = 10;
+  std::uint32_t keep_alive_timeout_s = 5;
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
   std::vector<std::string> install_allow;
@@ -65,6 +67,8 @@ int serve(ServeOptions o) {
   for (auto& k : take_secret_keys()) o.server.api_keys.push_back(k);
   o.server.queue_timeout = std::chrono::milliseconds(o.queue_timeout_ms);
   o.server.read_timeout = std::chrono::seconds(o.read_timeout_s);
+  o.server.header_timeout = std::chrono::seconds(o.header_timeout_s);
+  o.server.keep_alive_timeout = std::chrono::seconds(o.keep_alive_timeout_s);
   o.server.reject_delay = std::chrono::milliseconds(o.reject_delay_ms);
   o.server.grace = std::chrono::milliseconds(o.grace_ms);
 
@@ -140,11 +144,25 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--reject-delay-ms", o->reject_delay_ms,
                   "Pause before a 'queue full' 429 (slows clients that ignore Retry-After)")
       ->capture_default_str();
-  cmd->add_option("--body-limit", s.body_limit, "Maximum request body in bytes")->capture_default_str();
-  cmd->add_option("--read-timeout", o->read_timeout_s, "Seconds a client may take to send")
+  cmd->add_option("--body-limit", s.body_limit, "Maximum request body in bytes (chunked bodies too)")->capture_default_str();
+  cmd->add_option("--read-timeout", o->read_timeout_s, "Seconds each read of a request body may take")
       ->capture_default_str()->check(CLI::Range(1, 3600));
-  cmd->add_option("--max-connections", s.max_connections, "Connection threads")->capture_default_str()
-      ->check(CLI::Range(8, 100000));
+  cmd->add_option("--header-timeout", o->header_timeout_s,
+                  "Seconds the whole request head (line and headers) may take to arrive")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
+  cmd->add_option("--keep-alive-timeout", o->keep_alive_timeout_s,
+                  "Seconds an idle kept-alive connection stays open")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections", s.max_connections,
+                  "Open connections in total (beyond, new ones wait to be accepted)")
+      ->capture_default_str()->check(CLI::Range(8, 100000));
+  cmd->add_option("--max-connections-per-peer", s.max_connections_per_peer,
+                  "Open connections from one address (IPv6: one /64); beyond, 429 "
+                  "(--trusted-proxy is exempt)")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--max-idle-connections", s.max_idle_connections,
+                  "Kept-alive connections idle between requests (beyond, closed)")
+      ->capture_default_str()->check(CLI::Range(0, 100000));
   cmd->add_option("--rate-limit", s.rate_limit, "Requests per second per client (0: off)")
       ->capture_default_str();
   cmd->add_option("--rate-burst", s.rate_burst, "Burst size per client (default: 2 x rate)");
@@ -154,6 +172,12 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--install-allow-net", o->install_allow,
                   "A network (CIDR) dependency installs may reach besides public addresses, e.g. an "
                   "internal registry (repeatable)");
+  cmd->add_option("--max-job-result-bytes", s.max_job_result_bytes,
+                  "Largest kept result of an async job (larger: replaced by an error)")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  cmd->add_option("--max-jobs-bytes", s.max_jobs_bytes,
+                  "All kept async job results together (the oldest are forgotten first)")
+      ->capture_default_str()->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
   cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_limits.hpp"
 #include "api/result_json.hpp"
 #include "sandbox/native/egress_policy.hpp"
 #include "sandbox/native/native_backend.hpp"
@@ -37,10 +38,11 @@ Result<std::string> read_input_arg(const std::string& arg) {
   if (!arg.empty() && arg[0] == '@') {
     IGNITE_TRY_ASSIGN(text, read_arg_file("--input", arg.substr(1)));
   }
-  if (!nlohmann::json::accept(text))
-    return fail(ErrorCode::invalid_argument, "--input is not valid JSON: " + text.substr(0, 80));
+  // Security: bounded nesting (a deep document would crash dump() below on the stack).
+  auto doc = api::parse_json_bounded(text);
+  if (!doc) return fail(ErrorCode::invalid_argument, "--input is " + doc.error().message);
   // Re-serialise compactly: the program sees one canonical line.
-  return nlohmann::json::parse(text).dump();
+  return doc->dump();
 }
 
 namespace {

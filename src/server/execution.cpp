@@ -1,10 +1,20 @@
 // Running work for the routes: admission, cancellation, metrics.
-#include <thread>
+#include <algorithm>
 
 #include "api/result_json.hpp"
 #include "server/server_state.hpp"
 
 namespace ignite::server {
+namespace {
+
+// Handler threads that may wait for an execution slot at once (running + queued requests) are
+// capped, so that --max-queue 100000 does not mean 100000 threads; beyond, handlers wait their
+// turn in the pool's own queue.
+constexpr std::size_t kMaxWaitingHandlers = 1024;
+// For the blocking routes that do not execute (preflight, listings).
+constexpr std::size_t kSpareHandlers = 16;
+
+}  // namespace
 
 ServerState::ServerState(ServerOptions opts, engine::Engine& eng)
     : options(std::move(opts)),
@@ -15,6 +25,9 @@ ServerState::ServerState(ServerOptions opts, engine::Engine& eng)
       admission(options.max_running, options.max_queued),
       rate_limiter(options.rate_limit, options.rate_burst),
       services(options.services_dir),
+      handler_pool(std::make_unique<FixedPool>(
+          std::min<std::size_t>(options.max_running + options.max_queued, kMaxWaitingHandlers) +
+          kSpareHandlers)),
       run_pool(std::make_unique<FixedPool>(options.max_running)) {
   // Async jobs: as many workers as execution slots, each waiting for a slot like any request
   // (unbounded by max_queued: the job queue has its own bound).
@@ -35,7 +48,9 @@ ServerState::ServerState(ServerOptions opts, engine::Engine& eng)
         }
         return api::result_document(std::get<engine::JobReport>(report));
       },
-      options.max_running, options.max_jobs_queued, options.max_jobs_kept);
+      options.max_running,
+      JobBounds{options.max_jobs_queued, options.max_jobs_kept, options.max_job_result_bytes,
+                options.max_jobs_bytes});
 }
 
 Decoded<Admission::Slot> ServerState::admit(bool bounded) {
@@ -46,10 +61,9 @@ Decoded<Admission::Slot> ServerState::admit(bool bounded) {
       return slot;
     case Admission::Verdict::queue_full:
       metrics.record_rejection("queue_full");
-      if (options.reject_delay.count() > 0 && !draining) std::this_thread::sleep_for(options.reject_delay);
       // A slot frees up when a run ends; runs are short compared to a second, mostly.
-      return HttpError{429, "queue_full", "all execution slots are busy and the queue is full",
-                       1};
+      return HttpError{429, "queue_full", "all execution slots are busy and the queue is full", 1,
+                       draining ? std::chrono::milliseconds(0) : options.reject_delay};
     case Admission::Verdict::timed_out:
       metrics.record_rejection("queue_timeout");
       return HttpError{429, "queue_timeout", "waited too long for an execution slot", 1};
@@ -109,18 +123,19 @@ Gauges ServerState::gauges() const {
   return g;
 }
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+void send_json(Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_body(body.dump() + "\n", "application/json");
 }
 
-void send_error(httplib::Response& res, const HttpError& error) {
+void send_error(Response& res, const HttpError& error) {
   if (error.retry_after_s > 0) res.set_header("Retry-After", std::to_string(error.retry_after_s));
+  res.delay = error.delay;
   send_json(res, error.status, error_body(error));
 }
 
-bool wants_stream(const httplib::Request& req) {
-  const std::string v = req.get_param_value("stream");
+bool wants_stream(const Request& req) {
+  const std::string v = req.query_param("stream");
   return v == "1" || v == "true";
 }
 

@@ -37,7 +37,7 @@ HttpError for_status(int status) {
     case 408: return {408, "timeout", "the request was not received in time"};
     case 413: return {413, "payload_too_large", "request body is larger than the limit"};
     case 414: return {414, "uri_too_long", "request URI is too long"};
-    case 416: return {416, "range_not_satisfiable", "range not satisfiable"};
+    case 431: return {431, "header_too_large", "request header fields are too large"};
     case 429: return {429, "too_many_requests", "too many requests"};
     case 503: return {503, "unavailable", "the server is not accepting work"};
     default: break;

@@ -1,5 +1,6 @@
 // HttpError: one failure as the HTTP API reports it, {"error":{"code","message"}} + a status.
 #pragma once
+#include <chrono>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@ struct HttpError {
   std::string code;     // machine-readable: "bad_request", "not_found", "queue_full", ...
   std::string message;  // for humans; says which field or limit
   int retry_after_s = 0;  // 429/503: sent as Retry-After when > 0
+  std::chrono::milliseconds delay{0};  // answered after this pause (see ServerOptions::reject_delay)
 };
 
 inline HttpError bad_request(std::string message) { return {400, "bad_request", std::move(message)}; }
@@ -28,7 +30,8 @@ nlohmann::json error_body(const HttpError& error);
 // (429) or a dependency is down (503), everything else is ours (500).
 HttpError from_engine_error(const Error& error);
 
-// The default error for a status httplib produced by itself (413, 400 on a bad request line).
+// The default error for a status the transport produced by itself (413, 431, 400 on a bad
+// request line).
 HttpError for_status(int status);
 
 }  // namespace ignite::server

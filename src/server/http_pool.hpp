@@ -1,19 +1,19 @@
-// A fixed pool of threads, all created up front: the connection pool for httplib, and the pool
-// that runs streamed executions.
+// A fixed pool of threads, all created up front: the pool that runs blocking route handlers,
+// and the pool that runs streamed executions.
 //
 // Why every thread exists before the first request: the sandbox's clone3 child calls glibc's
 // setgroups/setresgid/setresuid, which (in a child of a multi-threaded process) wait for any
 // thread that was mid-pthread_create at clone time — forever. A thread counts as created only
 // once it runs, so the constructor waits until every thread has started. Creating no threads while
-// sandboxes are being spawned avoids that deadlock (see the report on issue 5), and a pool
-// sized for the connection ceiling also means a /health probe never waits behind executions.
+// sandboxes are being spawned avoids that deadlock (see the report on issue 5).
 //
 // Why each idle thread has its own semaphore instead of all sharing one condition variable:
-// enqueue() runs on httplib's only accept thread. glibc's pthread_cond_signal can block until
-// previously woken waiters have been scheduled (__condvar_quiesce_and_switch_g1); with hundreds
-// of waiters on two busy cores that stalled the accept thread for 200-500 ms at the start of a
-// load burst, and every new connection (a /health probe too) waited with it. Releasing one
-// thread's semaphore is an atomic store and a futex wake: it never waits for anybody.
+// enqueue() runs on the server's I/O threads, which must never wait. glibc's
+// pthread_cond_signal can block until previously woken waiters have been scheduled
+// (__condvar_quiesce_and_switch_g1); with many waiters on two busy cores that stalled the
+// caller for 200-500 ms under a load burst (measured with the thread-per-connection server this
+// pool used to serve). Releasing one thread's semaphore is an atomic store and a futex wake: it
+// never waits for anybody.
 #pragma once
 #include <cstddef>
 #include <deque>
@@ -24,22 +24,20 @@
 #include <thread>
 #include <vector>
 
-#include <httplib.h>
-
 namespace ignite::server {
 
-class FixedPool final : public httplib::TaskQueue {
+class FixedPool final {
  public:
   explicit FixedPool(std::size_t threads);
-  ~FixedPool() override { shutdown(); }
+  ~FixedPool() { shutdown(); }
   FixedPool(const FixedPool&) = delete;
   FixedPool& operator=(const FixedPool&) = delete;
 
-  // Hands `fn` to an idle thread; beyond the pool size tasks wait in order (httplib cannot be
-  // told to refuse a connection: the task owns the socket). Never blocks on the workers.
-  void enqueue(std::function<void()> fn) override;
+  // Hands `fn` to an idle thread; beyond the pool size tasks wait in order. Never blocks on the
+  // workers.
+  void enqueue(std::function<void()> fn);
   // Runs what is queued, then joins every thread. Idempotent.
-  void shutdown() override;
+  void shutdown();
 
  private:
   struct Worker {

@@ -23,14 +23,19 @@ struct ServerOptions {
   std::chrono::milliseconds queue_timeout{30000};  // a queued request gives up (429) after this
   // A "queue full" 429 is answered after this pause. Clients that ignore Retry-After and retry
   // at once would otherwise spend the CPU the running sandboxes need on being told "no"; the
-  // pause holds only a connection thread.
+  // pause is a timer on the connection, it holds no thread.
   std::chrono::milliseconds reject_delay{250};
 
-  std::size_t body_limit = 1 << 20;      // bytes; larger bodies get 413
-  std::chrono::seconds read_timeout{10};   // against slow clients (headers and body)
-  std::chrono::seconds write_timeout{10};
-  std::chrono::seconds keep_alive_timeout{5};
-  std::size_t max_connections = 512;     // connection threads (all created at start); beyond, connections wait
+  // The HTTP transport (see http_listener.hpp for what each bound defends against).
+  std::size_t body_limit = 1 << 20;      // bytes, however the body is framed; larger: 413
+  std::chrono::seconds header_timeout{10};  // the whole request head must arrive within this
+  std::chrono::seconds read_timeout{10};    // each read of a request body
+  std::chrono::seconds write_timeout{10};   // each write of a response (256 KiB at most)
+  std::chrono::seconds keep_alive_timeout{5};  // an idle kept-alive connection is closed after this
+  std::size_t max_connections = 512;     // open connections in total; beyond, accepting pauses
+  std::size_t max_connections_per_peer = 32;  // from one address (IPv6: /64); beyond, 429
+  std::size_t max_idle_connections = 64;  // kept-alive connections between requests
+  std::size_t io_threads = 2;            // event-loop threads (all created at start)
 
   // Per-client token bucket (client = API key, else peer address): `rate_limit` requests per
   // second with bursts of `rate_burst`. 0 disables it.
@@ -46,6 +51,8 @@ struct ServerOptions {
 
   std::size_t max_jobs_queued = 256;     // POST /v1/jobs beyond this: 429
   std::size_t max_jobs_kept = 1000;      // finished jobs remembered for GET /v1/jobs/:id
+  std::size_t max_job_result_bytes = 32u << 20;  // one kept result; larger ones become an error
+  std::size_t max_jobs_bytes = 256u << 20;       // all kept results; the oldest are forgotten
 
   std::chrono::milliseconds grace{30000};  // SIGTERM: how long in-flight runs may finish
 };

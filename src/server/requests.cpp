@@ -1,5 +1,6 @@
 #include "server/requests.hpp"
 
+#include "api/json_limits.hpp"
 #include "engine/languages.hpp"
 #include "runtime/descriptors.hpp"
 
@@ -51,10 +52,11 @@ std::optional<HttpError> bounded(const json& obj, const char* name, std::uint32_
 
 Decoded<json> parse_object(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return bad_request("request body is not valid JSON");
-  if (!doc.is_object()) return bad_request("request body must be a JSON object");
-  return doc;
+  // Security: bounded depth, checked before the document is built (see api/json_limits.hpp).
+  auto doc = api::parse_json_bounded(body);
+  if (!doc) return bad_request("request body is " + doc.error().message);
+  if (!doc->is_object()) return bad_request("request body must be a JSON object");
+  return std::move(*doc);
 }
 
 Decoded<ServiceExecute> decode_service_execute(std::string_view body) {

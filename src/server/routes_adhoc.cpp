@@ -5,9 +5,6 @@
 namespace ignite::server {
 namespace {
 
-using httplib::Request;
-using httplib::Response;
-
 void execute(ServerState& s, const Request& req, Response& res) {
   auto decoded = decode_adhoc(req.body, s.limits);
   if (auto* e = std::get_if<HttpError>(&decoded)) return send_error(res, *e);
@@ -30,9 +27,9 @@ void submit(ServerState& s, const Request& req, Response& res) {
   if (auto* e = std::get_if<HttpError>(&decoded)) return send_error(res, *e);
   AdhocJob& job = std::get<AdhocJob>(decoded);
   // Idempotency keys are per client: one tenant's key never returns another tenant's job.
-  const std::string key =
-      job.idempotency_key.empty() ? "" : current_request().client + "/" + job.idempotency_key;
-  auto submitted = s.jobs->submit(std::move(job.request), key);
+  const std::string key = job.idempotency_key.empty() ? "" : req.client + "/" + job.idempotency_key;
+  // Security: the job belongs to the key that submitted it; no other key can read it.
+  auto submitted = s.jobs->submit(std::move(job.request), req.key_identity, key);
   if (!submitted.accepted) {
     s.metrics.record_rejection("jobs_full");
     return send_error(res, {429, "queue_full", "too many jobs are waiting", 1});
@@ -41,15 +38,23 @@ void submit(ServerState& s, const Request& req, Response& res) {
   send_json(res, 202, {{"id", submitted.id}, {"status", submitted.status}});
 }
 
+bool is_job_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 }  // namespace
 
 void add_adhoc_routes(ServerState& s) {
-  s.http.Post("/v1/execute", [&s](const Request& req, Response& res) { execute(s, req, res); });
-  s.http.Post("/v1/jobs", [&s](const Request& req, Response& res) { submit(s, req, res); });
-  s.http.Get(R"(/v1/jobs/([0-9a-f]{1,64}))", [&s](const Request& req, Response& res) {
-    auto job = s.jobs->get(req.matches[1].str());
-    if (!job) return send_error(res, not_found("no job with this id (finished jobs are kept for a while)"));
-    send_json(res, 200, *job);
+  s.router.add("POST", "/v1/execute", Dispatch::blocking,
+               [&s](const Request& req, Response& res) { execute(s, req, res); });
+  s.router.add("POST", "/v1/jobs", Dispatch::blocking,
+               [&s](const Request& req, Response& res) { submit(s, req, res); });
+  // Quick: a lookup, and the body is the job's one shared serialized copy.
+  s.router.add("GET", "/v1/jobs/:id", Dispatch::quick, [&s](const Request& req, Response& res) {
+    auto body = is_job_id(req.param(0)) ? s.jobs->get(req.param(0), req.key_identity) : nullptr;
+    if (!body) return send_error(res, not_found("no job with this id (finished jobs are kept for a while)"));
+    res.set_shared_body(std::move(body), "application/json");
   });
 }
 

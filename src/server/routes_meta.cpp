@@ -1,12 +1,13 @@
 // GET /health, /metrics, /openapi.json, /v1/runtimes.
 #include <cmath>
+#include <memory>
 
 #include "server/server_state.hpp"
 
 namespace ignite::server {
 
 void add_meta_routes(ServerState& s) {
-  s.http.Get("/health", [&s](const httplib::Request&, httplib::Response& res) {
+  s.router.add("GET", "/health", Dispatch::quick, [&s](const Request&, Response& res) {
     // Cheap on purpose (no locks beyond two counters): load balancers probe it under load.
     const Gauges g = s.gauges();
     nlohmann::json body = {{"status", g.draining ? "draining" : "ok"},
@@ -17,16 +18,19 @@ void add_meta_routes(ServerState& s) {
     send_json(res, g.draining ? 503 : 200, body);
   });
 
-  s.http.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
+  s.router.add("GET", "/metrics", Dispatch::quick, [&s](const Request&, Response& res) {
     res.status = 200;
-    res.set_content(s.metrics.render(s.gauges()), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_body(s.metrics.render(s.gauges()), "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  s.http.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, openapi_document());
+  // Serialized once: the document never changes while the server runs.
+  auto openapi = std::make_shared<const std::string>(openapi_document().dump() + "\n");
+  s.router.add("GET", "/openapi.json", Dispatch::quick, [openapi](const Request&, Response& res) {
+    res.set_shared_body(openapi, "application/json");
   });
 
-  s.http.Get("/v1/runtimes", [&s](const httplib::Request&, httplib::Response& res) {
+  // Blocking: listing walks the runtimes' directories (cached for a few seconds).
+  s.router.add("GET", "/v1/runtimes", Dispatch::blocking, [&s](const Request&, Response& res) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& rt : s.installed_runtimes()) {
       list.push_back({{"name", rt.name}, {"version", rt.version}, {"label", rt.label()}});

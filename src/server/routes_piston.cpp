@@ -7,9 +7,6 @@
 namespace ignite::server {
 namespace {
 
-using httplib::Request;
-using httplib::Response;
-
 void execute(ServerState& s, const Request& req, Response& res) {
   auto decoded = decode_piston(req.body, s.piston_runtimes(), s.limits);
   if (auto* e = std::get_if<HttpError>(&decoded)) return send_json(res, 400, piston_error(e->message));
@@ -37,10 +34,11 @@ void execute(ServerState& s, const Request& req, Response& res) {
 }  // namespace
 
 void add_piston_routes(ServerState& s) {
-  s.http.Get("/api/v2/runtimes", [&s](const Request&, Response& res) {
+  s.router.add("GET", "/api/v2/runtimes", Dispatch::blocking, [&s](const Request&, Response& res) {
     send_json(res, 200, piston_runtimes_json(s.piston_runtimes()));
   });
-  s.http.Post("/api/v2/execute", [&s](const Request& req, Response& res) { execute(s, req, res); });
+  s.router.add("POST", "/api/v2/execute", Dispatch::blocking,
+               [&s](const Request& req, Response& res) { execute(s, req, res); });
 }
 
 }  // namespace ignite::server

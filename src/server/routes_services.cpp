@@ -6,9 +6,6 @@
 namespace ignite::server {
 namespace {
 
-using httplib::Request;
-using httplib::Response;
-
 // The last-run summary kept for GET /services/:name.
 nlohmann::json run_summary(const engine::JobReport& report) {
   const auto& r = report.result;
@@ -21,7 +18,7 @@ nlohmann::json run_summary(const engine::JobReport& report) {
 
 // The service named in the URL, or the error already sent.
 std::optional<config::ServiceConfig> lookup(ServerState& s, const Request& req, Response& res) {
-  auto found = s.services.find(req.matches[1].str());
+  auto found = s.services.find(req.param(0));
   if (auto* e = std::get_if<HttpError>(&found)) {
     send_error(res, *e);
     return std::nullopt;
@@ -56,12 +53,13 @@ void execute(ServerState& s, const Request& req, Response& res) {
 }  // namespace
 
 void add_service_routes(ServerState& s) {
-  s.http.Get("/services", [&s](const Request&, Response& res) {
+  // All blocking: they read service directories (when the index finds something changed).
+  s.router.add("GET", "/services", Dispatch::blocking, [&s](const Request&, Response& res) {
     send_json(res, 200, s.services.listing());
   });
 
-  // [^/]+ : a name never spans segments; what it does contain is validated by find().
-  s.http.Get(R"(/services/([^/]+))", [&s](const Request& req, Response& res) {
+  // A capture is one whole segment ("%2F" inside it stays in it); find() validates the name.
+  s.router.add("GET", "/services/:name", Dispatch::blocking, [&s](const Request& req, Response& res) {
     auto service = lookup(s, req, res);
     if (!service) return;
     nlohmann::json body = service_summary(*service);
@@ -76,7 +74,7 @@ void add_service_routes(ServerState& s) {
     send_json(res, 200, body);
   });
 
-  s.http.Get(R"(/services/([^/]+)/preflight)", [&s](const Request& req, Response& res) {
+  s.router.add("GET", "/services/:name/preflight", Dispatch::blocking, [&s](const Request& req, Response& res) {
     auto service = lookup(s, req, res);
     if (!service) return;
     auto report = engine::preflight_service(s.engine.catalog(), *service);
@@ -84,8 +82,8 @@ void add_service_routes(ServerState& s) {
     send_json(res, 200, {{"serviceName", service->name}, {"preflight", api::preflight_json(*report)}});
   });
 
-  s.http.Post(R"(/services/([^/]+)/execute)",
-              [&s](const Request& req, Response& res) { execute(s, req, res); });
+  s.router.add("POST", "/services/:name/execute", Dispatch::blocking,
+               [&s](const Request& req, Response& res) { execute(s, req, res); });
 }
 
 }  // namespace ignite::server

@@ -1,9 +1,8 @@
 // The server's lifecycle (bind, serve, drain) and the middleware every request passes through:
-// request id, auth, rate limit, error bodies, access log.
+// request id, auth, rate limit, draining, routing, error bodies, access log.
 #include "server/server.hpp"
 
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,20 +12,12 @@
 #include <thread>
 
 #include "api/result_json.hpp"
-#include "server/http_pool.hpp"
+#include "server/http_listener.hpp"
 #include "server/server_state.hpp"
 
 namespace ignite::server {
 
-struct Server::State : ServerState {
-  using ServerState::ServerState;
-};
-
 namespace {
-
-using httplib::Request;
-using httplib::Response;
-using Handled = httplib::Server::HandlerResponse;
 
 // A client-supplied request id is echoed only if it is short and plain (it goes into logs).
 bool sane_request_id(const std::string& id) {
@@ -43,56 +34,13 @@ bool sane_request_id(const std::string& id) {
 // operator's trusted proxy, and then only its last entry (the one that proxy appended).
 std::string peer_of(const ServerState& s, const Request& req) {
   if (!s.options.trusted_proxy.empty() && req.remote_addr == s.options.trusted_proxy) {
-    const std::string xff = req.get_header_value("X-Forwarded-For");
+    const std::string xff = req.header("X-Forwarded-For");
     const auto comma = xff.rfind(',');
     std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
     last.erase(0, last.find_first_not_of(' '));
     if (!last.empty()) return last;
   }
   return req.remote_addr;
-}
-
-// A request rejected before its body was read: the unread body would be parsed as the next
-// request on a kept-alive connection, so the connection must close.
-void reject(Response& res, const Request& req, const HttpError& error) {
-  send_error(res, error);
-  if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
-    res.set_header("Connection", "close");
-}
-
-Handled pre_route(ServerState& s, const Request& req, Response& res) {
-  RequestContext& ctx = current_request();
-  ctx.start = std::chrono::steady_clock::now();
-  const std::string given = req.get_header_value("X-Request-Id");
-  ctx.id = sane_request_id(given) ? given : random_id().substr(0, 16);
-  res.set_header("X-Request-Id", ctx.id);
-  ctx.client = peer_of(s, req);
-  if (req.path == "/health") return Handled::Unhandled;  // probes need neither key nor budget
-
-  if (s.keys.required()) {
-    const std::string key =
-        presented_key(req.get_header_value("Authorization"), req.get_header_value("X-API-Key"));
-    if (!s.keys.accepts(key)) {
-      s.metrics.record_rejection("unauthorized");
-      res.set_header("WWW-Authenticate", "Bearer");
-      reject(res, req, {401, "unauthorized", key.empty() ? "an API key is required (Authorization: Bearer <key>)"
-                                                          : "the API key is not valid"});
-      return Handled::Handled;
-    }
-    ctx.client = key_identity(key);  // one budget per key, wherever its requests come from
-  }
-  int retry_after = 0;
-  if (!s.rate_limiter.allow(ctx.client, std::chrono::steady_clock::now(), retry_after)) {
-    s.metrics.record_rejection("rate_limited");
-    reject(res, req, {429, "rate_limited", "too many requests from this client", retry_after});
-    return Handled::Handled;
-  }
-  if (s.draining && req.method == "POST") {
-    s.metrics.record_rejection("draining");
-    reject(res, req, {503, "draining", "the server is shutting down", 5});
-    return Handled::Handled;
-  }
-  return Handled::Unhandled;
 }
 
 std::string utc_now() {
@@ -102,24 +50,6 @@ std::string utc_now() {
   gmtime_r(&t, &tm);
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// One JSON object per line on stderr, written with one write(2) so lines never interleave.
-void access_log(ServerState& s, const Request& req, const Response& res) {
-  RequestContext& ctx = current_request();
-  s.metrics.record_response(res.status);
-  const double ms =
-      ctx.id.empty() ? 0
-                     : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.start).count();
-  nlohmann::json line = {
-      {"time", utc_now()},         {"requestId", ctx.id},   {"method", req.method},
-      {"path", api::sanitize_utf8(req.path)}, {"status", res.status},
-      {"durationMs", std::round(ms * 10) / 10}, {"remote", req.remote_addr},
-      {"client", ctx.client},      {"bytes", res.body.size()},
-  };
-  std::string text = line.dump() + "\n";
-  [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size());
-  ctx = RequestContext{};
 }
 
 // Every connection holds a descriptor and every running sandbox about ten (pidfd, pipes, epoll,
@@ -134,83 +64,161 @@ void raise_descriptor_limit(const ServerOptions& o) {
   ::setrlimit(RLIMIT_NOFILE, &lim);
 }
 
+HttpLimits http_limits(const ServerOptions& o) {
+  HttpLimits l;
+  l.body_limit = o.body_limit;
+  l.header_timeout = o.header_timeout;
+  l.read_timeout = o.read_timeout;
+  l.write_timeout = o.write_timeout;
+  l.keep_alive_timeout = o.keep_alive_timeout;
+  l.max_connections = o.max_connections;
+  l.max_connections_per_peer = o.max_connections_per_peer;
+  l.max_idle = o.max_idle_connections;
+  l.unlimited_peer = o.trusted_proxy;
+  l.io_threads = o.io_threads;
+  return l;
+}
+
+// The middleware every request passes through, and the routes' dispatch.
+class Middleware final : public HttpApp {
+ public:
+  explicit Middleware(ServerState& s) : s_(s) {}
+
+  std::optional<Response> on_head(Request& req) override {
+    req.start = std::chrono::steady_clock::now();
+    const std::string given = req.header("X-Request-Id");
+    req.id = sane_request_id(given) ? given : random_id().substr(0, 16);
+    req.client = peer_of(s_, req);
+    if (req.path != "/health") {  // probes need neither key nor budget
+      if (s_.keys.required()) {
+        const std::string key = presented_key(req.header("Authorization"), req.header("X-API-Key"));
+        if (!s_.keys.accepts(key)) {
+          s_.metrics.record_rejection("unauthorized");
+          Response res = error(req, {401, "unauthorized", key.empty() ? "an API key is required (Authorization: Bearer <key>)"
+                                                                      : "the API key is not valid"});
+          res.set_header("WWW-Authenticate", "Bearer");
+          return res;
+        }
+        // One budget per key, wherever its requests come from; jobs belong to it.
+        req.client = req.key_identity = key_identity(key);
+      }
+      int retry_after = 0;
+      if (!s_.rate_limiter.allow(req.client, std::chrono::steady_clock::now(), retry_after)) {
+        s_.metrics.record_rejection("rate_limited");
+        return error(req, {429, "rate_limited", "too many requests from this client", retry_after});
+      }
+      if (s_.draining && req.method == "POST") {
+        s_.metrics.record_rejection("draining");
+        return error(req, {503, "draining", "the server is shutting down", 5});
+      }
+    }
+    Router::Match match = s_.router.match(req.method, req.path);
+    if (!match.route) {
+      if (match.status == 400) return error(req, bad_request("malformed %-escape in the path"));
+      Response res = error(req, for_status(match.status));
+      if (match.status == 405) res.set_header("Allow", match.allow);
+      return res;
+    }
+    req.params = std::move(match.params);
+    return std::nullopt;
+  }
+
+  void on_request(Request req, Respond respond) override {
+    // on_head found the route; the table does not change while serving.
+    const Router::Route* route = s_.router.match(req.method, req.path).route;
+    if (route == nullptr) return respond(error(req, not_found("no such route")));
+    if (route->dispatch == Dispatch::quick) return respond(handle(*route, req));
+    s_.handler_pool->enqueue([this, route, req = std::move(req), respond = std::move(respond)] {
+      respond(handle(*route, req));
+    });
+  }
+
+  Response on_transport_error(Request& req, const HttpError& e) override {
+    if (req.id.empty()) req.id = random_id().substr(0, 16);
+    if (req.client.empty()) req.client = req.remote_addr;
+    return error(req, e);
+  }
+
+  // One JSON object per line on stderr, written with one write(2) so lines never interleave.
+  void on_sent(const Request& req, const Response& res) override {
+    s_.metrics.record_response(res.status);
+    const double ms = req.start == std::chrono::steady_clock::time_point{}
+                          ? 0
+                          : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - req.start).count();
+    nlohmann::json line = {
+        {"time", utc_now()},         {"requestId", req.id},   {"method", api::sanitize_utf8(req.method)},
+        {"path", api::sanitize_utf8(req.path)}, {"status", res.status},
+        {"durationMs", std::round(ms * 10) / 10}, {"remote", req.remote_addr},
+        {"client", req.client},      {"bytes", res.body_size()},
+    };
+    std::string text = line.dump() + "\n";
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size());
+  }
+
+  void on_connection_refused() override { s_.metrics.record_rejection("too_many_connections"); }
+
+ private:
+  Response error(const Request& req, const HttpError& e) {
+    Response res;
+    send_error(res, e);
+    res.set_header("X-Request-Id", req.id);
+    return res;
+  }
+
+  Response handle(const Router::Route& route, const Request& req) {
+    Response res;
+    try {
+      route.handler(req, res);
+    } catch (const std::exception& e) {
+      s_.metrics.record_error("internal");
+      res = Response{};
+      send_error(res, {500, "internal", e.what()});
+    }
+    res.set_header("X-Request-Id", req.id);
+    return res;
+  }
+
+  ServerState& s_;
+};
+
 }  // namespace
 
-bool HttpServer::widen_backlog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
-
-RequestContext& current_request() {
-  thread_local RequestContext ctx;
-  return ctx;
-}
+struct Server::State : ServerState {
+  using ServerState::ServerState;
+  std::unique_ptr<Middleware> middleware;
+  std::unique_ptr<HttpListener> listener;  // last: destroyed first, while the rest still exists
+};
 
 Server::Server(ServerOptions options, engine::Engine& engine) {
   if (options.max_running == ServerOptions::kAuto || options.max_running == 0)
     options.max_running = std::max(1u, std::thread::hardware_concurrency());
   if (options.max_queued == ServerOptions::kAuto) options.max_queued = 4 * options.max_running;
   state_ = std::make_unique<State>(std::move(options), engine);
-  ServerState& s = *state_;
-  const ServerOptions& o = s.options;
-  auto& http = s.http;
-
-  const std::size_t max_connections = o.max_connections;
-  http.new_task_queue = [max_connections] { return new FixedPool(max_connections); };
-  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
-  // server (or any process of this user) bind the same port and take a share of our clients.
-  http.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  http.set_read_timeout(o.read_timeout);
-  http.set_write_timeout(o.write_timeout);
-  http.set_keep_alive_timeout(o.keep_alive_timeout.count());
-  http.set_keep_alive_max_count(1000);
-  http.set_payload_max_length(o.body_limit);
-  http.set_pre_routing_handler([&s](const Request& req, Response& res) { return pre_route(s, req, res); });
-  http.set_logger([&s](const Request& req, const Response& res) { access_log(s, req, res); });
-  // Bodies for the statuses httplib produces itself (413, 400, 404): the same error shape.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
-    if (!res.body.empty()) return Handled::Unhandled;
-    send_error(res, for_status(res.status));
-    return Handled::Handled;
-  }));
-  http.set_exception_handler([&s](const Request&, Response& res, std::exception_ptr ep) {
-    std::string what = "unexpected error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    s.metrics.record_error("internal");
-    send_error(res, {500, "internal", what});
-  });
-
+  State& s = *state_;
   add_meta_routes(s);
   add_service_routes(s);
   add_adhoc_routes(s);
   add_piston_routes(s);
+  s.middleware = std::make_unique<Middleware>(s);
+  s.listener = std::make_unique<HttpListener>(http_limits(s.options), *s.middleware);
 }
 
 Server::~Server() {
   stop();
+  // Work first (it may still respond to connections), then the connections, then the rest.
   state_->jobs->shutdown();
+  state_->handler_pool->shutdown();
   state_->run_pool->shutdown();
+  state_->listener.reset();
 }
 
 Result<int> Server::bind() {
   auto& s = *state_;
   raise_descriptor_limit(s.options);
-  const int port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.host)
-                   : s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port
-                                                                         : -1;
-  if (port <= 0)
-    return fail(ErrorCode::unavailable, "cannot listen on " + s.options.host + ":" +
-                                            std::to_string(s.options.port));
-  if (!s.http.widen_backlog(SOMAXCONN)) return fail(Error::from_errno("listen"));
-  return port;
+  return s.listener->bind(s.options.host, s.options.port);
 }
 
-void Server::serve() { state_->http.listen_after_bind(); }
+void Server::serve() { state_->listener->run(); }
 
 void Server::drain(std::chrono::milliseconds grace) {
   auto& s = *state_;
@@ -224,12 +232,13 @@ void Server::drain(std::chrono::milliseconds grace) {
     s.admission.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
   s.jobs->shutdown();
-  s.http.stop();
+  // The last responses (and the ends of event streams) still have to be written.
+  s.listener->shutdown(s.options.write_timeout);
 }
 
 void Server::stop() {
   state_->stop.request_stop();
-  state_->http.stop();
+  state_->listener->stop();
 }
 
 }  // namespace ignite::server

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
@@ -17,31 +16,17 @@
 #include "server/auth.hpp"
 #include "server/http_error.hpp"
 #include "server/http_pool.hpp"
+#include "server/http_types.hpp"
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 #include "server/options.hpp"
 #include "server/piston.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/requests.hpp"
+#include "server/router.hpp"
 #include "server/service_index.hpp"
 
 namespace ignite::server {
-
-// httplib's server with the one thing it does not expose: its listen backlog is 5, so a burst
-// of connections overflows it and clients wait a whole SYN retransmit (1 s) to get in.
-class HttpServer : public httplib::Server {
- public:
-  // Linux updates the backlog of a listening socket when listen() is called again.
-  bool widen_backlog(int backlog);
-};
-
-// What the middleware learned about the request being handled on this connection thread.
-struct RequestContext {
-  std::string id;      // X-Request-Id (the client's, if sane, else generated)
-  std::string client;  // rate-limit identity: "key:…" or the peer address
-  std::chrono::steady_clock::time_point start;
-};
-RequestContext& current_request();  // thread_local: one request at a time per connection thread
 
 // A run as the routes hand it over: the engine call, given a stop token and an output sink.
 using Work = std::function<Result<engine::JobReport>(std::stop_token, const sandbox::OutputSink&)>;
@@ -60,7 +45,10 @@ struct ServerState {
   std::stop_source stop;  // requested when in-flight work must be cancelled (grace expired)
   std::atomic<bool> draining{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  HttpServer http;
+  Router router;
+  // Blocking route handlers: enough threads for every running and every queued execution, and
+  // spares for the other blocking routes, so a full queue never holds up /services.
+  std::unique_ptr<FixedPool> handler_pool;
   std::unique_ptr<FixedPool> run_pool;  // streamed runs (bounded by the execution slots)
   std::unique_ptr<JobQueue> jobs;  // after everything its executor uses
 
@@ -71,7 +59,8 @@ struct ServerState {
 
  public:
 
-  // Takes an execution slot: 429 (queue full / waited too long, with Retry-After) or 503.
+  // Takes an execution slot: 429 (queue full / waited too long, with Retry-After; "queue full"
+  // carries the reject delay) or 503.
   Decoded<Admission::Slot> admit(bool bounded = true);
   // Runs admitted work, cancelled by `stop` or the server's stop; records metrics.
   Decoded<engine::JobReport> run_admitted(Admission::Slot slot, const Work& work,
@@ -86,8 +75,8 @@ struct ServerState {
 };
 
 // Response helpers: JSON bodies, and errors as {"error":{code,message}} (+ Retry-After).
-void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-void send_error(httplib::Response& res, const HttpError& error);
+void send_json(Response& res, int status, const nlohmann::json& body);
+void send_error(Response& res, const HttpError& error);
 
 // The routes, one group per file.
 void add_meta_routes(ServerState& s);      // /health /metrics /openapi.json /v1/runtimes
@@ -96,11 +85,11 @@ void add_adhoc_routes(ServerState& s);     // /v1/execute /v1/jobs
 void add_piston_routes(ServerState& s);    // /api/v2/...
 
 // Streams a run as Server-Sent Events: output chunks, then "result" (or "error").
-void stream_run(ServerState& s, httplib::Response& res, Admission::Slot slot, Work work,
+void stream_run(ServerState& s, Response& res, Admission::Slot slot, Work work,
                 std::function<void(const engine::JobReport&)> on_report = {});
 
 // True for ?stream=1 / ?stream=true.
-bool wants_stream(const httplib::Request& req);
+bool wants_stream(const Request& req);
 
 // The OpenAPI 3 description of every route.
 const nlohmann::json& openapi_document();

@@ -54,39 +54,50 @@ std::string OutputEvents::flush() {
          encode(sandbox::Stream::err, std::move(held_[1]));
 }
 
-StreamedRun::StreamedRun(Body body, const Post& post, std::stop_token server_stop)
-    : on_server_stop_(std::move(server_stop), std::function<void()>([this] { stop_.request_stop(); })) {
-  post([this, body = std::move(body)] {
+StreamedRun::StreamedRun(std::stop_token server_stop, std::function<void()> on_abandon)
+    : on_abandon_(std::move(on_abandon)),
+      on_server_stop_(std::move(server_stop), std::function<void()>([this] { stop_.request_stop(); })) {}
+
+std::shared_ptr<StreamedRun> StreamedRun::launch(Body body, const Post& post, std::stop_token server_stop,
+                                                 std::function<void()> on_abandon) {
+  std::shared_ptr<StreamedRun> run(new StreamedRun(std::move(server_stop), std::move(on_abandon)));
+  post([run, body = std::move(body)] {
     // The events object lives on the run's thread: the sink is only called from here.
     OutputEvents events;
     sandbox::OutputSink sink = [&](sandbox::Stream s, std::string_view chunk) {
       std::string text = events.on_chunk(s, chunk);
-      if (!text.empty()) push(std::move(text), false);
+      if (!text.empty()) run->push(std::move(text), false);
     };
-    std::string final_event = body(sink, stop_.get_token());
-    push(events.flush() + final_event, true);
-    std::lock_guard lock(mu_);
-    body_done_ = true;
-    cv_.notify_all();  // notify under the lock: *this may be destroyed right after
+    std::string final_event = body(sink, run->stop_.get_token());
+    run->push(events.flush() + final_event, true);
   });
+  return run;
 }
 
-StreamedRun::~StreamedRun() { cancel(); }
-
 void StreamedRun::push(std::string text, bool last) {
+  std::function<void()> wake;
   {
     std::lock_guard lock(mu_);
     events_.push_back(std::move(text));
     if (last) finished_ = true;
+    wake = wake_;
   }
-  cv_.notify_all();
+  if (wake) wake();  // outside the lock: it posts to the connection, which then calls take()
 }
 
-std::optional<std::string> StreamedRun::next(std::chrono::milliseconds heartbeat) {
-  std::unique_lock lock(mu_);
-  if (events_.empty() && finished_) return std::nullopt;
-  if (!cv_.wait_for(lock, heartbeat, [&] { return !events_.empty(); }))
-    return std::string(": ping\n\n");  // a comment line: SSE clients ignore it
+void StreamedRun::start(std::function<void()> wake) {
+  bool ready = false;
+  {
+    std::lock_guard lock(mu_);
+    wake_ = wake;
+    ready = !events_.empty();
+  }
+  if (ready) wake();
+}
+
+std::optional<std::string> StreamedRun::take() {
+  std::lock_guard lock(mu_);
+  if (events_.empty()) return finished_ ? std::nullopt : std::optional<std::string>(std::string());
   std::string out;
   while (!events_.empty()) {
     out += std::move(events_.front());
@@ -95,10 +106,13 @@ std::optional<std::string> StreamedRun::next(std::chrono::milliseconds heartbeat
   return out;
 }
 
-void StreamedRun::cancel() {
+void StreamedRun::abandon() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = nullptr;  // nobody is listening any more
+  }
+  if (on_abandon_) on_abandon_();
   stop_.request_stop();
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return body_done_; });
 }
 
 }  // namespace ignite::server

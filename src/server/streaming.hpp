@@ -1,11 +1,9 @@
-// Server-Sent Events for a run: the run happens on its own thread and pushes output events;
-// the HTTP connection thread pulls them and writes them, with heartbeats in between so that a
-// client that left is noticed (the write fails) and the run is cancelled.
+// Server-Sent Events for a run: output chunks become "stdout"/"stderr" events as the program
+// writes them, then one "result" (or "error") event.
 #pragma once
-#include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -15,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/backend.hpp"
+#include "server/http_types.hpp"
 
 namespace ignite::server {
 
@@ -34,7 +33,11 @@ class OutputEvents {
   std::string held_[2];
 };
 
-class StreamedRun {
+// A run whose output is sent as it comes: the run happens on a pool thread and pushes events;
+// the connection takes them whenever it is woken (never blocking an I/O thread), and writes a
+// heartbeat during silence so that a client that left is noticed (the write fails) and the run
+// is cancelled.
+class StreamedRun final : public EventStream {
  public:
   // Runs the job with a sink that feeds the stream; returns the final event (result or error).
   using Body = std::function<std::string(const sandbox::OutputSink& sink, std::stop_token stop)>;
@@ -42,27 +45,29 @@ class StreamedRun {
   // Runs a task on some thread (a pre-created pool: see http_pool.hpp for why not a new one).
   using Post = std::function<void(std::function<void()>)>;
 
-  // Starts the run at once. `server_stop` (the server giving up on in-flight work) cancels too.
-  StreamedRun(Body body, const Post& post, std::stop_token server_stop);
-  ~StreamedRun();  // cancels (if still running) and waits for the run to end
+  // Starts the run at once. `server_stop` (the server giving up on in-flight work) cancels too;
+  // `on_abandon` is called when the client leaves before the end. The run's task holds the
+  // object until the run has returned, so nothing here ever waits for it.
+  static std::shared_ptr<StreamedRun> launch(Body body, const Post& post, std::stop_token server_stop,
+                                             std::function<void()> on_abandon = {});
   StreamedRun(const StreamedRun&) = delete;
   StreamedRun& operator=(const StreamedRun&) = delete;
 
-  // The next text to send: queued events, a heartbeat comment after `heartbeat` of silence, or
-  // nullopt once the final event has been handed out.
-  std::optional<std::string> next(std::chrono::milliseconds heartbeat);
-
-  // The client is gone: kill the sandbox and wait for the run to finish.
-  void cancel();
+  void start(std::function<void()> wake) override;
+  std::optional<std::string> take() override;
+  std::string heartbeat() const override { return ": ping\n\n"; }  // a comment: clients ignore it
+  // The client is gone: the sandbox is killed; the run's task ends on its own.
+  void abandon() override;
 
  private:
+  StreamedRun(std::stop_token server_stop, std::function<void()> on_abandon);
   void push(std::string text, bool last);
 
   std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<std::string> events_;
   bool finished_ = false;  // the final event is in events_
-  bool body_done_ = false;  // the run's task has returned: nothing touches *this any more
+  std::function<void()> wake_;
+  std::function<void()> on_abandon_;
   std::stop_source stop_;
   std::stop_callback<std::function<void()>> on_server_stop_;
 };

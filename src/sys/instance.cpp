@@ -48,6 +48,21 @@ bool older_than(const fs::path& p, std::chrono::seconds age) {
   return std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) > age;
 }
 
+// An older Ignite kept untagged scratch ("run-XXXXXX") and staging ("work/job-XXXXXX") dirs
+// right in the runtime dir. Whether their owner lives cannot be told; once older than any run
+// may last, they are garbage.
+void collect_untagged(const fs::path& root) {
+  constexpr auto kLongerThanAnyRun = std::chrono::hours(2);
+  std::error_code ec;
+  for (const fs::path& dir : {root, root / "work"}) {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      const bool untagged = name.rfind("run-", 0) == 0 || name.rfind("job-", 0) == 0;
+      if (untagged && !it->is_symlink(ec) && older_than(it->path(), kLongerThanAnyRun)) remove_dir(it->path());
+    }
+  }
+}
+
 // Removes the dirs of instances whose lock nobody holds; returns their ids.
 std::vector<std::string> collect_dead(const fs::path& instances, const std::string& self) {
   std::vector<std::string> dead;
@@ -105,6 +120,7 @@ Result<Instance> Instance::create(const fs::path& runtime_root) {
   }
   if (!inst.lock_) return fail(ErrorCode::internal, "could not register an instance in " + instances.string());
   inst.collected_ = collect_dead(instances, inst.id_);
+  collect_untagged(runtime_root);
   return inst;
 }
 

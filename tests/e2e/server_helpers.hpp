@@ -28,10 +28,18 @@ HttpResponse http_request(int port, const std::string& method, const std::string
                           const std::string& body = "", const Headers& headers = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// The same from a chosen loopback source address ("127.0.0.2"): the server counts connections
+// per address, so tests that play several clients give each its own.
+HttpResponse http_request_from(const std::string& source, int port, const std::string& method,
+                               const std::string& target, const std::string& body = "",
+                               const Headers& headers = {},
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // A connection the test drives by hand (streaming, disconnects, raw bytes).
 class RawConnection {
  public:
-  explicit RawConnection(int port);
+  // `source`: the local address to connect from ("" = the kernel's choice, 127.0.0.1).
+  explicit RawConnection(int port, const std::string& source = "");
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -40,6 +48,7 @@ class RawConnection {
   // Reads until `needle` has been received (true) or the timeout/EOF (false). All received
   // bytes accumulate in received().
   bool read_until(const std::string& needle, std::chrono::milliseconds timeout);
+  // True when the server closed the connection (EOF or reset) within the timeout.
   bool read_to_eof(std::chrono::milliseconds timeout);
   const std::string& received() const { return received_; }
   void close();
@@ -55,6 +64,8 @@ std::string format_request(const std::string& method, const std::string& target,
 
 // Parses one complete response from raw bytes (status 0 if incomplete).
 HttpResponse parse_response(const std::string& raw);
+// Parses every complete response in `raw`, in order (pipelining).
+std::vector<HttpResponse> parse_responses(const std::string& raw);
 
 struct ServeOptions {
   std::vector<std::string> args;  // after `serve --port 0`
@@ -78,6 +89,8 @@ class ServerProcess {
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   // Resident memory of the server now, from /proc (0 if gone).
   long rss_kib() const;
+  // Threads of the server now (/proc/<pid>/task; 0 if gone).
+  int thread_count() const;
 
   HttpResponse get(const std::string& target, const Headers& headers = {}) const {
     return http_request(port_, "GET", target, "", headers);

@@ -37,8 +37,8 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Decodes a chunked body; false if it is incomplete.
-bool dechunk(const std::string& raw, std::string& out) {
+// Decodes a chunked body; false if it is incomplete. `used`: the bytes it took.
+bool dechunk(const std::string& raw, std::string& out, std::size_t& used) {
   std::size_t pos = 0;
   out.clear();
   for (;;) {
@@ -46,7 +46,11 @@ bool dechunk(const std::string& raw, std::string& out) {
     if (eol == std::string::npos) return false;
     const std::size_t size = std::stoul(raw.substr(pos, eol - pos), nullptr, 16);
     pos = eol + 2;
-    if (size == 0) return true;
+    if (size == 0) {
+      if (raw.size() < pos + 2) return false;
+      used = pos + 2;  // the empty trailer's CRLF
+      return true;
+    }
     if (raw.size() < pos + size + 2) return false;
     out.append(raw, pos, size);
     pos += size + 2;
@@ -79,11 +83,14 @@ std::string format_request(const std::string& method, const std::string& target,
   return req;
 }
 
-HttpResponse parse_response(const std::string& raw) {
+namespace {
+
+// One response from raw[pos...]; advances pos past it (status 0 and pos unchanged if incomplete).
+HttpResponse parse_one(const std::string& raw, std::size_t& pos) {
   HttpResponse r;
-  const auto head_end = raw.find("\r\n\r\n");
-  if (head_end == std::string::npos || raw.rfind("HTTP/1.", 0) != 0) return r;
-  std::istringstream head(raw.substr(0, head_end));
+  const auto head_end = raw.find("\r\n\r\n", pos);
+  if (head_end == std::string::npos || raw.compare(pos, 7, "HTTP/1.") != 0) return r;
+  std::istringstream head(raw.substr(pos, head_end - pos));
   std::string line;
   std::getline(head, line);
   const int status = std::atoi(line.substr(9, 3).c_str());
@@ -96,22 +103,52 @@ HttpResponse parse_response(const std::string& raw) {
     r.headers[lower(line.substr(0, colon))] = value;
   }
   const std::string rest = raw.substr(head_end + 4);
+  std::size_t used = 0;
   if (lower(r.header("transfer-encoding")) == "chunked") {
-    if (!dechunk(rest, r.body)) return HttpResponse{};
+    if (!dechunk(rest, r.body, used)) return HttpResponse{};
   } else if (!r.header("content-length").empty()) {
     const std::size_t len = std::stoul(r.header("content-length"));
     if (rest.size() < len) return HttpResponse{};
     r.body = rest.substr(0, len);
+    used = len;
   } else {
     r.body = rest;
+    used = rest.size();
   }
   r.status = status;
+  pos = head_end + 4 + used;
   return r;
 }
 
-RawConnection::RawConnection(int port) {
+}  // namespace
+
+HttpResponse parse_response(const std::string& raw) {
+  std::size_t pos = 0;
+  return parse_one(raw, pos);
+}
+
+std::vector<HttpResponse> parse_responses(const std::string& raw) {
+  std::vector<HttpResponse> out;
+  std::size_t pos = 0;
+  for (;;) {
+    HttpResponse r = parse_one(raw, pos);
+    if (r.status == 0) return out;
+    out.push_back(std::move(r));
+  }
+}
+
+RawConnection::RawConnection(int port, const std::string& source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      close();
+      return;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -167,7 +204,13 @@ bool RawConnection::read_to_eof(std::chrono::milliseconds timeout) {
 HttpResponse http_request(int port, const std::string& method, const std::string& target,
                           const std::string& body, const Headers& headers,
                           std::chrono::milliseconds timeout) {
-  RawConnection c(port);
+  return http_request_from("", port, method, target, body, headers, timeout);
+}
+
+HttpResponse http_request_from(const std::string& source, int port, const std::string& method,
+                               const std::string& target, const std::string& body,
+                               const Headers& headers, std::chrono::milliseconds timeout) {
+  RawConnection c(port, source);
   if (!c.connected() || !c.send(format_request(method, target, body, headers))) return {};
   c.read_to_eof(timeout);
   return parse_response(c.received());
@@ -271,6 +314,15 @@ long ServerProcess::rss_kib() const {
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
   }
   return 0;
+}
+
+int ServerProcess::thread_count() const {
+  int n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
 }
 
 std::string examples_dir() { return std::string(IGNITE_SOURCE_DIR) + "/examples"; }

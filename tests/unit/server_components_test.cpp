@@ -27,7 +27,7 @@ TEST(ServerFixedPool, queues_beyond_its_threads_without_blocking_and_runs_everyt
   {
     FixedPool pool(4);
     // Four tasks hold every thread; the next 100 must queue, and enqueue() must return at once
-    // (it runs on httplib's accept thread).
+    // (it runs on the server's I/O threads).
     for (int i = 0; i < 4; ++i) pool.enqueue([&] { release.wait(); ++ran; });
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 100; ++i) pool.enqueue([&] { ++ran; });
