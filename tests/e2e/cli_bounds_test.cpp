@@ -70,7 +70,7 @@ TEST(CliBounds, at_file_arguments_are_bounded_at_16_mib) {
   const fs::path input = tree.write("input.json", "{not json");
   auto small = run_cli({"run", kExample, "--input", "@" + input.string()});
   EXPECT_EQ(small.exit_code, 125);
-  EXPECT_TRUE(contains(small.err, "--input is not valid JSON: {not json")) << small.err;
+  EXPECT_TRUE(contains(small.err, "ignite: --input is not valid JSON")) << small.err;
 }
 
 // ---- finding 25 --------------------------------------------------------------------------------
