@@ -4,6 +4,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include <string>
 
@@ -29,6 +33,28 @@ class LoopbackListener {
  private:
   sys::Fd fd_;
   unsigned short port_ = 0;
+};
+
+// A listening unix socket in the host's abstract namespace (per network namespace, so a
+// sandbox with its own network namespace must not reach it).
+class AbstractListener {
+ public:
+  explicit AbstractListener(const std::string& name)
+      : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)), name_(name) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (name.size() + 1 > sizeof a.sun_path) return;
+    std::memcpy(a.sun_path + 1, name.data(), name.size());
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    ok_ = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd_.get(), 4) == 0;
+  }
+  bool ok() const { return ok_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  sys::Fd fd_;
+  std::string name_;
+  bool ok_ = false;
 };
 
 }  // namespace ignite::testing

@@ -1,14 +1,11 @@
 // Issue 9's promises about what requests and service dirs supply, through `ignite serve` and
 // `ignite run`: clashing file names, operator ceilings over service.yaml, and install steps
 // that reach the registry but not the host.
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -90,14 +87,8 @@ TEST(RequestBoundary, an_install_step_reaches_the_registry_but_not_the_host) {
   if (run_cli({"env", "--runtimes"}).out.find("\n  node ") == std::string::npos) GTEST_SKIP() << "needs node";
   LoopbackListener listener;
   ASSERT_TRUE(listener.ok());
-  const std::string abstract = "ignite-install-test-" + std::to_string(::getpid());
-  const int us = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, abstract.data(), abstract.size());
-  ASSERT_EQ(::bind(us, reinterpret_cast<sockaddr*>(&addr),
-                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract.size())), 0);
-  ASSERT_EQ(::listen(us, 4), 0);
+  AbstractListener abstract("ignite-install-test-" + std::to_string(::getpid()));
+  ASSERT_TRUE(abstract.ok());
 
   auto dir = sys::TempDir::create(fs::temp_directory_path(), "ignite-install-");
   ASSERT_TRUE(dir);
@@ -108,13 +99,12 @@ TEST(RequestBoundary, an_install_step_reaches_the_registry_but_not_the_host) {
   // The manifests are all the install step sees of the service: the probe is the script itself.
   const Json pkg = {{"name", "probing-install-" + std::to_string(::getpid()) + "-" + listener.port()},
                     {"dependencies", {{"lodash", "4.17.21"}}},
-                    {"scripts", {{"postinstall", "node -e '" + probing_postinstall(listener.port(), abstract) + "'"}}}};
+                    {"scripts", {{"postinstall", "node -e '" + probing_postinstall(listener.port(), abstract.name()) + "'"}}}};
   std::ofstream(dir->path() / "package.json") << pkg.dump();
   for (const char* f : {"service.yaml", "index.js", "package.json"}) ::chmod((dir->path() / f).c_str(), 0644);
 
   auto r = run_cli({"run", dir->path().string(), "--json"},
                    {"IGNITE_CACHE_DIR=" + (dir->path() / "cache").string()});
-  ::close(us);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const Json doc = Json::parse(r.out);
   EXPECT_EQ(doc["stdout"], "3\n") << "lodash came from the registry through the egress proxy";

@@ -1,13 +1,12 @@
 // Issue 9's promises at the sandbox boundary itself: what leaves a run through its output dir,
 // what concurrent runs share, and where a run with egress can connect.
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <cstring>
 #include <future>
 #include <thread>
 
+#include "../common/loopback_listener.hpp"
 #include "sandbox_fixture.hpp"
 #include "sys/temp_dir.hpp"
 
@@ -169,19 +168,12 @@ print('proxy-bad', via_proxy('not a host'))
 
 TEST_P(Boundary, egress_reaches_neither_host_loopback_nor_abstract_sockets_nor_private_networks) {
   host::Listener listener;
-  const std::string abstract = "ignite-test-" + token();
-  int us = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, abstract.data(), abstract.size());
-  ASSERT_EQ(::bind(us, reinterpret_cast<sockaddr*>(&addr),
-                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract.size())), 0);
-  ASSERT_EQ(::listen(us, 4), 0);
+  testing::AbstractListener abstract("ignite-test-" + token());
+  ASSERT_TRUE(abstract.ok());
 
-  auto spec = python(egress_probe(listener.port(), abstract));
+  auto spec = python(egress_probe(listener.port(), abstract.name()));
   spec.egress = Egress{};
   auto r = run(spec);
-  ::close(us);
   EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
   EXPECT_TRUE(contains(r.stdout_data, "direct-loopback refused")) << r.stdout_data;
   EXPECT_TRUE(contains(r.stdout_data, "abstract refused")) << r.stdout_data;

@@ -154,12 +154,13 @@ void kill_leftovers(const std::string& token) {
   for (int pid : host::processes_with(token)) ::kill(pid, SIGKILL);
 }
 
-// "run-XXXXXX" (the scratch dir's and the cgroup's name) from a process's cgroup membership.
+// The run's cgroup name, "<instance id>.run-XXXXXX" (sys::Instance::tag of its scratch dir's
+// name), from a process's cgroup membership.
 std::string run_name_of(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::smatch m;
-  return std::regex_search(text, m, std::regex("run-[A-Za-z0-9]+")) ? m.str() : "";
+  return std::regex_search(text, m, std::regex("i[0-9]+-[0-9a-f]+\\.run-[A-Za-z0-9]+")) ? m.str() : "";
 }
 
 // The run's cgroup directories (every v1 hierarchy, or the v2 one), as Cgroup::create names them.
@@ -213,15 +214,19 @@ class CliRun {
       const std::string name = run_name_of(program);
       EXPECT_FALSE(name.empty()) << "no run-* cgroup for the program";
       if (name.empty()) return t;
-      t.scratch = scratch_root_ / name;
+      // The scratch dir lives in its instance's private dir: <runtime>/instances/<id>/run-XXXXXX.
+      const auto dot = name.find('.');
+      t.scratch = scratch_root_ / "instances" / name.substr(0, dot) / name.substr(dot + 1);
       for (const auto& d : run_cgroup_dirs(name)) {
         if (fs::exists(d)) t.cgroups.push_back(d);
       }
       EXPECT_FALSE(t.cgroups.empty()) << "the run's cgroup was not found where the test looks";
     } else {
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(scratch_root_, ec)) {
-        if (e.path().filename().string().rfind("run-", 0) == 0) t.scratch = e.path();
+      for (const auto& inst : fs::directory_iterator(scratch_root_ / "instances", ec)) {
+        for (const auto& e : fs::directory_iterator(inst.path(), ec)) {
+          if (e.path().filename().string().rfind("run-", 0) == 0) t.scratch = e.path();
+        }
       }
     }
     EXPECT_TRUE(!t.scratch.empty() && fs::exists(t.scratch))

@@ -95,6 +95,9 @@ int run_op(const MountOp& op) noexcept {
 void build_root(const ChildArgs& a) noexcept {
   // Security: make every mount private first, so nothing we mount propagates to the host.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die(a, ChildStage::mount_private);
+  // Relative paths in the plan (an overlay's empty layer) are relative to the root dir (the dir
+  // itself: the tmpfs mounted on it by the first op does not change where we stand).
+  if (::chdir(a.plan->root.c_str()) != 0) die(a, ChildStage::mount_private);
   const auto& ops = a.plan->ops;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (run_op(ops[i]) != 0 && !(ops[i].optional && errno == ENOENT))

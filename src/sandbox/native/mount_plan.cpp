@@ -46,7 +46,9 @@ std::string overlay_escape(const std::string& path) {
 
 // Read-only host paths as the sandbox sees them: a bind, or (private_inodes) an overlay whose
 // inodes belong to this run alone. A read-only overlay needs two lower layers; the second is
-// an empty dir beside the root.
+// an empty dir beside the root, named relative to it ("../empty": the child runs the plan from
+// inside the root dir), because overlay options show in the sandbox's /proc/self/mountinfo and
+// the run's scratch path is nobody's business there.
 class ReadOnlyMounts {
  public:
   ReadOnlyMounts(PlanBuilder& b, const fs::path& root, bool private_inodes)
@@ -66,9 +68,7 @@ class ReadOnlyMounts {
   }
 
  private:
-  std::string lower(const fs::path& dir) const {
-    return "lowerdir=" + overlay_escape(dir.string()) + ":" + overlay_escape((beside_ / "empty").string());
-  }
+  std::string lower(const fs::path& dir) const { return "lowerdir=" + overlay_escape(dir.string()) + ":../empty"; }
   PlanBuilder& b_;
   fs::path beside_;
   bool private_;
