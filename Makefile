@@ -28,5 +28,9 @@ test-asan:
 	cmake --build --preset asan -j $(JOBS) --target ignite_unit_tests
 	ctest --preset asan --timeout 300
 
+# Start-up cost against baselines measured in the same run (bare process, bubblewrap); not a test.
+bench: build
+	bench/startup.sh
+
 clean:
 	rm -rf build
