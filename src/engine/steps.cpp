@@ -1,6 +1,7 @@
 #include "engine/steps.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "runtime/descriptors.hpp"
 #include "sys/files.hpp"
@@ -65,11 +66,18 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
   if (use_npm && !fs::exists(npm_dir / "bin/npm-cli.js"))
     return fail(ErrorCode::unsupported, "npm is not installed (needed for node dependencies)");
 
-  // The step sees the manifests and nothing else of the service: they are the key.
+  // The step sees the manifests and nothing else of the service: they are the key. Bounded:
+  // they come from the service dir, and each is held in memory (and in the sandbox's /out).
+  constexpr std::uint64_t kMaxManifestBytes = 16ull << 20;
   std::vector<InlineFile> manifests;
   for (const char* name : {"package.json", "package-lock.json", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"}) {
     if (!fs::is_regular_file(service.dir / name)) continue;
-    IGNITE_TRY_ASSIGN(std::string text, sys::read_file(service.dir / name));
+    auto read = sys::read_file(service.dir / name, kMaxManifestBytes);
+    // Named as the service's file, not by its host path.
+    if (!read && read.error().sys_errno == 0)
+      return fail(ErrorCode::invalid_argument, std::string(name) + " is larger than " + std::to_string(kMaxManifestBytes) + " bytes");
+    if (!read) return fail(read.error().code, std::string("cannot read ") + name + ": " + std::strerror(read.error().sys_errno));
+    std::string text = std::move(*read);
     manifests.push_back({name, std::move(text)});
   }
   KeyBuilder key("deps");
