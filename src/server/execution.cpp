@@ -1,6 +1,8 @@
 // Running work for the routes: admission, cancellation, metrics.
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "api/result_json.hpp"
 #include "server/server_state.hpp"
 
@@ -86,8 +88,10 @@ Decoded<engine::JobReport> ServerState::run_admitted(Admission::Slot slot, const
   auto report = work(run_stop.get_token(), sink);
   slot.release();
   if (!report) {
-    metrics.record_error(from_engine_error(report.error()).code);
-    return from_engine_error(report.error());
+    const HttpError mapped = from_engine_error(report.error());
+    if (mapped.status >= 500) spdlog::error("run failed: {}", report.error().message);
+    metrics.record_error(mapped.code);
+    return mapped;
   }
   const auto& r = report->result;
   const std::string runtime = report->runtime.substr(0, report->runtime.find('@'));

@@ -25,7 +25,9 @@ HttpError from_engine_error(const Error& error) {
     case ErrorCode::internal:
       break;
   }
-  return {500, "internal", error.message};
+  // Security: our own failures name host paths (scratch, staging, cgroups); clients get a
+  // generic message, the server log the whole one (see ServerState::run_admitted).
+  return {500, "internal", "Ignite could not run this; the server log has the details"};
 }
 
 HttpError for_status(int status) {
