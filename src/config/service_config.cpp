@@ -53,8 +53,10 @@ Status parse_env(const Field& field, const EnvLookup& env, ServiceConfig& out) {
           "invalid variable name (expected letters, digits and '_', not starting "
           "with a digit)");
     }
-    if (name == "IGNITE_INPUT") {
-      return var.error("IGNITE_INPUT is reserved: Ignite sets it to the run's input");
+    // IGNITE_INPUT, IGNITE_INPUT_FILE, IGNITE_SERVICE: set by Ignite for the run. A service
+    // value would come first in the environment and win getenv() over ours.
+    if (name.rfind("IGNITE_", 0) == 0) {
+      return var.error(name + " is reserved: Ignite sets IGNITE_* variables for the run");
     }
     if (!var.value.IsScalar()) {
       const std::string hint = var.value.IsNull() ? " (write \"\" for an empty value)" : "";

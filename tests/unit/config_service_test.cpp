@@ -427,6 +427,8 @@ TEST_F(ServiceConfigTest, BadEnvKeysAndValues) {
   EXPECT_TRUE(contains(with("\"A=B\": x"), at(5) + "service.env.A=B: invalid variable name"));
   EXPECT_TRUE(contains(with("IGNITE_INPUT: x"), at(5) + "service.env.IGNITE_INPUT: IGNITE_INPUT is "
                                                         "reserved"));
+  EXPECT_TRUE(contains(with("IGNITE_INPUT_FILE: /etc/passwd"),
+                       at(5) + "service.env.IGNITE_INPUT_FILE: IGNITE_INPUT_FILE is reserved"));
   EXPECT_EQ(with("EMPTY:"), at(5) +
                                 "service.env.EMPTY: expected a string, got nothing (write \"\" "
                                 "for an empty value)");
