@@ -117,6 +117,16 @@ bool is_key(const std::string& name) {
 BuildCache::BuildCache(CacheConfig config)
     : config_(std::move(config)), memo_(config_.root / "memo") {}
 
+bool BuildCache::abandoned(const fs::path& dir) const {
+  // A build holds its staging dir's lock (exclusively) from mkdtemp to rename: free means dead,
+  // whichever runtime dir its Ignite registered in.
+  sys::Fd lock(::open((dir / "lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+  if (lock) return ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0;
+  // No lock file: caught between mkdtemp and creating it, or a discard in progress; only its
+  // instance can tell.
+  return errno == ENOENT && config_.stale && config_.stale(dir.filename().string());
+}
+
 Status BuildCache::prepare(const fs::path& kind_dir) {
   std::lock_guard lock(mu_);
   if (prepared_[kind_dir.string()]) return ok();
@@ -128,8 +138,9 @@ Status BuildCache::prepare(const fs::path& kind_dir) {
     const std::string name = it->path().filename().string();
     // An entry appears by one rename with its lock inside; one without is of an older layout
     // (whose files a sandbox uid owned): never served, so removed.
-    const bool legacy = is_key(name) && !fs::exists(it->path() / "lock", ec);
-    if (legacy || (!is_key(name) && config_.stale && config_.stale(name))) {
+    std::error_code lock_ec;
+    const bool legacy = is_key(name) && !fs::exists(it->path() / "lock", lock_ec) && !lock_ec;
+    if (legacy || (!is_key(name) && abandoned(it->path()))) {
       spdlog::info("cache: removing {} ({})", name, legacy ? "an entry of an older layout" : "left by an Ignite that is gone");
       (void)sys::remove_tree(it->path());
     }
@@ -138,32 +149,53 @@ Status BuildCache::prepare(const fs::path& kind_dir) {
   return ok();
 }
 
-std::optional<Artifact> BuildCache::reuse(const fs::path& entry, const std::string& key) {
+namespace {
+// A system error (EMFILE, ENOMEM, ...) says nothing about the entry; only these do.
+bool says_damaged(const Error& e) { return e.sys_errno == 0 || e.sys_errno == ENOENT || e.sys_errno == ELOOP; }
+}  // namespace
+
+Result<std::optional<Artifact>> BuildCache::reuse(const fs::path& entry, const std::string& key) {
   const fs::path lock_path = entry / "lock";
   sys::Fd lock(::open(lock_path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
-  if (!lock) return std::nullopt;
-  if (::flock(lock.get(), LOCK_SH) != 0) return std::nullopt;
+  if (!lock) return std::optional<Artifact>();
+  if (::flock(lock.get(), LOCK_SH) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
   // Evicted while we waited for the lock: the path no longer names the file we hold.
-  struct stat held {}, named {};
-  if (::fstat(lock.get(), &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 || held.st_ino != named.st_ino)
-    return std::nullopt;
+  auto still_ours = [&] {
+    struct stat held {}, named {};
+    return ::fstat(lock.get(), &held) == 0 && ::stat(lock_path.c_str(), &named) == 0 &&
+           held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+  };
+  if (!still_ours()) return std::optional<Artifact>();
   const fs::path data = entry / "data";
   auto text = sys::read_file(entry / "manifest");
+  if (!text && !says_damaged(text.error())) return fail(std::move(text).error());
   std::optional<Manifest> m = text ? parse(*text) : std::nullopt;
   auto signature = sys::stat_signature(data, limits_of(config_));
+  if (!signature && !says_damaged(signature.error())) return fail(std::move(signature).error());
   if (!m || !signature || *signature != m->signature) {
     // Something changed since the entry was made (or it cannot be read): the content decides.
-    auto scanned = m ? sys::scan_tree(data, limits_of(config_)) : Result<FileTree>(fail(ErrorCode::internal, "no manifest"));
-    if (!scanned || scanned->entries != m->tree.entries || !signature) {
-      spdlog::warn("cache: entry {} is damaged ({}); rebuilding it", entry.string(),
-                   !m ? "unreadable manifest" : !scanned ? scanned.error().message : "content differs from its manifest");
-      lock.reset();
+    std::string why = !m ? "unreadable manifest" : !signature ? signature.error().message : "";
+    if (why.empty()) {
+      auto scanned = sys::scan_tree(data, limits_of(config_));
+      if (!scanned && !says_damaged(scanned.error())) return fail(std::move(scanned).error());
+      if (!scanned) why = scanned.error().message;
+      else if (scanned->entries != m->tree.entries) why = "content differs from its manifest";
+    }
+    if (!why.empty()) {
+      // Removed only while nobody else uses it (a run may have its files mounted), and only if
+      // it is still the entry we judged.
+      if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 || !still_ours())
+        return fail(ErrorCode::unavailable, "cache entry " + entry.filename().string() +
+                                                " is damaged and in use by another run; try again");
+      spdlog::warn("cache: entry {} is damaged ({}); rebuilding it", entry.string(), why);
       discard(entry, config_.run_prefix);
-      return std::nullopt;
+      return std::optional<Artifact>();
     }
     // Same content, new inodes or times (restored from a backup, say): remember the new state.
     const fs::path tmp = entry / ("manifest.tmp-" + config_.run_prefix);
-    if (sys::write_new_file(tmp, serialize(m->tree, *signature), 0600)) fs::rename(tmp, entry / "manifest");
+    std::error_code ec;
+    if (sys::write_new_file(tmp, serialize(m->tree, *signature), 0600)) fs::rename(tmp, entry / "manifest", ec);
+    if (ec) fs::remove(tmp, ec);
   }
   ::futimens(lock.get(), nullptr);  // last use, for eviction
   Artifact a;
@@ -171,7 +203,7 @@ std::optional<Artifact> BuildCache::reuse(const fs::path& entry, const std::stri
   a.key = key;
   a.cached = true;
   a.lease = std::move(lock);
-  return a;
+  return std::optional<Artifact>(std::move(a));
 }
 
 Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kind, const std::string& key,
@@ -179,9 +211,17 @@ Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kin
   const fs::path kind_dir = config_.root / std::string(kind);
   IGNITE_TRY(prepare(kind_dir));
   const fs::path entry = kind_dir / key;
-  if (auto a = reuse(entry, key)) return std::move(*a);
+  IGNITE_TRY_ASSIGN(std::optional<Artifact> found, reuse(entry, key));
+  if (found) return std::move(*found);
 
   IGNITE_TRY_ASSIGN(sys::TempDir staging, sys::TempDir::create(kind_dir, config_.run_prefix + "build-"));
+  // Held exclusively while we build (so no collector takes the staging dir for abandoned), then
+  // shared: it becomes the entry's lock and our lease on it.
+  Artifact a;
+  a.key = key;
+  const fs::path lock_path = staging.path() / "lock";
+  a.lease.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!a.lease || ::flock(a.lease.get(), LOCK_EX) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
   const fs::path data = staging.path() / "data";
   if (::mkdir(data.c_str(), 0700) != 0) return fail(Error::from_errno("create " + data.string()));
   SandboxSpec spec = make_spec();
@@ -190,22 +230,19 @@ Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kin
   spec.output->max_bytes = config_.max_entry_bytes;
   spec.output->max_entries = config_.max_entry_files;
 
-  Artifact a;
-  a.key = key;
   IGNITE_TRY_ASSIGN(a.step, backend.run(spec, stop, {}));
   if (a.failed()) return a;
   IGNITE_TRY(verify(data));
   IGNITE_TRY_ASSIGN(std::string signature, sys::stat_signature(data, limits_of(config_)));
   IGNITE_TRY(sys::write_new_file(staging.path() / "manifest", serialize(a.step->output, signature), 0600));
-  // Our lease is taken before the entry is visible, so no eviction can take it from under us.
-  const fs::path lock_path = staging.path() / "lock";
-  a.lease.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!a.lease || ::flock(a.lease.get(), LOCK_SH) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
+  // Our lease is shared before the entry is visible, so no eviction can take it from under us.
+  if (::flock(a.lease.get(), LOCK_SH) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
   if (::rename(staging.path().c_str(), entry.c_str()) != 0) {
     // Another run made the same entry meanwhile: theirs is as good as ours.
     if (errno != ENOTEMPTY && errno != EEXIST) return fail(Error::from_errno("rename to " + entry.string()));
     a.lease.reset();
-    if (auto theirs = reuse(entry, key)) {
+    IGNITE_TRY_ASSIGN(std::optional<Artifact> theirs, reuse(entry, key));
+    if (theirs) {
       theirs->cached = false;
       theirs->step = std::move(a.step);
       return std::move(*theirs);

@@ -76,7 +76,10 @@ class BuildCache {
 
  private:
   Status prepare(const std::filesystem::path& kind_dir);
-  std::optional<Artifact> reuse(const std::filesystem::path& entry, const std::string& key);
+  bool abandoned(const std::filesystem::path& staging) const;
+  // The entry when it is sound; nothing when missing or damaged (then removed, unless in use);
+  // an Error when the entry cannot be judged (a system error).
+  Result<std::optional<Artifact>> reuse(const std::filesystem::path& entry, const std::string& key);
   void evict();
 
   CacheConfig config_;

@@ -33,9 +33,15 @@ bool settled(const struct stat& st, std::chrono::milliseconds settle) {
   return std::chrono::system_clock::now().time_since_epoch() - newest > settle;
 }
 
-Result<std::string> hash_file(int dirfd, const char* name, const std::string& rel) {
+// The file fstatat described as `seen`: if it was replaced meanwhile, its digest would be
+// remembered under the old file's stat record.
+Result<std::string> hash_file(int dirfd, const char* name, const std::string& rel, const struct stat& seen) {
   sys::Fd fd(::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!fd) return fail(Error::from_errno("open " + rel));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(Error::from_errno("stat " + rel));
+  if (st.st_ino != seen.st_ino || st.st_dev != seen.st_dev || !S_ISREG(st.st_mode))
+    return fail(ErrorCode::unavailable, rel + " changed while it was read; try again");
   sys::Sha256 h;
   char buf[1 << 16];
   for (;;) {
@@ -52,7 +58,7 @@ Result<std::string> hash_file(int dirfd, const char* name, const std::string& re
 
 Result<std::string> FileHashMemo::digest(int dirfd, const char* name, const std::string& rel,
                                          const struct stat& st) {
-  if (static_cast<std::uint64_t>(st.st_size) < kMinSize) return hash_file(dirfd, name, rel);
+  if (static_cast<std::uint64_t>(st.st_size) < kMinSize) return hash_file(dirfd, name, rel, st);
   const std::string record = stat_record(st);
   sys::Sha256 id;
   id.update(std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
@@ -68,14 +74,16 @@ Result<std::string> FileHashMemo::digest(int dirfd, const char* name, const std:
     known_[record] = digest;
     return digest;
   }
-  IGNITE_TRY_ASSIGN(std::string digest, hash_file(dirfd, name, rel));
+  IGNITE_TRY_ASSIGN(std::string digest, hash_file(dirfd, name, rel, st));
   if (settled(st, settle_)) {
     std::lock_guard lock(mu_);
     known_[record] = digest;
     // Best effort: without the file the next process hashes again, nothing worse.
     if (sys::ensure_owned_dir(dir_, 0700)) {
       const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
-      if (sys::write_new_file(tmp, record + " " + digest + "\n", 0600)) fs::rename(tmp, file);
+      std::error_code ec;
+      if (sys::write_new_file(tmp, record + " " + digest + "\n", 0600)) fs::rename(tmp, file, ec);
+      if (ec) fs::remove(tmp, ec);
     }
   }
   return digest;

@@ -71,12 +71,16 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
   constexpr std::uint64_t kMaxManifestBytes = 16ull << 20;
   std::vector<InlineFile> manifests;
   for (const char* name : {"package.json", "package-lock.json", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"}) {
-    if (!fs::is_regular_file(service.dir / name)) continue;
-    auto read = sys::read_file(service.dir / name, kMaxManifestBytes);
+    // Security: read as a plain file of the service dir, never through a link (a lock file
+    // linked to /proc/self/environ would hand our environment to the install).
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(service.dir / name, ec))) continue;
+    auto read = sys::read_plain_file(service.dir / name, kMaxManifestBytes);
     // Named as the service's file, not by its host path.
     if (!read && read.error().sys_errno == 0)
-      return fail(ErrorCode::invalid_argument, std::string(name) + " is larger than " + std::to_string(kMaxManifestBytes) + " bytes");
-    if (!read) return fail(read.error().code, std::string("cannot read ") + name + ": " + std::strerror(read.error().sys_errno));
+      return fail(ErrorCode::invalid_argument,
+                  std::string(name) + " must be a regular file of at most " + std::to_string(kMaxManifestBytes) + " bytes");
+    if (!read) return fail(ErrorCode::invalid_argument, std::string("cannot read ") + name + ": " + std::strerror(read.error().sys_errno));
     std::string text = std::move(*read);
     manifests.push_back({name, std::move(text)});
   }

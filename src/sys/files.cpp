@@ -1,6 +1,7 @@
 #include "sys/files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,9 +16,9 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   return read_file(path, std::numeric_limits<std::uint64_t>::max());
 }
 
-Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail(Error::from_errno("open " + path.string()));
+namespace {
+
+Result<std::string> read_all(const Fd& fd, const std::filesystem::path& path, std::uint64_t max_bytes) {
   std::string out;
   char buf[8192];
   for (;;) {
@@ -33,6 +34,24 @@ Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t m
     }
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(Error::from_errno("open " + path.string()));
+  return read_all(fd, path, max_bytes);
+}
+
+Result<std::string> read_plain_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  // O_NONBLOCK: a FIFO planted under the name must not hang us before fstat says what it is.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) return fail(Error::from_errno("open " + path.string()));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(Error::from_errno("stat " + path.string()));
+  if (!S_ISREG(st.st_mode)) return fail(ErrorCode::invalid_argument, path.string() + ": not a regular file");
+  return read_all(fd, path, max_bytes);
 }
 
 namespace {

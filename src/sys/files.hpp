@@ -14,6 +14,9 @@ Result<std::string> read_file(const std::filesystem::path& path);   // whole fil
 // pipe that never closes) fails with invalid_argument "<path>: larger than N bytes" after
 // reading at most max_bytes + 1 bytes. Pipes and devices are fine (`--stdin @/dev/stdin`).
 Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+// For files a hostile party may have planted (a service dir's): a symlink in the last component
+// is refused (ELOOP), and so is anything but a regular file (invalid_argument).
+Result<std::string> read_plain_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 Status write_file(const std::filesystem::path& path, std::string_view data);  // O_WRONLY, no create
 Status write_new_file(const std::filesystem::path& path, std::string_view data, int mode = 0644);
 Result<std::uint64_t> read_u64(const std::filesystem::path& path);  // first number in the file

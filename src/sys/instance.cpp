@@ -133,9 +133,10 @@ bool Instance::is_live(const fs::path& runtime_root, std::string_view id) {
   if (!valid_id(id)) return false;
   Fd lock(::open((runtime_root / "instances" / std::string(id) / "lock").c_str(),
                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!lock) return false;
+  // Gone without a trace: dead. Any other failure (EMFILE, EACCES) proves nothing: live.
+  if (!lock) return errno != ENOENT;
   // The owner holds it exclusively; a shared lock we can take means nobody does.
-  return ::flock(lock.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  return ::flock(lock.get(), LOCK_SH | LOCK_NB) != 0;
 }
 
 std::string_view Instance::id_of(std::string_view tagged_name) {

@@ -41,12 +41,27 @@ TEST(EgressPolicy, never_the_host_its_loopback_link_local_or_private_networks) {
   EXPECT_EQ(p.refuse_reason(addr("224.0.0.1"), 443), "multicast");
 }
 
-TEST(EgressPolicy, the_operator_may_allow_a_network_on_any_port) {
+TEST(EgressPolicy, the_operator_may_allow_a_network_on_any_port_but_never_this_host) {
   auto mirror = parse_cidr("10.8.0.0/16");
-  ASSERT_TRUE(mirror);
-  EgressPolicy p({*mirror}, {});
+  auto everything = parse_cidr("0.0.0.0/0");
+  ASSERT_TRUE(mirror && everything);
+  EgressPolicy p({*mirror, *everything}, {addr("10.8.0.5")});
   EXPECT_EQ(p.refuse_reason(addr("10.8.3.4"), 4873), "");
-  EXPECT_EQ(p.refuse_reason(addr("10.9.0.1"), 443), "a private network");
+  EXPECT_EQ(p.refuse_reason(addr("10.8.0.5"), 3000), "an address of this host");
+  EXPECT_EQ(p.refuse_reason(addr("127.0.0.1"), 3000), "the host's loopback");
+  EgressPolicy narrow({*mirror}, {});
+  EXPECT_EQ(narrow.refuse_reason(addr("10.9.0.1"), 443), "a private network");
+}
+
+TEST(EgressPolicy, ipv6_forms_that_embed_an_ipv4_address_are_refused) {
+  EgressPolicy p({}, {});
+  EXPECT_EQ(p.refuse_reason(addr("::127.0.0.1"), 443), "an IPv4-compatible address");
+  EXPECT_EQ(p.refuse_reason(addr("::ffff:0:7f00:1"), 443), "an IPv4-translated address");
+  EXPECT_EQ(p.refuse_reason(addr("2002:7f00:1::1"), 443), "a 6to4 address");
+  EXPECT_EQ(p.refuse_reason(addr("2001:0:4136:e378:8000:63bf:3fff:fdd2"), 443), "a Teredo address");
+  EXPECT_EQ(p.refuse_reason(addr("64:ff9b::7f00:1"), 443), "a NAT64 prefix");
+  EXPECT_EQ(p.refuse_reason(addr("64:ff9b:1::1"), 443), "a NAT64 prefix");
+  EXPECT_EQ(p.refuse_reason(addr("fec0::1"), 443), "site-local");
 }
 
 TEST(EgressPolicy, cidrs_parse_strictly) {

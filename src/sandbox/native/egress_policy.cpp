@@ -56,6 +56,13 @@ const std::vector<Denied>& denied() {
       {v6("fe80::", 10), "link-local"},
       {v6("ff00::", 8), "multicast"},
       {v6("64:ff9b::", 96), "a NAT64 prefix"},
+      {v6("64:ff9b:1::", 48), "a NAT64 prefix"},
+      // IPv6 forms that carry an IPv4 address the checks above would not see.
+      {v6("::", 96), "an IPv4-compatible address"},
+      {v6("::ffff:0:0:0", 96), "an IPv4-translated address"},
+      {v6("2002::", 16), "a 6to4 address"},
+      {v6("2001::", 32), "a Teredo address"},
+      {v6("fec0::", 10), "site-local"},
   };
   return list;
 }
@@ -120,12 +127,16 @@ std::vector<Bytes> EgressPolicy::local_addresses() {
 }
 
 std::string EgressPolicy::refuse_reason(const Bytes& addr, std::uint16_t port) const {
-  // The operator's networks first: an internal registry mirror is their decision.
+  // This host itself, never: not even inside a network the operator allows (its own API and
+  // whatever listens on 0.0.0.0 would be one CONNECT away).
+  if (std::find(host_.begin(), host_.end(), addr) != host_.end()) return "an address of this host";
+  static const Cidr loopback4 = v4("127.0.0.0", 8), loopback6 = v6("::1", 128);
+  if (loopback4.contains(addr) || loopback6.contains(addr)) return "the host's loopback";
+  // The operator's networks next: an internal registry mirror is their decision.
   for (const auto& c : allowed_) {
     if (c.contains(addr)) return "";
   }
-  if (std::find(host_.begin(), host_.end(), addr) != host_.end()) return "an address of this host";
-  // An IPv4-mapped or -compatible form of a denied IPv4 address is matched by the v4 entries.
+  // IPv4 is matched in its mapped form (::ffff:a.b.c.d), which is how both spellings arrive.
   for (const auto& d : denied()) {
     if (d.net.contains(addr)) return d.why;
   }

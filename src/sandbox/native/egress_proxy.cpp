@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 
@@ -65,29 +69,48 @@ bool parse_connect(const std::string& head, std::string& host, std::string& port
 
 }  // namespace
 
+// One name being resolved on its own thread; written by that thread before `done` is set.
+struct EgressProxy::Lookup {
+  std::string host, port;
+  std::vector<sockaddr_storage> addresses;
+  bool failed = false;
+  std::atomic<bool> done{false};
+};
+
 struct EgressProxy::Conn {
-  enum class State { head, connecting, relaying, closing };
+  enum class State { head, resolving, connecting, relaying, closing };
   State state = State::head;
   sys::Fd client, upstream;
   std::string head;
   std::string to_upstream, to_client;
   bool client_eof = false, upstream_eof = false;
+  std::shared_ptr<Lookup> lookup;
+  std::chrono::steady_clock::time_point lookup_deadline;
 };
 
 Result<std::unique_ptr<EgressProxy>> EgressProxy::create(sys::Fd listener, EgressPolicy policy) {
   sys::Fd ep(::epoll_create1(EPOLL_CLOEXEC));
-  if (!ep) return fail(Error::from_errno("epoll_create1"));
+  auto wake = std::make_shared<sys::Fd>(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  sys::Fd tick(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!ep || !*wake || !tick) return fail(Error::from_errno("epoll/eventfd/timerfd"));
   set_nonblocking(listener.get());
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = listener.get();
-  if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, listener.get(), &ev) != 0)
-    return fail(Error::from_errno("epoll_ctl"));
-  return std::unique_ptr<EgressProxy>(new EgressProxy(std::move(listener), std::move(ep), std::move(policy)));
+  for (int fd : {listener.get(), wake->get(), tick.get()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return fail(Error::from_errno("epoll_ctl"));
+  }
+  return std::unique_ptr<EgressProxy>(
+      new EgressProxy(std::move(listener), std::move(ep), std::move(wake), std::move(tick), std::move(policy)));
 }
 
-EgressProxy::EgressProxy(sys::Fd listener, sys::Fd epoll, EgressPolicy policy)
-    : listener_(std::move(listener)), epoll_(std::move(epoll)), policy_(std::move(policy)) {}
+EgressProxy::EgressProxy(sys::Fd listener, sys::Fd epoll, std::shared_ptr<sys::Fd> wake, sys::Fd tick,
+                         EgressPolicy policy)
+    : listener_(std::move(listener)),
+      epoll_(std::move(epoll)),
+      wake_(std::move(wake)),
+      tick_(std::move(tick)),
+      policy_(std::move(policy)) {}
 
 void EgressProxy::service() {
   epoll_event evs[32];
@@ -99,6 +122,12 @@ void EgressProxy::service() {
       const int fd = evs[i].data.fd;
       if (fd == listener_.get()) {
         accept_all();
+        continue;
+      }
+      if (fd == wake_->get() || fd == tick_.get()) {
+        std::uint64_t count = 0;
+        (void)!::read(fd, &count, sizeof count);
+        finish_lookups();
         continue;
       }
       auto it = by_fd_.find(fd);
@@ -153,27 +182,73 @@ void EgressProxy::read_head(Conn& c) {
     return answer_and_close(c, "HTTP/1.1 405 Method Not Allowed\r\nAllow: CONNECT");
   c.to_upstream = c.head.substr(end + 4);  // bytes sent ahead of our answer
   c.head.clear();
-  open_upstream(c, host, port);
+  start_lookup(c, host, port);
 }
 
-void EgressProxy::open_upstream(Conn& c, const std::string& host, const std::string& port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found)
-    return answer_and_close(c, "HTTP/1.1 502 Bad Gateway");
+void EgressProxy::start_lookup(Conn& c, const std::string& host, const std::string& port) {
+  if (resolving_.size() >= kMaxLookups) return answer_and_close(c, "HTTP/1.1 503 Service Unavailable");
+  c.state = Conn::State::resolving;
+  c.lookup = std::make_shared<Lookup>();
+  c.lookup->host = host;
+  c.lookup->port = port;
+  c.lookup_deadline = std::chrono::steady_clock::now() + kLookupTimeout;
+  resolving_.push_back(by_fd_.at(c.client.get()));
+  update_interest(c);  // nothing to read from the client until we answer
+  // The thread owns what it touches: the lookup and the eventfd outlive this proxy if need be.
+  std::thread([lookup = c.lookup, wake = wake_] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    lookup->failed = ::getaddrinfo(lookup->host.c_str(), lookup->port.c_str(), &hints, &found) != 0 || !found;
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+      sockaddr_storage ss{};
+      std::memcpy(&ss, ai->ai_addr, std::min<std::size_t>(ai->ai_addrlen, sizeof ss));
+      lookup->addresses.push_back(ss);
+    }
+    if (found) ::freeaddrinfo(found);
+    lookup->done.store(true, std::memory_order_release);
+    const std::uint64_t one = 1;
+    (void)!::write(wake->get(), &one, sizeof one);
+  }).detach();
+  // Deadlines are checked once a second while lookups are pending.
+  itimerspec every_second{{1, 0}, {1, 0}};
+  ::timerfd_settime(tick_.get(), 0, &every_second, nullptr);
+}
+
+void EgressProxy::finish_lookups() {
+  const auto now = std::chrono::steady_clock::now();
+  auto pending = std::move(resolving_);
+  resolving_.clear();
+  for (auto& c : pending) {
+    if (c->state != Conn::State::resolving) continue;  // closed meanwhile
+    if (c->lookup->done.load(std::memory_order_acquire)) {
+      const std::shared_ptr<Lookup> found = std::move(c->lookup);  // c->lookup is reset: keep it
+      open_upstream(*c, *found);
+    } else if (now >= c->lookup_deadline) {
+      answer_and_close(*c, "HTTP/1.1 504 Gateway Timeout");
+    } else {
+      resolving_.push_back(c);
+    }
+  }
+  if (resolving_.empty()) {
+    itimerspec off{};
+    ::timerfd_settime(tick_.get(), 0, &off, nullptr);
+  }
+}
+
+void EgressProxy::open_upstream(Conn& c, const Lookup& found) {
+  if (found.failed) return answer_and_close(c, "HTTP/1.1 502 Bad Gateway");
+  const auto port = static_cast<std::uint16_t>(std::stoul(found.port));
   std::string why;
-  for (addrinfo* ai = found; ai; ai = ai->ai_next) {
-    sockaddr_storage ss{};
-    std::memcpy(&ss, ai->ai_addr, std::min<std::size_t>(ai->ai_addrlen, sizeof ss));
-    why = policy_.refuse_reason(address_bytes(ss), static_cast<std::uint16_t>(std::stoul(port)));
+  for (const sockaddr_storage& ss : found.addresses) {
+    why = policy_.refuse_reason(address_bytes(ss), port);
     if (!why.empty()) continue;
-    sys::Fd up(::socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    sys::Fd up(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!up) continue;
-    if (::connect(up.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) continue;
-    ::freeaddrinfo(found);
+    const socklen_t len = ss.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (::connect(up.get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) continue;
     c.upstream = std::move(up);
     c.state = Conn::State::connecting;
     epoll_event ev{};
@@ -183,9 +258,9 @@ void EgressProxy::open_upstream(Conn& c, const std::string& host, const std::str
     by_fd_[c.upstream.get()] = by_fd_[c.client.get()];
     return update_interest(c);
   }
-  ::freeaddrinfo(found);
   if (!why.empty()) {
-    refusals_.push_back(host + ":" + port + ": " + why);
+    if (refusals_.size() < kMaxRefusalsKept) refusals_.push_back(found.host + ":" + found.port + ": " + why);
+    ++refusal_count_;
     return answer_and_close(c, "HTTP/1.1 403 Forbidden\r\nX-Ignite-Refused: " + why);
   }
   answer_and_close(c, "HTTP/1.1 502 Bad Gateway");
@@ -245,6 +320,8 @@ void EgressProxy::answer_and_close(Conn& c, const std::string& status_line) {
 }
 
 void EgressProxy::close(Conn& c) {
+  c.state = Conn::State::closing;  // a lookup still running for it finds nothing to continue
+  c.lookup.reset();
   // The caller holds a reference to the connection: erasing it from the map is safe here.
   for (sys::Fd* fd : {&c.client, &c.upstream}) {
     if (!*fd) continue;
