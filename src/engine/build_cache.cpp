@@ -206,13 +206,20 @@ Result<std::optional<Artifact>> BuildCache::reuse(const fs::path& entry, const s
   return std::optional<Artifact>(std::move(a));
 }
 
-Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kind, const std::string& key,
-                                 const StepSpecFn& make_spec, const VerifyFn& verify, std::stop_token stop) {
+Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kind, const std::string& lookup,
+                                 const StepPlanFn& make_plan, const VerifyFn& verify, std::stop_token stop) {
   const fs::path kind_dir = config_.root / std::string(kind);
   IGNITE_TRY(prepare(kind_dir));
-  const fs::path entry = kind_dir / key;
-  IGNITE_TRY_ASSIGN(std::optional<Artifact> found, reuse(entry, key));
+  IGNITE_TRY_ASSIGN(std::optional<Artifact> found, reuse(kind_dir / lookup, lookup));
   if (found) return std::move(*found);
+  // The inputs as the step will read them: if they changed since the lookup, their own key.
+  IGNITE_TRY_ASSIGN(StepPlan plan, make_plan());
+  const std::string& key = plan.key;
+  const fs::path entry = kind_dir / key;
+  if (key != lookup) {
+    IGNITE_TRY_ASSIGN(found, reuse(entry, key));
+    if (found) return std::move(*found);
+  }
 
   IGNITE_TRY_ASSIGN(sys::TempDir staging, sys::TempDir::create(kind_dir, config_.run_prefix + "build-"));
   // Held exclusively while we build (so no collector takes the staging dir for abandoned), then
@@ -224,7 +231,7 @@ Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kin
   if (!a.lease || ::flock(a.lease.get(), LOCK_EX) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
   const fs::path data = staging.path() / "data";
   if (::mkdir(data.c_str(), 0700) != 0) return fail(Error::from_errno("create " + data.string()));
-  SandboxSpec spec = make_spec();
+  SandboxSpec& spec = plan.spec;
   if (!spec.output) spec.output.emplace();
   spec.output->host_dest = data;
   spec.output->max_bytes = config_.max_entry_bytes;
@@ -232,6 +239,7 @@ Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kin
 
   IGNITE_TRY_ASSIGN(a.step, backend.run(spec, stop, {}));
   if (a.failed()) return a;
+  if (plan.after) IGNITE_TRY(plan.after());
   IGNITE_TRY(verify(data));
   IGNITE_TRY_ASSIGN(std::string signature, sys::stat_signature(data, limits_of(config_)));
   IGNITE_TRY(sys::write_new_file(staging.path() / "manifest", serialize(a.step->output, signature), 0600));
@@ -253,6 +261,15 @@ Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kin
   a.dir = entry / "data";
   evict();
   return a;
+}
+
+Result<std::shared_ptr<sys::TempDir>> BuildCache::snapshot_dir(std::string_view kind) {
+  const fs::path kind_dir = config_.root / std::string(kind);
+  IGNITE_TRY(prepare(kind_dir));
+  IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(kind_dir, config_.run_prefix + "src-"));
+  // It becomes the step's /app: the sandbox user reads it (the parents stay private).
+  if (::chmod(dir.path().c_str(), 0755) != 0) return fail(Error::from_errno("chmod " + dir.path().string()));
+  return std::make_shared<sys::TempDir>(std::move(dir));
 }
 
 namespace {

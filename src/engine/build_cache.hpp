@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -28,6 +29,7 @@
 #include "engine/input_key.hpp"
 #include "sandbox/backend.hpp"
 #include "sys/fd.hpp"
+#include "sys/temp_dir.hpp"
 
 namespace ignite::engine {
 
@@ -52,9 +54,17 @@ struct Artifact {
   bool failed() const { return step && !(step->outcome == Outcome::exited && step->exit_code == 0); }
 };
 
-// The step for a key: a spec whose `output` (at least its target; seed files if the step needs
-// them) the cache completes with the destination and the size caps.
-using StepSpecFn = std::function<SandboxSpec()>;
+// What a step runs, made when the cache misses: the spec (its `output`, at least the target, is
+// completed by the cache with the destination and caps), the key of exactly what the step will
+// read (its snapshot: the entry is stored under it), and a check after the run (files bound
+// from the live tree were not written meanwhile).
+struct StepPlan {
+  SandboxSpec spec;
+  std::string key;
+  std::function<Status()> after;  // may be empty
+  std::shared_ptr<void> keep;     // lives until the run is over (the snapshot dir)
+};
+using StepPlanFn = std::function<Result<StepPlan>()>;
 // Checks the copied output before it becomes an entry (e.g. the file the run needs is there).
 using VerifyFn = std::function<Status(const std::filesystem::path& data)>;
 
@@ -62,11 +72,16 @@ class BuildCache {
  public:
   explicit BuildCache(CacheConfig config);
 
-  // The artifact for `kind`/`key`: a verified entry, else the step's output as a new entry.
-  // A failed step is not an Error (it is the program's compile error); the sandbox failing, or a
-  // step output that breaks the rules (a FIFO, too big), is.
+  // The artifact for `kind`/`key` (the key of the live inputs): a verified entry, else the
+  // planned step's output as a new entry under the plan's key. A failed step is not an Error (it
+  // is the program's compile error); the sandbox failing, or a step output that breaks the rules
+  // (a FIFO, too big), is.
   Result<Artifact> get(sandbox::Backend& backend, std::string_view kind, const std::string& key,
-                       const StepSpecFn& make_spec, const VerifyFn& verify, std::stop_token stop);
+                       const StepPlanFn& plan, const VerifyFn& verify, std::stop_token stop);
+
+  // A fresh private dir for a step's snapshot of its inputs (snapshot.dest), removed when the
+  // last holder lets go; left behind by a killed Ignite, it is collected like a staging dir.
+  Result<std::shared_ptr<sys::TempDir>> snapshot_dir(std::string_view kind);
 
   // Sum of the entries' sizes (data bytes), for tests and metrics.
   std::uint64_t size() const;

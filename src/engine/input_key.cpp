@@ -54,7 +54,49 @@ Result<std::string> hash_file(int dirfd, const char* name, const std::string& re
   return h.hex();
 }
 
+// Copies the regular file `name` (as fstatat saw it) to `dest`, returning the sha256 of the bytes
+// copied: the copy is exactly what was hashed.
+Result<std::string> copy_hashed(int dirfd, const char* name, const std::string& rel, const struct stat& seen,
+                                const fs::path& dest) {
+  sys::Fd in(::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!in) return fail(Error::from_errno("open " + rel));
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) return fail(Error::from_errno("stat " + rel));
+  if (st.st_ino != seen.st_ino || st.st_dev != seen.st_dev || !S_ISREG(st.st_mode))
+    return fail(ErrorCode::unavailable, rel + " changed while it was read; try again");
+  sys::Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out) return fail(Error::from_errno("create snapshot of " + rel));
+  sys::Sha256 h;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(in.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("read " + rel));
+    if (n == 0) break;
+    h.update(std::string_view(buf, static_cast<std::size_t>(n)));
+    for (ssize_t off = 0; off < n;) {
+      const ssize_t w = ::write(out.get(), buf + off, static_cast<std::size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return fail(Error::from_errno("write snapshot of " + rel));
+      off += w;
+    }
+  }
+  if (::fchmod(out.get(), (seen.st_mode & 0111) ? 0755 : 0644) != 0) return fail(Error::from_errno("chmod " + rel));
+  return h.hex();
+}
+
 }  // namespace
+
+Status Snapshot::unchanged() const {
+  for (const auto& b : bound) {
+    struct stat now {};
+    if (::lstat(b.source.c_str(), &now) != 0 || stat_record(now) != stat_record(b.seen))
+      return fail(ErrorCode::unavailable, "the service's " + b.rel + " changed while it was built; try again");
+  }
+  return ok();
+}
+
+bool FileHashMemo::settled(const struct stat& st) const { return engine::settled(st, settle_); }
 
 Result<std::string> FileHashMemo::digest(int dirfd, const char* name, const std::string& rel,
                                          const struct stat& st) {
@@ -75,7 +117,7 @@ Result<std::string> FileHashMemo::digest(int dirfd, const char* name, const std:
     return digest;
   }
   IGNITE_TRY_ASSIGN(std::string digest, hash_file(dirfd, name, rel, st));
-  if (settled(st, settle_)) {
+  if (engine::settled(st, settle_)) {
     std::lock_guard lock(mu_);
     known_[record] = digest;
     // Best effort: without the file the next process hashes again, nothing worse.
@@ -96,21 +138,42 @@ KeyBuilder& KeyBuilder::add(std::string_view name, std::string_view value) {
   return *this;
 }
 
-Status KeyBuilder::add_tree(std::string_view name, const fs::path& dir, FileHashMemo& memo) {
+Status KeyBuilder::add_tree(std::string_view name, const fs::path& dir, FileHashMemo& memo, Snapshot* snapshot) {
   std::string tree;
+  auto copy_of = [&](const std::string& rel) { return snapshot->dest / rel; };
   IGNITE_TRY(sys::walk_tree(dir, kInputLimits,
                             [&](const std::string& rel, int dirfd, const char* entry, const struct stat& st) -> Status {
                               if (S_ISDIR(st.st_mode)) {
                                 tree += "d" + framed(rel);
-                              } else if (S_ISLNK(st.st_mode)) {
+                                if (snapshot && ::mkdir(copy_of(rel).c_str(), 0755) != 0)
+                                  return fail(Error::from_errno("snapshot " + rel));
+                                return ok();
+                              }
+                              if (S_ISLNK(st.st_mode)) {
                                 char target[4096];
                                 const ssize_t n = ::readlinkat(dirfd, entry, target, sizeof target);
-                                if (n < 0) return fail(Error::from_errno("readlink " + rel));
-                                tree += "l" + framed(rel) + framed(std::string_view(target, static_cast<std::size_t>(n)));
-                              } else {
-                                IGNITE_TRY_ASSIGN(std::string digest, memo.digest(dirfd, entry, rel, st));
-                                tree += std::string((st.st_mode & 0111) ? "x" : "f") + framed(rel) + framed(digest);
+                                if (n < 0 || static_cast<std::size_t>(n) == sizeof target)
+                                  return fail(Error::from_errno("readlink " + rel));
+                                const std::string text(target, static_cast<std::size_t>(n));
+                                tree += "l" + framed(rel) + framed(text);
+                                if (snapshot && ::symlink(text.c_str(), copy_of(rel).c_str()) != 0)
+                                  return fail(Error::from_errno("snapshot " + rel));
+                                return ok();
                               }
+                              std::string digest;
+                              const bool bind = snapshot && static_cast<std::uint64_t>(st.st_size) >= Snapshot::kBindMin &&
+                                                memo.settled(st);
+                              if (!snapshot || bind) {
+                                IGNITE_TRY_ASSIGN(digest, memo.digest(dirfd, entry, rel, st));
+                              } else {
+                                IGNITE_TRY_ASSIGN(digest, copy_hashed(dirfd, entry, rel, st, copy_of(rel)));
+                              }
+                              if (bind) {
+                                // A mount point in the copy; the live file is bound onto it.
+                                if (!sys::write_new_file(copy_of(rel), "", 0644)) return fail(Error::from_errno("snapshot " + rel));
+                                snapshot->bound.push_back({rel, dir / rel, st});
+                              }
+                              tree += std::string((st.st_mode & 0111) ? "x" : "f") + framed(rel) + framed(digest);
                               return ok();
                             }));
   add(name, tree);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -35,6 +36,8 @@ class FileHashMemo {
 
   // sha256 hex of the regular file `name` in `dirfd`, which fstatat described as `st`.
   Result<std::string> digest(int dirfd, const char* name, const std::string& rel, const struct stat& st);
+  // Whether `st` is old enough that any later write to the file must change its ctime.
+  bool settled(const struct stat& st) const;
 
  private:
   std::filesystem::path dir_;
@@ -43,12 +46,32 @@ class FileHashMemo {
   std::map<std::string, std::string> known_;  // stat record -> digest
 };
 
+// A private copy of a service tree that a build step reads instead of the live one, so that what
+// it builds is exactly what the key says (a tenant rewriting files during the build would
+// otherwise get its build stored under another content's key). Files of at least kBindMin
+// whose timestamps settled are not copied but bound from the live tree, and checked afterwards
+// to be the same file, unwritten (their ctime would have moved).
+struct Snapshot {
+  static constexpr std::uint64_t kBindMin = 16ull << 20;
+  struct Bound {
+    std::string rel;                 // relative path in the tree
+    std::filesystem::path source;    // the live file
+    struct stat seen {};
+  };
+  std::filesystem::path dest;  // an existing, empty dir of ours
+  std::vector<Bound> bound;
+  // unavailable naming the file when a bound file changed since it was hashed.
+  Status unchanged() const;
+};
+
 class KeyBuilder {
  public:
   explicit KeyBuilder(std::string_view purpose);  // "go", "ts", "deps": keys never cross kinds
   KeyBuilder& add(std::string_view name, std::string_view value);
   // Every entry under `dir`: kind, relative path, and content digest (files) or target (links).
-  Status add_tree(std::string_view name, const std::filesystem::path& dir, FileHashMemo& memo);
+  // With `snapshot`, also copies the tree into snapshot->dest, hashing what it copies.
+  Status add_tree(std::string_view name, const std::filesystem::path& dir, FileHashMemo& memo,
+                  Snapshot* snapshot = nullptr);
   std::string finish();  // sha256 hex of everything added
 
  private:

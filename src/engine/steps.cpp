@@ -42,6 +42,37 @@ bool has_suffix(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// A step's private copy of the service (input_key.hpp's Snapshot) and the key of exactly that.
+struct SnapshotStep {
+  std::shared_ptr<sys::TempDir> dir;
+  std::shared_ptr<Snapshot> snapshot;
+  std::string key;
+  // The plan for `spec`: stored under the snapshot's key, checked for bound files afterwards,
+  // the snapshot kept until the run is over.
+  StepPlan plan(SandboxSpec spec) const {
+    auto snap = snapshot;
+    auto keep = std::make_shared<std::pair<std::shared_ptr<sys::TempDir>, std::shared_ptr<Snapshot>>>(dir, snapshot);
+    return StepPlan{std::move(spec), key, [snap] { return snap->unchanged(); }, keep};
+  }
+};
+
+Result<SnapshotStep> snapshot_service(const StepContext& ctx, std::string_view kind,
+                                      const config::ServiceConfig& service, KeyBuilder key) {
+  SnapshotStep step;
+  IGNITE_TRY_ASSIGN(step.dir, ctx.cache.snapshot_dir(kind));
+  step.snapshot = std::make_shared<Snapshot>();
+  step.snapshot->dest = step.dir->path();
+  IGNITE_TRY(key.add_tree("app", service.dir, ctx.cache.memo(), step.snapshot.get()));
+  step.key = key.finish();
+  return step;
+}
+
+// The snapshot at /app, and each big file bound from the live tree onto its place in it.
+void add_snapshot_mounts(SandboxSpec& spec, const Snapshot& snapshot) {
+  spec.mounts.push_back({snapshot.dest, "/app", false});
+  for (const auto& b : snapshot.bound) spec.mounts.push_back({b.source, "/app/" + b.rel, false});
+}
+
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += std::to_string(i.size()) + ":" + i;
@@ -88,7 +119,8 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
   key.add("tool", tool.label() + (use_npm ? "+npm" : "+bun")).add("scripts", service.install_scripts ? "on" : "off");
   for (const auto& m : manifests) key.add(m.target.string(), m.content);
 
-  auto make_spec = [&] {
+  const std::string lookup = key.finish();
+  auto make_plan = [&]() -> Result<StepPlan> {
     SandboxSpec spec = step_spec(tool, step_limits(ctx.run_limits, 300s));
     spec.output->seed = manifests;
     spec.workdir = "/out";
@@ -117,10 +149,11 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
       spec.argv = {tool.sandbox_binary, "install", "--production", "--no-progress"};
     }
     if (!service.install_scripts) spec.argv.push_back("--ignore-scripts");
-    return spec;
+    // The manifests were read once, into memory: the step sees exactly what the key covers.
+    return StepPlan{std::move(spec), lookup, {}, {}};
   };
   auto verify = [](const fs::path& data) { return require_plain(data / "node_modules", true); };
-  return ctx.cache.get(ctx.backend, "deps", key.finish(), make_spec, verify, ctx.stop);
+  return ctx.cache.get(ctx.backend, "deps", lookup, make_plan, verify, ctx.stop);
 }
 
 bool needs_transpile(const config::ServiceConfig& service, const runtime::Installed& rt) {
@@ -144,22 +177,27 @@ Result<Artifact> transpile_typescript(const StepContext& ctx, const config::Serv
   // resolve bare specifiers, so everything is bundled for it.
   const std::vector<std::string> flags = {"--format", "esm", "--target", node ? "node" : "browser",
                                           "--packages", node ? "external" : "bundle"};
-  KeyBuilder key("ts");
-  key.add("bun", bun->label()).add("env", joined(bun->env)).add("runtime", rt.name).add("entry", service.entry);
-  key.add("flags", joined(flags)).add("deps", deps ? deps->key : "");
-  IGNITE_TRY(key.add_tree("app", service.dir, ctx.cache.memo()));
+  auto key = [&] {
+    KeyBuilder k("ts");
+    k.add("bun", bun->label()).add("env", joined(bun->env)).add("runtime", rt.name).add("entry", service.entry);
+    k.add("flags", joined(flags)).add("deps", deps ? deps->key : "");
+    return k;
+  };
+  KeyBuilder lookup = key();
+  IGNITE_TRY(lookup.add_tree("app", service.dir, ctx.cache.memo()));
 
-  auto make_spec = [&] {
+  auto make_plan = [&]() -> Result<StepPlan> {
+    IGNITE_TRY_ASSIGN(SnapshotStep step, snapshot_service(ctx, "ts", service, key()));
     SandboxSpec spec = step_spec(*bun, step_limits(ctx.run_limits, 60s));
-    spec.mounts.push_back({service.dir, "/app", false});
+    add_snapshot_mounts(spec, *step.snapshot);
     if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
     spec.workdir = "/app";
     spec.argv = {bun->sandbox_binary, "build", "/app/" + service.entry, "--outfile", "/out/" + transpiled_name(service)};
     spec.argv.insert(spec.argv.end(), flags.begin(), flags.end());
-    return spec;
+    return step.plan(std::move(spec));
   };
   auto verify = [&](const fs::path& data) { return require_plain(data / transpiled_name(service), false); };
-  return ctx.cache.get(ctx.backend, "ts", key.finish(), make_spec, verify, ctx.stop);
+  return ctx.cache.get(ctx.backend, "ts", lookup.finish(), make_plan, verify, ctx.stop);
 }
 
 bool needs_compile(const runtime::Installed& rt) {
@@ -169,21 +207,27 @@ bool needs_compile(const runtime::Installed& rt) {
 
 Result<Artifact> compile_program(const StepContext& ctx, const config::ServiceConfig& service,
                                  const runtime::Installed& rt) {
-  KeyBuilder key("go");
-  key.add("go", rt.label()).add("env", joined(rt.env));
-  IGNITE_TRY(key.add_tree("app", service.dir, ctx.cache.memo()));
-  auto make_spec = [&] {
+  auto key = [&] {
+    KeyBuilder k("go");
+    k.add("go", rt.label()).add("env", joined(rt.env));
+    return k;
+  };
+  KeyBuilder lookup = key();
+  IGNITE_TRY(lookup.add_tree("app", service.dir, ctx.cache.memo()));
+  auto make_plan = [&]() -> Result<StepPlan> {
+    IGNITE_TRY_ASSIGN(SnapshotStep step, snapshot_service(ctx, "go", service, key()));
+    const fs::path app = step.snapshot->dest;
     SandboxSpec spec = step_spec(rt, step_limits(ctx.run_limits, 120s));
-    spec.mounts.push_back({service.dir, "/app", false});
+    add_snapshot_mounts(spec, *step.snapshot);
     spec.workdir = "/app";
     spec.argv = {rt.sandbox_binary, "build", "-o", "/out/main"};
     // With a go.mod the package is the directory; without one, the top-level .go files.
-    if (fs::exists(service.dir / "go.mod")) {
+    if (fs::exists(app / "go.mod")) {
       spec.argv.push_back(".");
     } else {
       std::vector<std::string> files;
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(service.dir, ec)) {
+      for (const auto& e : fs::directory_iterator(app, ec)) {
         const auto name = e.path().filename().string();
         if (e.is_regular_file(ec) && has_suffix(name, ".go") && !has_suffix(name, "_test.go"))
           files.push_back(name);
@@ -191,10 +235,10 @@ Result<Artifact> compile_program(const StepContext& ctx, const config::ServiceCo
       std::sort(files.begin(), files.end());
       spec.argv.insert(spec.argv.end(), files.begin(), files.end());
     }
-    return spec;
+    return step.plan(std::move(spec));
   };
   auto verify = [](const fs::path& data) { return require_plain(data / "main", false); };
-  return ctx.cache.get(ctx.backend, "go", key.finish(), make_spec, verify, ctx.stop);
+  return ctx.cache.get(ctx.backend, "go", lookup.finish(), make_plan, verify, ctx.stop);
 }
 
 }  // namespace ignite::engine

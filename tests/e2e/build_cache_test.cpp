@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -135,6 +136,38 @@ TEST_F(BuildCacheTest, bundles_of_services_that_differ_only_in_node_modules_are_
   EXPECT_EQ(a["stdout"], "secret of A\n") << a.dump();
   EXPECT_EQ(b["stdout"], "secret of B\n") << b.dump();
   EXPECT_FALSE(b["compile"].value("cached", true));
+}
+
+TEST_F(BuildCacheTest, files_rewritten_during_a_build_cannot_poison_another_services_artifact) {
+  REQUIRE_RUNTIMES("quickjs", "bun");
+  const std::string genuine = "console.log('genuine');\n", poisoned = "console.log('POISONED');\n";
+  const fs::path victim = service("victim", {{"service.yaml", quickjs_service("same")}, {"index.ts", genuine}});
+  const fs::path attacker = service("attacker", {{"service.yaml", quickjs_service("same")}, {"index.ts", genuine}});
+  // The attacker flips its entry between two contents (whole-file renames) while its build runs,
+  // hoping the key is taken of one and the bundle made of the other.
+  auto put = [&](const std::string& text) {
+    const fs::path tmp = attacker.parent_path() / "swap.tmp";
+    std::ofstream(tmp) << text;
+    ::chmod(tmp.c_str(), 0644);
+    fs::rename(tmp, attacker / "index.ts");
+  };
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::string cache_dir = "IGNITE_CACHE_DIR=" + (cache() / std::to_string(attempt)).string();
+    std::atomic<bool> stop{false};
+    std::thread swapper([&] {
+      for (bool flip = false; !stop; flip = !flip) {
+        put(flip ? poisoned : genuine);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+    run_cli({"run", attacker.string(), "--skip-preflight"}, {cache_dir});
+    stop = true;
+    swapper.join();
+    put(genuine);
+    auto r = run_cli({"run", victim.string(), "--json", "--skip-preflight"}, {cache_dir});
+    ASSERT_FALSE(r.out.empty()) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["stdout"], "genuine\n") << "attempt " << attempt << ": another service's build";
+  }
 }
 
 fs::path only_entry(const fs::path& kind_dir) {

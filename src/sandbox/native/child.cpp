@@ -48,6 +48,9 @@ int run_op(const MountOp& op) noexcept {
     case OpKind::mkdir:
       return (::mkdir(t, 0755) == 0 || errno == EEXIST) ? 0 : -1;
     case OpKind::mkfile: {
+      // Already there (a file of a read-only mount below, where open(O_CREAT) would be EROFS).
+      struct stat st;
+      if (::lstat(t, &st) == 0) return 0;
       int fd = ::open(t, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd < 0) return errno == EEXIST ? 0 : -1;
       ::close(fd);
