@@ -21,7 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kMagic = "ignite-artifact 1";
+constexpr std::string_view kMagic = "ignite-artifact 2";
+
+// What an entry costs on disk: its bytes, and an inode and (for dirs) a block per entry — a tree
+// of empty files or dirs is not free.
+std::uint64_t cost_of(const FileTree& tree) { return tree.bytes + 4096 * tree.entries.size(); }
 
 std::string framed(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
 
@@ -38,7 +42,7 @@ std::optional<std::string> read_framed(const std::string& text, std::size_t& pos
 }
 
 std::string serialize(const FileTree& tree, const std::string& signature) {
-  std::string out = std::string(kMagic) + " " + std::to_string(tree.bytes) + " " + signature + "\n";
+  std::string out = std::string(kMagic) + " " + std::to_string(cost_of(tree)) + " " + signature + "\n";
   for (const auto& e : tree.entries) {
     switch (e.kind) {
       case EntryKind::dir: out += "d " + framed(e.path); break;
@@ -61,7 +65,8 @@ std::optional<Manifest> parse(const std::string& text) {
   Manifest m;
   std::istringstream head(text.substr(0, text.find('\n')));
   std::string magic, version;
-  if (!(head >> magic >> version >> m.tree.bytes >> m.signature) || magic + " " + version != kMagic)
+  std::uint64_t cost = 0;
+  if (!(head >> magic >> version >> cost >> m.signature) || magic + " " + version != kMagic)
     return std::nullopt;
   std::size_t pos = text.find('\n') + 1;
   while (pos < text.size()) {
@@ -91,8 +96,10 @@ std::optional<Manifest> parse(const std::string& text) {
     }
     if (pos >= text.size() || text[pos] != '\n') return std::nullopt;
     ++pos;
+    if (e.kind == EntryKind::file) m.tree.bytes += e.size;
     m.tree.entries.push_back(std::move(e));
   }
+  if (cost != cost_of(m.tree)) return std::nullopt;
   return m;
 }
 
@@ -240,6 +247,12 @@ Result<Artifact> BuildCache::get(sandbox::Backend& backend, std::string_view kin
   IGNITE_TRY_ASSIGN(a.step, backend.run(spec, stop, {}));
   if (a.failed()) return a;
   if (plan.after) IGNITE_TRY(plan.after());
+  if (cost_of(a.step->output) > config_.max_entry_bytes)
+    return fail(ErrorCode::invalid_argument,
+                "the build output is too large to keep: " + std::to_string(a.step->output.bytes) + " bytes in " +
+                    std::to_string(a.step->output.entries.size()) + " files and dirs count as " +
+                    std::to_string(cost_of(a.step->output)) + " bytes (at most " +
+                    std::to_string(config_.max_entry_bytes) + ", IGNITE_CACHE_ENTRY_MAX_MB)");
   IGNITE_TRY(verify(data));
   IGNITE_TRY_ASSIGN(std::string signature, sys::stat_signature(data, limits_of(config_)));
   IGNITE_TRY(sys::write_new_file(staging.path() / "manifest", serialize(a.step->output, signature), 0600));
@@ -276,7 +289,7 @@ namespace {
 
 struct EntryInfo {
   fs::path dir;
-  std::uint64_t bytes = 0;
+  std::uint64_t cost = 0;  // bytes on disk, see cost_of
   std::int64_t used = 0;  // lock mtime, ns
 };
 
@@ -289,13 +302,13 @@ std::vector<EntryInfo> list_entries(const fs::path& root) {
     for (fs::directory_iterator e(k->path(), ec2), eend; !ec2 && e != eend; e.increment(ec2)) {
       if (!is_key(e->path().filename().string())) continue;
       EntryInfo info{e->path()};
-      // The first line is enough: "ignite-artifact 1 <bytes> <signature>".
+      // The first line is enough: "ignite-artifact 2 <cost> <signature>".
       sys::Fd fd(::open((e->path() / "manifest").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       char head[160] = {};
       if (!fd || ::read(fd.get(), head, sizeof head - 1) <= 0) continue;
       std::istringstream in(head);
       std::string magic, version;
-      in >> magic >> version >> info.bytes;
+      in >> magic >> version >> info.cost;
       struct stat st {};
       if (::stat((e->path() / "lock").c_str(), &st) == 0)
         info.used = std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
@@ -311,7 +324,7 @@ void BuildCache::evict() {
   std::lock_guard lock(mu_);
   auto entries = list_entries(config_.root);
   std::uint64_t total = 0;
-  for (const auto& e : entries) total += e.bytes;
+  for (const auto& e : entries) total += e.cost;
   if (total <= config_.max_bytes) return;
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.used < b.used; });
   for (const auto& e : entries) {
@@ -319,15 +332,15 @@ void BuildCache::evict() {
     sys::Fd entry_lock(::open((e.dir / "lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
     // In use by a run (ours or another Ignite's): it stays.
     if (!entry_lock || ::flock(entry_lock.get(), LOCK_EX | LOCK_NB) != 0) continue;
-    spdlog::info("cache: evicting {} ({} bytes, least recently used)", e.dir.string(), e.bytes);
+    spdlog::info("cache: evicting {} ({} bytes, least recently used)", e.dir.string(), e.cost);
     discard(e.dir, config_.run_prefix);
-    total -= e.bytes;
+    total -= e.cost;
   }
 }
 
 std::uint64_t BuildCache::size() const {
   std::uint64_t total = 0;
-  for (const auto& e : list_entries(config_.root)) total += e.bytes;
+  for (const auto& e : list_entries(config_.root)) total += e.cost;
   return total;
 }
 

@@ -35,8 +35,9 @@ namespace ignite::engine {
 
 struct CacheConfig {
   std::filesystem::path root = "/var/cache/ignite";
+  // Sizes count an entry's bytes plus 4 KiB per file, dir or link (its inode and blocks).
   std::uint64_t max_bytes = 4ull << 30;        // every entry together
-  std::uint64_t max_entry_bytes = 1ull << 30;  // one artifact (the step's /out size)
+  std::uint64_t max_entry_bytes = 1ull << 30;  // one artifact (also the step's /out size)
   std::uint32_t max_entry_files = 250000;
   std::string run_prefix;  // this instance's tag: names its staging dirs
   // Staging dirs of instances that are gone (see sys::Instance) are removed on first use.
@@ -83,7 +84,7 @@ class BuildCache {
   // last holder lets go; left behind by a killed Ignite, it is collected like a staging dir.
   Result<std::shared_ptr<sys::TempDir>> snapshot_dir(std::string_view kind);
 
-  // Sum of the entries' sizes (data bytes), for tests and metrics.
+  // What the entries cost on disk together (their bytes, plus 4 KiB per file, dir or link).
   std::uint64_t size() const;
 
   FileHashMemo& memo() { return memo_; }

@@ -248,6 +248,21 @@ TEST_F(BuildCacheTest, the_cache_stays_under_its_size_bound_least_recently_used_
   EXPECT_FALSE(run_json(services[0], {"IGNITE_CACHE_MAX_MB=5"})["compile"].value("cached", true));
 }
 
+TEST_F(BuildCacheTest, an_artifact_of_many_empty_dirs_counts_their_inodes_against_the_bound) {
+  REQUIRE_RUNTIMES("quickjs", "bun");
+  // No bytes at all, but 5000 dirs: 20 MB of inodes and blocks on the cache's disk.
+  const fs::path svc = service("dirs", {{"service.yaml", quickjs_service("dirs", "  memoryMb: 256\n")},
+                                        {"m.ts", "import { mkdirSync } from 'node:fs';\n"
+                                                 "export function m() { for (let i = 0; i < 5000; i++)"
+                                                 " mkdirSync('/out/d' + i); return 'made'; }\n"},
+                                        {"index.ts", "import { m } from './m.ts' with { type: 'macro' };\nconsole.log(m());\n"}});
+  auto r = run_cli({"run", svc.string(), "--skip-preflight"}, env({"IGNITE_CACHE_ENTRY_MAX_MB=8"}));
+  EXPECT_EQ(r.exit_code, 125) << r.err;
+  EXPECT_NE(r.err.find("bytes in 5001 files and dirs count as"), std::string::npos)
+      << r.err;
+  EXPECT_TRUE(only_entry(cache() / "ts").empty());
+}
+
 TEST_F(BuildCacheTest, an_artifact_over_the_entry_bound_is_not_kept) {
   REQUIRE_RUNTIMES("go", "go");
   const fs::path svc = service("go", {{"service.yaml", "service:\n  name: go-big\n  runtime: go\n  entry: main.go\n  memoryMb: 256\n"},
