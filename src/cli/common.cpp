@@ -52,7 +52,8 @@ namespace fs = std::filesystem;
 // Where this process keeps its per-run dirs and staged code: /run/ignite as root; rootless,
 // $XDG_RUNTIME_DIR/ignite, else /tmp/ignite-UID — but only if it is ours and private (another
 // local user could have made it first to swap what we stage), else a fresh private dir.
-Result<fs::path> runtime_root() {
+// The fresh dir, when one was needed, is `fresh` (removed with the process's engine).
+Result<fs::path> runtime_root(std::unique_ptr<sys::TempDir>& fresh) {
   if (::geteuid() == 0) return fs::path("/run/ignite");
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   if (xdg && *xdg == '/') return fs::path(xdg) / "ignite";
@@ -61,9 +62,9 @@ Result<fs::path> runtime_root() {
   if (trusted) return usual;
   std::fprintf(stderr, "ignite: warning: %s; using a fresh private dir instead\n",
                trusted.error().message.c_str());
-  std::string tmpl = usual.string() + "-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return fail(Error::from_errno("mkdtemp " + tmpl));
-  return fs::path(tmpl);
+  IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create("/tmp", usual.filename().string() + "-"));
+  fresh = std::make_unique<sys::TempDir>(std::move(dir));
+  return fresh->path();
 }
 
 // Build artifacts: /var/cache/ignite as root; rootless, $XDG_CACHE_HOME/ignite or ~/.cache/ignite.
@@ -72,7 +73,9 @@ fs::path cache_root() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   if (xdg && *xdg == '/') return fs::path(xdg) / "ignite";
   const char* home = std::getenv("HOME");
-  return fs::path(home && *home == '/' ? home : "/tmp") / ".cache/ignite";
+  if (home && *home == '/') return fs::path(home) / ".cache/ignite";
+  // No home: a per-user dir of its own (a shared /tmp/.cache could be anybody's).
+  return fs::path("/tmp") / ("ignite-cache-" + std::to_string(::geteuid()));
 }
 
 // For names an instance tagged ("<id>.…"): true when that instance is gone.
@@ -143,7 +146,7 @@ Result<HostEngine> make_engine(const HostOptions& options) {
       return fail(ErrorCode::invalid_argument, "--install-allow-net: " + parsed.error().message);
   }
   HostEngine host;
-  IGNITE_TRY_ASSIGN(fs::path root, runtime_root());
+  IGNITE_TRY_ASSIGN(fs::path root, runtime_root(host.fresh_root));
   IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
   host.instance = std::make_unique<sys::Instance>(std::move(instance));
   IGNITE_TRY_ASSIGN(host.backend, make_backend(options.isolation, options.allow_degraded, *host.instance));

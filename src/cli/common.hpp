@@ -10,6 +10,7 @@
 #include "engine/engine.hpp"
 #include "sandbox/backend.hpp"
 #include "sys/instance.hpp"
+#include "sys/temp_dir.hpp"
 
 namespace ignite::cli {
 
@@ -33,6 +34,7 @@ Result<std::string> read_input_arg(const std::string& arg);
 // This process's instance (its runtime dir and lock), the backend and the engine on it (which
 // borrows the backend): members destroy in reverse, the instance last.
 struct HostEngine {
+  std::unique_ptr<sys::TempDir> fresh_root;  // rootless, when the usual runtime dir was not ours
   std::unique_ptr<sys::Instance> instance;
   std::unique_ptr<sandbox::Backend> backend;
   std::unique_ptr<engine::Engine> engine;

@@ -21,7 +21,8 @@ Limits step_limits(const Limits& run, std::chrono::milliseconds longest) {
   l.cpu_cores = run.cpu_cores;
   l.max_output_bytes = run.max_output_bytes;
   l.max_processes = std::max<std::uint32_t>(run.max_processes, 512);
-  l.tmp_bytes = run.memory_bytes;  // tmpfs pages are charged to the memory limit anyway
+  // tmpfs pages are charged to the memory limit anyway; 1 GiB is the backends' own ceiling.
+  l.tmp_bytes = std::min<std::uint64_t>(run.memory_bytes, 1ull << 30);
   l.max_file_bytes = 512ull << 20;
   l.max_open_files = 4096;
   l.network = false;

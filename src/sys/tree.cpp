@@ -34,7 +34,9 @@ std::string_view kind_name(mode_t mode) {
   return "not a file, directory or symlink";
 }
 
-Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel) {
+// At most `limit` names: a directory of millions must not cost us their memory before the
+// entry bound refuses it.
+Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel, std::size_t limit) {
   Fd d(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!d) return fail(Error::from_errno("open " + (rel.empty() ? "." : rel)));
   DIR* dp = ::fdopendir(d.get());
@@ -45,6 +47,7 @@ Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel)
   while (dirent* e = ::readdir(dp)) {
     const std::string_view n = e->d_name;
     if (n != "." && n != "..") names.emplace_back(n);
+    if (names.size() > limit) break;
   }
   const int err = errno;
   ::closedir(dp);
@@ -58,7 +61,9 @@ class Walk {
   Walk(const TreeLimits& limits, Visitor visitor) : limits_(limits), v_(std::move(visitor)) {}
 
   Status run(int dirfd, const std::string& prefix, std::uint32_t depth) {
-    IGNITE_TRY_ASSIGN(std::vector<std::string> names, sorted_names(dirfd, prefix));
+    // One more than the budget left is enough to know it is exceeded.
+    const std::size_t left = limits_.max_entries >= entries_ ? limits_.max_entries - entries_ : 0;
+    IGNITE_TRY_ASSIGN(std::vector<std::string> names, sorted_names(dirfd, prefix, left + 1));
     for (const auto& name : names) {
       const std::string rel = prefix.empty() ? name : prefix + "/" + name;
       if (++entries_ > limits_.max_entries)

@@ -90,7 +90,9 @@ TEST(HostState, a_runtime_dir_another_user_planted_is_not_used) {
   fs::remove_all(planted);
   fs::remove_all(home);
   for (const auto& e : fs::directory_iterator("/tmp")) {
-    if (e.path().filename().string().rfind("ignite-" + std::to_string(uid) + "-", 0) == 0) fs::remove_all(e.path());
+    const bool fresh = e.path().filename().string().rfind("ignite-" + std::to_string(uid) + "-", 0) == 0;
+    EXPECT_FALSE(fresh) << "the fresh private dir outlived the run: " << e.path();
+    if (fresh) fs::remove_all(e.path());
   }
 }
 

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <unistd.h>
 
 #include "core/execution_result.hpp"
 #include "core/spec.hpp"
@@ -25,6 +27,28 @@ SandboxSpec spec_with_app() {
   spec.workdir = "/app";
   spec.limits.tmp_bytes = 1 << 20;
   return spec;
+}
+
+TEST(MountPlan, read_only_files_are_bound_from_an_overlay_of_their_real_directory) {
+  // /etc/resolv.conf -> ../run/... on systemd-resolved hosts: a relative link must not be
+  // resolved against the overlay's staging dir.
+  const auto dir = std::filesystem::temp_directory_path() / ("ignite-plan-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "etc");
+  std::filesystem::create_directories(dir / "run");
+  std::ofstream(dir / "run/stub.conf") << "nameserver 127.0.0.53\n";
+  std::filesystem::create_symlink("../run/stub.conf", dir / "etc/resolv.conf");
+  SandboxSpec spec = spec_with_app();
+  spec.mounts = {{dir / "etc/resolv.conf", "/etc/resolv.conf", false}};
+  auto plan = build_mount_plan(spec, "/scratch/root", {}, /*private_inodes=*/true);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  const MountOp* bind = find(*plan, OpKind::bind, "/scratch/root/etc/resolv.conf");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_EQ(std::filesystem::path(bind->source).filename(), "stub.conf");
+  bool overlay_of_run = false;
+  for (const auto& op : plan->ops)
+    overlay_of_run |= op.kind == OpKind::overlay && op.data.find((dir / "run").string() + ":../empty") != std::string::npos;
+  EXPECT_TRUE(overlay_of_run);
 }
 
 TEST(MountPlan, binds_read_only_and_builds_a_minimal_root) {

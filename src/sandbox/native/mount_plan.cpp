@@ -60,7 +60,11 @@ class ReadOnlyMounts {
     if (!private_) return b_.add({OpKind::bind, source.string(), target});
     if (is_dir) return b_.add({OpKind::overlay, source.string(), target, lower(source)});
     // A file: an overlay of its directory is assembled beside the root (it disappears with the
-    // old root at pivot_root), and the file is bound from there.
+    // old root at pivot_root), and the file is bound from there. Through its real path: a
+    // relative link (/etc/resolv.conf -> ../run/...) would resolve against the staging dir.
+    std::error_code ec;
+    const fs::path real = fs::canonical(source, ec);
+    if (!ec && real != source) return add(real, target, false);
     const fs::path stage = beside_ / ("ovl" + std::to_string(files_++));
     b_.add({OpKind::mkdir, "", stage.string()});
     b_.add({OpKind::overlay, source.parent_path().string(), stage.string(), lower(source.parent_path())});
