@@ -33,56 +33,21 @@ bool settled(const struct stat& st, std::chrono::milliseconds settle) {
   return std::chrono::system_clock::now().time_since_epoch() - newest > settle;
 }
 
-// The file fstatat described as `seen`: if it was replaced meanwhile, its digest would be
-// remembered under the old file's stat record.
-Result<std::string> hash_file(int dirfd, const char* name, const std::string& rel, const struct stat& seen) {
-  sys::Fd fd(::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) return fail(Error::from_errno("open " + rel));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail(Error::from_errno("stat " + rel));
-  if (st.st_ino != seen.st_ino || st.st_dev != seen.st_dev || !S_ISREG(st.st_mode))
-    return fail(ErrorCode::unavailable, rel + " changed while it was read; try again");
-  sys::Sha256 h;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Error::from_errno("read " + rel));
-    if (n == 0) break;
-    h.update(std::string_view(buf, static_cast<std::size_t>(n)));
+// The file fstatat described as `seen` (replaced meanwhile: its digest would be remembered under
+// the old file's stat record, so that is an error); copied to `dest` when given.
+Result<std::string> hash_file(int dirfd, const char* name, const std::string& rel, const struct stat& seen,
+                              const fs::path& dest = {}) {
+  sys::Fd out;
+  if (!dest.empty()) {
+    out.reset(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) return fail(Error::from_errno("create snapshot of " + rel));
   }
-  return h.hex();
-}
-
-// Copies the regular file `name` (as fstatat saw it) to `dest`, returning the sha256 of the bytes
-// copied: the copy is exactly what was hashed.
-Result<std::string> copy_hashed(int dirfd, const char* name, const std::string& rel, const struct stat& seen,
-                                const fs::path& dest) {
-  sys::Fd in(::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!in) return fail(Error::from_errno("open " + rel));
-  struct stat st {};
-  if (::fstat(in.get(), &st) != 0) return fail(Error::from_errno("stat " + rel));
-  if (st.st_ino != seen.st_ino || st.st_dev != seen.st_dev || !S_ISREG(st.st_mode))
+  auto digest = sys::read_hashed(dirfd, name, rel, seen, out.get());
+  if (!digest && digest.error().sys_errno == 0)
     return fail(ErrorCode::unavailable, rel + " changed while it was read; try again");
-  sys::Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!out) return fail(Error::from_errno("create snapshot of " + rel));
-  sys::Sha256 h;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(in.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Error::from_errno("read " + rel));
-    if (n == 0) break;
-    h.update(std::string_view(buf, static_cast<std::size_t>(n)));
-    for (ssize_t off = 0; off < n;) {
-      const ssize_t w = ::write(out.get(), buf + off, static_cast<std::size_t>(n - off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return fail(Error::from_errno("write snapshot of " + rel));
-      off += w;
-    }
-  }
-  if (::fchmod(out.get(), (seen.st_mode & 0111) ? 0755 : 0644) != 0) return fail(Error::from_errno("chmod " + rel));
-  return h.hex();
+  if (digest && out && ::fchmod(out.get(), (seen.st_mode & 0111) ? 0755 : 0644) != 0)
+    return fail(Error::from_errno("chmod " + rel));
+  return digest;
 }
 
 }  // namespace
@@ -166,7 +131,7 @@ Status KeyBuilder::add_tree(std::string_view name, const fs::path& dir, FileHash
                               if (!snapshot || bind) {
                                 IGNITE_TRY_ASSIGN(digest, memo.digest(dirfd, entry, rel, st));
                               } else {
-                                IGNITE_TRY_ASSIGN(digest, copy_hashed(dirfd, entry, rel, st, copy_of(rel)));
+                                IGNITE_TRY_ASSIGN(digest, hash_file(dirfd, entry, rel, st, copy_of(rel)));
                               }
                               if (bind) {
                                 // A mount point in the copy; the live file is bound onto it.

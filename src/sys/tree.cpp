@@ -205,6 +205,15 @@ Result<Fd> open_dir(const fs::path& dir) {
 
 }  // namespace
 
+Result<std::string> read_hashed(int dirfd, const char* name, const std::string& rel, const struct stat& seen,
+                                int out) {
+  IGNITE_TRY_ASSIGN(Fd in, open_file(dirfd, name, rel, seen));
+  Sha256 hash;
+  std::uint64_t size = 0, total = 0;
+  IGNITE_TRY(pump(in.get(), out, hash, size, total, UINT64_MAX, rel));
+  return hash.hex();
+}
+
 Result<TreeManifest> copy_tree_out(int src, const fs::path& dest, const TreeLimits& limits) {
   IGNITE_TRY_ASSIGN(Fd out, open_dir(dest));
   return manifest_of(src, out.get(), limits);

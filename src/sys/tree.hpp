@@ -32,6 +32,11 @@ using TreeVisitor =
     std::function<Status(const std::string& rel, int dirfd, const char* name, const struct stat& st)>;
 Status walk_tree(const std::filesystem::path& dir, const TreeLimits& limits, const TreeVisitor& visit);
 
+// The sha256 hex of the regular file `name` in `dirfd` — the one fstatat described as `seen`
+// (anything else there now is invalid_argument: it changed) — also written to `out` if >= 0.
+Result<std::string> read_hashed(int dirfd, const char* name, const std::string& rel, const struct stat& seen,
+                                int out = -1);
+
 // Copies the tree under `src` (a directory fd, possibly O_PATH; e.g. the /out of a sandbox that
 // has ended) into `dest` (an existing, empty dir of ours). Regular files become 0444 (0555 if
 // any x bit was set), directories 0555, symlinks are recreated with the same target text; the
