@@ -51,9 +51,7 @@ struct SnapshotStep {
   // The plan for `spec`: stored under the snapshot's key, checked for bound files afterwards,
   // the snapshot kept until the run is over.
   StepPlan plan(SandboxSpec spec) const {
-    auto snap = snapshot;
-    auto keep = std::make_shared<std::pair<std::shared_ptr<sys::TempDir>, std::shared_ptr<Snapshot>>>(dir, snapshot);
-    return StepPlan{std::move(spec), key, [snap] { return snap->unchanged(); }, keep};
+    return StepPlan{std::move(spec), key, [snap = snapshot] { return snap->unchanged(); }, dir};
   }
 };
 
@@ -113,8 +111,7 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
       return fail(ErrorCode::invalid_argument,
                   std::string(name) + " must be a regular file of at most " + std::to_string(kMaxManifestBytes) + " bytes");
     if (!read) return fail(ErrorCode::invalid_argument, std::string("cannot read ") + name + ": " + std::strerror(read.error().sys_errno));
-    std::string text = std::move(*read);
-    manifests.push_back({name, std::move(text)});
+    manifests.push_back({name, std::move(*read)});
   }
   KeyBuilder key("deps");
   key.add("tool", tool.label() + (use_npm ? "+npm" : "+bun")).add("scripts", service.install_scripts ? "on" : "off");
