@@ -1,11 +1,11 @@
 // A fixed pool of threads, all created up front: the pool that runs blocking route handlers,
 // and the pool that runs streamed executions.
 //
-// Why every thread exists before the first request: the sandbox's clone3 child calls glibc's
-// setgroups/setresgid/setresuid, which (in a child of a multi-threaded process) wait for any
-// thread that was mid-pthread_create at clone time — forever. A thread counts as created only
-// once it runs, so the constructor waits until every thread has started. Creating no threads while
-// sandboxes are being spawned avoids that deadlock (see the report on issue 5).
+// Every thread exists before the first request, so the server's concurrency is fixed and no
+// request pays for a thread's creation. (It used to be required: the sandbox's clone child called
+// glibc's set*id wrappers, which wait for threads the clone does not have. The child makes raw
+// syscalls only now, and NativeTest.sandboxes_start_while_other_threads_are_created_and_destroyed
+// holds it to that: with the wrappers back, every run under thread churn hangs in setup.)
 //
 // Why each idle thread has its own semaphore instead of all sharing one condition variable:
 // enqueue() runs on the server's I/O threads, which must never wait. glibc's
