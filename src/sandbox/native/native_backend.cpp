@@ -18,6 +18,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/classify.hpp"
 #include "sandbox/native/cgroup.hpp"
 #include "sandbox/native/id_pool.hpp"
 #include "sandbox/native/child.hpp"
@@ -133,6 +134,17 @@ std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
 bool kernel_has_overlayfs(const std::filesystem::path& proc) {
   auto text = sys::read_file(proc / "filesystems");
   return text && text->find("\toverlay\n") != std::string::npos;
+}
+
+RunEnd::By run_end_by(StopReason reason) {
+  switch (reason) {
+    case StopReason::timeout: return RunEnd::By::timeout;
+    case StopReason::cancelled: return RunEnd::By::cancelled;
+    case StopReason::syscall_blocked: return RunEnd::By::blocked_syscall;
+    case StopReason::exited:
+    case StopReason::setup_timeout: break;
+  }
+  return RunEnd::By::program;
 }
 
 // What a run without a cgroup does not get, for ExecutionResult::degradations.
@@ -277,8 +289,8 @@ class NativeBackend final : public Backend {
     r.usage.pids_peak = cu.pids_peak;
     r.usage.cpu = microseconds(cu.cpu_usage_usec ? static_cast<std::int64_t>(cu.cpu_usage_usec)
                                                  : (reports.empty() ? 0 : reports.back().cpu_usec));
-    classify(r, sup.reason, reports.empty() ? std::optional<int>{} : reports.back().status,
-             cu.oom_killed);
+    classify(r, {run_end_by(sup.reason), reports.empty() ? std::optional<int>{} : reports.back().status,
+                 cu.oom_killed});
     if (sup.blocked) {
       r.blocked_syscall = syscall_name(sup.blocked->nr, sup.blocked->arch);
       r.detail = "blocked syscall: " + r.blocked_syscall;
@@ -377,38 +389,6 @@ class NativeBackend final : public Backend {
     // An execve failure is the caller's problem (wrong runtime path), not a host problem.
     if (r.stage == ChildStage::exec) e.code = ErrorCode::invalid_argument;
     return e;
-  }
-
-  static void classify(ExecutionResult& r, StopReason reason, std::optional<int> status,
-                       bool oom) {
-    if (status && WIFSIGNALED(*status)) r.signal = WTERMSIG(*status);
-    if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
-    if (reason == StopReason::timeout) {
-      r.outcome = Outcome::wall_time_exceeded;
-      r.signal = SIGKILL;
-      r.detail = "wall-clock time limit exceeded";
-    } else if (reason == StopReason::syscall_blocked) {
-      // We killed it (SIGKILL) for a call a `kill` rule caught; report it the way the kernel's
-      // own seccomp kill would look, so the status does not depend on the mechanism.
-      r.outcome = Outcome::syscall_blocked;
-      r.signal = SIGSYS;
-    } else if (reason == StopReason::cancelled) {
-      r.outcome = Outcome::cancelled;
-      r.signal = SIGKILL;
-      r.detail = "cancelled";
-    } else if (oom && !(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)) {
-      r.outcome = Outcome::memory_exceeded;
-      if (!r.signal) r.signal = SIGKILL;
-      r.detail = "memory limit exceeded (cgroup OOM kill)";
-    } else if (r.signal == SIGSYS) {
-      r.outcome = Outcome::syscall_blocked;
-      r.detail = "killed by SIGSYS: a forbidden system call or ABI (seccomp), or raised by the program";
-    } else if (r.signal) {
-      r.outcome = Outcome::signaled;
-      r.detail = std::string("killed by signal ") + ::sigabbrev_np(r.signal);
-    } else {
-      r.outcome = Outcome::exited;
-    }
   }
 
   NativeConfig config_;
