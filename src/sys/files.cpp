@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <limits>
 
@@ -77,6 +78,12 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
                static_cast<mode_t>(mode)));
   if (!fd) return fail(Error::from_errno("create " + path.string()));
   return write_all(fd.get(), data, path);
+}
+
+bool older_than(const std::filesystem::path& path, std::chrono::seconds age) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  return std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) > age;
 }
 
 Result<std::uint64_t> read_u64(const std::filesystem::path& path) {

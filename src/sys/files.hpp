@@ -1,6 +1,7 @@
 // Small file helpers returning errors as values (for kernel interface files and configs).
 #pragma once
 #include <cstdint>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ Result<std::string> read_file(const std::filesystem::path& path, std::uint64_t m
 Result<std::string> read_plain_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 Status write_file(const std::filesystem::path& path, std::string_view data);  // O_WRONLY, no create
 Status write_new_file(const std::filesystem::path& path, std::string_view data, int mode = 0644);
+// Whether `path` (not followed if a link) was last modified more than `age` ago; false if it
+// cannot be stat'ed.
+bool older_than(const std::filesystem::path& path, std::chrono::seconds age);
 Result<std::uint64_t> read_u64(const std::filesystem::path& path);  // first number in the file
 
 }  // namespace ignite::sys

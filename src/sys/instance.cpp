@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sys/files.hpp"
 #include "sys/owned_dir.hpp"
 #include "sys/tree.hpp"
 
@@ -40,12 +41,6 @@ bool valid_id(std::string_view id) {
 
 void remove_dir(const fs::path& dir) {
   if (auto removed = remove_tree(dir); !removed) spdlog::warn("cleanup: {}", removed.error().message);
-}
-
-bool older_than(const fs::path& p, std::chrono::seconds age) {
-  struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) return false;
-  return std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) > age;
 }
 
 // An older Ignite kept untagged scratch ("run-XXXXXX") and staging ("work/job-XXXXXX") dirs

@@ -40,12 +40,6 @@ std::uint64_t keyed_value(const fs::path& p, std::string_view key) {
   return 0;
 }
 
-bool older_than(const fs::path& p, std::chrono::seconds age) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return false;
-  return std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) > age;
-}
-
 std::vector<pid_t> members(const fs::path& dir) {
   std::vector<pid_t> pids;
   auto text = sys::read_file(dir / "cgroup.procs");
@@ -104,7 +98,7 @@ std::size_t collect_stale_cgroups(const CgroupLayout& layout,
       if (!it->is_directory(ec) || name == "supervisor") continue;
       if (stale(name)) {
         names.insert(name);
-      } else if (name.rfind("run-", 0) == 0 && older_than(it->path(), std::chrono::hours(2))) {
+      } else if (name.rfind("run-", 0) == 0 && sys::older_than(it->path(), std::chrono::hours(2))) {
         // An older Ignite's untagged run: its owner cannot be told; an empty one that outlived
         // every run's time limit is removed, a non-empty one is never touched (rmdir fails).
         ::rmdir(it->path().c_str());
