@@ -27,8 +27,6 @@ constexpr std::string_view kMagic = "ignite-artifact 2";
 // of empty files or dirs is not free.
 std::uint64_t cost_of(const FileTree& tree) { return tree.bytes + 4096 * tree.entries.size(); }
 
-std::string framed(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
-
 // "<len>:<bytes>" at `pos`; advances past it. nullopt when malformed.
 std::optional<std::string> read_framed(const std::string& text, std::size_t& pos) {
   const auto colon = text.find(':', pos);

@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 // Service trees can be big; what the key walks is bounded all the same.
 constexpr sys::TreeLimits kInputLimits{UINT64_MAX, 200000, 128};
 
-std::string framed(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
 
 std::string stat_record(const struct stat& st) {
   return std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " + std::to_string(st.st_size) +
@@ -51,6 +50,8 @@ Result<std::string> hash_file(int dirfd, const char* name, const std::string& re
 }
 
 }  // namespace
+
+std::string framed(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
 
 Status Snapshot::unchanged() const {
   for (const auto& b : bound) {

@@ -64,6 +64,10 @@ struct Snapshot {
   Status unchanged() const;
 };
 
+// "<length>:<bytes>": how keys and manifests write a field, so that no two different sequences
+// of fields encode alike.
+std::string framed(std::string_view s);
+
 class KeyBuilder {
  public:
   explicit KeyBuilder(std::string_view purpose);  // "go", "ts", "deps": keys never cross kinds

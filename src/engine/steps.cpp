@@ -74,7 +74,7 @@ void add_snapshot_mounts(SandboxSpec& spec, const Snapshot& snapshot) {
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& i : items) out += std::to_string(i.size()) + ":" + i;
+  for (const auto& i : items) out += framed(i);
   return out;
 }
 
