@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sandbox/native/cgroup_layout.hpp"
+#include "sandbox/native/native_backend.hpp"
 #include "sys/fd.hpp"
 #include "sys/files.hpp"
 
@@ -195,10 +196,11 @@ class Doctor {
   }
 
   void filesystems() {
-    const auto list = sys::read_file(r_.proc / "filesystems");
-    d_.features["overlayfs"] = list && list->find("overlay") != std::string::npos;
-    add("overlayfs", d_.features["overlayfs"] ? FindingStatus::ok : FindingStatus::info,
-        d_.features["overlayfs"] ? "available" : "not loaded (not needed by the native backend)",
+    // The backend's own test: what it decides by is what we report.
+    d_.features["overlayfs"] = sandbox::native::kernel_has_overlayfs(r_.proc);
+    add("overlayfs", d_.features["overlayfs"] ? FindingStatus::ok : FindingStatus::warn,
+        d_.features["overlayfs"] ? "available: read-only mounts are per-run overlays (no inode shared between runs)"
+                                 : "not loaded: concurrent runs share the inodes of read-only files (flock, inotify)",
         d_.features["overlayfs"] ? "" : "modprobe overlay");
   }
 

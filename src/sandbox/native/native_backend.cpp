@@ -131,11 +131,6 @@ std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
   return out;
 }
 
-bool kernel_has_overlayfs(const std::filesystem::path& proc) {
-  auto text = sys::read_file(proc / "filesystems");
-  return text && text->find("\toverlay\n") != std::string::npos;
-}
-
 RunEnd::By run_end_by(StopReason reason) {
   switch (reason) {
     case StopReason::timeout: return RunEnd::By::timeout;
@@ -399,6 +394,11 @@ class NativeBackend final : public Backend {
 };
 
 }  // namespace
+
+bool kernel_has_overlayfs(const std::filesystem::path& proc) {
+  auto text = sys::read_file(proc / "filesystems");
+  return text && text->find("\toverlay\n") != std::string::npos;
+}
 
 Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   CgroupLayout layout = detect_cgroups(config.proc);

@@ -45,6 +45,10 @@ struct NativeConfig {
   bool allow_degraded = false;
 };
 
+// Whether this kernel has overlayfs (<proc>/filesystems): read-only mounts are per-run overlays
+// then (NativeConfig::private_inodes).
+bool kernel_has_overlayfs(const std::filesystem::path& proc = "/proc");
+
 // Detects cgroups, prepares the per-run parent and compiles the seccomp filter, once.
 // Fails with unsupported/permission_denied when the host cannot enforce the limits.
 Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config);
