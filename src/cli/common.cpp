@@ -101,10 +101,6 @@ Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolat
   return sandbox::native::make_native_backend(std::move(config));
 }
 
-}  // namespace
-
-namespace {
-
 // A size in MB from the environment: `fallback` when unset; an error naming the variable when
 // it is not a positive number.
 Result<std::uint64_t> megabytes_from_env(const char* name, std::uint64_t fallback) {

@@ -108,6 +108,9 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   const auto& service = request.service;
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog_.resolve(service.runtime));
   IGNITE_TRY(check_readable_by_sandbox(service));
+  // Operator ceilings bound a service's own limits too (and so its build steps); ad-hoc code is
+  // checked in execute_adhoc, before its files are staged.
+  IGNITE_TRY(check_ceilings(service.memory_mb, service.timeout_ms));
 
   JobReport report;
   report.service_name = service.name;
@@ -139,8 +142,6 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
                                       const runtime::Installed& rt, const ProgramInputs& inputs,
                                       JobReport report, std::stop_token stop,
                                       const sandbox::OutputSink& sink) {
-  // Operator ceilings bound everything: a service's own limits, its build steps, ad-hoc code.
-  IGNITE_TRY(check_ceilings(service.memory_mb, service.timeout_ms));
   SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);
   spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
   spec.stdin_data = inputs.stdin_data;
