@@ -141,10 +141,9 @@ Status pump(int in, int out, Sha256& hash, std::uint64_t& size, std::uint64_t& t
 // Shared by copy_tree_out and scan_tree: hashes files (copying them when `dest_root` is set).
 Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limits) {
   TreeManifest m;
-  std::vector<int> dests;  // the destination dir for the entries being visited (copy only)
-  std::vector<Fd> owned;
-  if (dest_root >= 0) dests.push_back(dest_root);
   const bool copy = dest_root >= 0;
+  std::vector<Fd> opened;  // copy: the destination dirs entered below dest_root
+  auto dest = [&] { return opened.empty() ? dest_root : opened.back().get(); };
   Visitor v;
   v.entry = [&](const std::string& rel, int dirfd, const char* name, const struct stat& st) -> Status {
     TreeEntry e;
@@ -154,7 +153,7 @@ Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limit
     } else if (S_ISLNK(st.st_mode)) {
       e.kind = EntryKind::symlink;
       IGNITE_TRY_ASSIGN(e.link, read_link(dirfd, name, rel));
-      if (copy && ::symlinkat(e.link.c_str(), dests.back(), name) != 0)
+      if (copy && ::symlinkat(e.link.c_str(), dest(), name) != 0)
         return fail(Error::from_errno("create " + rel));
     } else {
       e.kind = EntryKind::file;
@@ -162,7 +161,7 @@ Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limit
       IGNITE_TRY_ASSIGN(Fd in, open_file(dirfd, name, rel, st));
       Fd out;
       if (copy) {
-        out.reset(::openat(dests.back(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        out.reset(::openat(dest(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!out) return fail(Error::from_errno("create " + rel));
       }
       Sha256 hash;
@@ -177,18 +176,16 @@ Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limit
   };
   if (copy) {
     v.enter = [&](const std::string& rel, int, const char* name) -> Status {
-      if (::mkdirat(dests.back(), name, 0700) != 0) return fail(Error::from_errno("create " + rel));
-      Fd d(::openat(dests.back(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (::mkdirat(dest(), name, 0700) != 0) return fail(Error::from_errno("create " + rel));
+      Fd d(::openat(dest(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!d) return fail(Error::from_errno("open " + rel));
-      dests.push_back(d.get());
-      owned.push_back(std::move(d));
+      opened.push_back(std::move(d));
       return ok();
     };
     v.leave = [&]() -> Status {
       // Read-only once filled (0555: the sandbox user reads and enters it, nobody writes).
-      if (::fchmod(dests.back(), 0555) != 0) return fail(Error::from_errno("chmod"));
-      dests.pop_back();
-      owned.pop_back();
+      if (::fchmod(dest(), 0555) != 0) return fail(Error::from_errno("chmod"));
+      opened.pop_back();
       return ok();
     };
   }
