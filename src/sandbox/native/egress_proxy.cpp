@@ -18,6 +18,14 @@ namespace {
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+// epoll_ctl for one fd whose events carry the fd itself. False when the kernel refused.
+bool watch(int epoll, int op, int fd, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  return ::epoll_ctl(epoll, op, fd, &ev) == 0;
+}
+
 // Appends what `fd` has to `buf`, up to `room` bytes. Returns false at EOF or on an error.
 bool receive(int fd, std::string& buf, std::size_t room) {
   char tmp[16384];
@@ -95,10 +103,7 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(sys::Fd listener, Egres
   if (!ep || !*wake || !tick) return fail(Error::from_errno("epoll/eventfd/timerfd"));
   set_nonblocking(listener.get());
   for (int fd : {listener.get(), wake->get(), tick.get()}) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return fail(Error::from_errno("epoll_ctl"));
+    if (!watch(ep.get(), EPOLL_CTL_ADD, fd, EPOLLIN)) return fail(Error::from_errno("epoll_ctl"));
   }
   return std::unique_ptr<EgressProxy>(
       new EgressProxy(std::move(listener), std::move(ep), std::move(wake), std::move(tick), std::move(policy)));
@@ -146,10 +151,7 @@ void EgressProxy::accept_all() {
     if (by_fd_.size() / 2 >= kMaxConnections) continue;
     auto c = std::make_shared<Conn>();
     c->client = std::move(client);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = c->client.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c->client.get(), &ev) != 0) continue;
+    if (!watch(epoll_.get(), EPOLL_CTL_ADD, c->client.get(), EPOLLIN)) continue;
     by_fd_[c->client.get()] = c;
   }
 }
@@ -251,10 +253,7 @@ void EgressProxy::open_upstream(Conn& c, const Lookup& found) {
     if (::connect(up.get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) continue;
     c.upstream = std::move(up);
     c.state = Conn::State::connecting;
-    epoll_event ev{};
-    ev.events = EPOLLOUT;
-    ev.data.fd = c.upstream.get();
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.upstream.get(), &ev);
+    watch(epoll_.get(), EPOLL_CTL_ADD, c.upstream.get(), EPOLLOUT);
     by_fd_[c.upstream.get()] = by_fd_[c.client.get()];
     return update_interest(c);
   }
@@ -289,21 +288,18 @@ void EgressProxy::relay(Conn& c) {
 
 void EgressProxy::update_interest(Conn& c) {
   const bool relaying = c.state == Conn::State::relaying;
-  epoll_event ev{};
-  ev.data.fd = c.client.get();
-  ev.events = (!c.to_client.empty() ? EPOLLOUT : 0u) |
-              (relaying && !c.client_eof && c.to_upstream.size() < kBuffer ? EPOLLIN : 0u);
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.client.get(), &ev);
+  watch(epoll_.get(), EPOLL_CTL_MOD, c.client.get(),
+        (!c.to_client.empty() ? EPOLLOUT : 0u) |
+            (relaying && !c.client_eof && c.to_upstream.size() < kBuffer ? EPOLLIN : 0u));
   if (!c.upstream) return;
-  ev.data.fd = c.upstream.get();
-  ev.events = (c.state == Conn::State::connecting || !c.to_upstream.empty() ? EPOLLOUT : 0u) |
-              (relaying && !c.upstream_eof && c.to_client.size() < kBuffer ? EPOLLIN : 0u);
+  const std::uint32_t events = (c.state == Conn::State::connecting || !c.to_upstream.empty() ? EPOLLOUT : 0u) |
+                               (relaying && !c.upstream_eof && c.to_client.size() < kBuffer ? EPOLLIN : 0u);
   // Nothing to wait for on this side: out of the set, so a hang-up cannot spin the loop.
-  if (ev.events == 0) {
+  if (events == 0) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.upstream.get(), nullptr);
     by_fd_.erase(c.upstream.get());
-  } else if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.upstream.get(), &ev) != 0 && errno == ENOENT) {
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.upstream.get(), &ev);
+  } else if (!watch(epoll_.get(), EPOLL_CTL_MOD, c.upstream.get(), events) && errno == ENOENT) {
+    watch(epoll_.get(), EPOLL_CTL_ADD, c.upstream.get(), events);
     by_fd_[c.upstream.get()] = by_fd_[c.client.get()];
   }
 }
