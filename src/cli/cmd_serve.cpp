@@ -33,6 +33,9 @@ struct ServeOptions {
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
   std::vector<std::string> install_allow;
+  std::string pool = "python=0..8,node=0..8,bun=0..8,deno=0..4";
+  std::uint32_t pool_memory_mb = 1024;
+  std::uint32_t pool_idle_s = 30;
 };
 
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
@@ -89,6 +92,11 @@ int serve(ServeOptions o) {
   host_options.max_memory_mb = o.server.max_memory_mb;
   host_options.max_timeout_ms = o.server.max_timeout_ms;
   host_options.install_allow = o.install_allow;
+  auto pool_bounds = pool::parse_pool_flag(o.pool);
+  if (!pool_bounds) return report_error(pool_bounds.error());
+  host_options.pools = pool::PoolConfig{.runtimes = std::move(*pool_bounds),
+                                        .memory_budget_bytes = std::uint64_t{o.pool_memory_mb} << 20,
+                                        .idle_after = std::chrono::seconds(o.pool_idle_s)};
   auto host = make_engine(host_options);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
@@ -178,6 +186,13 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-jobs-bytes", s.max_jobs_bytes,
                   "All kept async job results together (the oldest are forgotten first)")
       ->capture_default_str()->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  cmd->add_option("--pool", o->pool,
+                  "Warm pools: RUNTIME=MIN..MAX[,...] idle slots per kind of run, grown with demand; 'none': cold starts only")
+      ->capture_default_str();
+  cmd->add_option("--pool-memory-mb", o->pool_memory_mb, "Memory all idle warm slots together may hold")
+      ->capture_default_str();
+  cmd->add_option("--pool-idle-s", o->pool_idle_s, "Seconds without demand after which a pool shrinks to its minimum")
+      ->capture_default_str();
   cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

@@ -152,8 +152,10 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   config.max_memory_mb = options.max_memory_mb;
   config.max_timeout_ms = options.max_timeout_ms;
   config.egress_allow = options.install_allow;
+  if (options.pools && !options.pools->runtimes.empty())
+    host.pools = std::make_unique<pool::Pools>(*host.backend, *options.pools);
   host.engine = std::make_unique<engine::Engine>(*host.backend, runtime::Catalog(runtime::default_roots()),
-                                                 std::move(config));
+                                                 std::move(config), host.pools.get());
   return host;
 }
 

@@ -37,6 +37,7 @@ struct HostEngine {
   std::unique_ptr<sys::TempDir> fresh_root;  // rootless, when the usual runtime dir was not ours
   std::unique_ptr<sys::Instance> instance;
   std::unique_ptr<sandbox::Backend> backend;
+  std::unique_ptr<pool::Pools> pools;  // serve only; after the backend, before the engine
   std::unique_ptr<engine::Engine> engine;
 };
 // Registers this process as an instance (collecting what killed ones left: their dirs, cgroups
@@ -55,6 +56,7 @@ struct HostOptions {
   std::uint32_t max_memory_mb = 0;  // 0: no ceiling beyond the backend's own
   std::uint32_t max_timeout_ms = 0;
   std::vector<std::string> install_allow;  // networks installs may reach besides public ones
+  std::optional<pool::PoolConfig> pools;   // warm pools (serve); none: every run starts cold
 };
 Result<HostEngine> make_engine(const HostOptions& options);
 

@@ -43,6 +43,7 @@ struct ExecutionResult {
   bool stderr_truncated = false;
   Usage usage;
   std::chrono::microseconds setup{};  // sandbox preparation before the program started
+  bool warm = false;                  // a warm slot ran it (setup: only the hand-off)
   std::string detail;                 // short human text, e.g. "blocked syscall: ptrace"
   std::string blocked_syscall;        // syscall_blocked: the call's name when known ("kexec_load")
   // Promises this run could not keep because the host lacks a mechanism (no cgroup: rlimits

@@ -36,6 +36,12 @@ Status validate(const SandboxSpec& spec, const Limits& ceilings) {
         return fail(ErrorCode::invalid_argument, "output seed must be a plain file name: " + f.target.string());
     }
   }
+  for (const auto& d : spec.drop_dirs) {
+    IGNITE_TRY(check_path(d, "drop dir"));
+    if (d == "/") return fail(ErrorCode::invalid_argument, "drop dir must not be /");
+  }
+  if (spec.warm && (spec.output || spec.egress))
+    return fail(ErrorCode::invalid_argument, "a warm slot has no output dir and no egress");
   for (const auto& e : spec.env) {
     if (e.find('=') == std::string::npos || e.front() == '=')
       return fail(ErrorCode::invalid_argument, "env entry is not KEY=value: " + e);

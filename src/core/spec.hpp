@@ -40,6 +40,9 @@ struct Mount {
   std::filesystem::path source;  // absolute, on the host
   std::filesystem::path target;  // absolute, inside the sandbox
   bool writable = false;
+  // The source is this run's alone (a staging dir of ours): a read-only mount binds it as it is,
+  // since it shares no inode with another run anyway (no per-run overlay needed).
+  bool exclusive = false;
   friend bool operator==(const Mount&, const Mount&) = default;
 };
 
@@ -85,6 +88,12 @@ struct SandboxSpec {
   std::optional<Egress> egress;  // with limits.network false
   std::string stdin_data;
   Limits limits;
+  // A warm slot: argv is a bootstrap of ours (runtimes/warm/) that loads the runtime, says it is
+  // ready and then receives its Job on stdin (sandbox/handoff.hpp). Not with output or egress.
+  bool warm = false;
+  // Empty read-only directories the backend fills with a Job's files at hand-off (a warm slot's
+  // /app for ad-hoc code, /run/ignite for the input file).
+  std::vector<std::filesystem::path> drop_dirs;
 
   friend bool operator==(const SandboxSpec&, const SandboxSpec&) = default;
 };

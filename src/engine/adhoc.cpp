@@ -100,7 +100,7 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
   report.runtime = rt.label();
   report.isolation = std::string(backend_.name());
   report.limits = {request.memory_mb, request.timeout_ms, request.cpu_limit, request.network};
-  return run_program(service, rt, {request.input_json, request.args, request.stdin_data},
+  return run_program(service, rt, {request.input_json, request.args, request.stdin_data, true},
                      std::move(report), stop, sink);
 }
 

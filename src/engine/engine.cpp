@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "engine/steps.hpp"
+#include "engine/warm_split.hpp"
 
 namespace ignite::engine {
 namespace {
@@ -125,7 +126,7 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
     report.preflight = std::move(checks);
   }
 
-  return run_program(service, rt, {request.input_json, {}, {}}, std::move(report), stop, sink);
+  return run_program(service, rt, {request.input_json, {}, {}, false}, std::move(report), stop, sink);
 }
 
 Status Engine::check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const {
@@ -186,8 +187,19 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     }
   }
   if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
-  IGNITE_TRY_ASSIGN(report.result, backend_.run(spec, stop, sink));
+  IGNITE_TRY_ASSIGN(report.result, run_sandboxed(spec, rt, inputs, stop, sink));
+  report.cold_start = !report.result.warm;
   return report;
+}
+
+Result<ExecutionResult> Engine::run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
+                                              const ProgramInputs& inputs, std::stop_token stop,
+                                              const sandbox::OutputSink& sink) {
+  if (pools_ && pools_->serves(rt.name)) {
+    if (auto w = warm_split(spec, rt, inputs.args.size(), inputs.staged_app))
+      return pools_->run(rt.name, w->slot, std::move(w->job), spec, stop, sink);
+  }
+  return backend_.run(spec, stop, sink);
 }
 
 }  // namespace ignite::engine

@@ -7,6 +7,7 @@
 #include "engine/job.hpp"
 #include "engine/languages.hpp"
 #include "runtime/catalog.hpp"
+#include "pool/pools.hpp"
 #include "sandbox/backend.hpp"
 
 namespace ignite::engine {
@@ -33,8 +34,11 @@ constexpr const char* kInputFile = "/run/ignite/input.json";
 
 class Engine {
  public:
-  Engine(sandbox::Backend& backend, runtime::Catalog catalog, EngineConfig config = {})
-      : backend_(backend), catalog_(std::move(catalog)), config_(std::move(config)), cache_(config_.cache) {}
+  // With `pools`, runs of the runtimes it serves take a warm slot when one is ready.
+  Engine(sandbox::Backend& backend, runtime::Catalog catalog, EngineConfig config = {},
+         pool::Pools* pools = nullptr)
+      : backend_(backend), catalog_(std::move(catalog)), config_(std::move(config)), cache_(config_.cache),
+        pools_(pools) {}
 
   // Runs one job. Errors (exit 125 / HTTP 5xx-4xx) are Ignite's own failures: runtime missing,
   // preflight failed (code failed_precondition), sandbox setup failed. What the program did is
@@ -49,17 +53,24 @@ class Engine {
 
   const runtime::Catalog& catalog() const { return catalog_; }
   BuildCache& cache() { return cache_; }
+  const pool::Pools* pools() const { return pools_; }
 
  private:
   struct ProgramInputs {
     std::optional<std::string> input_json;
     std::vector<std::string> args;
     std::string stdin_data;
+    bool staged_app = false;  // /app is a staging dir of this job's own (ad-hoc code)
   };
   // Dependencies, build steps, then the run itself: shared by services and ad-hoc code.
   Result<JobReport> run_program(const config::ServiceConfig& service, const runtime::Installed& rt,
                                 const ProgramInputs& inputs, JobReport report,
                                 std::stop_token stop, const sandbox::OutputSink& sink);
+
+  // The run itself: in a warm slot when a pool serves the runtime, else cold.
+  Result<ExecutionResult> run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
+                                        const ProgramInputs& inputs, std::stop_token stop,
+                                        const sandbox::OutputSink& sink);
 
   // invalid_argument when the run asks for more than the operator allows.
   Status check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const;
@@ -68,6 +79,7 @@ class Engine {
   runtime::Catalog catalog_;
   EngineConfig config_;
   BuildCache cache_;
+  pool::Pools* pools_;
 };
 
 // What preflight needs to know about a resolved runtime.

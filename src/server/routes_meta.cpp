@@ -2,6 +2,7 @@
 #include <cmath>
 #include <memory>
 
+#include "server/pool_status.hpp"
 #include "server/server_state.hpp"
 
 namespace ignite::server {
@@ -20,7 +21,14 @@ void add_meta_routes(ServerState& s) {
 
   s.router.add("GET", "/metrics", Dispatch::quick, [&s](const Request&, Response& res) {
     res.status = 200;
-    res.set_body(s.metrics.render(s.gauges()), "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = s.metrics.render(s.gauges());
+    if (const auto* pools = s.engine.pools()) text += render_pool_metrics(pools->status());
+    res.set_body(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  s.router.add("GET", "/v1/pools", Dispatch::quick, [&s](const Request&, Response& res) {
+    const auto* pools = s.engine.pools();
+    send_json(res, 200, pools ? pools_json(pools->status()) : nlohmann::json{{"pools", nlohmann::json::array()}});
   });
 
   // Serialized once: the document never changes while the server runs.

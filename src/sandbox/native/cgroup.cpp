@@ -1,5 +1,6 @@
 #include "sandbox/native/cgroup.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <chrono>
 #include <csignal>
 #include <cmath>
+#include <cstdlib>
+#include <utility>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -38,6 +41,12 @@ std::uint64_t keyed_value(const fs::path& p, std::string_view key) {
     if (k == key) return v;
   }
   return 0;
+}
+
+std::uint64_t read_fd_u64(int fd) {
+  char buf[32] = {};
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  return n > 0 ? std::strtoull(buf, nullptr, 10) : 0;
 }
 
 std::vector<pid_t> members(const fs::path& dir) {
@@ -117,7 +126,7 @@ std::size_t collect_stale_cgroups(const CgroupLayout& layout,
 }
 
 Cgroup::Cgroup(Cgroup&& other) noexcept
-    : version_(other.version_), dirs_(std::move(other.dirs_)) {
+    : version_(other.version_), dirs_(std::move(other.dirs_)), peak_fd_(std::exchange(other.peak_fd_, -1)) {
   other.dirs_.clear();
 }
 
@@ -166,22 +175,40 @@ Status Cgroup::add(pid_t pid) const {
   return ok();
 }
 
-CgroupUsage Cgroup::usage() const {
+CgroupUsage Cgroup::usage(const CgroupUsage& since) const {
   CgroupUsage u;
   if (version_ == CgroupVersion::v2) {
     const fs::path d = dir("");
-    u.memory_peak_bytes = read_or_zero(d / "memory.peak");  // kernel >= 5.19
+    u.memory_peak_bytes = peak_fd_ >= 0 ? read_fd_u64(peak_fd_) : read_or_zero(d / "memory.peak");  // >= 5.19
+    u.memory_current_bytes = read_or_zero(d / "memory.current");
     u.cpu_usage_usec = keyed_value(d / "cpu.stat", "usage_usec");
     u.pids_peak = static_cast<std::uint32_t>(read_or_zero(d / "pids.peak"));
     u.oom_killed = keyed_value(d / "memory.events", "oom_kill") > 0;
-    return u;
+  } else {
+    const fs::path mem = dir("memory");
+    u.memory_peak_bytes = read_or_zero(mem / "memory.max_usage_in_bytes");
+    u.memory_current_bytes = read_or_zero(mem / "memory.usage_in_bytes");
+    u.oom_killed = keyed_value(mem / "memory.oom_control", "oom_kill") > 0;
+    if (!dir("cpuacct").empty()) u.cpu_usage_usec = read_or_zero(dir("cpuacct") / "cpuacct.usage") / 1000;
+    u.pids_peak = static_cast<std::uint32_t>(read_or_zero(dir("pids") / "pids.peak"));
   }
-  const fs::path mem = dir("memory");
-  u.memory_peak_bytes = read_or_zero(mem / "memory.max_usage_in_bytes");
-  u.oom_killed = keyed_value(mem / "memory.oom_control", "oom_kill") > 0;
-  if (!dir("cpuacct").empty()) u.cpu_usage_usec = read_or_zero(dir("cpuacct") / "cpuacct.usage") / 1000;
-  u.pids_peak = static_cast<std::uint32_t>(read_or_zero(dir("pids") / "pids.peak"));
+  u.cpu_usage_usec -= std::min(u.cpu_usage_usec, since.cpu_usage_usec);
   return u;
+}
+
+CgroupUsage Cgroup::begin_job() {
+  if (version_ == CgroupVersion::v2) {
+    const fs::path peak = dir("") / "memory.peak";
+    int fd = ::open(peak.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && ::write(fd, "0", 1) == 1) {
+      peak_fd_ = fd;
+    } else if (fd >= 0) {
+      ::close(fd);  // an older kernel: the peak includes the bootstrap's (it is the runtime's own)
+    }
+  } else if (version_ == CgroupVersion::v1) {
+    (void)sys::write_file(dir("memory") / "memory.max_usage_in_bytes", "0");
+  }
+  return usage();
 }
 
 void Cgroup::kill_all() const {
@@ -198,6 +225,7 @@ void Cgroup::kill_all() const {
 }
 
 Cgroup::~Cgroup() {
+  if (peak_fd_ >= 0) ::close(peak_fd_);
   if (dirs_.empty()) return;
   kill_all();
   // rmdir fails with EBUSY until the killed members have fully exited; that takes

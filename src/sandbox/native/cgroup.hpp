@@ -23,6 +23,7 @@ struct CgroupUsage {
   std::uint64_t memory_peak_bytes = 0;
   std::uint64_t cpu_usage_usec = 0;
   std::uint32_t pids_peak = 0;
+  std::uint64_t memory_current_bytes = 0;
   bool oom_killed = false;  // the kernel's OOM killer fired inside this cgroup
 };
 
@@ -47,7 +48,12 @@ class Cgroup {
   ~Cgroup();  // kills what is left, removes the directories; best effort, logged
 
   Status add(pid_t pid) const;  // moves a process in (every hierarchy on v1)
-  CgroupUsage usage() const;    // counters that cannot be read stay 0
+  // Counters that cannot be read stay 0. CPU time counts from `since` (begin_job's baseline).
+  CgroupUsage usage(const CgroupUsage& since = {}) const;
+  // A warm slot's hand-off: resets the memory peak to the current usage where the kernel can
+  // (v1 memory.max_usage_in_bytes; v2 memory.peak, per open fd, from 6.12) and returns the
+  // baseline that usage() subtracts (CPU time so far).
+  CgroupUsage begin_job();
   void kill_all() const;        // SIGKILL every member (cgroup.kill on v2)
 
  private:
@@ -56,6 +62,8 @@ class Cgroup {
 
   CgroupVersion version_ = CgroupVersion::none;
   std::vector<std::pair<std::string, std::filesystem::path>> dirs_;  // controller ("" on v2) -> dir
+  // v2: the memory.peak fd whose peak begin_job reset; reads through it see the job's peak only.
+  int peak_fd_ = -1;
 };
 
 }  // namespace ignite::sandbox::native

@@ -110,7 +110,7 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
     if (fd >= 0) set_nonblocking(fd);
   }
   ep.add(fds.init->pidfd(), EPOLLIN, kInit);
-  ep.add(fds.exec_read.get(), EPOLLIN, kExec);
+  if (fds.exec_read) ep.add(fds.exec_read.get(), EPOLLIN, kExec);
   ep.add(fds.stdout_read.get(), EPOLLIN, kOut);
   ep.add(fds.stderr_read.get(), EPOLLIN, kErr);
   ep.add(cancel.get(), EPOLLIN, kCancel);
@@ -126,6 +126,11 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
 
   const auto start = Clock::now();
   auto deadline = start + limits.setup_time;
+  if (!fds.exec_read) {  // a warm slot's program is running already: its clock starts now
+    s.exec_seen = true;
+    s.exec_at = start;
+    deadline = start + limits.wall_time;
+  }
   bool killed = false;
   auto kill_with = [&](StopReason why) {
     if (killed) return;

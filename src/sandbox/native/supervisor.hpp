@@ -25,7 +25,7 @@ class EventSource {
 
 struct SupervisedFds {
   const sys::ChildProcess* init = nullptr;
-  sys::Fd exec_read;    // EOF when the program has called execve
+  sys::Fd exec_read;    // EOF when the program has called execve; none: it runs already (warm)
   sys::Fd stdout_read;
   sys::Fd stderr_read;
   sys::Fd stdin_write;  // closed once stdin_data is written

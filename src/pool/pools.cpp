@@ -1,0 +1,289 @@
+#include "pool/pools.hpp"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+#include "sandbox/common/handoff.hpp"
+
+namespace ignite::pool {
+namespace {
+
+using std::chrono::milliseconds;
+
+// An idle slot's memory before its first one was measured (a started runtime, roughly).
+constexpr std::uint64_t kGuessSlotBytes = 32ull << 20;
+// After a failed start, a key waits this long before the next attempt.
+constexpr milliseconds kFailureBackoff{1000};
+
+void frame(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+// Everything of the slot spec that a started slot has baked in: equal keys, equal slots.
+std::string slot_key(std::string_view runtime, const SandboxSpec& s) {
+  std::string k;
+  frame(k, runtime);
+  for (const auto& a : s.argv) frame(k, a);
+  k += '|';
+  for (const auto& e : s.env) frame(k, e);
+  k += '|';
+  frame(k, s.workdir.string());
+  for (const auto& m : s.mounts) {
+    frame(k, m.source.string());
+    frame(k, m.target.string());
+    k += m.writable ? 'w' : 'r';
+    k += m.exclusive ? 'x' : 's';
+  }
+  k += '|';
+  for (const auto& f : s.files) {
+    frame(k, f.target.string());
+    frame(k, f.content);
+  }
+  k += '|';
+  for (const auto& d : s.drop_dirs) frame(k, d.string());
+  const Limits& l = s.limits;
+  for (auto v : {std::uint64_t(l.wall_time.count()), l.memory_bytes, std::uint64_t(l.cpu_cores * 1000),
+                 std::uint64_t(l.max_processes), l.max_output_bytes, l.max_file_bytes, l.tmp_bytes,
+                 std::uint64_t(l.max_open_files), l.stack_bytes, std::uint64_t(l.network)})
+    frame(k, std::to_string(v));
+  return k;
+}
+
+std::string service_of(const SandboxSpec& s) {
+  for (const auto& e : s.env) {
+    if (e.rfind("IGNITE_SERVICE=", 0) == 0) return e.substr(15);
+  }
+  return "";
+}
+
+}  // namespace
+
+struct Pools::Key {
+  std::string runtime, service;
+  SandboxSpec spec;
+  Bounds bounds;
+  std::deque<std::unique_ptr<sandbox::Slot>> idle;
+  std::size_t starting = 0;
+  DecayingRate rate;
+  Clock::time_point last_demand{};
+  Clock::time_point retry_at{};
+  double refill_ms = 0;
+  std::uint64_t slot_bytes = kGuessSlotBytes;
+  std::uint64_t hits = 0, misses = 0, started = 0, failed = 0, shrunk = 0;
+
+  std::uint32_t target(Clock::time_point now, milliseconds idle_after) const {
+    return target_idle(rate.at(now), refill_ms / 1000.0, bounds, now - last_demand > idle_after);
+  }
+};
+
+Result<std::map<std::string, Bounds, std::less<>>> parse_pool_flag(std::string_view text) {
+  std::map<std::string, Bounds, std::less<>> out;
+  if (text == "none" || text.empty()) return out;
+  auto number = [](std::string_view s, std::uint32_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+  };
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto eq = item.find('=');
+    const auto bad = [&](std::string_view why) {
+      return fail(ErrorCode::invalid_argument, "--pool '" + std::string(item) + "': " + std::string(why) +
+                                                   " (expected RUNTIME=MIN..MAX, e.g. python=2..16)");
+    };
+    if (eq == std::string_view::npos || eq == 0) return bad("no runtime");
+    const std::string_view range = item.substr(eq + 1);
+    const auto dots = range.find("..");
+    Bounds b;
+    if (dots == std::string_view::npos) {
+      if (!number(range, b.min)) return bad("not a number");
+      b.max = b.min;
+    } else if (!number(range.substr(0, dots), b.min) || !number(range.substr(dots + 2), b.max)) {
+      return bad("not a number");
+    }
+    if (b.max < b.min) return bad("max is below min");
+    if (b.max > 256) return bad("at most 256 slots per pool");
+    out[std::string(item.substr(0, eq))] = b;
+  }
+  return out;
+}
+
+Pools::Pools(sandbox::Backend& backend, PoolConfig config) : backend_(backend), config_(std::move(config)) {
+  for (unsigned i = 0; i < std::max(1u, config_.refill_threads); ++i)
+    threads_.emplace_back([this](std::stop_token st) { refill_loop(st); });
+  threads_.emplace_back([this](std::stop_token st) { reap_loop(st); });
+}
+
+Pools::~Pools() {
+  for (auto& t : threads_) t.request_stop();
+  wake_refill_.notify_all();
+  wake_reaper_.notify_all();
+  threads_.clear();  // joins; the reaper destroyed what was spent
+  std::lock_guard lock(mu_);
+  keys_.clear();  // every idle slot: killed, its cgroup, mounts and files removed
+  spent_.clear();
+}
+
+Pools::Key& Pools::key_for(std::string_view runtime, const SandboxSpec& slot) {
+  auto id = slot_key(runtime, slot);
+  auto it = keys_.find(id);
+  if (it != keys_.end()) return *it->second;
+  auto key = std::make_unique<Key>();
+  key->runtime = std::string(runtime);
+  key->service = service_of(slot);
+  key->spec = slot;
+  key->bounds = config_.runtimes.find(runtime)->second;
+  return *keys_.emplace(std::move(id), std::move(key)).first->second;
+}
+
+void Pools::prime(std::string_view runtime, const SandboxSpec& slot) {
+  if (!serves(runtime)) return;
+  std::lock_guard lock(mu_);
+  key_for(runtime, slot).last_demand = Clock::now();
+  wake_refill_.notify_all();
+}
+
+Result<ExecutionResult> Pools::run(std::string_view runtime, const SandboxSpec& slot, sandbox::Job job,
+                                   const SandboxSpec& cold, std::stop_token stop,
+                                   const sandbox::OutputSink& sink) {
+  if (!serves(runtime)) return backend_.run(cold, stop, sink);
+  std::unique_ptr<sandbox::Slot> warm;
+  {
+    std::lock_guard lock(mu_);
+    Key& key = key_for(runtime, slot);
+    const auto now = Clock::now();
+    key.rate.arrive(now);
+    key.last_demand = now;
+    if (!key.idle.empty() && sandbox::job_is_encodable(job)) {
+      warm = std::move(key.idle.front());
+      key.idle.pop_front();
+      idle_memory_ -= std::min(idle_memory_, warm->resident_bytes());
+      ++key.hits;
+    } else {
+      ++key.misses;
+    }
+  }
+  wake_refill_.notify_all();
+  if (!warm) return backend_.run(cold, stop, sink);
+  auto result = warm->run(std::move(job), stop, sink);
+  retire(std::move(warm));
+  // The bootstrap died while idle (nothing of the job ran): the job runs cold.
+  if (!result && result.error().code == ErrorCode::unavailable) {
+    spdlog::warn("warm {} slot unusable ({}); running cold", runtime, result.error().message);
+    return backend_.run(cold, stop, sink);
+  }
+  return result;
+}
+
+Pools::Key* Pools::next_to_refill(Clock::time_point now) {
+  Key* best = nullptr;
+  std::uint32_t best_gap = 0;
+  for (auto& [id, key] : keys_) {
+    if (now < key->retry_at) continue;
+    const std::size_t have = key->idle.size() + key->starting;
+    const std::uint32_t want = key->target(now, config_.idle_after);
+    if (have >= want) continue;
+    if (idle_memory_ + key->slot_bytes * (key->starting + 1) > config_.memory_budget_bytes) continue;
+    const auto gap = static_cast<std::uint32_t>(want - have);
+    if (gap > best_gap) {
+      best = key.get();
+      best_gap = gap;
+    }
+  }
+  return best;
+}
+
+void Pools::trim(Clock::time_point now) {
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    Key& key = *it->second;
+    const std::uint32_t want = key.target(now, config_.idle_after);
+    while (key.idle.size() > want) {
+      idle_memory_ -= std::min(idle_memory_, key.idle.front()->resident_bytes());
+      spent_.push_back(std::move(key.idle.front()));
+      key.idle.pop_front();
+      ++key.shrunk;
+    }
+    const bool forgotten = now - key.last_demand > config_.forget_after && key.bounds.min == 0;
+    if (forgotten && key.idle.empty() && key.starting == 0) {
+      it = keys_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!spent_.empty()) wake_reaper_.notify_all();
+}
+
+void Pools::refill_loop(std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  while (!stop.stop_requested()) {
+    const auto now = Clock::now();
+    trim(now);
+    Key* key = next_to_refill(now);
+    if (!key) {
+      // Re-evaluated now and then: demand decays and idle pools shrink without any event.
+      wake_refill_.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+      continue;
+    }
+    ++key->starting;
+    const SandboxSpec spec = key->spec;
+    lock.unlock();
+    const auto t0 = Clock::now();
+    auto slot = backend_.start(spec);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    lock.lock();
+    // Keys are erased only when nothing is starting for them: `key` is still valid.
+    --key->starting;
+    if (!slot) {
+      ++key->failed;
+      key->retry_at = Clock::now() + kFailureBackoff;
+      spdlog::warn("warm {} slot failed to start (discarded): {}", key->runtime, slot.error().message);
+      continue;
+    }
+    ++key->started;
+    key->refill_ms = key->refill_ms == 0 ? ms : 0.8 * key->refill_ms + 0.2 * ms;
+    if ((*slot)->resident_bytes()) key->slot_bytes = (*slot)->resident_bytes();
+    idle_memory_ += (*slot)->resident_bytes();
+    key->idle.push_back(std::move(*slot));
+  }
+}
+
+void Pools::retire(std::unique_ptr<sandbox::Slot> slot) {
+  {
+    std::lock_guard lock(mu_);
+    spent_.push_back(std::move(slot));
+  }
+  wake_reaper_.notify_one();
+}
+
+void Pools::reap_loop(std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_reaper_.wait(lock, stop, [&] { return !spent_.empty(); });
+    if (spent_.empty() && stop.stop_requested()) return;
+    auto slot = std::move(spent_.front());
+    spent_.pop_front();
+    lock.unlock();
+    slot.reset();  // kills what is left, removes the cgroup, mounts and files
+    lock.lock();
+  }
+}
+
+PoolsStatus Pools::status() const {
+  std::lock_guard lock(mu_);
+  PoolsStatus s;
+  s.idle_memory_bytes = idle_memory_;
+  s.memory_budget_bytes = config_.memory_budget_bytes;
+  const auto now = Clock::now();
+  for (const auto& [id, key] : keys_) {
+    s.keys.push_back({key->runtime, key->service, key->idle.size(), key->starting,
+                      key->target(now, config_.idle_after), key->hits, key->misses, key->started,
+                      key->failed, key->shrunk, key->refill_ms, key->rate.at(now)});
+  }
+  return s;
+}
+
+}  // namespace ignite::pool
