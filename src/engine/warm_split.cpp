@@ -26,7 +26,7 @@ bool has_startup_config(const std::filesystem::path& dir) {
 std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Installed& rt,
                                     std::size_t user_args, bool staged_app) {
   auto bootstrap = runtime::warm_bootstrap(rt.name);
-  if (!bootstrap || cold.output || cold.egress || cold.argv.size() < user_args + 2) return std::nullopt;
+  if (!bootstrap || cold.output || cold.egress || cold.argv.size() <= user_args) return std::nullopt;
   const std::filesystem::path input_dir = std::filesystem::path(kInputFile).parent_path();
   WarmSplit w;
   SandboxSpec& slot = w.slot;
@@ -67,7 +67,11 @@ std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Inst
   }
   // Always there, so that runs with and without input share one slot kind.
   slot.drop_dirs.push_back(input_dir);
-  slot.files.push_back({std::string(bootstrap->path), std::string(bootstrap->content)});
+  if (bootstrap->binary.empty()) {
+    slot.files.push_back({std::string(bootstrap->path), std::string(bootstrap->content)});
+  } else {
+    slot.mounts.push_back({bootstrap->binary, std::string(bootstrap->path), false});
+  }
   slot.limits = cold.limits;
   slot.warm = true;
   return w;

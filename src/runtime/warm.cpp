@@ -1,5 +1,7 @@
 #include "runtime/warm.hpp"
 
+#include <cstdlib>
+
 namespace ignite::runtime {
 namespace {
 
@@ -15,10 +17,28 @@ constexpr std::string_view kDeno =
 
 }  // namespace
 
+std::optional<std::filesystem::path> warm_exec_binary() {
+  std::error_code ec;
+  if (const char* env = std::getenv("IGNITE_WARM_EXEC"); env && *env) {
+    if (std::filesystem::is_regular_file(env, ec)) return std::filesystem::path(env);
+    return std::nullopt;
+  }
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  const auto beside = self.parent_path() / "ignite-warm-exec";
+  if (std::filesystem::is_regular_file(beside, ec)) return beside;
+  return std::nullopt;
+}
+
 std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name) {
-  if (runtime_name == "python") return WarmBootstrap{"/opt/ignite/warm/bootstrap.py", kPython};
-  if (runtime_name == "node" || runtime_name == "bun") return WarmBootstrap{"/opt/ignite/warm/bootstrap.cjs", kNode};
-  if (runtime_name == "deno") return WarmBootstrap{"/opt/ignite/warm/bootstrap.js", kDeno};
+  if (runtime_name == "go" || runtime_name == "exec") {
+    auto binary = warm_exec_binary();
+    if (!binary) return std::nullopt;
+    return WarmBootstrap{"/opt/ignite/warm/exec", {}, *binary};
+  }
+  if (runtime_name == "python") return WarmBootstrap{"/opt/ignite/warm/bootstrap.py", kPython, {}};
+  if (runtime_name == "node" || runtime_name == "bun") return WarmBootstrap{"/opt/ignite/warm/bootstrap.cjs", kNode, {}};
+  if (runtime_name == "deno") return WarmBootstrap{"/opt/ignite/warm/bootstrap.js", kDeno, {}};
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 // The warm-slot bootstrap of a runtime (runtimes/warm/, protocol in sandbox/common/handoff.hpp).
 #pragma once
+#include <filesystem>
 #include <optional>
 #include <string_view>
 
@@ -8,12 +9,17 @@
 namespace ignite::runtime {
 
 struct WarmBootstrap {
-  std::string_view path;     // where it is placed inside the sandbox
-  std::string_view content;  // the script, compiled into the binary
+  std::string_view path;          // where it is inside the sandbox
+  std::string_view content;       // a script, compiled into our binary, placed as a file; or
+  std::filesystem::path binary;   // a static binary of ours on the host, mounted read-only
 };
 
-// The runtime's bootstrap; nullopt for runtimes that start cold only (go: a static binary;
-// quickjs: it starts in about a millisecond anyway).
+// The runtime's bootstrap; nullopt for runtimes that start cold only (quickjs starts in about
+// a millisecond anyway) and for go when ignite-warm-exec is not installed next to ignite.
 std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name);
+
+// ignite-warm-exec: the bootstrap that execs a binary (go) in a sandbox built ahead. Looked for
+// next to the running executable; $IGNITE_WARM_EXEC overrides (tests).
+std::optional<std::filesystem::path> warm_exec_binary();
 
 }  // namespace ignite::runtime

@@ -17,6 +17,7 @@
 #include "runtime/catalog.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sys/files.hpp"
+#include "warm_backend.hpp"
 
 namespace ignite::security {
 namespace {
@@ -26,17 +27,26 @@ using namespace std::chrono_literals;
 
 std::atomic<int> g_counter{0};
 
+Result<std::unique_ptr<sandbox::Backend>> make_native(const fs::path& scratch, bool rootless) {
+  sandbox::native::NativeConfig cfg;
+  cfg.scratch_root = scratch;
+  // Rootless: no cgroup delegation, so the operator's explicit opt-in is needed.
+  cfg.allow_degraded = rootless;
+  return sandbox::native::make_native_backend(cfg);
+}
+
 }  // namespace
 
 std::vector<BackendCase> backend_cases() {
-  return {{"native", [](const fs::path& scratch, bool rootless) {
-             sandbox::native::NativeConfig cfg;
-             cfg.scratch_root = scratch;
-             // Rootless: no cgroup delegation, so the operator's explicit opt-in is needed.
-             cfg.allow_degraded = rootless;
-             return sandbox::native::make_native_backend(cfg);
+  return {{"native", make_native},
+          // Pooled execution: the same promises hold for a program handed to a slot that was
+          // started before it (warm_backend.hpp).
+          {"native_warm", [](const fs::path& scratch, bool rootless) -> Result<std::unique_ptr<sandbox::Backend>> {
+             IGNITE_TRY_ASSIGN(auto native, make_native(scratch, rootless));
+             return make_warm_backend(std::move(native), IGNITE_WARM_EXEC);
            }}};
 }
+
 
 std::string backend_name(const ::testing::TestParamInfo<BackendCase>& param) {
   return param.param.name;

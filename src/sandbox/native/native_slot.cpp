@@ -265,6 +265,11 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   std::string stdin_data;
   CgroupUsage baseline;
   if (spec.warm) {
+    // An idle bootstrap writes nothing and does not exit: if it did, nothing of the job has
+    // run yet, and the caller may run it elsewhere (unavailable).
+    pollfd idle[2] = {{init_.pidfd(), POLLIN, 0}, {p_.pipes.out.read.get(), POLLIN, 0}};
+    if (::poll(idle, 2, 0) != 0)
+      return fail(ErrorCode::unavailable, "the warm slot's bootstrap exited or wrote while idle");
     // Single use, exact accounting: what the bootstrap used is not the job's.
     IGNITE_TRY(place_files(job));
     IGNITE_TRY_ASSIGN(stdin_data, encode_job_header(job));

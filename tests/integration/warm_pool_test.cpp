@@ -1,0 +1,361 @@
+// Warm pools (issue 10): a warm run shows the program what a cold run shows it, limits hold and
+// usage counts from the hand-off, pools follow demand, and slots leave nothing behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "engine/engine.hpp"
+#include "native_fixture.hpp"
+#include "pool/pools.hpp"
+#include "runtime/catalog.hpp"
+#include "runtime/warm.hpp"
+
+namespace ignite::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Prints what a program can see of its start: argv, cwd, the environment, the input file, stdin.
+struct Probe {
+  std::string runtime, entry, code;
+};
+
+const std::vector<Probe>& probes() {
+  static const std::vector<Probe> p = {
+      {"python", "main.py",
+       "import os, sys\n"
+       "print(sys.argv, os.getcwd(), sys.path[0], __name__)\n"
+       "print(sorted(os.environ.items()))\n"
+       "print(open(os.environ['IGNITE_INPUT_FILE']).read())\n"
+       "print(repr(sys.stdin.read()), sorted(os.listdir('/app')))\n"},
+      {"node", "index.js",
+       "const fs = require('fs');\n"
+       "console.log(process.argv.slice(1), process.cwd(), require.main === module);\n"
+       "console.log(JSON.stringify(Object.entries(process.env).sort()));\n"
+       "console.log(fs.readFileSync(process.env.IGNITE_INPUT_FILE, 'utf8'));\n"
+       "console.log(JSON.stringify(fs.readFileSync(0, 'utf8')), fs.readdirSync('/app'));\n"},
+      {"bun", "index.ts",
+       "import fs from 'fs';\n"
+       "const n: number = 1;\n"
+       "console.log(n, process.argv.slice(1), process.cwd(), import.meta.main, Bun.main);\n"
+       "console.log(JSON.stringify(Object.entries(process.env).sort()));\n"
+       "console.log(fs.readFileSync(process.env.IGNITE_INPUT_FILE!, 'utf8'));\n"
+       "console.log(JSON.stringify(fs.readFileSync(0, 'utf8')), fs.readdirSync('/app'));\n"},
+      {"deno", "index.ts",
+       "const n: number = 1;\n"
+       "console.log(n, Deno.args, Deno.cwd(), Deno.mainModule);\n"
+       "const env = Object.entries(Deno.env.toObject()).filter(([k]) => k !== 'DENO_NODE_SHIM_ACTIVE');\n"
+       "console.log(JSON.stringify(env.sort()));\n"
+       "console.log(Deno.readTextFileSync(Deno.env.get('IGNITE_INPUT_FILE')!));\n"},
+      {"go", "main.go",
+       "package main\n"
+       "import (\"fmt\"; \"io\"; \"os\"; \"sort\")\n"
+       "func main() {\n"
+       "  wd, _ := os.Getwd(); env := os.Environ(); sort.Strings(env)\n"
+       "  in, _ := os.ReadFile(os.Getenv(\"IGNITE_INPUT_FILE\")); stdin, _ := io.ReadAll(os.Stdin)\n"
+       "  fmt.Println(os.Args, wd, env, string(in), string(stdin))\n"
+       "}\n"},
+  };
+  return p;
+}
+
+class WarmPoolTest : public NativeTest {
+ protected:
+  void SetUp() override {
+    NativeTest::SetUp();
+    if (IsSkipped()) return;
+    ::setenv("IGNITE_WARM_EXEC", IGNITE_WARM_EXEC, 0);  // go's bootstrap, built beside `ignite`
+    work_ = scratch_root() / ("engine-" + std::to_string(counter_++));
+    fs::create_directories(work_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!work_.empty()) fs::remove_all(work_, ec);
+  }
+
+  engine::EngineConfig engine_config() const {
+    engine::EngineConfig c;
+    c.work_root = work_ / "work";
+    c.cache.root = work_ / "cache";
+    return c;
+  }
+
+  static pool::PoolConfig pool_config(std::string_view runtimes, std::chrono::milliseconds idle_after = 30s) {
+    pool::PoolConfig c;
+    c.runtimes = *pool::parse_pool_flag(runtimes);
+    c.idle_after = idle_after;
+    return c;
+  }
+
+  static engine::AdhocRequest request(const Probe& p, std::string code = {}) {
+    engine::AdhocRequest r;
+    r.runtime = *config::parse_runtime_ref(p.runtime);
+    r.files = {{p.entry, code.empty() ? p.code : std::move(code)}};
+    r.stdin_data = "the stdin";
+    r.input_json = R"({"k":[1,"two"]})";
+    if (p.runtime != "deno") r.args = {"first", "a b"};  // Deno.args: see the bootstrap
+    r.memory_mb = 256;
+    return r;
+  }
+
+  static bool installed(std::string_view runtime) {
+    auto ref = config::parse_runtime_ref(runtime);
+    return ref && runtime::Catalog(runtime::default_roots()).resolve(*ref).has_value();
+  }
+
+  // Waits until the pools hold an idle slot for every key they know (at most `timeout`).
+  static bool wait_idle(const pool::Pools& pools, std::chrono::milliseconds timeout = 20s) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto s = pools.status();
+      bool all = !s.keys.empty();
+      for (const auto& k : s.keys) all = all && k.idle > 0;
+      if (all) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  fs::path work_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(WarmPoolTest, warm_and_cold_runs_of_the_same_program_agree_for_every_runtime) {
+  for (const auto& p : probes()) {
+    SCOPED_TRACE(p.runtime);
+    if (!installed(p.runtime)) {
+      std::cout << "[ SKIPPED ] " << p.runtime << " is not installed here\n";
+      continue;
+    }
+    engine::Engine cold(*backend_, runtime::Catalog(runtime::default_roots()), engine_config());
+    pool::Pools pools(*backend_, pool_config(p.runtime + "=1..1"));
+    engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+
+    auto c = cold.execute_adhoc(request(p), {});
+    ASSERT_TRUE(c.has_value()) << c.error().message;
+    auto first = warm.execute_adhoc(request(p), {});  // makes the key known: its slot starts
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    ASSERT_TRUE(wait_idle(pools)) << "no warm slot came up";
+    auto w = warm.execute_adhoc(request(p), {});
+    ASSERT_TRUE(w.has_value()) << w.error().message;
+
+    EXPECT_TRUE(c->cold_start);
+    EXPECT_FALSE(w->cold_start) << "the second run did not take the warm slot";
+    EXPECT_EQ(w->result.outcome, c->result.outcome);
+    EXPECT_EQ(w->result.exit_code, c->result.exit_code) << w->result.stderr_data;
+    EXPECT_EQ(w->result.stdout_data, c->result.stdout_data);
+    EXPECT_EQ(w->result.stderr_data, c->result.stderr_data);
+    EXPECT_NE(c->result.stdout_data.find("the stdin"), std::string::npos) << c->result.stdout_data;
+    EXPECT_NE(c->result.stdout_data.find(R"({"k":[1,"two"]})"), std::string::npos) << c->result.stdout_data;
+  }
+}
+
+TEST_F(WarmPoolTest, a_memory_bomb_and_a_sleep_end_the_same_warm_and_cold) {
+  const Probe python{"python", "main.py", ""};
+  const std::string bomb = "x = []\nwhile True:\n    x.append(bytearray(1 << 20))\n";
+  const std::string sleep = "import time\ntime.sleep(30)\n";
+  engine::Engine cold(*backend_, runtime::Catalog(runtime::default_roots()), engine_config());
+  pool::Pools pools(*backend_, pool_config("python=1..2"));
+  engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+  for (const auto* code : {&bomb, &sleep}) {
+    auto req = request(python, *code);
+    req.memory_mb = 64;
+    req.timeout_ms = 1000;
+    auto c = cold.execute_adhoc(req, {});
+    ASSERT_TRUE(c.has_value()) << c.error().message;
+    (void)warm.execute_adhoc(req, {});
+    ASSERT_TRUE(wait_idle(pools));
+    std::this_thread::sleep_for(1200ms);  // idle longer than the job's whole time limit
+    auto w = warm.execute_adhoc(req, {});
+    ASSERT_TRUE(w.has_value()) << w.error().message;
+    ASSERT_FALSE(w->cold_start);
+    EXPECT_EQ(status_name(w->result.outcome, w->result.exit_code), status_name(c->result.outcome, c->result.exit_code));
+    if (code == &bomb) {
+      EXPECT_EQ(w->result.outcome, Outcome::memory_limit);
+      EXPECT_LE(w->result.usage.peak_memory_bytes, 64ull << 20);
+    } else {
+      EXPECT_EQ(w->result.outcome, Outcome::timeout);
+      // The deadline counts from the hand-off, not from the slot's start 1.2 s earlier.
+      EXPECT_GE(w->result.usage.wall, 950ms);
+      EXPECT_LT(w->result.usage.wall, 1500ms);
+    }
+  }
+}
+
+TEST_F(WarmPoolTest, usage_counts_from_the_hand_off_not_from_the_bootstrap) {
+  // A bootstrap that uses 80 MB and 300 ms of CPU before it says it is ready: none of it may
+  // show in the job's metrics.
+  auto python = runtime::Catalog(runtime::default_roots()).resolve(*config::parse_runtime_ref("python"));
+  ASSERT_TRUE(python.has_value());
+  auto boot = runtime::warm_bootstrap("python");
+  ASSERT_TRUE(boot.has_value());
+  SandboxSpec slot;
+  slot.argv = runtime::argv_for(*python, std::string(boot->path));
+  slot.mounts = python->mounts;
+  slot.env = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8"};
+  const std::string heavy =
+      "import time\nx = bytearray(80 << 20)\nfor i in range(0, len(x), 4096): x[i] = 1\ndel x\n"
+      "t = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n";
+  slot.files = {{std::string(boot->path), heavy + std::string(boot->content)}, {"/app/main.py", "pass\n"}};
+  slot.drop_dirs = {"/run/ignite"};
+  slot.limits.memory_bytes = 256ull << 20;
+  slot.warm = true;
+  auto started = backend_->start(slot);
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  std::this_thread::sleep_for(300ms);
+  sandbox::Job job;
+  job.argv = {"/app/main.py"};
+  job.env = slot.env;
+  auto r = (*started)->run(std::move(job), {}, {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, Outcome::exited);
+  EXPECT_EQ(r->exit_code, 0) << r->stderr_data;
+  EXPECT_TRUE(r->warm);
+  EXPECT_LT(r->usage.peak_memory_bytes, 60ull << 20) << "the bootstrap's 80 MB peak was not reset";
+  EXPECT_LT(r->usage.cpu, 200ms) << "the bootstrap's CPU time was counted";
+  EXPECT_LT(r->usage.wall, 250ms) << "the idle time was counted";
+}
+
+TEST_F(WarmPoolTest, a_pool_grows_under_sustained_load_and_shrinks_when_idle) {
+  pool::Pools pools(*backend_, pool_config("python=0..6", 1500ms));
+  engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+  const Probe python{"python", "main.py", "print('ok')\n"};
+  std::uint32_t most = 0;
+  std::atomic<bool> done{false};
+  std::jthread watcher([&] {
+    while (!done) {
+      for (const auto& k : pools.status().keys) most = std::max<std::uint32_t>(most, k.target);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  std::vector<std::jthread> clients;
+  std::atomic<int> ok{0}, warm_runs{0};
+  for (int c = 0; c < 3; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 15; ++i) {
+        auto r = warm.execute_adhoc(request(python), {});
+        if (r && r->result.stdout_data == "ok\n") ++ok;
+        if (r && !r->cold_start) ++warm_runs;
+      }
+    });
+  }
+  clients.clear();
+  done = true;
+  watcher.join();
+  EXPECT_EQ(ok, 45);
+  EXPECT_GE(most, 3u) << "the target did not follow the demand";
+  EXPECT_GT(warm_runs, 20) << "most runs should have found a warm slot";
+  auto grown = pools.status();
+  ASSERT_EQ(grown.keys.size(), 1u);
+  EXPECT_GT(grown.keys[0].hits, 0u);
+  // No demand for longer than idle_after: the pool goes back to its minimum (0).
+  std::this_thread::sleep_for(2500ms);
+  auto idle = pools.status();
+  ASSERT_EQ(idle.keys.size(), 1u);
+  EXPECT_EQ(idle.keys[0].idle, 0u);
+  EXPECT_EQ(idle.keys[0].target, 0u);
+  EXPECT_GT(idle.keys[0].shrunk, 0u);
+}
+
+TEST_F(WarmPoolTest, a_slot_that_fails_warm_up_is_discarded_and_counted_and_the_job_runs_cold) {
+  SandboxSpec broken = probe_spec({"exit", "3"});  // exits instead of saying it is ready
+  broken.warm = true;
+  pool::Pools pools(*backend_, pool_config("probe=1..1"));
+  auto r = pools.run("probe", broken, {}, probe_spec({"exit", "7"}), {}, {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE(r->warm);
+  EXPECT_EQ(r->exit_code, 7);
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (pools.status().keys[0].failed == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  auto s = pools.status();
+  EXPECT_GE(s.keys[0].failed, 1u);
+  EXPECT_EQ(s.keys[0].idle, 0u);
+}
+
+TEST_F(WarmPoolTest, a_slot_that_died_while_idle_runs_the_job_cold) {
+  pool::Pools pools(*backend_, pool_config("python=1..1"));
+  engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+  const Probe python{"python", "main.py", "print('ok')\n"};
+  ASSERT_TRUE(warm.execute_adhoc(request(python), {}).has_value());
+  ASSERT_TRUE(wait_idle(pools));
+  for (int pid : sandbox_processes()) ::kill(pid, SIGKILL);  // the idle slot's bootstrap and init
+  std::this_thread::sleep_for(100ms);
+  auto r = warm.execute_adhoc(request(python), {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->result.stdout_data, "ok\n");
+  EXPECT_TRUE(r->cold_start);
+}
+
+// Mount points, scratch dirs, cgroups and sandbox processes, to compare before and after.
+struct HostState {
+  std::size_t mounts = 0, scratch = 0, cgroups = 0, processes = 0;
+  friend bool operator==(const HostState&, const HostState&) = default;
+};
+
+std::size_t count_lines(const fs::path& p) {
+  std::ifstream in(p);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+std::size_t count_dirs(const fs::path& dir) {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    n += it->is_directory(ec) ? 1 : 0;
+  return n;
+}
+
+TEST_F(WarmPoolTest, thirty_two_slots_created_and_destroyed_ten_times_leave_nothing) {
+  auto state = [&] {
+    HostState s;
+    s.mounts = count_lines("/proc/self/mountinfo");
+    s.scratch = count_dirs(scratch_root());
+    for (const char* c : {"/sys/fs/cgroup/memory/ignite", "/sys/fs/cgroup/pids/ignite", "/sys/fs/cgroup/ignite"})
+      s.cgroups += count_dirs(c);
+    s.processes = sandbox_processes().size();
+    return s;
+  };
+  const auto exec = runtime::warm_exec_binary();
+  ASSERT_TRUE(exec.has_value()) << "ignite-warm-exec not found at " << IGNITE_WARM_EXEC;
+  const HostState before = state();
+  for (int round = 0; round < 10; ++round) {
+    std::vector<std::unique_ptr<sandbox::Slot>> slots;
+    for (int i = 0; i < 32; ++i) {
+      SandboxSpec s = probe_spec({"exit", "0"});
+      s.argv = {"/opt/ignite/warm/exec"};
+      s.mounts.push_back({*exec, "/opt/ignite/warm/exec", false});
+      s.warm = true;
+      auto slot = backend_->start(s);
+      ASSERT_TRUE(slot.has_value()) << slot.error().message;
+      slots.push_back(std::move(*slot));
+    }
+    // Half of them run a job, half are destroyed idle.
+    for (std::size_t i = 0; i < slots.size(); i += 2) {
+      sandbox::Job job;
+      job.argv = {"/probe", "exit", "5"};
+      auto r = slots[i]->run(std::move(job), {}, {});
+      ASSERT_TRUE(r.has_value()) << r.error().message;
+      EXPECT_TRUE(r->warm);
+      EXPECT_EQ(r->exit_code, 5);
+    }
+  }
+  EXPECT_EQ(state(), before);
+  {
+    pool::Pools pools(*backend_, pool_config("python=4..4"));
+    engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+    ASSERT_TRUE(warm.execute_adhoc(request({"python", "main.py", "pass\n"}), {}).has_value());
+    ASSERT_TRUE(wait_idle(pools));
+  }
+  EXPECT_EQ(state(), before) << "shutting the pools down left something";
+}
+
+}  // namespace
+}  // namespace ignite::testing

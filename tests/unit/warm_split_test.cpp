@@ -1,0 +1,89 @@
+// The warm form of a run: what goes into the slot (and its key) and what reaches it as the job.
+#include <gtest/gtest.h>
+
+#include "engine/engine.hpp"
+#include "engine/warm_split.hpp"
+#include "sandbox/common/handoff.hpp"
+
+namespace ignite::engine {
+namespace {
+
+runtime::Installed python() {
+  runtime::Installed rt;
+  rt.name = "python";
+  rt.version = "3.11";
+  rt.sandbox_binary = "/usr/bin/python3";
+  return rt;
+}
+
+SandboxSpec cold_run(const std::string& input) {
+  SandboxSpec s;
+  s.argv = {"/usr/bin/python3", "-E", "-s", "/app/main.py", "a1", "a2"};
+  s.env = {"PATH=/usr/bin", "IGNITE_SERVICE=adhoc", "IGNITE_INPUT_FILE=/run/ignite/input.json",
+           "IGNITE_INPUT=" + input};
+  s.mounts = {{"/usr/lib/python3", "/usr/lib/python3", false}, {"/run/ignite/work/job-1", "/app", false}};
+  s.files = {{"/run/ignite/input.json", input}};
+  s.stdin_data = "in";
+  return s;
+}
+
+TEST(WarmSplit, the_slot_holds_nothing_of_one_job_and_the_job_everything_it_needs) {
+  auto w = warm_split(cold_run("{\"a\":1}"), python(), 2, true);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_TRUE(w->slot.warm);
+  EXPECT_EQ(w->slot.argv, (std::vector<std::string>{"/usr/bin/python3", "-E", "-s", "/opt/ignite/warm/bootstrap.py"}));
+  EXPECT_EQ(w->job.argv, (std::vector<std::string>{"/app/main.py", "a1", "a2"}));
+  EXPECT_EQ(w->slot.env, (std::vector<std::string>{"PATH=/usr/bin", "IGNITE_SERVICE=adhoc"}));
+  EXPECT_EQ(w->job.env, cold_run("{\"a\":1}").env);
+  EXPECT_EQ(w->job.stdin_data, "in");
+  EXPECT_TRUE(w->slot.stdin_data.empty());
+  ASSERT_EQ(w->job.trees.size(), 1u);  // the staged ad-hoc files go into the slot's /app
+  EXPECT_EQ(w->job.trees[0].source, "/run/ignite/work/job-1");
+  ASSERT_EQ(w->job.files.size(), 1u);
+  EXPECT_EQ(w->job.files[0].target, "/run/ignite/input.json");
+  for (const auto& m : w->slot.mounts) EXPECT_NE(m.target, "/app");
+  EXPECT_EQ(w->slot.drop_dirs, (std::vector<std::filesystem::path>{"/app", "/run/ignite"}));
+}
+
+TEST(WarmSplit, two_jobs_of_one_kind_share_a_slot_spec) {
+  auto a = warm_split(cold_run("{\"a\":1}"), python(), 2, true);
+  SandboxSpec other = cold_run("[2,3]");
+  other.mounts[1].source = "/run/ignite/work/job-2";
+  other.stdin_data = "other";
+  auto b = warm_split(other, python(), 2, true);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->slot, b->slot);
+}
+
+TEST(WarmSplit, a_service_keeps_its_dir_in_the_slot) {
+  auto w = warm_split(cold_run("1"), python(), 2, false);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_TRUE(w->job.trees.empty());
+  EXPECT_EQ(w->slot.mounts.back().target, "/app");
+}
+
+TEST(WarmSplit, runs_that_cannot_be_warm_are_said_so) {
+  SandboxSpec step = cold_run("1");
+  step.output = OutputDir{};
+  EXPECT_FALSE(warm_split(step, python(), 2, true).has_value());
+  runtime::Installed qjs = python();
+  qjs.name = "quickjs";
+  EXPECT_FALSE(warm_split(cold_run("1"), qjs, 2, true).has_value());
+}
+
+TEST(HandOff, the_header_is_the_length_then_json_with_control_characters_escaped) {
+  sandbox::Job job;
+  job.argv = {"/app/main.py", "a \"q\"\n"};
+  job.env = {"A=\x01"};
+  job.workdir = "/app";
+  auto h = sandbox::encode_job_header(job);
+  ASSERT_TRUE(h.has_value());
+  const std::string json = R"({"argv":["/app/main.py","a \"q\"\n"],"env":["A=\u0001"],"cwd":"/app"})";
+  EXPECT_EQ(*h, std::to_string(json.size()) + "\n" + json);
+  job.env = {"B=\xff"};
+  EXPECT_FALSE(sandbox::encode_job_header(job).has_value());
+  EXPECT_FALSE(sandbox::job_is_encodable(job));
+}
+
+}  // namespace
+}  // namespace ignite::engine
