@@ -21,7 +21,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import signal
 import statistics
