@@ -28,9 +28,11 @@ test-asan:
 	cmake --build --preset asan -j $(JOBS) --target ignite_unit_tests
 	ctest --preset asan --timeout 300
 
-# Start-up cost against baselines measured in the same run (bare process, bubblewrap); not a test.
+# Start-up latency and throughput against baselines measured in the same run (bare process,
+# bubblewrap, docker); not a test, not part of `make test`. Knobs: bench/run.sh.
 bench: build
-	bench/startup.sh
+	./scripts/install-deps --bench
+	bench/run.sh
 
 clean:
 	rm -rf build
