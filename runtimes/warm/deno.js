@@ -21,10 +21,12 @@ function headerLength() {
 
 Deno.stdout.writeSync(new TextEncoder().encode('\0ignite-ready\n'));
 const job = JSON.parse(new TextDecoder().decode(read(headerLength())));
-for (const key of Object.keys(Deno.env.toObject())) Deno.env.delete(key);
+// The slot started with the job's environment minus its input variables; what the runtime
+// set for itself as it started stays (deno prepends its node_compat_bin to PATH), as it would
+// in a cold start.
 for (const kv of job.env) {
   const eq = kv.indexOf('=');
-  Deno.env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  if (Deno.env.get(kv.slice(0, eq)) === undefined) Deno.env.set(kv.slice(0, eq), kv.slice(eq + 1));
 }
 Deno.chdir(job.cwd);
 Object.defineProperty(Deno, 'args', { value: job.argv.slice(1), configurable: true });

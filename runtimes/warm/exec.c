@@ -111,15 +111,16 @@ int main(void) {
   read_exact(json, n);
   json[n] = '\0';
   p = json;
-  char **argv = NULL, **env = NULL, *cwd = NULL;
+  char **argv = NULL, **env = NULL, *cwd = NULL, *nonce = NULL;
   expect('{');
   while (*p != '}') {
-    if (argv || env || cwd) expect(',');
+    if (argv || env || cwd || nonce) expect(',');
     const char *key = string();
     expect(':');
     if (strcmp(key, "argv") == 0) argv = array();
     else if (strcmp(key, "env") == 0) env = array();
     else if (strcmp(key, "cwd") == 0) cwd = string();
+    else if (strcmp(key, "nonce") == 0) nonce = string();
     else die("bad job");
   }
   if (!argv || !argv[0] || !env || !cwd) die("bad job");
@@ -128,6 +129,12 @@ int main(void) {
     _exit(127);
   }
   execve(argv[0], argv, env);
-  fprintf(stderr, "ignite: cannot run %s: %s\n", argv[0], strerror(errno));
+  /* The program never existed: say so on stdout with the job's nonce, which no program sees,
+   * so the backend reports it as a setup failure (as a cold start would), not a result. */
+  const int err = errno;
+  char marker[160];
+  int len = snprintf(marker, sizeof marker, "%c%s %s %d\n", 0, "ignite-exec-failed", nonce ? nonce : "", err);
+  if (len > 0 && (size_t)len < sizeof marker && write(1, marker, (size_t)len) < 0) _exit(127);
+  fprintf(stderr, "ignite: cannot run %s: %s\n", argv[0], strerror(err));
   _exit(127);
 }

@@ -30,10 +30,11 @@ function headerLength() {
 
 fs.writeSync(1, '\0ignite-ready\n');
 const job = JSON.parse(read(headerLength()).toString('utf8'));
-for (const key of Object.keys(process.env)) delete process.env[key];
+// The slot started with the job's environment minus its input variables; what the runtime
+// set for itself as it started stays, as it would in a cold start.
 for (const kv of job.env) {
   const eq = kv.indexOf('=');
-  process.env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  if (!(kv.slice(0, eq) in process.env)) process.env[kv.slice(0, eq)] = kv.slice(eq + 1);
 }
 process.chdir(job.cwd);
 process.argv = [process.argv[0], ...job.argv];

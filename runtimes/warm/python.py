@@ -29,10 +29,11 @@ def _header_length():
 
 os.write(1, b"\0ignite-ready\n")
 _job = json.loads(_read(_header_length()))
-os.environ.clear()
+# The slot started with the job's environment minus its input variables; what the runtime
+# set for itself as it started stays, as it would in a cold start.
 for _kv in _job["env"]:
     _k, _, _v = _kv.partition("=")
-    os.environ[_k] = _v
+    os.environ.setdefault(_k, _v)
 os.chdir(_job["cwd"])
 sys.argv = list(_job["argv"])
 _entry = sys.argv[0]

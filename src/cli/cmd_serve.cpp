@@ -33,7 +33,7 @@ struct ServeOptions {
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
   std::vector<std::string> install_allow;
-  std::string pool = "python=0..8,node=0..8,bun=0..8,deno=0..4,go=0..4";
+  std::string pool = "python=1..8,node=1..8,bun=1..8,deno=0..4,go=0..4";
   std::uint32_t pool_memory_mb = 1024;
   std::uint32_t pool_idle_s = 30;
 };
@@ -100,6 +100,10 @@ int serve(ServeOptions o) {
   auto host = make_engine(host_options);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
+  engine::AdhocRequest shape;  // the defaults a request gets: their pools start now
+  shape.memory_mb = o.server.default_memory_mb;
+  shape.timeout_ms = o.server.default_timeout_ms;
+  engine.prime_pools(shape);
   server::Server server(o.server, engine);
   auto port = server.bind();
   if (!port) return report_error(port.error());

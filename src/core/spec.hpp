@@ -51,6 +51,7 @@ struct Mount {
 struct InlineFile {
   std::filesystem::path target;  // absolute, inside the sandbox
   std::string content;
+  bool executable = false;       // mode 0755, not 0644 (a static bootstrap of ours); read-only anyway
   friend bool operator==(const InlineFile&, const InlineFile&) = default;
 };
 

@@ -5,6 +5,8 @@
 #include <set>
 
 #include "engine/engine.hpp"
+#include "engine/steps.hpp"
+#include "engine/warm_split.hpp"
 #include "sys/files.hpp"
 #include "sys/owned_dir.hpp"
 #include "sys/temp_dir.hpp"
@@ -102,6 +104,30 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
   report.limits = {request.memory_mb, request.timeout_ms, request.cpu_limit, request.network};
   return run_program(service, rt, {request.input_json, request.args, request.stdin_data, true},
                      std::move(report), stop, sink);
+}
+
+void Engine::prime_pools(const AdhocRequest& shape) {
+  if (!pools_) return;
+  for (const auto& [name, bounds] : pools_->runtimes()) {
+    auto ref = config::parse_runtime_ref(name);
+    if (!ref) continue;
+    auto rt = catalog_.resolve(*ref);
+    if (!rt) continue;
+    // The slot of an ad-hoc run does not depend on its files: they arrive at the hand-off.
+    config::ServiceConfig service;
+    service.name = "adhoc";
+    service.dir = config_.work_root;
+    service.runtime = *ref;
+    service.entry = entry_name_for(name, *ref);
+    service.entry_path = service.dir / service.entry;
+    service.memory_mb = shape.memory_mb;
+    service.timeout_ms = shape.timeout_ms;
+    service.cpu_limit = shape.cpu_limit;
+    service.network = shape.network;
+    if (needs_compile(*rt) || needs_transpile(service, *rt)) continue;
+    if (auto w = warm_split(plan_service_run(service, *rt, std::nullopt), *rt, 0, true))
+      pools_->prime(name, w->slot);
+  }
 }
 
 }  // namespace ignite::engine

@@ -51,6 +51,11 @@ class Engine {
   Result<JobReport> execute_adhoc(const AdhocRequest& request, std::stop_token stop,
                                   const sandbox::OutputSink& sink = {});
 
+  // Makes the pools start their minimum now for ad-hoc code of each pooled runtime with the
+  // limits of `shape` (the server's defaults), instead of at the first such request. Runtimes
+  // that are not installed, or whose ad-hoc code needs a build step, are left to demand.
+  void prime_pools(const AdhocRequest& shape);
+
   const runtime::Catalog& catalog() const { return catalog_; }
   BuildCache& cache() { return cache_; }
   const pool::Pools* pools() const { return pools_; }

@@ -67,11 +67,7 @@ std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Inst
   }
   // Always there, so that runs with and without input share one slot kind.
   slot.drop_dirs.push_back(input_dir);
-  if (bootstrap->binary.empty()) {
-    slot.files.push_back({std::string(bootstrap->path), std::string(bootstrap->content)});
-  } else {
-    slot.mounts.push_back({bootstrap->binary, std::string(bootstrap->path), false});
-  }
+  slot.files.push_back({std::string(bootstrap->path), std::string(bootstrap->content), bootstrap->executable});
   slot.limits = cold.limits;
   slot.warm = true;
   return w;

@@ -113,9 +113,11 @@ Result<std::map<std::string, Bounds, std::less<>>> parse_pool_flag(std::string_v
 }
 
 Pools::Pools(sandbox::Backend& backend, PoolConfig config) : backend_(backend), config_(std::move(config)) {
-  for (unsigned i = 0; i < std::max(1u, config_.refill_threads); ++i)
-    threads_.emplace_back([this](std::stop_token st) { refill_loop(st); });
-  threads_.emplace_back([this](std::stop_token st) { reap_loop(st); });
+  const unsigned refill = config_.refill_threads ? config_.refill_threads
+                                                 : std::max(2u, 2 * std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < refill; ++i) threads_.emplace_back([this](std::stop_token st) { refill_loop(st); });
+  for (unsigned i = 0; i < std::max(1u, refill / 2); ++i)
+    threads_.emplace_back([this](std::stop_token st) { reap_loop(st); });
 }
 
 Pools::~Pools() {
@@ -263,7 +265,7 @@ void Pools::reap_loop(std::stop_token stop) {
   std::unique_lock lock(mu_);
   for (;;) {
     wake_reaper_.wait(lock, stop, [&] { return !spent_.empty(); });
-    if (spent_.empty() && stop.stop_requested()) return;
+    if (spent_.empty()) return;  // stop requested, nothing left to reap
     auto slot = std::move(spent_.front());
     spent_.pop_front();
     lock.unlock();

@@ -28,7 +28,9 @@ struct PoolConfig {
   std::uint64_t memory_budget_bytes = 1ull << 30;   // idle slots of every pool together
   std::chrono::milliseconds idle_after{30000};      // no demand this long: shrink to the minimum
   std::chrono::milliseconds forget_after{600000};   // no demand this long: the key is dropped
-  unsigned refill_threads = 2;                      // slots started in parallel
+  // Slots started in parallel; 0: twice the cores (much of a start is waiting on the kernel,
+  // e.g. a v1 cgroup move waits for an RCU grace period). Half as many reap spent slots.
+  unsigned refill_threads = 0;
 };
 
 struct KeyStatus {
@@ -57,6 +59,7 @@ class Pools {
   Pools& operator=(const Pools&) = delete;
 
   bool serves(std::string_view runtime) const { return config_.runtimes.find(runtime) != config_.runtimes.end(); }
+  const std::map<std::string, Bounds, std::less<>>& runtimes() const { return config_.runtimes; }
 
   // Runs `job` in a warm slot built from `slot` if one is ready, else `cold` with the backend.
   // Either way the demand is counted, so the pool for this key grows.

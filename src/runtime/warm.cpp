@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "sys/files.hpp"
+
 namespace ignite::runtime {
 namespace {
 
@@ -32,13 +34,19 @@ std::optional<std::filesystem::path> warm_exec_binary() {
 
 std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name) {
   if (runtime_name == "go" || runtime_name == "exec") {
-    auto binary = warm_exec_binary();
-    if (!binary) return std::nullopt;
-    return WarmBootstrap{"/opt/ignite/warm/exec", {}, *binary};
+    // Read once: 0.8 MB, copied into each go slot's root tmpfs (charged to that slot).
+    static const std::optional<std::string> bytes = []() -> std::optional<std::string> {
+      auto binary = warm_exec_binary();
+      if (!binary) return std::nullopt;
+      auto content = sys::read_file(*binary, 16u << 20);
+      return content ? std::optional<std::string>(std::move(*content)) : std::nullopt;
+    }();
+    if (!bytes) return std::nullopt;
+    return WarmBootstrap{"/opt/ignite/warm/exec", *bytes, true};
   }
-  if (runtime_name == "python") return WarmBootstrap{"/opt/ignite/warm/bootstrap.py", kPython, {}};
-  if (runtime_name == "node" || runtime_name == "bun") return WarmBootstrap{"/opt/ignite/warm/bootstrap.cjs", kNode, {}};
-  if (runtime_name == "deno") return WarmBootstrap{"/opt/ignite/warm/bootstrap.js", kDeno, {}};
+  if (runtime_name == "python") return WarmBootstrap{"/opt/ignite/warm/bootstrap.py", kPython, false};
+  if (runtime_name == "node" || runtime_name == "bun") return WarmBootstrap{"/opt/ignite/warm/bootstrap.cjs", kNode, false};
+  if (runtime_name == "deno") return WarmBootstrap{"/opt/ignite/warm/bootstrap.js", kDeno, false};
   return std::nullopt;
 }
 

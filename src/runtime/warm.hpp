@@ -8,10 +8,12 @@
 
 namespace ignite::runtime {
 
+// Placed as a file of the slot's own root (no host path is mounted for it, none shows in the
+// sandbox's mountinfo).
 struct WarmBootstrap {
-  std::string_view path;          // where it is inside the sandbox
-  std::string_view content;       // a script, compiled into our binary, placed as a file; or
-  std::filesystem::path binary;   // a static binary of ours on the host, mounted read-only
+  std::string_view path;     // where it is inside the sandbox
+  std::string_view content;  // a script compiled into our binary, or ignite-warm-exec's bytes
+  bool executable = false;
 };
 
 // The runtime's bootstrap; nullopt for runtimes that start cold only (quickjs starts in about

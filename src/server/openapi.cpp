@@ -79,6 +79,7 @@ constexpr const char* kDocument = R"json({
     "/api/v2/runtimes": { "get": { "summary": "Piston: runtimes", "responses": { "200": { "description": "[{language, version, aliases, runtime}]" } } } },
     "/api/v2/execute": { "post": { "summary": "Piston: execute", "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PistonExecute" } } } }, "responses": { "200": { "description": "{language, version, run: {stdout, stderr, output, code, signal}, compile?}" }, "400": { "description": "{message}" }, "429": { "$ref": "#/components/responses/TooMany" } } } },
     "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text/plain; version=0.0.4" } } } },
+    "/v1/pools": { "get": { "summary": "Warm pools: idle slots, demand, hits and misses per kind of run", "responses": { "200": { "description": "{pools:[{runtime, service, idle, starting, target, hits, misses, started, failed, shrunk, refillMs, demandPerS}], idleMemoryBytes, memoryBudgetBytes}" } } } },
     "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
   }
 })json";

@@ -1,5 +1,9 @@
 #include "warm_backend.hpp"
 
+#include <mutex>
+
+#include "sys/files.hpp"
+
 namespace ignite::security {
 namespace {
 
@@ -27,7 +31,7 @@ class WarmBackend final : public sandbox::Backend {
     if (spec.output || spec.egress || spec.warm) return inner_->start(spec);
     SandboxSpec slot = spec;
     slot.argv = {"/opt/ignite/warm/exec"};
-    slot.mounts.push_back({warm_exec_, "/opt/ignite/warm/exec", false});
+    slot.files.push_back({"/opt/ignite/warm/exec", exec_bytes(), true});
     slot.stdin_data.clear();
     slot.warm = true;
     IGNITE_TRY_ASSIGN(auto warm, inner_->start(slot));
@@ -39,7 +43,16 @@ class WarmBackend final : public sandbox::Backend {
   }
 
  private:
+  const std::string& exec_bytes() {
+    std::call_once(read_, [&] {
+      if (auto bytes = sys::read_file(warm_exec_, 16u << 20)) bytes_ = std::move(*bytes);
+    });
+    return bytes_;
+  }
+
   std::unique_ptr<sandbox::Backend> inner_;
+  std::once_flag read_;
+  std::string bytes_;
   std::filesystem::path warm_exec_;
 };
 

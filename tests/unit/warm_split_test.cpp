@@ -85,5 +85,17 @@ TEST(HandOff, the_header_is_the_length_then_json_with_control_characters_escaped
   EXPECT_FALSE(sandbox::job_is_encodable(job));
 }
 
+TEST(HandOff, only_the_exec_bootstraps_marker_with_this_jobs_nonce_is_an_exec_failure) {
+  const std::string marker = std::string(sandbox::kExecFailedMarker) + "abc123 2\n";
+  EXPECT_EQ(sandbox::exec_failure(marker, "abc123"), 2);
+  EXPECT_FALSE(sandbox::exec_failure(marker, "abc124").has_value());   // another job's nonce
+  EXPECT_FALSE(sandbox::exec_failure(marker, "").has_value());         // a cold run has none
+  EXPECT_FALSE(sandbox::exec_failure(marker + "more", "abc123").has_value());
+  EXPECT_FALSE(sandbox::exec_failure("x" + marker, "abc123").has_value());
+  EXPECT_FALSE(sandbox::exec_failure(std::string(sandbox::kExecFailedMarker) + "abc123 x\n", "abc123").has_value());
+  EXPECT_EQ(sandbox::make_nonce().size(), 32u);
+  EXPECT_NE(sandbox::make_nonce(), sandbox::make_nonce());
+}
+
 }  // namespace
 }  // namespace ignite::engine

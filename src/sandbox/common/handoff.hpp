@@ -5,13 +5,17 @@
 //
 //   bootstrap -> stdout:  kReadyMarker, once the runtime is loaded (nothing before it, nothing
 //                         after it until the program writes)
-//   backend   -> stdin:   "<length in bytes>\n" + JSON {"argv":[...],"env":[...],"cwd":"..."},
-//                         then the job's own stdin bytes, then EOF
+//   backend   -> stdin:   "<length in bytes>\n" + JSON {"argv":[...],"env":[...],"cwd":"...",
+//                         "nonce":"..."}, then the job's own stdin bytes, then EOF
+//   exec bootstrap -> stdout, only if its execve failed (the program never existed):
+//                         kExecFailedMarker + "<nonce> <errno>\n", then exit 127. The nonce is
+//                         per job and never reaches the program, so no program can fake it.
 //
 // The bootstrap reads exactly <length> bytes (never more: the rest is the program's stdin),
 // replaces its environment, argv and cwd with the job's and runs the entry as the runtime's
 // own launcher would.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,10 +25,18 @@
 namespace ignite::sandbox {
 
 inline constexpr std::string_view kReadyMarker{"\0ignite-ready\n", 14};
+inline constexpr std::string_view kExecFailedMarker{"\0ignite-exec-failed ", 20};
 
 // The job's header for the bootstrap. invalid_argument when a string is not UTF-8 (JSON cannot
-// carry it; the caller then runs the job cold).
-Result<std::string> encode_job_header(const Job& job);
+// carry it; the caller then runs the job cold). `nonce`: [0-9a-f]*.
+Result<std::string> encode_job_header(const Job& job, std::string_view nonce = {});
+
+// A fresh nonce for one hand-off (128 random bits, hex).
+std::string make_nonce();
+
+// The errno of a failed execve, when `stdout_data` is exactly the exec bootstrap's marker with
+// this nonce; nullopt otherwise.
+std::optional<int> exec_failure(std::string_view stdout_data, std::string_view nonce);
 
 // Whether encode_job_header would accept this job.
 bool job_is_encodable(const Job& job);

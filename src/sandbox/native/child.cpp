@@ -59,7 +59,7 @@ int run_op(const MountOp& op) noexcept {
     case OpKind::symlink:
       return ::symlink(op.source.c_str(), t);
     case OpKind::write_file: {
-      int fd = ::open(t, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      int fd = ::open(t, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, op.executable ? 0755 : 0644);
       if (fd < 0) return -1;
       std::size_t off = 0;
       while (off < op.data.size()) {

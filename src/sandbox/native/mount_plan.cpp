@@ -123,7 +123,9 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
 
   for (const auto& f : spec.files) {
     b.parents(f.target);
-    b.add({OpKind::write_file, "", b.host(f.target), f.content});
+    MountOp op{OpKind::write_file, "", b.host(f.target), f.content};
+    op.executable = f.executable;
+    b.add(std::move(op));
   }
   if (spec.output) {
     // Owned by the sandbox user inside; its pages are charged to the run's memory cgroup.

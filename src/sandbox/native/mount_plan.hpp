@@ -36,6 +36,7 @@ struct MountOp {
   bool writable = false;
   bool optional = false;  // skip when the target/source does not exist (e.g. /proc/kcore)
   bool is_dir = false;    // for mask: the target is a directory
+  bool executable = false;  // for write_file: mode 0755
 };
 
 struct MountPlan {

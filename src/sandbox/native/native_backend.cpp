@@ -28,7 +28,6 @@
 #include "sys/owned_dir.hpp"
 #include "sys/pipe.hpp"
 #include "sys/temp_dir.hpp"
-#include "sys/tree.hpp"
 
 namespace ignite::sandbox::native {
 namespace {

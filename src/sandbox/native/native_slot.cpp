@@ -262,7 +262,7 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   used_ = true;
   const SandboxSpec& spec = p_.spec;
   const auto run_called = Clock::now();
-  std::string stdin_data;
+  std::string stdin_data, nonce;
   CgroupUsage baseline;
   if (spec.warm) {
     // An idle bootstrap writes nothing and does not exit: if it did, nothing of the job has
@@ -272,7 +272,8 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
       return fail(ErrorCode::unavailable, "the warm slot's bootstrap exited or wrote while idle");
     // Single use, exact accounting: what the bootstrap used is not the job's.
     IGNITE_TRY(place_files(job));
-    IGNITE_TRY_ASSIGN(stdin_data, encode_job_header(job));
+    nonce = make_nonce();
+    IGNITE_TRY_ASSIGN(stdin_data, encode_job_header(job, nonce));
     stdin_data += job.stdin_data;
     if (p_.cgroup) baseline = p_.cgroup->begin_job();
     p_.pipes.exec.read.reset();  // the bootstrap's execve was long ago: the clock starts now
@@ -306,6 +307,11 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   }
   if (sup.reason == StopReason::setup_timeout)
     return fail(ErrorCode::internal, "sandbox setup did not finish within 10 s");
+  if (auto err = exec_failure(sup.stdout_data, nonce)) {
+    Error e = Error::from_errno("sandbox setup failed while execve", *err);
+    e.code = ErrorCode::invalid_argument;  // as a cold start's setup_error says it
+    return fail(std::move(e));
+  }
   CgroupUsage cu = p_.cgroup ? p_.cgroup->usage(baseline) : CgroupUsage{};
   // Init is in the run's cgroup too: when the program's memory cannot be reclaimed (tmpfs
   // pages outlive their writer) the OOM killer may pick init, or init's report write fails

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <optional>
 
-#include "core/utf8.hpp"
+#include "sandbox/common/output_capture.hpp"
 #include "sys/fd_passing.hpp"
 
 namespace ignite::sandbox::native {
@@ -25,41 +25,17 @@ enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel, kNotifySock, 
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-// Keeps the first `cap` bytes of a stream; the rest is read and dropped so the program never
-// blocks on a full pipe (it would otherwise look like a hang and end as a timeout).
-struct Capture {
-  std::string* data;
-  bool* truncated;
-  std::uint64_t cap;
-  Stream stream;
-
-  // Returns false at EOF (or error).
-  bool drain(int fd, const OutputSink& sink) {
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return errno == EAGAIN;
-      if (n == 0) return false;
-      auto len = static_cast<std::size_t>(n);
-      std::size_t room =
-          !*truncated && data->size() < cap ? static_cast<std::size_t>(cap - data->size()) : 0;
-      std::size_t keep = len < room ? len : room;
-      const std::size_t before = data->size();
-      data->append(buf, keep);
-      if (keep < len && !*truncated) {
-        *truncated = true;
-        // The cap falls anywhere, also inside a character: drop a cut-off character so text
-        // stays text (one stray byte would turn the whole stream into base64). Binary output
-        // is kept as it is. Bytes of it streamed already (cap at a read boundary) stay sent.
-        data->resize(utf8_boundary(*data));
-      }
-      if (sink && data->size() > before) {
-        sink(stream, std::string_view(*data).substr(before));
-      }
-    }
+// Drains a non-blocking pipe into its capture. Returns false at EOF (or error).
+bool drain(int fd, OutputCapture& capture, const OutputSink& sink) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN;
+    if (n == 0) return false;
+    capture.append(std::string_view(buf, static_cast<std::size_t>(n)), sink);
   }
-};
+}
 
 // Reads one pending notification: which call a `kill` rule caught. nullopt if none is pending
 // (the caller died meanwhile: the kernel drops its notification).
@@ -104,8 +80,8 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
     (void)!::write(cancel.get(), &one, sizeof one);
   });
 
-  Capture out{&s.stdout_data, &s.stdout_truncated, limits.max_output_bytes, Stream::out};
-  Capture err{&s.stderr_data, &s.stderr_truncated, limits.max_output_bytes, Stream::err};
+  OutputCapture out(Stream::out, limits.max_output_bytes, s.stdout_data, s.stdout_truncated);
+  OutputCapture err(Stream::err, limits.max_output_bytes, s.stderr_data, s.stderr_truncated);
   for (int fd : {fds.stdout_read.get(), fds.stderr_read.get(), fds.stdin_write.get()}) {
     if (fd >= 0) set_nonblocking(fd);
   }
@@ -170,10 +146,10 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
           ep.remove(fds.exec_read.get());
           break;
         case kOut:
-          if (!out.drain(fds.stdout_read.get(), sink)) ep.remove(fds.stdout_read.get());
+          if (!drain(fds.stdout_read.get(), out, sink)) ep.remove(fds.stdout_read.get());
           break;
         case kErr:
-          if (!err.drain(fds.stderr_read.get(), sink)) ep.remove(fds.stderr_read.get());
+          if (!drain(fds.stderr_read.get(), err, sink)) ep.remove(fds.stderr_read.get());
           break;
         case kIn: {
           ssize_t w = ::write(fds.stdin_write.get(), stdin_data.data() + stdin_off,
@@ -214,8 +190,8 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
     }
   }
   // Init is gone, and with it every process of the namespace: the pipes hold their last bytes.
-  out.drain(fds.stdout_read.get(), sink);
-  err.drain(fds.stderr_read.get(), sink);
+  drain(fds.stdout_read.get(), out, sink);
+  drain(fds.stderr_read.get(), err, sink);
   return s;
 }
 
