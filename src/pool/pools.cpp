@@ -52,7 +52,11 @@ std::string slot_key(std::string_view runtime, const SandboxSpec& s) {
   return k;
 }
 
+// The service a slot is for: "" for ad-hoc code (whose /app arrives with the job).
 std::string service_of(const SandboxSpec& s) {
+  for (const auto& d : s.drop_dirs) {
+    if (d == "/app") return "";
+  }
   for (const auto& e : s.env) {
     if (e.rfind("IGNITE_SERVICE=", 0) == 0) return e.substr(15);
   }
