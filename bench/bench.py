@@ -6,7 +6,7 @@ Rows (each against the bare process of the same runtime, measured in the same ru
   bwrap   the same under `bwrap --unshare-all` (namespaces + read-only binds, no cgroups/seccomp)
   docker  the same under `docker run --rm --network none`, from a local FROM-scratch image
   exec    `ignite exec` (the CLI, one cold sandbox per run)
-  serve   POST /v1/execute on `ignite serve` without pools
+  serve   POST /v1/execute on `ignite serve --pool none` (every run cold)
   pool    POST /v1/execute on `ignite serve --pool ...`
 The latency phase interleaves every row: each round runs every command once, in a fresh
 shuffled order, so load that drifts during the run hits all rows alike. Then throughput at
@@ -595,7 +595,7 @@ def main():
         log("runtimes:", ", ".join(rts))
         modes = CFG["BENCH_MODES"].split(",")
         docker = Docker(work, rts) if "docker" in modes else None
-        servers = {"serve": Server("serve", [], work) if "serve" in modes else None,
+        servers = {"serve": Server("serve", ["--pool", "none"], work) if "serve" in modes else None,
                    "pool": Server("pool", ["--pool", CFG["BENCH_POOL"]], work) if "pool" in modes else None}
         for name, s in servers.items():
             if s and s.skip:
