@@ -85,13 +85,6 @@ std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace, 
   return d;
 }
 
-std::vector<ChildReport> read_reports(int fd) {
-  std::vector<ChildReport> out;
-  ChildReport r;
-  while (::read(fd, &r, sizeof r) == static_cast<ssize_t>(sizeof r)) out.push_back(r);
-  return out;
-}
-
 Error setup_error(const ChildReport& r, const MountPlan& plan) {
   std::string what = "sandbox setup failed while " + std::string(stage_name(r.stage));
   if (r.stage == ChildStage::mount_op && r.detail >= 0 && static_cast<std::size_t>(r.detail) < plan.ops.size())
@@ -197,7 +190,9 @@ Status NativeSlot::release() {
 std::string NativeSlot::bootstrap_failure(std::string_view what) {
   (void)init_.send_signal(SIGKILL);
   (void)init_.wait();
-  for (const auto& r : read_reports(p_.pipes.report.read.get())) {
+  std::vector<ChildReport> reports;
+  read_reports(p_.pipes.report.read.get(), reports);  // init is reaped: up to EOF
+  for (const auto& r : reports) {
     if (r.stage != ChildStage::finished) return setup_error(r, p_.plan).message;
   }
   std::string err(4096, '\0');
@@ -296,12 +291,14 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   IGNITE_TRY_ASSIGN(Supervision sup,
                     supervise({&init_, std::move(p_.pipes.exec.read), std::move(p_.pipes.out.read),
                                std::move(p_.pipes.err.read), std::move(p_.pipes.in.write),
-                               std::move(p_.pipes.notify_parent), proxy.get()},
+                               std::move(p_.pipes.notify_parent), std::move(p_.pipes.report.read), proxy.get()},
                               stdin_data, sl, stop, sink));
-  (void)init_.wait();  // reap; the pidfd already said it exited
+  // Reaped here when it is gone already; else init is tearing the sandbox down, and the
+  // destructor reaps it (off the caller's path when a pool destroys the slot).
+  if (sup.init_exited) (void)init_.wait();
 
   // measure + classify
-  auto reports = read_reports(p_.pipes.report.read.get());
+  const auto& reports = sup.reports;
   for (const auto& r : reports) {
     if (r.stage != ChildStage::finished) return fail(setup_error(r, p_.plan));
   }

@@ -21,7 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel, kNotifySock, kListener, kExtra };
+enum Tag : std::uint64_t { kInit, kExec, kOut, kErr, kIn, kCancel, kNotifySock, kListener, kExtra, kReport };
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -67,6 +67,17 @@ class Epoll {
 
 }  // namespace
 
+bool read_reports(int fd, std::vector<ChildReport>& out) {
+  for (;;) {
+    ChildReport r;
+    ssize_t n = ::read(fd, &r, sizeof r);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN;
+    if (n != static_cast<ssize_t>(sizeof r)) return false;
+    out.push_back(r);
+  }
+}
+
 Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
                               const SupervisionLimits& limits, std::stop_token stop,
                               const OutputSink& sink) {
@@ -82,9 +93,10 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
 
   OutputCapture out(Stream::out, limits.max_output_bytes, s.stdout_data, s.stdout_truncated);
   OutputCapture err(Stream::err, limits.max_output_bytes, s.stderr_data, s.stderr_truncated);
-  for (int fd : {fds.stdout_read.get(), fds.stderr_read.get(), fds.stdin_write.get()}) {
+  for (int fd : {fds.stdout_read.get(), fds.stderr_read.get(), fds.stdin_write.get(), fds.report_read.get()}) {
     if (fd >= 0) set_nonblocking(fd);
   }
+  if (fds.report_read) ep.add(fds.report_read.get(), EPOLLIN, kReport);
   ep.add(fds.init->pidfd(), EPOLLIN, kInit);
   if (fds.exec_read) ep.add(fds.exec_read.get(), EPOLLIN, kExec);
   ep.add(fds.stdout_read.get(), EPOLLIN, kOut);
@@ -116,8 +128,8 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
     (void)fds.init->send_signal(SIGKILL);
   };
 
-  bool init_alive = true;
-  while (init_alive) {
+  bool init_alive = true, out_open = true, err_open = true, program_done = false;
+  while (init_alive && !(program_done && !out_open && !err_open)) {
     auto now = Clock::now();
     int timeout = -1;
     if (!killed) {
@@ -135,8 +147,16 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
     for (int i = 0; i < n; ++i) {
       switch (evs[i].data.u64) {
         case kInit:
-          s.exit_at = Clock::now();
+          if (!program_done) s.exit_at = Clock::now();
           init_alive = false;
+          s.init_exited = true;
+          break;
+        case kReport:
+          if (!read_reports(fds.report_read.get(), s.reports)) ep.remove(fds.report_read.get());
+          if (!program_done && !s.reports.empty() && s.reports.back().stage == ChildStage::finished) {
+            program_done = true;
+            s.exit_at = Clock::now();
+          }
           break;
         case kExec:
           // EOF: the program's copy of the CLOEXEC pipe closed at execve (or it died first).
@@ -146,10 +166,16 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
           ep.remove(fds.exec_read.get());
           break;
         case kOut:
-          if (!drain(fds.stdout_read.get(), out, sink)) ep.remove(fds.stdout_read.get());
+          if (!drain(fds.stdout_read.get(), out, sink)) {
+            ep.remove(fds.stdout_read.get());
+            out_open = false;
+          }
           break;
         case kErr:
-          if (!drain(fds.stderr_read.get(), err, sink)) ep.remove(fds.stderr_read.get());
+          if (!drain(fds.stderr_read.get(), err, sink)) {
+            ep.remove(fds.stderr_read.get());
+            err_open = false;
+          }
           break;
         case kIn: {
           ssize_t w = ::write(fds.stdin_write.get(), stdin_data.data() + stdin_off,
@@ -189,9 +215,11 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
       }
     }
   }
-  // Init is gone, and with it every process of the namespace: the pipes hold their last bytes.
+  // Init is gone, and with it every process of the namespace (or the program is, and both pipes
+  // are at EOF): the pipes hold their last bytes.
   drain(fds.stdout_read.get(), out, sink);
   drain(fds.stderr_read.get(), err, sink);
+  if (s.init_exited && fds.report_read) read_reports(fds.report_read.get(), s.reports);
   return s;
 }
 

@@ -6,9 +6,11 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "sandbox/backend.hpp"
+#include "sandbox/native/child.hpp"
 #include "sys/child_process.hpp"
 #include "sys/fd.hpp"
 
@@ -30,6 +32,7 @@ struct SupervisedFds {
   sys::Fd stderr_read;
   sys::Fd stdin_write;  // closed once stdin_data is written
   sys::Fd notify_read;  // unix socket: the program sends its seccomp listener fd here (optional)
+  sys::Fd report_read;  // init's ChildReport records
   EventSource* extra = nullptr;  // optional
 };
 
@@ -49,6 +52,11 @@ struct BlockedCall {
 
 struct Supervision {
   StopReason reason = StopReason::exited;
+  // Init's records; the last one is `finished` once the program has exited.
+  std::vector<ChildReport> reports;
+  // False when the loop ended at the program's exit (its output complete) while init was still
+  // tearing the sandbox down: reaping init is then the slot's destructor's business.
+  bool init_exited = false;
   bool exec_seen = false;
   std::chrono::steady_clock::time_point exec_at{};
   std::chrono::steady_clock::time_point exit_at{};
@@ -57,8 +65,14 @@ struct Supervision {
   std::optional<BlockedCall> blocked;  // set with reason syscall_blocked
 };
 
-// Runs until the init process exits (killing it on timeout or cancellation) and the output
-// pipes are drained. Fails only when epoll itself fails.
+// Appends the complete records waiting in init's report pipe (each is one atomic pipe write).
+// Returns false at EOF (or error): all of them have been read.
+bool read_reports(int fd, std::vector<ChildReport>& out);
+
+// Runs until the program has exited and its output is complete (both pipes at EOF), or until
+// init exits (killing it on timeout or cancellation). Ending at the program's exit keeps the
+// sandbox's teardown (init unmounting the whole tree as its namespace goes) out of the run's
+// time. Fails only when epoll itself fails.
 Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
                               const SupervisionLimits& limits, std::stop_token stop,
                               const OutputSink& sink);
