@@ -169,6 +169,18 @@ Status Cgroup::apply(const CgroupLimits& limits) const {
   return ok();
 }
 
+Result<std::vector<sys::Fd>> Cgroup::open_for_join() const {
+  std::vector<sys::Fd> fds;
+  for (const auto& [c, d] : dirs_) {
+    const fs::path p = version_ == CgroupVersion::v2 ? d : d / "tasks";
+    const int flags = version_ == CgroupVersion::v2 ? O_RDONLY | O_DIRECTORY : O_WRONLY;
+    sys::Fd fd(::open(p.c_str(), flags | O_CLOEXEC));
+    if (!fd) return fail(Error::from_errno("open " + p.string()));
+    fds.push_back(std::move(fd));
+  }
+  return fds;
+}
+
 Status Cgroup::add(pid_t pid) const {
   const std::string p = std::to_string(pid);
   for (const auto& [c, d] : dirs_) IGNITE_TRY(sys::write_file(d / "cgroup.procs", p));

@@ -10,6 +10,7 @@
 
 #include "core/result.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
+#include "sys/fd.hpp"
 
 namespace ignite::sandbox::native {
 
@@ -47,7 +48,12 @@ class Cgroup {
   Cgroup(const Cgroup&) = delete;
   ~Cgroup();  // kills what is left, removes the directories; best effort, logged
 
-  Status add(pid_t pid) const;  // moves a process in (every hierarchy on v1)
+  // How the sandbox's init joins without the supervisor moving it (add() below): on v1 the
+  // `tasks` file of each hierarchy (init writes "0" to each, see join_cgroup in child.cpp); on
+  // v2 the dir, for clone3's CLONE_INTO_CGROUP. Either way the kernel skips the lock whose
+  // first taking in a while waits for an RCU grace period (5-20 ms on this machine).
+  Result<std::vector<sys::Fd>> open_for_join() const;
+  Status add(pid_t pid) const;  // moves a process in (every hierarchy on v1); the slow way
   // Counters that cannot be read stay 0. CPU time counts from `since` (begin_job's baseline).
   CgroupUsage usage(const CgroupUsage& since = {}) const;
   // A warm slot's hand-off: resets the memory peak to the current usage where the kernel can

@@ -33,6 +33,7 @@ enum class ChildStage : std::int32_t {
   seccomp_listener, // handing the seccomp listener to the supervisor
   export_dir,       // handing the output dir (an O_PATH fd) to the supervisor
   egress,           // bringing up loopback and the egress proxy's listening socket
+  cgroup,           // init moving itself into the run's cgroup (cgroup v1 `tasks`)
 };
 
 // What the sandbox's init writes to the report pipe (one or more records).
@@ -64,7 +65,11 @@ struct ChildArgs {
   uid_t uid = 0;
   gid_t gid = 0;
   bool in_user_namespace = false;  // ids are already mapped; skip setuid, drop caps only
-  int sync_fd = -1;    // read: the parent releases us (cgroups joined, id maps written)
+  int sync_fd = -1;    // read: the parent releases us (id maps written)
+  // cgroup v1: the run's `tasks` file in each hierarchy (opened by the parent), where init
+  // writes "0" to move itself in before it reads sync_fd. -1: none (v2 clones straight into
+  // the cgroup, CLONE_INTO_CGROUP; without cgroups there is none).
+  int cgroup_fds[4] = {-1, -1, -1, -1};
   int report_fd = -1;  // write: ChildReport records
   int exec_fd = -1;    // write end held only by the program until execve closes it (CLOEXEC)
   int stdin_fd = -1;

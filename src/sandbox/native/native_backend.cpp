@@ -138,6 +138,10 @@ class NativeBackend final : public Backend {
                                                   cgroup_limits(spec.limits)));
       p.cgroup.emplace(std::move(cg));
     }
+    std::vector<sys::Fd> join_fds;  // see Cgroup::open_for_join
+    if (p.cgroup) {
+      IGNITE_TRY_ASSIGN(join_fds, p.cgroup->open_for_join());
+    }
     IGNITE_TRY_ASSIGN(p.pipes, make_pipes(filter_.notify_kills(), spec.output || spec.egress));
     RunPipes& pipes = p.pipes;
     const std::string export_path = spec.output ? spec.output->target.string() : "";
@@ -166,12 +170,22 @@ class NativeBackend final : public Backend {
                    .export_path = spec.output ? export_path.c_str() : nullptr,
                    .egress_port = spec.egress ? spec.egress->port : std::uint16_t{0},
                    .wipe = {{wipe_[0][0], wipe_[0][1]}, {wipe_[1][0], wipe_[1][1]}}};
+    int cgroup_dir = -1;  // v2: CLONE_INTO_CGROUP
+    if (layout_.version == CgroupVersion::v1) {
+      if (join_fds.size() > std::size(args.cgroup_fds)) return fail(ErrorCode::internal, "too many cgroup hierarchies");
+      for (std::size_t i = 0; i < join_fds.size(); ++i) args.cgroup_fds[i] = join_fds[i].get();
+    } else if (!join_fds.empty()) {
+      cgroup_dir = join_fds.front().get();
+    }
 
     // spawn
-    IGNITE_TRY_ASSIGN(sys::ChildProcess init, spawn(args, spec.limits.network));
+    IGNITE_TRY_ASSIGN(Spawned spawned, spawn(args, spec.limits.network, cgroup_dir));
+    sys::ChildProcess init = std::move(spawned.init);
+    p.parent_joins_cgroup = p.cgroup && cgroup_dir >= 0 && !spawned.into_cgroup;
     for (sys::Fd* fd : {&pipes.sync.read, &pipes.report.write, &pipes.exec.write, &pipes.in.read,
                         &pipes.out.write, &pipes.err.write, &pipes.notify_child, &pipes.handover_child})
       fd->reset();
+    join_fds.clear();
     // Whatever fails from here on, `slot` kills init and removes everything.
     auto slot = std::make_unique<NativeSlot>(std::move(p), std::move(init));
     IGNITE_TRY(slot->join());
@@ -202,7 +216,14 @@ class NativeBackend final : public Backend {
     return r;
   }
 
-  static Result<sys::ChildProcess> spawn(const ChildArgs& args, bool network) {
+  struct Spawned {
+    sys::ChildProcess init;
+    bool into_cgroup = false;  // born in `cgroup_dir` (CLONE_INTO_CGROUP)
+  };
+
+  // `cgroup_dir` (v2, else -1): init is born in that cgroup. A kernel without CLONE_INTO_CGROUP
+  // (before 5.7) refuses the flag; init is then cloned without it and join() moves it.
+  static Result<Spawned> spawn(const ChildArgs& args, bool network, int cgroup_dir) {
     std::uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
                           CLONE_NEWCGROUP;
     if (!network) flags |= CLONE_NEWNET;  // a fresh network namespace: only a loopback, down
@@ -212,10 +233,19 @@ class NativeBackend final : public Backend {
     ca.flags = flags;
     ca.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
     ca.exit_signal = SIGCHLD;
+    if (cgroup_dir >= 0) {
+      ca.flags |= CLONE_INTO_CGROUP;
+      ca.cgroup = static_cast<__u64>(static_cast<unsigned>(cgroup_dir));
+    }
     long pid = ::syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0 && cgroup_dir >= 0 && (errno == EINVAL || errno == E2BIG)) {
+      ca.flags = flags;
+      ca.cgroup = 0;
+      pid = ::syscall(SYS_clone3, &ca, sizeof ca);
+    }
     if (pid < 0) return fail(Error::from_errno("clone3"));
     if (pid == 0) child_main(args);  // never returns
-    return sys::ChildProcess(static_cast<pid_t>(pid), sys::Fd(pidfd));
+    return Spawned{sys::ChildProcess(static_cast<pid_t>(pid), sys::Fd(pidfd)), (ca.flags & CLONE_INTO_CGROUP) != 0};
   }
 
   NativeConfig config_;

@@ -54,6 +54,7 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::seccomp_listener: return "handing over the seccomp listener";
     case ChildStage::export_dir: return "handing over the output directory";
     case ChildStage::egress: return "setting up the egress proxy's socket";
+    case ChildStage::cgroup: return "joining the cgroup";
   }
   return "setup";
 }
@@ -167,7 +168,7 @@ Status copy_tree_in(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 Status NativeSlot::join() {
-  if (p_.cgroup) {
+  if (p_.cgroup && p_.parent_joins_cgroup) {
     if (auto joined = p_.cgroup->add(init_.pid()); !joined)
       return fail(std::move(joined).error().with_context("join cgroup"));
   }

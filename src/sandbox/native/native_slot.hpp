@@ -39,14 +39,18 @@ struct SlotParts {
   bool in_user_namespace = false;
   bool private_inodes = true;
   bool released = false;  // the sync pipe let init go (warm slots: at start)
+  // init was not born in the cgroup and does not move itself (v2 on a kernel without
+  // CLONE_INTO_CGROUP): join() moves it.
+  bool parent_joins_cgroup = false;
 };
 
 class NativeSlot final : public Slot {
  public:
   NativeSlot(SlotParts parts, sys::ChildProcess init) : p_(std::move(parts)), init_(std::move(init)) {}
 
-  // Moves init into the cgroup (`with_cgroup`) and writes a rootless run's id maps: before
-  // release, so nothing of the sandbox ever runs outside its limits.
+  // Moves init into the cgroup if it did not get there itself (SlotParts::parent_joins_cgroup)
+  // and writes a rootless run's id maps: before release, so nothing of the sandbox ever runs
+  // outside its limits.
   Status join();
   // Warm slots: releases init and waits until the bootstrap writes kReadyMarker.
   Status warm_up(std::chrono::milliseconds timeout);
