@@ -316,7 +316,7 @@ std::size_t count_dirs(const fs::path& dir) {
   return n;
 }
 
-TEST_F(WarmPoolTest, thirty_two_slots_created_and_destroyed_ten_times_leave_nothing) {
+TEST_F(WarmPoolTest, thirty_two_warm_slots_created_and_destroyed_ten_times_and_a_pools_shutdown_leave_nothing) {
   auto state = [&] {
     HostState s;
     s.mounts = count_lines("/proc/self/mountinfo");
