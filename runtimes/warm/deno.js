@@ -30,8 +30,23 @@ for (const kv of job.env) {
 }
 Deno.chdir(job.cwd);
 Object.defineProperty(Deno, 'args', { value: job.argv.slice(1), configurable: true });
-// Node compatibility: process.argv is [deno, entry, ...args] in a cold run.
-if (globalThis.process) globalThis.process.argv = [globalThis.process.argv[0], ...job.argv];
+// Node compatibility: process.argv is [deno, entry, ...args] in a cold run. Deno loads its Node
+// layer on the first use of `process` (~30 ms), so it is patched then, not loaded here.
+const processProperty = Object.getOwnPropertyDescriptor(globalThis, 'process');
+if (processProperty?.get && processProperty.configurable) {
+  let patched = false;
+  Object.defineProperty(globalThis, 'process', {
+    ...processProperty,
+    get() {
+      const p = processProperty.get.call(this);
+      if (!patched && p) {
+        patched = true;
+        p.argv = [p.argv[0], ...job.argv];
+      }
+      return p;
+    },
+  });
+}
 const entry = new URL('file://' + job.argv[0]);
 Object.defineProperty(Deno, 'mainModule', { value: entry.href, configurable: true });
 await import(entry.href);

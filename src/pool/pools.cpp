@@ -206,7 +206,10 @@ Pools::Key* Pools::next_to_refill(Clock::time_point now) {
 void Pools::trim(Clock::time_point now) {
   for (auto it = keys_.begin(); it != keys_.end();) {
     Key& key = *it->second;
-    const std::uint32_t want = key.target(now, config_.idle_after);
+    // Slots are dear to start and cheap to hold: a pool shrinks (to its minimum) only after
+    // `idle_after` without demand, not whenever the demand estimate dips.
+    const bool idle = now - key.last_demand > config_.idle_after;
+    const std::size_t want = idle ? key.bounds.min : std::max<std::size_t>(key.idle.size(), key.bounds.min);
     while (key.idle.size() > want) {
       idle_memory_ -= std::min(idle_memory_, key.idle.front()->resident_bytes());
       spent_.push_back(std::move(key.idle.front()));
