@@ -71,6 +71,7 @@ struct Pools::Key {
   Bounds bounds;
   std::deque<std::unique_ptr<sandbox::Slot>> idle;
   std::size_t starting = 0;
+  std::size_t waiting = 0;  // jobs waiting for a slot that is starting
   DecayingRate rate;
   Clock::time_point last_demand{};
   Clock::time_point retry_at{};
@@ -159,11 +160,21 @@ Result<ExecutionResult> Pools::run(std::string_view runtime, const SandboxSpec& 
   if (!serves(runtime)) return backend_.run(cold, stop, sink);
   std::unique_ptr<sandbox::Slot> warm;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     Key& key = key_for(runtime, slot);
     const auto now = Clock::now();
     key.rate.arrive(now);
     key.last_demand = now;
+    wake_refill_.notify_all();
+    // A slot that is starting now is ready sooner than a cold start would be, and a cold start
+    // on top of it would only take CPU from it: wait for it (one job per starting slot), at
+    // most about as long as a start takes.
+    if (key.idle.empty() && key.waiting < key.starting) {
+      ++key.waiting;
+      const auto patience = std::chrono::milliseconds(static_cast<long>(std::min(2 * key.refill_ms + 5, 250.0)));
+      slot_ready_.wait_for(lock, stop, patience, [&] { return !key.idle.empty(); });
+      --key.waiting;
+    }
     if (!key.idle.empty() && sandbox::job_is_encodable(job)) {
       warm = std::move(key.idle.front());
       key.idle.pop_front();
@@ -173,7 +184,6 @@ Result<ExecutionResult> Pools::run(std::string_view runtime, const SandboxSpec& 
       ++key.misses;
     }
   }
-  wake_refill_.notify_all();
   if (!warm) return backend_.run(cold, stop, sink);
   auto result = warm->run(std::move(job), stop, sink);
   retire(std::move(warm));
@@ -257,6 +267,7 @@ void Pools::refill_loop(std::stop_token stop) {
     if ((*slot)->resident_bytes()) key->slot_bytes = (*slot)->resident_bytes();
     idle_memory_ += (*slot)->resident_bytes();
     key->idle.push_back(std::move(*slot));
+    slot_ready_.notify_all();
   }
 }
 

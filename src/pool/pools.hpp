@@ -83,7 +83,7 @@ class Pools {
   sandbox::Backend& backend_;
   PoolConfig config_;
   mutable std::mutex mu_;
-  std::condition_variable_any wake_refill_, wake_reaper_;
+  std::condition_variable_any wake_refill_, wake_reaper_, slot_ready_;
   std::map<std::string, std::unique_ptr<Key>> keys_;
   std::deque<std::unique_ptr<sandbox::Slot>> spent_;
   std::uint64_t idle_memory_ = 0;

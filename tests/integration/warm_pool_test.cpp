@@ -236,12 +236,16 @@ TEST_F(WarmPoolTest, a_pool_grows_under_sustained_load_and_shrinks_when_idle) {
       std::this_thread::sleep_for(10ms);
     }
   });
+  // Sustained load: three clients back to back for 2.5 s (the demand estimate's time constant
+  // is 2 s).
   std::vector<std::jthread> clients;
-  std::atomic<int> ok{0}, warm_runs{0};
+  std::atomic<int> runs{0}, ok{0}, warm_runs{0};
+  const auto until = std::chrono::steady_clock::now() + 2500ms;
   for (int c = 0; c < 3; ++c) {
     clients.emplace_back([&] {
-      for (int i = 0; i < 15; ++i) {
+      while (std::chrono::steady_clock::now() < until) {
         auto r = warm.execute_adhoc(request(python), {});
+        ++runs;
         if (r && r->result.stdout_data == "ok\n") ++ok;
         if (r && !r->cold_start) ++warm_runs;
       }
@@ -250,9 +254,9 @@ TEST_F(WarmPoolTest, a_pool_grows_under_sustained_load_and_shrinks_when_idle) {
   clients.clear();
   done = true;
   watcher.join();
-  EXPECT_EQ(ok, 45);
+  EXPECT_EQ(ok, runs);
   EXPECT_GE(most, 3u) << "the target did not follow the demand";
-  EXPECT_GT(warm_runs, 5) << "runs should find warm slots once the pool has grown";
+  EXPECT_GT(warm_runs * 2, runs) << "most runs should find a warm slot once the pool has grown";
   auto grown = pools.status();
   ASSERT_EQ(grown.keys.size(), 1u);
   EXPECT_GT(grown.keys[0].hits, 0u);

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -232,6 +233,8 @@ void hand_over(const ChildArgs& a) noexcept {
   die(a, ChildStage::exec);
 }
 
+int start_program(void* args) { exec_program(*static_cast<const ChildArgs*>(args)); }
+
 // Closes every fd except the ones the child uses. The clone inherited all of the supervisor's
 // fds (CLOEXEC only acts at execve), including the parent ends of our own pipes: a kept copy
 // of the stdin write end would mean the program never sees EOF.
@@ -326,11 +329,17 @@ void child_main(const ChildArgs& a) noexcept {
   drop_privileges(a);
   die_with_supervisor(a);  // setresuid() cleared PR_SET_PDEATHSIG
 
-  // A raw clone, not glibc's fork(): fork() runs atfork handlers that take malloc's locks,
-  // which another thread of the supervisor may have held at the moment we were cloned.
-  pid_t program = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  // clone(CLONE_VM | CLONE_VFORK), as posix_spawn does, on a stack of its own: the program
+  // borrows init's memory until its execve instead of copying it. Init is a copy of the whole
+  // supervisor, and copying that again (page tables, then a copy-on-write fault for each page
+  // either side touches) was a large part of the CPU a sandbox start costs. Not glibc's fork():
+  // it runs atfork handlers that take malloc's locks, which another thread of the supervisor
+  // may have held at the moment we were cloned. Init waits (VFORK) until the program's execve
+  // (or its death): nothing in exec_program touches memory init uses.
+  alignas(16) static char program_stack[64 * 1024];
+  pid_t program = ::clone(start_program, program_stack + sizeof program_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                          const_cast<ChildArgs*>(&a));
   if (program < 0) die(a, ChildStage::fork);
-  if (program == 0) exec_program(a);
 
   // Init keeps none of the program's pipe ends: EOF on them must mean the program side is gone.
   ::close(a.exec_fd);
