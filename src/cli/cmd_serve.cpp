@@ -14,6 +14,7 @@
 
 #include "cli/common.hpp"
 #include "cli/context.hpp"
+#include "config/pool_file.hpp"
 #include "server/auth.hpp"
 #include "server/server.hpp"
 #include "server/service_index.hpp"
@@ -36,7 +37,24 @@ struct ServeOptions {
   std::string pool = "python=1..8,node=1..8,bun=1..8,deno=0..4,go=0..4";
   std::uint32_t pool_memory_mb = 1024;
   std::uint32_t pool_idle_s = 30;
+  std::string pool_config;  // the same as a file (config/pool_file.hpp)
 };
+
+// --pool/--pool-memory-mb/--pool-idle-s, or --pool-config FILE whose keys replace them.
+Result<pool::PoolConfig> pool_config(const ServeOptions& o) {
+  pool::PoolConfig c;
+  c.memory_budget_bytes = std::uint64_t{o.pool_memory_mb} << 20;
+  c.idle_after = std::chrono::seconds(o.pool_idle_s);
+  if (o.pool_config.empty()) {
+    IGNITE_TRY_ASSIGN(c.runtimes, pool::parse_pool_flag(o.pool));
+    return c;
+  }
+  IGNITE_TRY_ASSIGN(config::PoolFile file, config::load_pool_file(o.pool_config));
+  for (const auto& [name, bounds] : file.runtimes) c.runtimes[name] = {bounds.first, bounds.second};
+  if (file.memory_mb) c.memory_budget_bytes = std::uint64_t{*file.memory_mb} << 20;
+  if (file.idle_seconds) c.idle_after = std::chrono::seconds(*file.idle_seconds);
+  return c;
+}
 
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
 // watcher (sigtimedwait) receives them: no async-signal-safety concerns in the server.
@@ -92,11 +110,9 @@ int serve(ServeOptions o) {
   host_options.max_memory_mb = o.server.max_memory_mb;
   host_options.max_timeout_ms = o.server.max_timeout_ms;
   host_options.install_allow = o.install_allow;
-  auto pool_bounds = pool::parse_pool_flag(o.pool);
-  if (!pool_bounds) return report_error(pool_bounds.error());
-  host_options.pools = pool::PoolConfig{.runtimes = std::move(*pool_bounds),
-                                        .memory_budget_bytes = std::uint64_t{o.pool_memory_mb} << 20,
-                                        .idle_after = std::chrono::seconds(o.pool_idle_s)};
+  auto pools = pool_config(o);
+  if (!pools) return report_error(pools.error());
+  host_options.pools = std::move(*pools);
   auto host = make_engine(host_options);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
@@ -190,13 +206,16 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-jobs-bytes", s.max_jobs_bytes,
                   "All kept async job results together (the oldest are forgotten first)")
       ->capture_default_str()->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
-  cmd->add_option("--pool", o->pool,
+  auto* pool_flag = cmd->add_option("--pool", o->pool,
                   "Warm pools: RUNTIME=MIN..MAX[,...] idle slots per kind of run, grown with demand; 'none': cold starts only")
       ->capture_default_str();
-  cmd->add_option("--pool-memory-mb", o->pool_memory_mb, "Memory all idle warm slots together may hold")
+  auto* memory = cmd->add_option("--pool-memory-mb", o->pool_memory_mb, "Memory all idle warm slots together may hold")
       ->capture_default_str();
-  cmd->add_option("--pool-idle-s", o->pool_idle_s, "Seconds without demand after which a pool shrinks to its minimum")
+  auto* idle = cmd->add_option("--pool-idle-s", o->pool_idle_s, "Seconds without demand after which a pool shrinks to its minimum")
       ->capture_default_str();
+  cmd->add_option("--pool-config", o->pool_config,
+                  "The pools as a YAML file (pools: {python: 2..16}, memoryMb, idleSeconds) instead of the --pool flags")
+      ->excludes(pool_flag)->excludes(idle)->excludes(memory);
   cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

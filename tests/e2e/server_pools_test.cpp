@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "server_helpers.hpp"
@@ -66,6 +68,22 @@ TEST(ServerPools, none_turns_pools_off_and_every_run_is_cold) {
     EXPECT_EQ(r.json()["metrics"]["coldStart"], true);
   }
   EXPECT_EQ(s.get("/v1/pools").json()["pools"].size(), 0u);
+}
+
+TEST(ServerPools, pools_can_come_from_a_config_file) {
+  REQUIRE_SANDBOX();
+  const std::string path = ::testing::TempDir() + "ignite-pools-" + std::to_string(::getpid()) + ".yaml";
+  {
+    std::ofstream out(path);
+    out << "pools:\n  python: {min: 1, max: 3}\nmemoryMb: 256\nidleSeconds: 5\n";
+  }
+  ServerProcess s(ServeOptions{{"--pool-config", path}, {}});
+  ASSERT_TRUE(s.started()) << s.stderr_text();
+  ASSERT_TRUE(wait_for_idle_slot(s)) << s.get("/v1/pools").body;
+  Json pools = s.get("/v1/pools").json();
+  EXPECT_EQ(pools["memoryBudgetBytes"], 256 << 20);
+  EXPECT_EQ(pools["pools"].size(), 1u) << "only python has a pool: " << pools.dump();
+  std::remove(path.c_str());
 }
 
 TEST(ServerPools, a_bad_pool_flag_stops_serve_with_the_item_named) {
