@@ -123,23 +123,14 @@ Status take_output(const OutputDir& o, const sys::Fd& dir, ExecutionResult& r) {
   return fail(ErrorCode::invalid_argument, "the program's " + o.target.string() + ": " + copied.error().message);
 }
 
-// Writes `content` as a new read-only file `path` (parents created 0755). Security: the drop
-// dirs are ours (0755 root, read-only in the sandbox), and nothing untrusted has run in the
-// slot yet, so nothing can have been planted; O_EXCL|O_NOFOLLOW hold that anyway.
-Status write_new_file(const fs::path& path, std::string_view content) {
+// A new file in a drop dir, its parents created 0755. Security: the drop dirs are ours (0755
+// root, read-only in the sandbox), and nothing untrusted has run in the slot yet, so nothing
+// can have been planted; sys::write_new_file's O_EXCL|O_NOFOLLOW hold that anyway.
+Status write_job_file(const fs::path& path, std::string_view content) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return fail(ErrorCode::internal, "create " + path.parent_path().string() + ": " + ec.message());
-  sys::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!fd) return fail(Error::from_errno("create " + path.string()));
-  std::size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(Error::from_errno("write " + path.string()));
-    off += static_cast<std::size_t>(n);
-  }
-  return ok();
+  return sys::write_new_file(path, content, 0644);
 }
 
 // A hard link when both are on one filesystem (staged ad-hoc files are ours and read-only to
@@ -147,7 +138,7 @@ Status write_new_file(const fs::path& path, std::string_view content) {
 Status link_or_copy(const fs::path& from, const fs::path& to) {
   if (::link(from.c_str(), to.c_str()) == 0) return ok();
   IGNITE_TRY_ASSIGN(std::string content, sys::read_file(from));
-  return write_new_file(to, content);
+  return write_job_file(to, content);
 }
 
 Status copy_tree_in(const fs::path& from, const fs::path& to) {
@@ -243,7 +234,7 @@ Status NativeSlot::place_files(const Job& job) const {
     if (f.target.lexically_normal() != f.target || !f.target.is_absolute())
       return fail(ErrorCode::invalid_argument, "job file target must be a plain absolute path: " + f.target.string());
     IGNITE_TRY_ASSIGN(fs::path host, host_dir(f.target));
-    IGNITE_TRY(write_new_file(host, f.content));
+    IGNITE_TRY(write_job_file(host, f.content));
   }
   for (const auto& t : job.trees) {
     IGNITE_TRY_ASSIGN(fs::path host, host_dir(t.target));
