@@ -17,6 +17,7 @@
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sandbox/native/supervisor.hpp"
 #include "sys/files.hpp"
+#include "sys/no_sigpipe.hpp"
 #include "sys/tree.hpp"
 
 namespace ignite::sandbox::native {
@@ -174,9 +175,22 @@ Status NativeSlot::join() {
 Status NativeSlot::release() {
   if (p_.released) return ok();
   p_.released = true;
-  if (::write(p_.pipes.sync.write.get(), "g", 1) != 1) return fail(Error::from_errno("release child"));
-  p_.pipes.sync.write.reset();
-  return ok();
+  sys::NoSigpipe no_sigpipe;
+  if (::write(p_.pipes.sync.write.get(), "g", 1) == 1) {
+    p_.pipes.sync.write.reset();
+    return ok();
+  }
+  Error released = Error::from_errno("release child");
+  if (released.sys_errno != EPIPE) return fail(std::move(released));
+  // Init is gone already: its setup before the release failed (joining its cgroup), and its
+  // report says why.
+  (void)init_.wait();
+  std::vector<ChildReport> reports;
+  read_reports(p_.pipes.report.read.get(), reports);
+  for (const auto& r : reports) {
+    if (r.stage != ChildStage::finished) return fail(setup_error(r, p_.plan));
+  }
+  return fail(std::move(released));
 }
 
 std::string NativeSlot::bootstrap_failure(std::string_view what) {

@@ -15,6 +15,7 @@
 
 #include "sandbox/common/output_capture.hpp"
 #include "sys/fd_passing.hpp"
+#include "sys/no_sigpipe.hpp"
 
 namespace ignite::sandbox::native {
 namespace {
@@ -178,6 +179,7 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
           }
           break;
         case kIn: {
+          sys::NoSigpipe no_sigpipe;  // the program may be gone without reading its stdin
           ssize_t w = ::write(fds.stdin_write.get(), stdin_data.data() + stdin_off,
                               stdin_data.size() - stdin_off);
           if (w > 0) stdin_off += static_cast<std::size_t>(w);
