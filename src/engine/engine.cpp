@@ -187,7 +187,10 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     }
   }
   if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
-  IGNITE_TRY_ASSIGN(report.result, run_sandboxed(spec, rt, inputs, stop, sink));
+  // Runs that mount build artifacts start cold: an idle slot would hold the artifact's dir
+  // without the cache lease that keeps it from eviction (and ad-hoc builds differ per job).
+  IGNITE_TRY_ASSIGN(report.result, deps || built ? backend_.run(spec, stop, sink)
+                                                 : run_sandboxed(spec, rt, inputs, stop, sink));
   report.cold_start = !report.result.warm;
   return report;
 }
