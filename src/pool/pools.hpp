@@ -27,9 +27,9 @@ struct PoolConfig {
   std::map<std::string, Bounds, std::less<>> runtimes;
   std::uint64_t memory_budget_bytes = 1ull << 30;   // idle slots of every pool together
   std::chrono::milliseconds idle_after{30000};      // no demand this long: shrink to the minimum
-  std::chrono::milliseconds forget_after{600000};   // no demand this long: the key is dropped
-  // Slots started in parallel; 0: twice the cores (much of a start is waiting on the kernel,
-  // e.g. a v1 cgroup move waits for an RCU grace period). Half as many reap spent slots.
+  std::chrono::milliseconds forget_after{600000};   // no demand this long (and min 0): key dropped
+  // Slots started in parallel; 0: twice the cores (part of a start is waiting: on the runtime
+  // reading its files, on the kernel). Half as many threads reap spent slots.
   unsigned refill_threads = 0;
 };
 
