@@ -34,7 +34,7 @@ struct ServeOptions {
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
   std::vector<std::string> install_allow;
-  std::string pool = "python=1..8,node=1..8,bun=1..8,deno=0..4";
+  std::string pool = "python=1..8,node=1..8,bun=1..8,deno=0..4,go=0..4";
   std::uint32_t pool_memory_mb = 1024;
   std::uint32_t pool_idle_s = 30;
   std::string pool_config;  // the same as a file (config/pool_file.hpp)

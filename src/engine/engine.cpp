@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "engine/steps.hpp"
@@ -187,20 +188,26 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     }
   }
   if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
-  // Runs that mount build artifacts start cold: an idle slot would hold the artifact's dir
-  // without the cache lease that keeps it from eviction (and ad-hoc builds differ per job).
-  IGNITE_TRY_ASSIGN(report.result, deps || built ? backend_.run(spec, stop, sink)
-                                                 : run_sandboxed(spec, rt, inputs, stop, sink));
+  // Idle slots that mount an artifact hold a lease on it (a dup of ours), so eviction leaves
+  // it alone while they may still run. Ad-hoc builds differ per job: a pool would not be met
+  // again, so those start cold.
+  std::vector<sys::Fd> leases;
+  for (const auto* a : {deps ? &*deps : nullptr, built ? &*built : nullptr}) {
+    if (a && a->lease) leases.emplace_back(::fcntl(a->lease.get(), F_DUPFD_CLOEXEC, 0));
+  }
+  IGNITE_TRY_ASSIGN(report.result, inputs.staged_app && (deps || built)
+                                       ? backend_.run(spec, stop, sink)
+                                       : run_sandboxed(spec, rt, inputs, std::move(leases), stop, sink));
   report.cold_start = !report.result.warm;
   return report;
 }
 
 Result<ExecutionResult> Engine::run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
-                                              const ProgramInputs& inputs, std::stop_token stop,
-                                              const sandbox::OutputSink& sink) {
+                                              const ProgramInputs& inputs, std::vector<sys::Fd> leases,
+                                              std::stop_token stop, const sandbox::OutputSink& sink) {
   if (pools_ && pools_->serves(rt.name)) {
     if (auto w = warm_split(spec, rt, inputs.args.size(), inputs.staged_app))
-      return pools_->run(rt.name, w->slot, std::move(w->job), spec, stop, sink);
+      return pools_->run(rt.name, w->slot, std::move(w->job), spec, stop, sink, std::move(leases));
   }
   return backend_.run(spec, stop, sink);
 }

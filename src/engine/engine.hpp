@@ -73,9 +73,10 @@ class Engine {
                                 std::stop_token stop, const sandbox::OutputSink& sink);
 
   // The run itself: in a warm slot when a pool serves the runtime, else cold.
+  // `leases`: of the artifacts the spec mounts, for the pool's idle slots to hold.
   Result<ExecutionResult> run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
-                                        const ProgramInputs& inputs, std::stop_token stop,
-                                        const sandbox::OutputSink& sink);
+                                        const ProgramInputs& inputs, std::vector<sys::Fd> leases,
+                                        std::stop_token stop, const sandbox::OutputSink& sink);
 
   // invalid_argument when the run asks for more than the operator allows.
   Status check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const;

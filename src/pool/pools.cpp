@@ -72,6 +72,8 @@ struct Pools::Key {
   std::deque<std::unique_ptr<sandbox::Slot>> idle;
   std::size_t starting = 0;
   std::size_t waiting = 0;  // jobs waiting for a slot that is starting
+  bool primed = false;      // kept at its minimum for good
+  std::vector<sys::Fd> holds;  // leases on what the slots mount
   DecayingRate rate;
   Clock::time_point last_demand{};
   Clock::time_point retry_at{};
@@ -150,18 +152,21 @@ Pools::Key& Pools::key_for(std::string_view runtime, const SandboxSpec& slot) {
 void Pools::prime(std::string_view runtime, const SandboxSpec& slot) {
   if (!serves(runtime)) return;
   std::lock_guard lock(mu_);
-  key_for(runtime, slot).last_demand = Clock::now();
+  Key& key = key_for(runtime, slot);
+  key.last_demand = Clock::now();
+  key.primed = true;
   wake_refill_.notify_all();
 }
 
 Result<ExecutionResult> Pools::run(std::string_view runtime, const SandboxSpec& slot, sandbox::Job job,
                                    const SandboxSpec& cold, std::stop_token stop,
-                                   const sandbox::OutputSink& sink) {
+                                   const sandbox::OutputSink& sink, std::vector<sys::Fd> holds) {
   if (!serves(runtime)) return backend_.run(cold, stop, sink);
   std::unique_ptr<sandbox::Slot> warm;
   {
     std::unique_lock lock(mu_);
     Key& key = key_for(runtime, slot);
+    if (key.holds.empty()) key.holds = std::move(holds);
     const auto now = Clock::now();
     key.rate.arrive(now);
     key.last_demand = now;
@@ -226,8 +231,15 @@ void Pools::trim(Clock::time_point now) {
       key.idle.pop_front();
       ++key.shrunk;
     }
-    const bool forgotten = now - key.last_demand > config_.forget_after && key.bounds.min == 0;
-    if (forgotten && key.idle.empty() && key.starting == 0) {
+    const bool forgotten = now - key.last_demand > config_.forget_after && !key.primed;
+    if (forgotten) {
+      while (!key.idle.empty()) {
+        idle_memory_ -= std::min(idle_memory_, key.idle.front()->resident_bytes());
+        spent_.push_back(std::move(key.idle.front()));
+        key.idle.pop_front();
+      }
+    }
+    if (forgotten && key.starting == 0 && key.waiting == 0) {
       it = keys_.erase(it);
     } else {
       ++it;

@@ -19,6 +19,7 @@
 #include "core/result.hpp"
 #include "pool/demand.hpp"
 #include "sandbox/backend.hpp"
+#include "sys/fd.hpp"
 
 namespace ignite::pool {
 
@@ -27,7 +28,9 @@ struct PoolConfig {
   std::map<std::string, Bounds, std::less<>> runtimes;
   std::uint64_t memory_budget_bytes = 1ull << 30;   // idle slots of every pool together
   std::chrono::milliseconds idle_after{30000};      // no demand this long: shrink to the minimum
-  std::chrono::milliseconds forget_after{600000};   // no demand this long (and min 0): key dropped
+  // No demand this long: the key is dropped with its slots (and the leases they held), unless
+  // it was primed (the server's own ad-hoc pools keep their minimum for good).
+  std::chrono::milliseconds forget_after{600000};
   // Slots started in parallel; 0: twice the cores (part of a start is waiting: on the runtime
   // reading its files, on the kernel). Half as many threads reap spent slots.
   unsigned refill_threads = 0;
@@ -62,9 +65,12 @@ class Pools {
   const std::map<std::string, Bounds, std::less<>>& runtimes() const { return config_.runtimes; }
 
   // Runs `job` in a warm slot built from `slot` if one is ready, else `cold` with the backend.
-  // Either way the demand is counted, so the pool for this key grows.
+  // Either way the demand is counted, so the pool for this key grows. `holds`: what must stay
+  // open while slots of this key exist (leases on the build artifacts the slot mounts); the
+  // key keeps the first it is given until it is forgotten.
   Result<ExecutionResult> run(std::string_view runtime, const SandboxSpec& slot, sandbox::Job job,
-                              const SandboxSpec& cold, std::stop_token stop, const sandbox::OutputSink& sink);
+                              const SandboxSpec& cold, std::stop_token stop, const sandbox::OutputSink& sink,
+                              std::vector<sys::Fd> holds = {});
 
   // Makes the key known before the first job, so its minimum is started now.
   void prime(std::string_view runtime, const SandboxSpec& slot);

@@ -21,8 +21,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 // Prints what a program can see of its start: argv, cwd, the environment, the input file, stdin.
-// (Go is not here: runs with a build artifact start cold until idle slots hold its cache lease;
-// its bootstrap, ignite-warm-exec, is what the security suite's native_warm case runs.)
+// (Ad-hoc Go is not here: ad-hoc code with a build step starts cold; a Go service is below.)
 struct Probe {
   std::string runtime, entry, code;
 };
@@ -150,6 +149,36 @@ TEST_F(WarmPoolTest, warm_and_cold_runs_of_the_same_program_agree_for_every_runt
     EXPECT_NE(c->result.stdout_data.find("the stdin"), std::string::npos) << c->result.stdout_data;
     EXPECT_NE(c->result.stdout_data.find(R"({"k":[1,"two"]})"), std::string::npos) << c->result.stdout_data;
   }
+}
+
+TEST_F(WarmPoolTest, a_go_service_runs_warm_from_its_cached_binary_as_it_runs_cold) {
+  if (!installed("go")) GTEST_SKIP() << "go is not installed here";
+  const fs::path dir = work_ / "go-svc";
+  fs::create_directories(dir);
+  std::ofstream(dir / "service.yaml") << "service:\n  name: gosvc\n  runtime: go\n  entry: main.go\n";
+  std::ofstream(dir / "main.go") << "package main\n"
+                                    "import (\"fmt\"; \"os\"; \"sort\")\n"
+                                    "func main() { env := os.Environ(); sort.Strings(env); wd, _ := os.Getwd()\n"
+                                    "  fmt.Println(os.Args, wd, env) }\n";
+  fs::permissions(work_, fs::perms::others_exec, fs::perm_options::add);
+  fs::permissions(dir, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  fs::permissions(dir / "main.go", fs::perms::others_read, fs::perm_options::add);
+  auto svc = config::load_service(dir, config::process_env());
+  ASSERT_TRUE(svc.has_value()) << svc.error().message;
+  const engine::JobRequest request{*svc, R"({"n":1})", true, "native"};
+  engine::Engine cold(*backend_, runtime::Catalog(runtime::default_roots()), engine_config());
+  pool::Pools pools(*backend_, pool_config("go=1..1"));
+  engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+  auto c = cold.execute(request, {});
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  ASSERT_TRUE(warm.execute(request, {}).has_value());  // builds (or reuses) the binary, starts the pool
+  ASSERT_TRUE(wait_idle(pools));
+  auto w = warm.execute(request, {});
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  EXPECT_FALSE(w->cold_start);
+  EXPECT_EQ(w->result.exit_code, 0) << w->result.stderr_data;
+  EXPECT_EQ(w->result.stdout_data, c->result.stdout_data);
+  EXPECT_NE(c->result.stdout_data.find("IGNITE_INPUT={\"n\":1}"), std::string::npos) << c->result.stdout_data;
 }
 
 TEST_F(WarmPoolTest, a_memory_bomb_and_a_sleep_end_the_same_warm_and_cold) {
@@ -315,29 +344,54 @@ std::size_t count_dirs(const fs::path& dir) {
 }
 
 TEST_F(WarmPoolTest, thirty_two_warm_slots_created_and_destroyed_ten_times_and_a_pools_shutdown_leave_nothing) {
+  // A backend of this test's own (scratch dir, cgroup names, uid range), so that other Ignite
+  // processes on the host cannot blur what it counts.
+  const std::string prefix = "leak" + std::to_string(::getpid()) + ".";
+  sandbox::native::NativeConfig cfg;
+  cfg.scratch_root = work_ / "scratch";
+  cfg.run_prefix = prefix;
+  cfg.first_id = 62000;
+  cfg.id_count = 100;
+  cfg.id_lock_dir = work_ / "ids";
+  auto made = sandbox::native::make_native_backend(cfg);
+  ASSERT_TRUE(made.has_value()) << made.error().message;
+  sandbox::Backend& backend = **made;
   auto state = [&] {
     HostState s;
     s.mounts = count_lines("/proc/self/mountinfo");
-    s.scratch = count_dirs(scratch_root());
-    for (const char* c : {"/sys/fs/cgroup/memory/ignite", "/sys/fs/cgroup/pids/ignite", "/sys/fs/cgroup/ignite"})
-      s.cgroups += count_dirs(c);
-    s.processes = sandbox_processes().size();
+    s.scratch = count_dirs(cfg.scratch_root);
+    std::error_code ec;
+    for (const char* c : {"/sys/fs/cgroup/memory/ignite", "/sys/fs/cgroup/pids/ignite", "/sys/fs/cgroup/cpu/ignite",
+                          "/sys/fs/cgroup/cpuacct/ignite", "/sys/fs/cgroup/ignite"}) {
+      for (fs::directory_iterator it(c, ec), end; !ec && it != end; it.increment(ec))
+        s.cgroups += it->path().filename().string().rfind(prefix, 0) == 0 ? 1u : 0u;
+    }
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+      std::ifstream status(e.path() / "status");
+      bool zombie = false;
+      for (std::string line; std::getline(status, line);) {
+        if (line.rfind("State:", 0) == 0) zombie = line.find("Z (zombie)") != std::string::npos;
+        unsigned uid = 0;
+        if (!zombie && std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= 62000 && uid < 62100) ++s.processes;
+      }
+    }
     return s;
   };
-  const auto exec = runtime::warm_exec_binary();
+  const auto exec = runtime::warm_bootstrap("exec");
   ASSERT_TRUE(exec.has_value()) << "ignite-warm-exec not found at " << IGNITE_WARM_EXEC;
   const HostState before = state();
   for (int round = 0; round < 10; ++round) {
     std::vector<std::unique_ptr<sandbox::Slot>> slots;
     for (int i = 0; i < 32; ++i) {
       SandboxSpec s = probe_spec({"exit", "0"});
-      s.argv = {"/opt/ignite/warm/exec"};
-      s.mounts.push_back({*exec, "/opt/ignite/warm/exec", false});
+      s.argv = {std::string(exec->path)};
+      s.files.push_back({std::string(exec->path), std::string(exec->content), true});
       s.warm = true;
-      auto slot = backend_->start(s);
+      auto slot = backend.start(s);
       ASSERT_TRUE(slot.has_value()) << slot.error().message;
       slots.push_back(std::move(*slot));
     }
+    EXPECT_EQ(state().processes, 32u * 2u) << "each idle slot: its init and its bootstrap";
     // Half of them run a job, half are destroyed idle.
     for (std::size_t i = 0; i < slots.size(); i += 2) {
       sandbox::Job job;
@@ -351,10 +405,11 @@ TEST_F(WarmPoolTest, thirty_two_warm_slots_created_and_destroyed_ten_times_and_a
   }
   EXPECT_EQ(state(), before);
   {
-    pool::Pools pools(*backend_, pool_config("python=4..4"));
-    engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+    pool::Pools pools(backend, pool_config("python=4..4"));
+    engine::Engine warm(backend, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
     ASSERT_TRUE(warm.execute_adhoc(request({"python", "main.py", "pass\n"}), {}).has_value());
     ASSERT_TRUE(wait_idle(pools));
+    EXPECT_GE(state().processes, 2u) << "at least one idle slot (init and bootstrap) before the shutdown";
   }
   EXPECT_EQ(state(), before) << "shutting the pools down left something";
 }
