@@ -59,6 +59,36 @@ const std::vector<Probe>& probes() {
   return p;
 }
 
+// A native backend of a test's own (scratch dir, cgroup names, uid range and its lock dir), so
+// that what the test counts or kills is its own and nothing of another Ignite on the host.
+std::unique_ptr<sandbox::Backend> own_backend(const fs::path& work, unsigned first_id) {
+  sandbox::native::NativeConfig cfg;
+  cfg.scratch_root = work / "scratch";
+  cfg.run_prefix = "t" + std::to_string(::getpid()) + "-" + std::to_string(first_id) + ".";
+  cfg.first_id = first_id;
+  cfg.id_count = 100;
+  cfg.id_lock_dir = work / "ids";
+  auto made = sandbox::native::make_native_backend(cfg);
+  return made ? std::move(*made) : nullptr;
+}
+
+// Live (not zombie) processes with a uid in [first, first + 100).
+std::vector<int> processes_in(unsigned first) {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::ifstream status(e.path() / "status");
+    bool zombie = false;
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("State:", 0) == 0) zombie = line.find("Z (zombie)") != std::string::npos;
+      unsigned uid = 0;
+      if (!zombie && std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= first && uid < first + 100)
+        pids.push_back(std::stoi(e.path().filename()));
+    }
+  }
+  return pids;
+}
+
 class WarmPoolTest : public NativeTest {
  protected:
   void SetUp() override {
@@ -309,12 +339,16 @@ TEST_F(WarmPoolTest, a_slot_that_fails_warm_up_is_discarded_and_counted_and_the_
 }
 
 TEST_F(WarmPoolTest, a_slot_that_died_while_idle_runs_the_job_cold) {
-  pool::Pools pools(*backend_, pool_config("python=1..1"));
-  engine::Engine warm(*backend_, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
+  auto backend = own_backend(work_, 62100);
+  ASSERT_TRUE(backend);
+  pool::Pools pools(*backend, pool_config("python=1..1"));
+  engine::Engine warm(*backend, runtime::Catalog(runtime::default_roots()), engine_config(), &pools);
   const Probe python{"python", "main.py", "print('ok')\n"};
   ASSERT_TRUE(warm.execute_adhoc(request(python), {}).has_value());
   ASSERT_TRUE(wait_idle(pools));
-  for (int pid : sandbox_processes()) ::kill(pid, SIGKILL);  // the idle slot's bootstrap and init
+  const auto idle = processes_in(62100);
+  ASSERT_FALSE(idle.empty());
+  for (int pid : idle) ::kill(pid, SIGKILL);  // the idle slot's bootstrap and init
   std::this_thread::sleep_for(100ms);
   auto r = warm.execute_adhoc(request(python), {});
   ASSERT_TRUE(r.has_value()) << r.error().message;
@@ -344,37 +378,21 @@ std::size_t count_dirs(const fs::path& dir) {
 }
 
 TEST_F(WarmPoolTest, thirty_two_warm_slots_created_and_destroyed_ten_times_and_a_pools_shutdown_leave_nothing) {
-  // A backend of this test's own (scratch dir, cgroup names, uid range), so that other Ignite
-  // processes on the host cannot blur what it counts.
-  const std::string prefix = "leak" + std::to_string(::getpid()) + ".";
-  sandbox::native::NativeConfig cfg;
-  cfg.scratch_root = work_ / "scratch";
-  cfg.run_prefix = prefix;
-  cfg.first_id = 62000;
-  cfg.id_count = 100;
-  cfg.id_lock_dir = work_ / "ids";
-  auto made = sandbox::native::make_native_backend(cfg);
-  ASSERT_TRUE(made.has_value()) << made.error().message;
-  sandbox::Backend& backend = **made;
+  const std::string prefix = "t" + std::to_string(::getpid()) + "-62000.";
+  auto own = own_backend(work_, 62000);
+  ASSERT_TRUE(own);
+  sandbox::Backend& backend = *own;
   auto state = [&] {
     HostState s;
     s.mounts = count_lines("/proc/self/mountinfo");
-    s.scratch = count_dirs(cfg.scratch_root);
+    s.scratch = count_dirs(work_ / "scratch");
     std::error_code ec;
     for (const char* c : {"/sys/fs/cgroup/memory/ignite", "/sys/fs/cgroup/pids/ignite", "/sys/fs/cgroup/cpu/ignite",
                           "/sys/fs/cgroup/cpuacct/ignite", "/sys/fs/cgroup/ignite"}) {
       for (fs::directory_iterator it(c, ec), end; !ec && it != end; it.increment(ec))
         s.cgroups += it->path().filename().string().rfind(prefix, 0) == 0 ? 1u : 0u;
     }
-    for (const auto& e : fs::directory_iterator("/proc", ec)) {
-      std::ifstream status(e.path() / "status");
-      bool zombie = false;
-      for (std::string line; std::getline(status, line);) {
-        if (line.rfind("State:", 0) == 0) zombie = line.find("Z (zombie)") != std::string::npos;
-        unsigned uid = 0;
-        if (!zombie && std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= 62000 && uid < 62100) ++s.processes;
-      }
-    }
+    s.processes = processes_in(62000).size();
     return s;
   };
   const auto exec = runtime::warm_bootstrap("exec");
