@@ -13,8 +13,10 @@ using std::chrono::milliseconds;
 
 // An idle slot's memory before its first one was measured (a started runtime, roughly).
 constexpr std::uint64_t kGuessSlotBytes = 32ull << 20;
-// After a failed start, a key waits this long before the next attempt.
+// After failed starts in a row, a key waits 1 s, 2 s, 4 s ... up to a minute before the next
+// attempt (a host that cannot start a runtime's slot should not spin or flood the log).
 constexpr milliseconds kFailureBackoff{1000};
+constexpr unsigned kMaxBackoffDoublings = 6;
 
 void frame(std::string& out, std::string_view field) {
   out += std::to_string(field.size());
@@ -77,6 +79,7 @@ struct Pools::Key {
   DecayingRate rate;
   Clock::time_point last_demand{};
   Clock::time_point retry_at{};
+  unsigned failures_in_a_row = 0;
   double refill_ms = 0;
   std::uint64_t slot_bytes = kGuessSlotBytes;
   std::uint64_t hits = 0, misses = 0, started = 0, failed = 0, shrunk = 0;
@@ -270,10 +273,14 @@ void Pools::refill_loop(std::stop_token stop) {
     --key->starting;
     if (!slot) {
       ++key->failed;
-      key->retry_at = Clock::now() + kFailureBackoff;
-      spdlog::warn("warm {} slot failed to start (discarded): {}", key->runtime, slot.error().message);
+      const unsigned n = std::min(key->failures_in_a_row++, kMaxBackoffDoublings);
+      key->retry_at = Clock::now() + kFailureBackoff * (1u << n);
+      if ((key->failures_in_a_row & (key->failures_in_a_row - 1)) == 0)  // 1st, 2nd, 4th, 8th ...
+        spdlog::warn("warm {} slot failed to start ({} in a row; discarded, cold starts meanwhile): {}",
+                     key->runtime, key->failures_in_a_row, slot.error().message);
       continue;
     }
+    key->failures_in_a_row = 0;
     ++key->started;
     key->refill_ms = key->refill_ms == 0 ? ms : 0.8 * key->refill_ms + 0.2 * ms;
     if ((*slot)->resident_bytes()) key->slot_bytes = (*slot)->resident_bytes();
