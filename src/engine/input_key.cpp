@@ -51,7 +51,6 @@ Result<std::string> hash_file(int dirfd, const char* name, const std::string& re
 
 }  // namespace
 
-std::string framed(std::string_view s) { return std::to_string(s.size()) + ":" + std::string(s); }
 
 Status Snapshot::unchanged() const {
   for (const auto& b : bound) {

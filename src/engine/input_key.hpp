@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/framed.hpp"
 #include "core/result.hpp"
 
 namespace ignite::engine {
@@ -64,9 +65,6 @@ struct Snapshot {
   Status unchanged() const;
 };
 
-// "<length>:<bytes>": how keys and manifests write a field, so that no two different sequences
-// of fields encode alike.
-std::string framed(std::string_view s);
 
 class KeyBuilder {
  public:

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/framed.hpp"
 #include "sandbox/common/handoff.hpp"
 
 namespace ignite::pool {
@@ -18,39 +19,33 @@ constexpr std::uint64_t kGuessSlotBytes = 32ull << 20;
 constexpr milliseconds kFailureBackoff{1000};
 constexpr unsigned kMaxBackoffDoublings = 6;
 
-void frame(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
-  out += ':';
-  out += field;
-}
-
 // Everything of the slot spec that a started slot has baked in: equal keys, equal slots.
 std::string slot_key(std::string_view runtime, const SandboxSpec& s) {
   std::string k;
-  frame(k, runtime);
-  for (const auto& a : s.argv) frame(k, a);
+  k += framed(runtime);
+  for (const auto& a : s.argv) k += framed(a);
   k += '|';
-  for (const auto& e : s.env) frame(k, e);
+  for (const auto& e : s.env) k += framed(e);
   k += '|';
-  frame(k, s.workdir.string());
+  k += framed(s.workdir.string());
   for (const auto& m : s.mounts) {
-    frame(k, m.source.string());
-    frame(k, m.target.string());
+    k += framed(m.source.string());
+    k += framed(m.target.string());
     k += m.writable ? 'w' : 'r';
     k += m.exclusive ? 'x' : 's';
   }
   k += '|';
   for (const auto& f : s.files) {
-    frame(k, f.target.string());
-    frame(k, f.content);
+    k += framed(f.target.string());
+    k += framed(f.content);
   }
   k += '|';
-  for (const auto& d : s.drop_dirs) frame(k, d.string());
+  for (const auto& d : s.drop_dirs) k += framed(d.string());
   const Limits& l = s.limits;
   for (auto v : {std::uint64_t(l.wall_time.count()), l.memory_bytes, std::uint64_t(l.cpu_cores * 1000),
                  std::uint64_t(l.max_processes), l.max_output_bytes, l.max_file_bytes, l.tmp_bytes,
                  std::uint64_t(l.max_open_files), l.stack_bytes, std::uint64_t(l.network)})
-    frame(k, std::to_string(v));
+    k += framed(std::to_string(v));
   return k;
 }
 
@@ -184,9 +179,7 @@ Result<ExecutionResult> Pools::run(std::string_view runtime, const SandboxSpec& 
       --key.waiting;
     }
     if (!key.idle.empty() && sandbox::job_is_encodable(job)) {
-      warm = std::move(key.idle.front());
-      key.idle.pop_front();
-      idle_memory_ -= std::min(idle_memory_, warm->resident_bytes());
+      warm = take_idle(key);
       ++key.hits;
     } else {
       ++key.misses;
@@ -201,6 +194,13 @@ Result<ExecutionResult> Pools::run(std::string_view runtime, const SandboxSpec& 
     return backend_.run(cold, stop, sink);
   }
   return result;
+}
+
+std::unique_ptr<sandbox::Slot> Pools::take_idle(Key& key) {
+  auto slot = std::move(key.idle.front());
+  key.idle.pop_front();
+  idle_memory_ -= std::min(idle_memory_, slot->resident_bytes());
+  return slot;
 }
 
 Pools::Key* Pools::next_to_refill(Clock::time_point now) {
@@ -226,21 +226,13 @@ void Pools::trim(Clock::time_point now) {
     Key& key = *it->second;
     // Slots are dear to start and cheap to hold: a pool shrinks (to its minimum) only after
     // `idle_after` without demand, not whenever the demand estimate dips.
+    // A forgotten key goes with all its slots (only those above its minimum count as shrunk).
     const bool idle = now - key.last_demand > config_.idle_after;
-    const std::size_t want = idle ? key.bounds.min : std::max<std::size_t>(key.idle.size(), key.bounds.min);
-    while (key.idle.size() > want) {
-      idle_memory_ -= std::min(idle_memory_, key.idle.front()->resident_bytes());
-      spent_.push_back(std::move(key.idle.front()));
-      key.idle.pop_front();
-      ++key.shrunk;
-    }
     const bool forgotten = now - key.last_demand > config_.forget_after && !key.primed;
-    if (forgotten) {
-      while (!key.idle.empty()) {
-        idle_memory_ -= std::min(idle_memory_, key.idle.front()->resident_bytes());
-        spent_.push_back(std::move(key.idle.front()));
-        key.idle.pop_front();
-      }
+    const std::size_t keep = forgotten ? 0 : idle ? key.bounds.min : key.idle.size();
+    while (key.idle.size() > keep) {
+      if (key.idle.size() > key.bounds.min) ++key.shrunk;
+      spent_.push_back(take_idle(key));
     }
     if (forgotten && key.starting == 0 && key.waiting == 0) {
       it = keys_.erase(it);

@@ -82,6 +82,7 @@ class Pools {
   Key& key_for(std::string_view runtime, const SandboxSpec& slot);  // mu_ held
   Key* next_to_refill(Clock::time_point now);                        // mu_ held
   void trim(Clock::time_point now);                                  // mu_ held
+  std::unique_ptr<sandbox::Slot> take_idle(Key& key);               // mu_ held: the oldest
   void refill_loop(std::stop_token stop);
   void reap_loop(std::stop_token stop);
   void retire(std::unique_ptr<sandbox::Slot> slot);
