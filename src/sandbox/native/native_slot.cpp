@@ -184,23 +184,23 @@ Status NativeSlot::release() {
   if (released.sys_errno != EPIPE) return fail(std::move(released));
   // Init is gone already: its setup before the release failed (joining its cgroup), and its
   // report says why.
-  (void)init_.wait();
-  std::vector<ChildReport> reports;
-  read_reports(p_.pipes.report.read.get(), reports);
-  for (const auto& r : reports) {
-    if (r.stage != ChildStage::finished) return fail(setup_error(r, p_.plan));
-  }
+  if (auto why = setup_failure()) return fail(std::move(*why));
   return fail(std::move(released));
 }
 
-std::string NativeSlot::bootstrap_failure(std::string_view what) {
+std::optional<Error> NativeSlot::setup_failure() {
   (void)init_.send_signal(SIGKILL);
   (void)init_.wait();
   std::vector<ChildReport> reports;
   read_reports(p_.pipes.report.read.get(), reports);  // init is reaped: up to EOF
   for (const auto& r : reports) {
-    if (r.stage != ChildStage::finished) return setup_error(r, p_.plan).message;
+    if (r.stage != ChildStage::finished) return setup_error(r, p_.plan);
   }
+  return std::nullopt;
+}
+
+std::string NativeSlot::bootstrap_failure(std::string_view what) {
+  if (auto why = setup_failure()) return why->message;
   std::string err(4096, '\0');
   ::fcntl(p_.pipes.err.read.get(), F_SETFL, O_NONBLOCK);
   ssize_t n = ::read(p_.pipes.err.read.get(), err.data(), err.size());

@@ -62,6 +62,8 @@ class NativeSlot final : public Slot {
   Status release();
   Status place_files(const Job& job) const;
   std::string bootstrap_failure(std::string_view what);
+  // Kills and reaps init; the error its report names when its setup failed.
+  std::optional<Error> setup_failure();
 
   SlotParts p_;
   sys::ChildProcess init_;  // destroyed first: SIGKILL + reap, the whole PID namespace dies with it
