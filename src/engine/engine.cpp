@@ -188,28 +188,28 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     }
   }
   if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
-  // Idle slots that mount an artifact hold a lease on it (a dup of ours), so eviction leaves
-  // it alone while they may still run. Ad-hoc builds differ per job: a pool would not be met
-  // again, so those start cold.
-  std::vector<sys::Fd> leases;
-  for (const auto* a : {deps ? &*deps : nullptr, built ? &*built : nullptr}) {
-    if (a && a->lease) leases.emplace_back(::fcntl(a->lease.get(), F_DUPFD_CLOEXEC, 0));
-  }
-  IGNITE_TRY_ASSIGN(report.result, inputs.staged_app && (deps || built)
-                                       ? backend_.run(spec, stop, sink)
-                                       : run_sandboxed(spec, rt, inputs, std::move(leases), stop, sink));
+  IGNITE_TRY_ASSIGN(report.result, run_sandboxed(spec, rt, inputs, {deps ? &*deps : nullptr, built ? &*built : nullptr},
+                                                 stop, sink));
   report.cold_start = !report.result.warm;
   return report;
 }
 
 Result<ExecutionResult> Engine::run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
-                                              const ProgramInputs& inputs, std::vector<sys::Fd> leases,
-                                              std::stop_token stop, const sandbox::OutputSink& sink) {
-  if (pools_ && pools_->serves(rt.name)) {
-    if (auto w = warm_split(spec, rt, inputs.args.size(), inputs.staged_app))
-      return pools_->run(rt.name, w->slot, std::move(w->job), spec, stop, sink, std::move(leases));
+                                              const ProgramInputs& inputs,
+                                              std::array<const Artifact*, 2> artifacts, std::stop_token stop,
+                                              const sandbox::OutputSink& sink) {
+  // Ad-hoc builds differ per job: a pool for one would not be met again.
+  const bool built = artifacts[0] || artifacts[1];
+  if (!pools_ || !pools_->serves(rt.name) || (inputs.staged_app && built)) return backend_.run(spec, stop, sink);
+  auto w = warm_split(spec, rt, inputs.args.size(), inputs.staged_app);
+  if (!w) return backend_.run(spec, stop, sink);
+  // Idle slots that mount an artifact hold a lease on it (a dup of ours), so eviction leaves
+  // it alone while they may still run.
+  std::vector<sys::Fd> leases;
+  for (const Artifact* a : artifacts) {
+    if (a && a->lease) leases.emplace_back(::fcntl(a->lease.get(), F_DUPFD_CLOEXEC, 0));
   }
-  return backend_.run(spec, stop, sink);
+  return pools_->run(rt.name, w->slot, std::move(w->job), spec, stop, sink, std::move(leases));
 }
 
 }  // namespace ignite::engine

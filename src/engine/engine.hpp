@@ -1,5 +1,6 @@
 // Engine: the only orchestration code. JobRequest -> preflight -> sandbox plan -> backend -> JobReport.
 #pragma once
+#include <array>
 #include <stop_token>
 
 #include "core/result.hpp"
@@ -72,10 +73,11 @@ class Engine {
                                 const ProgramInputs& inputs, JobReport report,
                                 std::stop_token stop, const sandbox::OutputSink& sink);
 
-  // The run itself: in a warm slot when a pool serves the runtime, else cold.
-  // `leases`: of the artifacts the spec mounts, for the pool's idle slots to hold.
+  // The run itself: in a warm slot when a pool serves the runtime, else cold. `artifacts`:
+  // the dependencies and build the spec mounts (either may be null), whose leases the pool's
+  // idle slots hold.
   Result<ExecutionResult> run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
-                                        const ProgramInputs& inputs, std::vector<sys::Fd> leases,
+                                        const ProgramInputs& inputs, std::array<const Artifact*, 2> artifacts,
                                         std::stop_token stop, const sandbox::OutputSink& sink);
 
   // invalid_argument when the run asks for more than the operator allows.
