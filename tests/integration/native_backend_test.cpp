@@ -44,9 +44,10 @@ ExecutionResult NativeTest::run_ok(const SandboxSpec& spec) {
   return r ? std::move(*r) : ExecutionResult{};
 }
 
-std::vector<int> NativeTest::sandbox_processes() {
+std::vector<int> NativeTest::sandbox_processes(unsigned first, unsigned count) {
   std::vector<int> pids;
-  for (const auto& e : fs::directory_iterator("/proc")) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
     std::ifstream status(e.path() / "status");
     std::string line;
     bool zombie = false;
@@ -54,9 +55,8 @@ std::vector<int> NativeTest::sandbox_processes() {
       // A zombie is dead, waiting for its parent to collect it: an init whose server was
       // SIGKILLed (an earlier test) is collected by the host's init, in its own time.
       if (line.rfind("State:", 0) == 0) zombie = line.find("Z (zombie)") != std::string::npos;
-      // The sandbox uid range: 60000 + one id per concurrent run.
       unsigned uid = 0;
-      if (!zombie && std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= 60000 && uid < 61000)
+      if (!zombie && std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= first && uid < first + count)
         pids.push_back(std::stoi(e.path().filename()));
     }
   }

@@ -28,8 +28,9 @@ class NativeTest : public ::testing::Test {
   }
   ExecutionResult run_ok(const SandboxSpec& spec);  // fails the test on an Error
 
-  // Processes on the host running as the sandbox uid (none may survive a run).
-  static std::vector<int> sandbox_processes();
+  // Live (not zombie) processes on the host running as a sandbox uid, from [first, first +
+  // count): by default the native backend's whole range (none may survive a run).
+  static std::vector<int> sandbox_processes(unsigned first = 60000, unsigned count = 1000);
   static std::filesystem::path scratch_root() { return scratch_; }
 
   static inline std::unique_ptr<sandbox::Backend> backend_;

@@ -72,23 +72,6 @@ std::unique_ptr<sandbox::Backend> own_backend(const fs::path& work, unsigned fir
   return made ? std::move(*made) : nullptr;
 }
 
-// Live (not zombie) processes with a uid in [first, first + 100).
-std::vector<int> processes_in(unsigned first) {
-  std::vector<int> pids;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    std::ifstream status(e.path() / "status");
-    bool zombie = false;
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind("State:", 0) == 0) zombie = line.find("Z (zombie)") != std::string::npos;
-      unsigned uid = 0;
-      if (!zombie && std::sscanf(line.c_str(), "Uid: %u", &uid) == 1 && uid >= first && uid < first + 100)
-        pids.push_back(std::stoi(e.path().filename()));
-    }
-  }
-  return pids;
-}
-
 class WarmPoolTest : public NativeTest {
  protected:
   void SetUp() override {
@@ -346,7 +329,7 @@ TEST_F(WarmPoolTest, a_slot_that_died_while_idle_runs_the_job_cold) {
   const Probe python{"python", "main.py", "print('ok')\n"};
   ASSERT_TRUE(warm.execute_adhoc(request(python), {}).has_value());
   ASSERT_TRUE(wait_idle(pools));
-  const auto idle = processes_in(62100);
+  const auto idle = sandbox_processes(62100, 100);
   ASSERT_FALSE(idle.empty());
   for (int pid : idle) ::kill(pid, SIGKILL);  // the idle slot's bootstrap and init
   std::this_thread::sleep_for(100ms);
@@ -392,7 +375,7 @@ TEST_F(WarmPoolTest, thirty_two_warm_slots_created_and_destroyed_ten_times_and_a
       for (fs::directory_iterator it(c, ec), end; !ec && it != end; it.increment(ec))
         s.cgroups += it->path().filename().string().rfind(prefix, 0) == 0 ? 1u : 0u;
     }
-    s.processes = processes_in(62000).size();
+    s.processes = sandbox_processes(62000, 100).size();
     return s;
   };
   const auto exec = runtime::warm_bootstrap("exec");
