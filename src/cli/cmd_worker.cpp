@@ -31,6 +31,7 @@ struct WorkerFlags {
   std::string metrics_host = "127.0.0.1";
   api::AdhocLimits limits;
   bool allow_degraded = false;
+  bool setup_only = false;
   PoolFlags pools;
 };
 
@@ -49,6 +50,18 @@ int work(WorkerFlags f) {
   w.stream.max_age = std::chrono::seconds(f.max_age_s);
   w.stream.results_ttl = std::chrono::seconds(f.results_ttl_s);
 
+  if (f.setup_only) {
+    // Only NATS: the stream, consumer and bucket, so jobs published from now on wait for a worker.
+    auto nc = queue::connect(w.nats, [&] { return (*signals)->signal() != 0; });
+    if (!nc) return report_error(nc.error());
+    auto js = queue::jetstream(nc->get());
+    if (!js) return report_error(js.error());
+    auto made = queue::ensure_jetstream_objects(js->get(), w.stream);
+    if (!made) return report_error(made.error());
+    std::printf("stream %s, consumer %s and bucket %s are ready\n", w.stream.stream.c_str(),
+                w.stream.consumer.c_str(), w.stream.results_bucket.c_str());
+    return 0;
+  }
   std::unique_ptr<runner::ServiceIndex> services;
   if (!f.services_dir.empty()) {
     services = std::make_unique<runner::ServiceIndex>(f.services_dir);
@@ -134,6 +147,8 @@ void register_worker(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-timeout-ms", f->limits.max_timeout_ms, "Ceiling for timeoutMs in jobs")->capture_default_str();
   add_pool_flags(cmd, f->pools);
   cmd->add_flag("--allow-degraded", f->allow_degraded, "Run even if cgroup limits cannot be enforced (rlimits only)");
+  cmd->add_flag("--setup-only", f->setup_only,
+                "Create (or update) the stream, consumer and results bucket, then exit");
   cmd->callback([f, &ctx] { ctx.exit_code = work(*f); });
 }
 

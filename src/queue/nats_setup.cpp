@@ -182,4 +182,10 @@ Result<KeyValue> ensure_results(jsCtx* js, const StreamOptions& o) {
   return KeyValue(raw);
 }
 
+Result<KeyValue> ensure_jetstream_objects(jsCtx* js, const StreamOptions& o) {
+  if (auto r = ensure_streams(js, o); !r) return fail(std::move(r).error());
+  if (auto r = ensure_consumer(js, o); !r) return fail(std::move(r).error());
+  return ensure_results(js, o);
+}
+
 }  // namespace ignite::queue

@@ -53,6 +53,9 @@ Result<void> ensure_consumer(jsCtx* js, const StreamOptions& o);
 // The results bucket (KV, keyed by job id).
 Result<KeyValue> ensure_results(jsCtx* js, const StreamOptions& o);
 
+// All three of the above: what a worker needs before it fetches its first job.
+Result<KeyValue> ensure_jetstream_objects(jsCtx* js, const StreamOptions& o);
+
 // Splits "nats://a:4222,nats://b:4222" into its URLs.
 std::vector<std::string> split_urls(const std::string& list);
 

@@ -49,9 +49,7 @@ Result<void> Worker::start(std::stop_token stop) {
   auto js = jetstream(nc_.get());
   if (!js) return fail(std::move(js).error());
   js_ = std::move(*js);
-  if (auto r = ensure_streams(js_.get(), options_.stream); !r) return r;
-  if (auto r = ensure_consumer(js_.get(), options_.stream); !r) return r;
-  auto kv = ensure_results(js_.get(), options_.stream);
+  auto kv = ensure_jetstream_objects(js_.get(), options_.stream);
   if (!kv) return fail(std::move(kv).error());
   kv_ = std::move(*kv);
   store_ = std::make_unique<JobStore>(kv_.get());
