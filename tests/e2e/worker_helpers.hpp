@@ -21,7 +21,7 @@
 #include <nats/nats.h>
 #include <nlohmann/json.hpp>
 
-#include "common/temp_tree.hpp"
+#include "../common/temp_tree.hpp"
 
 extern char** environ;
 

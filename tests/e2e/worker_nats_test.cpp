@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <set>
 
-#include "common/cnats_client.hpp"
-#include "common/nats_servers.hpp"
-#include "e2e/cli_helpers.hpp"
-#include "e2e/server_helpers.hpp"
-#include "e2e/worker_helpers.hpp"
+#include "../common/cnats_client.hpp"
+#include "../common/nats_servers.hpp"
+#include "cli_helpers.hpp"
+#include "server_helpers.hpp"
+#include "worker_helpers.hpp"
 
 namespace ignite::testing {
 namespace {
@@ -31,7 +31,7 @@ std::vector<std::string> args_with(std::vector<std::string> more) {
   return out;
 }
 
-std::string metrics_of(const WorkerProcess& w) { return http_get(w.metrics_port(), "/metrics").body; }
+std::string metrics_of(const WorkerProcess& w) { return http_request(w.metrics_port(), "GET", "/metrics", "", {}).body; }
 
 std::vector<std::string> ids(const std::string& prefix, int n) {
   std::vector<std::string> out;
@@ -135,13 +135,13 @@ TEST(WorkerNats, malformed_jobs_fail_clearly_are_counted_and_never_redelivered) 
   StatusCollector statuses(client.connection());
   // Without a usable id: nobody to tell; dead-lettered.
   ASSERT_TRUE(client.publish("jobs", "this is not json"));
-  ASSERT_TRUE(client.publish("jobs", R"({"language":"python","code":"print(1)"})"));
-  ASSERT_TRUE(client.publish("jobs", R"({"id":"a.b.>","language":"python","code":"print(1)"})"));
+  ASSERT_TRUE(client.publish("jobs", R"J({"language":"python","code":"print(1)"})J"));
+  ASSERT_TRUE(client.publish("jobs", R"J({"id":"a.b.>","language":"python","code":"print(1)"})J"));
   ASSERT_TRUE(client.publish("jobs", std::string(64, '[') + std::string(64, ']')));
   // With an id: a failed status that says what is wrong.
   ASSERT_TRUE(client.publish("jobs", job("bad-lang", "x", "cobol")));
   ASSERT_TRUE(client.publish("jobs", job("too-big", "print('" + std::string(2000, 'x') + "')")));
-  ASSERT_TRUE(client.publish("jobs", R"({"id":"bad-field","language":"python","code":"print(1)","timeoutMs":"soon"})"));
+  ASSERT_TRUE(client.publish("jobs", R"J({"id":"bad-field","language":"python","code":"print(1)","timeoutMs":"soon"})J"));
   ASSERT_TRUE(statuses.wait_final({"bad-lang", "too-big", "bad-field"}, 30s)) << worker.log();
 
   const json lang = statuses.finals("bad-lang").at(0);
@@ -290,7 +290,7 @@ TEST(WorkerNats, service_requests_on_ignite_execute_are_answered_by_one_worker) 
   NatsServer nats;
   ASSERT_TRUE(nats.ok()) << nats.error();
   TempTree services("ignite-nats-services-");
-  services.write("doubler/service.yaml", "name: doubler\nruntime: python\nentry: main.py\n");
+  services.write("doubler/service.yaml", "service:\n  name: doubler\n  runtime: python\n  entry: main.py\n");
   services.write("doubler/main.py", "import json, os\nprint(json.loads(os.environ['IGNITE_INPUT'])['n'] * 2)\n");
   WorkerProcess worker(nats.url(), args_with({"--services", services.path().string()}));
   ASSERT_TRUE(worker.ready()) << worker.log();
@@ -304,10 +304,10 @@ TEST(WorkerNats, service_requests_on_ignite_execute_are_answered_by_one_worker) 
     natsMsg_Destroy(reply);
     return out;
   };
-  const json ok = request("ignite.execute.doubler", R"({"input":{"n":21}})");
+  const json ok = request("ignite.execute.doubler", R"J({"input":{"n":21}})J");
   EXPECT_EQ(ok.value("status", ""), "ok") << ok.dump();
   EXPECT_EQ(ok.value("stdout", ""), "42\n");
-  const json unknown = request("ignite.execute.nosuch", R"({"input":1})");
+  const json unknown = request("ignite.execute.nosuch", R"J({"input":1})J");
   EXPECT_EQ(unknown["error"]["code"], "not_found") << unknown.dump();
   const json bad = request("ignite.execute.doubler", "{not json");
   EXPECT_EQ(bad["error"]["code"], "bad_request") << bad.dump();
