@@ -32,13 +32,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from nats_bench import nats_markdown, nats_phase
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {
     "BENCH_RUNS": "30",          # measured rounds of the latency phase
     "BENCH_DOCKER_RUNS": "15",   # docker joins only the first N rounds (~0.4 s a run)
     "BENCH_WARMUP": "2",         # unmeasured runs of every command first
     "BENCH_RUNTIMES": "python,node,bun,deno,quickjs,go",
-    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool",
+    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,nats",
     "BENCH_POOL": "python=2..16,node=2..16,bun=2..16,deno=2..16",
     "BENCH_TP_RUNTIMES": "python,node",  # hello-world throughput
     "BENCH_CLIENTS": "1,8,32",
@@ -580,6 +582,8 @@ def markdown(doc):
     for k, v in doc["breakdown"].items():
         if k.startswith("docker:"):
             L.append(f"\ndocker {k[7:]} in steps (medians): " + ", ".join(f"{a} {b}" for a, b in v.items()))
+    if "nats" in doc:
+        L += nats_markdown(doc["nats"])
     return "\n".join(L) + "\n"
 
 
@@ -611,8 +615,9 @@ def main():
                     s.stop()
             if docker:
                 docker.stop()
+        nats = nats_phase(IGNITE, log=log) if "nats" in modes else {"skipped": "not in BENCH_MODES"}
         doc = {"machine": {**machine_facts(rts), "loadavg1mBeforeAfter": [load_before, os.getloadavg()[0]]}, "latency": summarize(cmds), "skipped": skipped,
-               "throughput": tp, "breakdown": breakdown, "seconds": round(time.time() - t_start)}
+               "throughput": tp, "breakdown": breakdown, "nats": nats, "seconds": round(time.time() - t_start)}
     (out / "latest.json").write_text(json.dumps(doc, indent=1) + "\n")
     (out / "latest.md").write_text(markdown(doc))
     sys.stdout.write(markdown(doc))

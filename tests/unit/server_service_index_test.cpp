@@ -17,6 +17,7 @@
 
 namespace ignite::server {
 using runner::ServiceIndex;
+using HttpError = api::RequestError;
 
 namespace {
 

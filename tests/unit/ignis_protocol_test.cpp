@@ -1,0 +1,68 @@
+// The Ignis job protocol (api/ignis.hpp): what a job may be, and what its status updates say.
+#include <gtest/gtest.h>
+
+#include "api/ignis.hpp"
+
+namespace ignite::api {
+namespace {
+
+using nlohmann::json;
+
+const AdhocLimits kLimits{};
+
+TEST(IgnisProtocol, ids_must_be_usable_as_one_subject_token_and_a_key) {
+  EXPECT_TRUE(usable_job_id("3f2a-9c_01"));
+  EXPECT_TRUE(usable_job_id(std::string(128, 'a')));
+  for (const char* bad : {"", "a.b", "a*", ">", "a b", "ü", "a/b"}) EXPECT_FALSE(usable_job_id(bad)) << bad;
+  EXPECT_FALSE(usable_job_id(std::string(129, 'a')));
+}
+
+TEST(IgnisProtocol, an_ignis_job_decodes_into_an_adhoc_request) {
+  auto decoded = decode_ignis_job(R"J({"id":"j1","language":"typescript","code":"console.log(1)","variant":"standard"})J",
+                                  kLimits, 1000);
+  ASSERT_TRUE(std::holds_alternative<IgnisJob>(decoded));
+  const auto& job = std::get<IgnisJob>(decoded);
+  EXPECT_EQ(job.id, "j1");
+  EXPECT_EQ(job.request.runtime.name, "bun");
+  EXPECT_EQ(job.request.files.at(0).name, "main.ts");
+  EXPECT_EQ(job.request.memory_mb, kLimits.default_memory_mb);
+}
+
+TEST(IgnisProtocol, rejected_jobs_keep_their_id_when_it_is_usable) {
+  auto no_id = decode_ignis_job(R"J({"language":"python","code":"1"})J", kLimits, 1000);
+  ASSERT_TRUE(std::holds_alternative<IgnisRejected>(no_id));
+  EXPECT_EQ(std::get<IgnisRejected>(no_id).id, "");
+  auto bad_json = decode_ignis_job("{", kLimits, 1000);
+  EXPECT_EQ(std::get<IgnisRejected>(bad_json).error.code, "bad_request");
+  auto lang = decode_ignis_job(R"J({"id":"x","language":"cobol","code":"1"})J", kLimits, 1000);
+  EXPECT_EQ(std::get<IgnisRejected>(lang).id, "x");
+  EXPECT_NE(std::get<IgnisRejected>(lang).error.message.find("cobol"), std::string::npos);
+  auto big = decode_ignis_job(json{{"id", "y"}, {"language", "python"}, {"code", std::string(1001, 'x')}}.dump(), kLimits, 1000);
+  EXPECT_NE(std::get<IgnisRejected>(big).error.message.find("larger than 1000 bytes"), std::string::npos);
+  auto variant = decode_ignis_job(R"J({"id":"z","language":"python","code":"1","variant":7})J", kLimits, 1000);
+  EXPECT_NE(std::get<IgnisRejected>(variant).error.message.find("variant"), std::string::npos);
+}
+
+TEST(IgnisProtocol, the_final_update_carries_the_ignis_fields_and_the_result_document) {
+  const json ok_doc = {{"success", true}, {"status", "ok"}, {"stdout", "hi\n"}, {"stderr", ""}, {"exitCode", 0},
+                       {"metrics", {{"executionTimeMs", 12.5}, {"memoryPeakBytes", 4096 * 1024}}}};
+  const json done = ignis_final("j", ok_doc);
+  EXPECT_EQ(done["status"], "done");
+  EXPECT_EQ(done["stdout"], "hi\n");
+  EXPECT_EQ(done["exec_duration"], 12.5);
+  EXPECT_EQ(done["mem_usage"], 4096) << "KiB";
+  EXPECT_EQ(done["result"], ok_doc);
+  json timeout_doc = ok_doc;
+  timeout_doc["success"] = false;
+  timeout_doc["status"] = "timeout";
+  const json failed = ignis_final("j", timeout_doc);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed["error"].get<std::string>().find("timeout"), std::string::npos);
+  const json refused = ignis_failed("j", unprocessable("field 'x' is wrong"));
+  EXPECT_EQ(refused["status"], "failed");
+  EXPECT_EQ(refused["error"], "field 'x' is wrong");
+  EXPECT_EQ(refused["result"]["error"]["code"], "invalid_request");
+}
+
+}  // namespace
+}  // namespace ignite::api
