@@ -392,7 +392,8 @@ class NatsCluster {
   }
 
   // Every running node is healthy (/healthz: JetStream up, its replicas current) and sees the
-  // same JetStream meta leader in /jsz. False, with error(), at the timeout.
+  // same JetStream meta leader in /jsz, and that leader is running (after kill(i) of the leader
+  // this waits for the election, a few seconds). False, with error(), at the timeout.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -443,6 +444,9 @@ class NatsCluster {
       leader = seen;
     }
     if (up == 0) return "no node is running";
+    // Right after a kill the others still name the dead leader until they elect a new one.
+    if (const std::size_t at = index_of(leader); at == nodes_.size() || !running(at))
+      return "the meta leader " + leader + " is not running";
     return {};
   }
 
