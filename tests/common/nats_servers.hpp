@@ -254,9 +254,10 @@ inline std::string jetstream_block(const std::filesystem::path& store) {
 
 // "" when nats-server can be started here, else why not (for GTEST_SKIP() << …).
 inline std::string nats_server_unavailable() {
-  if (nats_detail::find_binary().empty())
-    return "nats-server is not installed (not on PATH nor in /usr/sbin; scripts/install-deps installs it)";
-  return {};
+  if (!nats_detail::find_binary().empty()) return {};
+  if (const char* env = std::getenv("IGNITE_NATS_SERVER"); env != nullptr && *env != '\0')
+    return std::string("IGNITE_NATS_SERVER=") + env + " is not an executable";
+  return "nats-server is not installed (not on PATH nor in /usr/sbin; scripts/install-deps installs it)";
 }
 
 // One JetStream server on 127.0.0.1: random client and monitoring ports, a temp store dir.
