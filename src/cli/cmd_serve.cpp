@@ -14,10 +14,10 @@
 
 #include "cli/common.hpp"
 #include "cli/context.hpp"
-#include "config/pool_file.hpp"
+#include "cli/pool_flags.hpp"
 #include "server/auth.hpp"
 #include "server/server.hpp"
-#include "server/service_index.hpp"
+#include "runner/service_index.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -34,27 +34,8 @@ struct ServeOptions {
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
   std::vector<std::string> install_allow;
-  std::string pool = "python=1..8,node=1..8,bun=1..8,deno=0..4,go=0..4";
-  std::uint32_t pool_memory_mb = 1024;
-  std::uint32_t pool_idle_s = 30;
-  std::string pool_config;  // the same as a file (config/pool_file.hpp)
+  PoolFlags pools;
 };
-
-// --pool/--pool-memory-mb/--pool-idle-s, or --pool-config FILE whose keys replace them.
-Result<pool::PoolConfig> pool_config(const ServeOptions& o) {
-  pool::PoolConfig c;
-  c.memory_budget_bytes = std::uint64_t{o.pool_memory_mb} << 20;
-  c.idle_after = std::chrono::seconds(o.pool_idle_s);
-  if (o.pool_config.empty()) {
-    IGNITE_TRY_ASSIGN(c.runtimes, pool::parse_pool_flag(o.pool));
-    return c;
-  }
-  IGNITE_TRY_ASSIGN(config::PoolFile file, config::load_pool_file(o.pool_config));
-  for (const auto& [name, bounds] : file.runtimes) c.runtimes[name] = {bounds.first, bounds.second};
-  if (file.memory_mb) c.memory_budget_bytes = std::uint64_t{*file.memory_mb} << 20;
-  if (file.idle_seconds) c.idle_after = std::chrono::seconds(*file.idle_seconds);
-  return c;
-}
 
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, so that only the
 // watcher (sigtimedwait) receives them: no async-signal-safety concerns in the server.
@@ -96,7 +77,7 @@ int serve(ServeOptions o) {
   // A name declared by two service directories is the operator's to fix before serving; what
   // breaks later (an edit while running) is reported per request instead (409, /services).
   if (!o.server.services_dir.empty()) {
-    const server::ServiceIndex services(o.server.services_dir);
+    const runner::ServiceIndex services(o.server.services_dir);
     if (auto unique = services.check_unique_names(); !unique)
       return report_error(std::move(unique).error().with_context("--services " + o.server.services_dir.string()));
     for (const auto& bad : services.invalid())
@@ -110,7 +91,7 @@ int serve(ServeOptions o) {
   host_options.max_memory_mb = o.server.max_memory_mb;
   host_options.max_timeout_ms = o.server.max_timeout_ms;
   host_options.install_allow = o.install_allow;
-  auto pools = pool_config(o);
+  auto pools = pool_config(o.pools);
   if (!pools) return report_error(pools.error());
   host_options.pools = std::move(*pools);
   auto host = make_engine(host_options);
@@ -130,7 +111,7 @@ int serve(ServeOptions o) {
   std::printf("listening on http://%s:%d\n", o.server.host.c_str(), *port);
   std::fflush(stdout);
 
-  // The watcher must be running before any sandbox is spawned (see src/server/http_pool.hpp).
+  // The watcher must be running before any sandbox is spawned (see src/runner/fixed_pool.hpp).
   std::promise<void> watching;
   std::jthread watcher([&](std::stop_token stop) {
     watching.set_value();
@@ -206,16 +187,7 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-jobs-bytes", s.max_jobs_bytes,
                   "All kept async job results together (the oldest are forgotten first)")
       ->capture_default_str()->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
-  auto* pool_flag = cmd->add_option("--pool", o->pool,
-                  "Warm pools: RUNTIME=MIN..MAX[,...] idle slots per kind of run, grown with demand; 'none': cold starts only")
-      ->capture_default_str();
-  auto* memory = cmd->add_option("--pool-memory-mb", o->pool_memory_mb, "Memory all idle warm slots together may hold")
-      ->capture_default_str();
-  auto* idle = cmd->add_option("--pool-idle-s", o->pool_idle_s, "Seconds without demand after which a pool shrinks to its minimum")
-      ->capture_default_str();
-  cmd->add_option("--pool-config", o->pool_config,
-                  "The pools as a YAML file (pools: {python: 2..16}, memoryMb, idleSeconds) instead of the --pool flags")
-      ->excludes(pool_flag)->excludes(idle)->excludes(memory);
+  add_pool_flags(cmd, o->pools);
   cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

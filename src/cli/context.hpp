@@ -18,6 +18,7 @@ void register_lock(CLI::App& app, Context& ctx);
 void register_env(CLI::App& app, Context& ctx);
 void register_doctor(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
+void register_worker(CLI::App& app, Context& ctx);
 void register_runtimes(CLI::App& app, Context& ctx);
 
 }  // namespace ignite::cli

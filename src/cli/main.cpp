@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   ignite::cli::register_env(app, ctx);
   ignite::cli::register_doctor(app, ctx);
   ignite::cli::register_serve(app, ctx);
+  ignite::cli::register_worker(app, ctx);
   ignite::cli::register_runtimes(app, ctx);
   try {
     app.parse(argc, argv);

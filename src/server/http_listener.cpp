@@ -105,7 +105,7 @@ HttpListener::~HttpListener() {
 Result<int> HttpListener::bind(const std::string& host, int port) {
   const std::string where = "cannot listen on " + host + ":" + std::to_string(port);
   error_code ec;
-  // A synchronous resolve: no resolver thread (see http_pool.hpp on threads and clone).
+  // A synchronous resolve: no resolver thread (see runner/fixed_pool.hpp on threads and clone).
   tcp::resolver resolver(io_);
   const auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
   if (ec || results.empty()) return fail(ErrorCode::unavailable, where + ": " + ec.message());
@@ -127,7 +127,7 @@ Result<int> HttpListener::bind(const std::string& host, int port) {
 
 void HttpListener::run() {
   // Every I/O thread exists and runs before the first connection is accepted: no thread is
-  // ever created while a sandbox may be cloning (see http_pool.hpp).
+  // ever created while a sandbox may be cloning (see runner/fixed_pool.hpp).
   // Without outstanding work run() returns (and the context counts as stopped): the guard keeps
   // every thread in it until stop() or the end of shutdown().
   auto guard = asio::make_work_guard(io_);

@@ -1,43 +1,16 @@
-// Request bodies of the HTTP API decoded into engine requests (pure: no I/O, unit-tested).
+// The HTTP routes decode request bodies with the transport-neutral decoders (api/requests.hpp);
+// these names keep the routes' code as it reads.
 #pragma once
-#include <optional>
-#include <string>
-#include <string_view>
-#include <variant>
-
-#include "engine/job.hpp"
+#include "api/requests.hpp"
 #include "server/http_error.hpp"
 
 namespace ignite::server {
 
-// What ad-hoc requests may ask for, and what they get when they do not ask.
-struct AdhocLimits {
-  std::uint32_t max_memory_mb = 1024;
-  std::uint32_t max_timeout_ms = 60000;
-  std::uint32_t default_memory_mb = 128;
-  std::uint32_t default_timeout_ms = 10000;
-};
-
-template <class T>
-using Decoded = std::variant<T, HttpError>;
-
-// Parses a body as a JSON object; "" counts as {}. 400 with the parser's reason otherwise.
-Decoded<nlohmann::json> parse_object(std::string_view body);
-
-struct ServiceExecute {
-  std::optional<std::string> input_json;  // canonical JSON text of "input", unset when absent
-  bool skip_preflight = false;
-};
-// POST /services/:name/execute: {"input": any, "skipPreflight": bool}.
-Decoded<ServiceExecute> decode_service_execute(std::string_view body);
-
-struct AdhocJob {
-  engine::AdhocRequest request;
-  std::string idempotency_key;  // POST /v1/jobs only
-};
-// POST /v1/execute and /v1/jobs: {"runtime","version","code"|"files","stdin","input","args",
-// "memoryMb","timeoutMs"[,"idempotencyKey"]}. 400: malformed JSON or a field of the wrong type;
-// 422: well-formed but impossible (unknown runtime, limits out of range, code and files).
-Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits);
+using api::AdhocJob;
+using api::AdhocLimits;
+using api::decode_adhoc;
+using api::decode_service_execute;
+using api::parse_object;
+using api::ServiceExecute;
 
 }  // namespace ignite::server

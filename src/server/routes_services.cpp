@@ -6,16 +6,6 @@
 namespace ignite::server {
 namespace {
 
-// The last-run summary kept for GET /services/:name.
-nlohmann::json run_summary(const engine::JobReport& report) {
-  const auto& r = report.result;
-  return {{"status", std::string(status_name(r.outcome, r.exit_code))},
-          {"success", r.outcome == Outcome::exited && r.exit_code == 0},
-          {"runtime", report.runtime},
-          {"executionTimeMs", static_cast<double>(r.usage.wall.count()) / 1000.0},
-          {"memoryPeakBytes", r.usage.peak_memory_bytes}};
-}
-
 // The service named in the URL, or the error already sent.
 std::optional<config::ServiceConfig> lookup(ServerState& s, const Request& req, Response& res) {
   auto found = s.services.find(req.param(0));
@@ -37,7 +27,7 @@ void execute(ServerState& s, const Request& req, Response& res) {
     return s.engine.execute(job, stop, sink);
   };
   auto remember = [&s, name = service->name](const engine::JobReport& r) {
-    s.services.record_run(name, run_summary(r));
+    s.services.record_run(name, r);
   };
   if (wants_stream(req)) {
     auto slot = s.admit();

@@ -107,7 +107,7 @@ class Middleware final : public HttpApp {
         s_.metrics.record_rejection("rate_limited");
         return error(req, {429, "rate_limited", "too many requests from this client", retry_after});
       }
-      if (s_.draining && req.method == "POST") {
+      if (s_.draining() && req.method == "POST") {
         s_.metrics.record_rejection("draining");
         return error(req, {503, "draining", "the server is shutting down", 5});
       }
@@ -222,13 +222,11 @@ void Server::serve() { state_->listener->run(); }
 
 void Server::drain(std::chrono::milliseconds grace) {
   auto& s = *state_;
-  s.draining = true;
-  s.jobs->close();
-  s.admission.drain();  // queued requests get 503 now; running ones go on
+  s.drain();  // queued requests get 503 now; running ones go on
   const auto deadline = std::chrono::steady_clock::now() + grace;
   if (!s.admission.wait_idle(deadline)) {
     // Grace is over: cancelling kills the sandboxes; each run then returns promptly.
-    s.stop.request_stop();
+    s.cancel_all();
     s.admission.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
   s.jobs->shutdown();
@@ -237,7 +235,7 @@ void Server::drain(std::chrono::milliseconds grace) {
 }
 
 void Server::stop() {
-  state_->stop.request_stop();
+  state_->cancel_all();
   state_->listener->stop();
 }
 

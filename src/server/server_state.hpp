@@ -12,45 +12,45 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
-#include "server/admission.hpp"
+#include "server/requests.hpp"
+#include "runner/runner.hpp"
 #include "server/auth.hpp"
 #include "server/http_error.hpp"
-#include "server/http_pool.hpp"
+#include "runner/fixed_pool.hpp"
 #include "server/http_types.hpp"
-#include "server/jobs.hpp"
-#include "server/metrics.hpp"
 #include "server/options.hpp"
 #include "server/piston.hpp"
 #include "server/rate_limiter.hpp"
-#include "server/requests.hpp"
 #include "server/router.hpp"
-#include "server/service_index.hpp"
+#include "runner/service_index.hpp"
 
 namespace ignite::server {
 
-// A run as the routes hand it over: the engine call, given a stop token and an output sink.
-using Work = std::function<Result<engine::JobReport>(std::stop_token, const sandbox::OutputSink&)>;
+using api::AdhocLimits;
+using runner::Admission;
+using runner::FixedPool;
+using runner::Gauges;
+using runner::JobQueue;
+using runner::Metrics;
+using runner::random_id;
+using runner::service_summary;
+using runner::ServiceIndex;
+using runner::Work;
 
-struct ServerState {
+// The HTTP transport's state over the transport-neutral runner (admission, jobs, metrics,
+// cancellation: runner/runner.hpp).
+struct ServerState : runner::Runner {
   ServerState(ServerOptions opts, engine::Engine& eng);
 
   ServerOptions options;
-  engine::Engine& engine;
-  AdhocLimits limits;
   ApiKeys keys;
-  Admission admission;
   RateLimiter rate_limiter;
-  Metrics metrics;
   ServiceIndex services;
-  std::stop_source stop;  // requested when in-flight work must be cancelled (grace expired)
-  std::atomic<bool> draining{false};
-  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   Router router;
   // Blocking route handlers: enough threads for every running and every queued execution, and
   // spares for the other blocking routes, so a full queue never holds up /services.
   std::unique_ptr<FixedPool> handler_pool;
   std::unique_ptr<FixedPool> run_pool;  // streamed runs (bounded by the execution slots)
-  std::unique_ptr<JobQueue> jobs;  // after everything its executor uses
 
  private:
   std::mutex catalog_mu_;
@@ -59,19 +59,9 @@ struct ServerState {
 
  public:
 
-  // Takes an execution slot: 429 (queue full / waited too long, with Retry-After; "queue full"
-  // carries the reject delay) or 503.
-  Decoded<Admission::Slot> admit(bool bounded = true);
-  // Runs admitted work, cancelled by `stop` or the server's stop; records metrics.
-  Decoded<engine::JobReport> run_admitted(Admission::Slot slot, const Work& work,
-                                          std::stop_token stop, const sandbox::OutputSink& sink);
-  // admit + run_admitted, for the synchronous routes.
-  Decoded<engine::JobReport> run(const Work& work, const sandbox::OutputSink& sink = {});
-
   // The catalog, re-read at most every few seconds: listing walks the runtimes' trees on disk.
   std::vector<runtime::Installed> installed_runtimes();
   std::vector<PistonRuntime> piston_runtimes() { return server::piston_runtimes(installed_runtimes()); }
-  Gauges gauges() const;
 };
 
 // Response helpers: JSON bodies, and errors as {"error":{code,message}} (+ Retry-After).

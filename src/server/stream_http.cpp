@@ -24,7 +24,7 @@ void stream_run(ServerState& s, Response& res, Admission::Slot slot, Work work,
         if (on_report) on_report(r);
         return sse_event("result", api::result_document(r));
       },
-      [&s](std::function<void()> task) { s.run_pool->enqueue(std::move(task)); }, s.stop.get_token(),
+      [&s](std::function<void()> task) { s.run_pool->enqueue(std::move(task)); }, s.stop_token(),
       [&s] { s.metrics.record_client_disconnect(); });
 }
 

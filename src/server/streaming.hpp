@@ -42,7 +42,7 @@ class StreamedRun final : public EventStream {
   // Runs the job with a sink that feeds the stream; returns the final event (result or error).
   using Body = std::function<std::string(const sandbox::OutputSink& sink, std::stop_token stop)>;
 
-  // Runs a task on some thread (a pre-created pool: see http_pool.hpp for why not a new one).
+  // Runs a task on some thread (a pre-created pool: see runner/fixed_pool.hpp for why not a new one).
   using Post = std::function<void(std::function<void()>)>;
 
   // Starts the run at once. `server_stop` (the server giving up on in-flight work) cancels too;

@@ -7,16 +7,22 @@
 #include <latch>
 #include <thread>
 
-#include "server/admission.hpp"
+#include "runner/admission.hpp"
 #include "server/auth.hpp"
-#include "server/http_pool.hpp"
-#include "server/metrics.hpp"
+#include "runner/fixed_pool.hpp"
+#include "runner/metrics.hpp"
 #include "server/piston.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/requests.hpp"
 #include "server/streaming.hpp"
 
 namespace ignite::server {
+using runner::Admission;
+using runner::FixedPool;
+using runner::Gauges;
+using runner::Metrics;
+using runner::escape_label;
+
 namespace {
 
 using namespace std::chrono_literals;

@@ -9,11 +9,15 @@
 
 #include "server/http_framing.hpp"
 #include "server/http_types.hpp"
-#include "server/jobs.hpp"
+#include "runner/jobs.hpp"
 #include "server/router.hpp"
 #include "server/streaming.hpp"
 
 namespace ignite::server {
+using runner::JobBounds;
+using runner::JobQueue;
+using runner::random_id;
+
 namespace {
 
 using namespace std::chrono_literals;

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "../common/temp_tree.hpp"
-#include "server/service_index.hpp"
+#include "runner/service_index.hpp"
 
 namespace ignite::server {
+using runner::ServiceIndex;
+
 namespace {
 
 namespace fs = std::filesystem;

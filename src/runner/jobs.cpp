@@ -1,4 +1,4 @@
-#include "server/jobs.hpp"
+#include "runner/jobs.hpp"
 
 #include <openssl/rand.h>
 
@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <random>
 
-#include "server/http_error.hpp"
+#include "api/request_error.hpp"
 
-namespace ignite::server {
+namespace ignite::runner {
 
 std::string random_id() {
   unsigned char bytes[16] = {};
@@ -91,13 +91,13 @@ JobQueue::Finished JobQueue::finished_body(const std::string& id, nlohmann::json
   auto text = std::make_shared<std::string>(doc.dump());
   text->push_back('\n');
   if (text->size() <= bounds_.max_result_bytes) return {std::move(text), failed};
-  const HttpError too_large{500, "result_too_large",
+  const api::RequestError too_large{500, "result_too_large",
                             "the job's result was " + std::to_string(text->size()) +
                                 " bytes, more than the " + std::to_string(bounds_.max_result_bytes) +
                                 " bytes kept per job (--max-job-result-bytes); it was dropped"};
   text.reset();  // before the replacement is built: never both at once
   return {std::make_shared<const std::string>(
-              nlohmann::json{{"id", id}, {"status", "failed"}, {"error", error_body(too_large)["error"]}}.dump() +
+              nlohmann::json{{"id", id}, {"status", "failed"}, {"error", api::error_body(too_large)["error"]}}.dump() +
               "\n"),
           true};
 }
@@ -115,7 +115,7 @@ void JobQueue::close() {
   closed_ = true;
   for (const auto& id : queue_) {
     Job& job = jobs_.at(id);
-    finish_locked(job, finished_body(id, error_body({503, "shutting_down", "the server shut down before the job ran"}),
+    finish_locked(job, finished_body(id, api::error_body({503, "shutting_down", "the server shut down before the job ran"}),
                                      true));
   }
   queue_.clear();
@@ -171,4 +171,4 @@ void JobQueue::forget_old_locked() {
   }
 }
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

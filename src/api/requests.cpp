@@ -1,17 +1,17 @@
-#include "server/requests.hpp"
+#include "api/requests.hpp"
 
 #include "api/json_limits.hpp"
 #include "engine/languages.hpp"
 #include "runtime/descriptors.hpp"
 
-namespace ignite::server {
+namespace ignite::api {
 namespace {
 
 using nlohmann::json;
 
 // Reads an optional field of an expected JSON type; a wrong type is a 400 naming the field.
 template <class T>
-std::optional<HttpError> field(const json& obj, const char* name, json::value_t type,
+std::optional<RequestError> field(const json& obj, const char* name, json::value_t type,
                                const char* type_name, std::optional<T>& out) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
@@ -22,7 +22,7 @@ std::optional<HttpError> field(const json& obj, const char* name, json::value_t 
   return std::nullopt;
 }
 
-std::optional<HttpError> string_array(const json& obj, const char* name,
+std::optional<RequestError> string_array(const json& obj, const char* name,
                                       std::vector<std::string>& out) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
@@ -35,7 +35,7 @@ std::optional<HttpError> string_array(const json& obj, const char* name,
 }
 
 // A limit given in the request: an integer within [lo, hi], else 422 naming the bound.
-std::optional<HttpError> bounded(const json& obj, const char* name, std::uint32_t lo,
+std::optional<RequestError> bounded(const json& obj, const char* name, std::uint32_t lo,
                                  std::uint32_t hi, std::uint32_t& out) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
@@ -53,7 +53,7 @@ std::optional<HttpError> bounded(const json& obj, const char* name, std::uint32_
 Decoded<json> parse_object(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
   // Security: bounded depth, checked before the document is built (see api/json_limits.hpp).
-  auto doc = api::parse_json_bounded(body);
+  auto doc = parse_json_bounded(body);
   if (!doc) return bad_request("request body is " + doc.error().message);
   if (!doc->is_object()) return bad_request("request body must be a JSON object");
   return std::move(*doc);
@@ -61,7 +61,7 @@ Decoded<json> parse_object(std::string_view body) {
 
 Decoded<ServiceExecute> decode_service_execute(std::string_view body) {
   auto parsed = parse_object(body);
-  if (auto* e = std::get_if<HttpError>(&parsed)) return *e;
+  if (auto* e = std::get_if<RequestError>(&parsed)) return *e;
   const json& doc = std::get<json>(parsed);
   ServiceExecute out;
   if (auto it = doc.find("input"); it != doc.end()) out.input_json = it->dump();
@@ -73,7 +73,7 @@ Decoded<ServiceExecute> decode_service_execute(std::string_view body) {
 
 Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits) {
   auto parsed = parse_object(body);
-  if (auto* e = std::get_if<HttpError>(&parsed)) return *e;
+  if (auto* e = std::get_if<RequestError>(&parsed)) return *e;
   const json& doc = std::get<json>(parsed);
   AdhocJob job;
   engine::AdhocRequest& req = job.request;
@@ -134,4 +134,4 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
   return job;
 }
 
-}  // namespace ignite::server
+}  // namespace ignite::api

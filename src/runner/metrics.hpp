@@ -1,5 +1,6 @@
-// Prometheus metrics of the server: executions by runtime and status, duration and peak-memory
-// histograms, rejections, HTTP responses; gauges are read at scrape time.
+// Prometheus metrics of executions (every transport records into one): executions by runtime
+// and status, duration and peak-memory histograms, rejections, HTTP responses; gauges are read
+// at scrape time.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -8,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace ignite::server {
+namespace ignite::runner {
 
 // Values that are read, not counted: sampled when /metrics is rendered.
 struct Gauges {
@@ -58,4 +59,4 @@ class Metrics {
 // A label value escaped for the exposition format (backslash, quote, newline).
 std::string escape_label(const std::string& value);
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

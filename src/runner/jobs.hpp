@@ -22,7 +22,7 @@
 
 #include "engine/job.hpp"
 
-namespace ignite::server {
+namespace ignite::runner {
 
 struct JobBounds {
   std::size_t max_queued = 256;               // submitted, not yet running; beyond: refused
@@ -92,11 +92,11 @@ class JobQueue {
   std::deque<std::string> queue_;     // ids waiting for a worker
   std::deque<std::string> finished_;  // ids in the order they finished, for forgetting
   bool closed_ = false;
-  std::size_t started_ = 0;  // workers running (see http_pool.hpp: no thread may be starting)
+  std::size_t started_ = 0;  // workers running (see runner/fixed_pool.hpp: no thread may be starting)
   std::vector<std::jthread> workers_;  // last: joined first on destruction
 };
 
 // 32 hex digits from the OS's CSPRNG: job ids are capabilities (whoever knows one can read it).
 std::string random_id();
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

@@ -1,6 +1,6 @@
-#include "server/http_pool.hpp"
+#include "runner/fixed_pool.hpp"
 
-namespace ignite::server {
+namespace ignite::runner {
 
 FixedPool::FixedPool(std::size_t threads) {
   workers_.reserve(threads);
@@ -66,4 +66,4 @@ void FixedPool::work(Worker& self) {
   }
 }
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

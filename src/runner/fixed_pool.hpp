@@ -1,5 +1,5 @@
-// A fixed pool of threads, all created up front: the pool that runs blocking route handlers,
-// and the pool that runs streamed executions.
+// A fixed pool of threads, all created up front: the HTTP server's pools for blocking route
+// handlers and streamed executions, and the NATS worker's pools for jobs and service requests.
 //
 // Every thread exists before the first request, so the server's concurrency is fixed and no
 // request pays for a thread's creation. (It used to be required: the sandbox's clone child called
@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-namespace ignite::server {
+namespace ignite::runner {
 
 class FixedPool final {
  public:
@@ -56,4 +56,4 @@ class FixedPool final {
   std::size_t started_ = 0;
 };
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "config/service_config.hpp"
+#include "engine/job.hpp"
 #include "core/result.hpp"
-#include "server/http_error.hpp"
-#include "server/requests.hpp"
+#include "api/request_error.hpp"
+#include "api/requests.hpp"
 
-namespace ignite::server {
+namespace ignite::runner {
 
 // A service directory that cannot be served, and why (paths relative to the services root).
 struct InvalidService {
@@ -47,13 +48,13 @@ class ServiceIndex {
   // The service called `name`: 400 when the name cannot be a service name (this is what stops
   // "../" in any encoding), 404 when no directory holds it, 409 when two directories declare
   // it (both named), 422 when the directory named like it has an invalid service.yaml.
-  Decoded<config::ServiceConfig> find(const std::string& name) const;
+  api::Decoded<config::ServiceConfig> find(const std::string& name) const;
 
   // For start-up: fails (invalid_argument) naming every directory of the first name declared
   // by more than one directory.
   Status check_unique_names() const;
 
-  void record_run(const std::string& name, nlohmann::json summary);
+  void record_run(const std::string& name, const engine::JobReport& report);
   nlohmann::json last_run(const std::string& name) const;  // null when it never ran
 
   struct Snapshot;  // what one look at the disk found (opaque; defined in the .cpp)
@@ -77,4 +78,4 @@ class ServiceIndex {
 // {"name","runtime","entry","memoryMb","timeoutMs"}: the /services listing entry.
 nlohmann::json service_summary(const config::ServiceConfig& service);
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

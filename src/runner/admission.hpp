@@ -6,7 +6,7 @@
 #include <mutex>
 #include <stop_token>
 
-namespace ignite::server {
+namespace ignite::runner {
 
 class Admission {
  public:
@@ -59,4 +59,4 @@ class Admission {
   bool draining_ = false;
 };
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

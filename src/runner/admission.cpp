@@ -1,6 +1,6 @@
-#include "server/admission.hpp"
+#include "runner/admission.hpp"
 
-namespace ignite::server {
+namespace ignite::runner {
 
 Admission::Slot& Admission::Slot::operator=(Slot&& other) noexcept {
   if (this != &other) {
@@ -75,4 +75,4 @@ std::size_t Admission::queued() const {
   return queued_;
 }
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

@@ -1,9 +1,9 @@
-#include "server/metrics.hpp"
+#include "runner/metrics.hpp"
 
 #include <charconv>
 #include <cstdio>
 
-namespace ignite::server {
+namespace ignite::runner {
 namespace {
 
 // The shortest text that reads back as the same double: "0.025", not "0.025000000000000001"
@@ -149,4 +149,4 @@ std::string Metrics::render(const Gauges& g) const {
   return out;
 }
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

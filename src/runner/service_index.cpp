@@ -1,4 +1,4 @@
-#include "server/service_index.hpp"
+#include "runner/service_index.hpp"
 
 #include <sys/stat.h>
 #include <time.h>
@@ -9,7 +9,7 @@
 
 #include "api/result_json.hpp"
 
-namespace ignite::server {
+namespace ignite::runner {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -84,7 +84,7 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
     text.replace(at, from.size(), to);
 }
 
-HttpError conflict(std::string message) { return {409, "conflict", std::move(message)}; }
+api::RequestError conflict(std::string message) { return {409, "conflict", std::move(message)}; }
 
 }  // namespace
 
@@ -279,18 +279,18 @@ nlohmann::json ServiceIndex::listing() const {
   return {{"services", std::move(services)}, {"invalid", std::move(invalid_list)}};
 }
 
-Decoded<config::ServiceConfig> ServiceIndex::find(const std::string& name) const {
+api::Decoded<config::ServiceConfig> ServiceIndex::find(const std::string& name) const {
   // Security: the name comes from the URL (already percent-decoded by the HTTP layer). The
   // service-name grammar has no '/', '.', '\\' or NUL, so a valid name can never leave root_.
-  if (!config::valid_service_name(name)) return bad_request("invalid service name");
-  if (root_.empty()) return not_found("no service named '" + name + "' (no --services directory)");
+  if (!config::valid_service_name(name)) return api::bad_request("invalid service name");
+  if (root_.empty()) return api::not_found("no service named '" + name + "' (no --services directory)");
   const auto snap = current();
   if (auto c = snap->conflicts.find(name); c != snap->conflicts.end()) return conflict(c->second);
   if (auto it = snap->by_name.find(name); it != snap->by_name.end()) return *it->second->service;
   // The usual layout names the directory like the service: its errors are this service's.
   if (auto it = snap->invalid_by_dir.find(name); it != snap->invalid_by_dir.end())
-    return unprocessable("service '" + name + "': " + it->second->error);
-  return not_found("no service named '" + name + "'");
+    return api::unprocessable("service '" + name + "': " + it->second->error);
+  return api::not_found("no service named '" + name + "'");
 }
 
 Status ServiceIndex::check_unique_names() const {
@@ -299,7 +299,14 @@ Status ServiceIndex::check_unique_names() const {
   return fail(ErrorCode::invalid_argument, snap->conflicts.begin()->second);
 }
 
-void ServiceIndex::record_run(const std::string& name, nlohmann::json summary) {
+void ServiceIndex::record_run(const std::string& name, const engine::JobReport& report) {
+  // The last-run summary kept for GET /services/:name.
+  const auto& r = report.result;
+  nlohmann::json summary = {{"status", std::string(status_name(r.outcome, r.exit_code))},
+                            {"success", r.outcome == Outcome::exited && r.exit_code == 0},
+                            {"runtime", report.runtime},
+                            {"executionTimeMs", static_cast<double>(r.usage.wall.count()) / 1000.0},
+                            {"memoryPeakBytes", r.usage.peak_memory_bytes}};
   std::lock_guard lock(mu_);
   last_runs_[name] = std::move(summary);
 }
@@ -318,4 +325,4 @@ nlohmann::json service_summary(const config::ServiceConfig& s) {
           {"timeoutMs", s.timeout_ms}};
 }
 
-}  // namespace ignite::server
+}  // namespace ignite::runner

@@ -1,0 +1,97 @@
+#include "api/ignis.hpp"
+
+#include <cmath>
+
+#include "api/result_json.hpp"
+
+namespace ignite::api {
+namespace {
+
+using nlohmann::json;
+
+json base(const std::string& id, std::string_view status) {
+  return {{"id", id},         {"status", status}, {"message", ""},     {"error", ""},
+          {"stdout", ""},     {"stderr", ""},     {"exec_duration", 0}, {"mem_usage", 0}};
+}
+
+// What an Ignis client shows for a run that did not succeed.
+std::string outcome_error(const json& doc) {
+  const std::string status = doc.value("status", "");
+  if (status == "runtime_error")
+    return "runtime_error: exited with code " + std::to_string(doc.value("exitCode", 0));
+  if (status == "timeout") return "timeout: the time limit was exceeded";
+  if (status == "memory_limit") return "memory_limit: the memory limit was exceeded";
+  if (status == "output_limit") return "output_limit: the output limit was exceeded";
+  if (status == "syscall_blocked") return "syscall_blocked: a forbidden system call was made";
+  if (status == "signaled") return "signaled: killed by a signal";
+  if (status == "cancelled") return "cancelled";
+  return status;
+}
+
+}  // namespace
+
+bool usable_job_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::variant<IgnisJob, IgnisRejected> decode_ignis_job(std::string_view body, const AdhocLimits& limits,
+                                                       std::size_t max_code_bytes) {
+  auto parsed = parse_object(body);
+  if (auto* e = std::get_if<RequestError>(&parsed)) return IgnisRejected{"", *e};
+  const json& doc = std::get<json>(parsed);
+  std::string id;
+  if (auto it = doc.find("id"); it != doc.end() && it->is_string()) id = it->get<std::string>();
+  if (!usable_job_id(id)) {
+    return IgnisRejected{"", bad_request(id.empty() ? "field 'id' is required (a string)"
+                                                    : "field 'id' must be 1 to 128 of A-Z a-z 0-9 - _")};
+  }
+  if (auto it = doc.find("variant"); it != doc.end() && !it->is_null() && !it->is_string())
+    return IgnisRejected{id, bad_request("field 'variant' must be a string")};
+  if (doc.contains("idempotencyKey"))
+    return IgnisRejected{id, unprocessable("field 'idempotencyKey' is not for jobs: the id is the key")};
+  auto decoded = decode_adhoc(body, limits);
+  if (auto* e = std::get_if<RequestError>(&decoded)) return IgnisRejected{id, *e};
+  IgnisJob job{id, std::move(std::get<AdhocJob>(decoded).request)};
+  std::size_t code_bytes = 0;
+  for (const auto& f : job.request.files) code_bytes += f.content.size();
+  if (code_bytes > max_code_bytes)
+    return IgnisRejected{id, unprocessable("the code is larger than " + std::to_string(max_code_bytes) + " bytes")};
+  return job;
+}
+
+json ignis_progress(const std::string& id, std::string_view status, std::string_view message) {
+  json out = base(id, status);
+  out["message"] = message;
+  return out;
+}
+
+json ignis_final(const std::string& id, const json& doc) {
+  const bool ok = doc.value("success", false);
+  json out = base(id, ok ? "done" : "failed");
+  out["message"] = ok ? "completed" : "the program did not succeed";
+  if (!ok) out["error"] = outcome_error(doc);
+  out["stdout"] = doc.value("stdout", "");
+  out["stderr"] = doc.value("stderr", "");
+  if (auto m = doc.find("metrics"); m != doc.end() && m->is_object()) {
+    out["exec_duration"] = m->value("executionTimeMs", 0.0);
+    out["mem_usage"] = static_cast<std::uint64_t>(std::llround(m->value("memoryPeakBytes", 0.0) / 1024.0));
+  }
+  out["result"] = doc;
+  return out;
+}
+
+json ignis_failed(const std::string& id, const RequestError& error) {
+  json out = base(id, "failed");
+  out["message"] = error.code;
+  out["error"] = sanitize_utf8(error.message);
+  out["result"] = error_body(error);
+  return out;
+}
+
+}  // namespace ignite::api

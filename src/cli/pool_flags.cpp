@@ -1,0 +1,36 @@
+#include "cli/pool_flags.hpp"
+
+#include "cli/common.hpp"
+#include "config/pool_file.hpp"
+
+namespace ignite::cli {
+
+void add_pool_flags(CLI::App* cmd, PoolFlags& o) {
+  auto* pool_flag = cmd->add_option("--pool", o.pool,
+                  "Warm pools: RUNTIME=MIN..MAX[,...] idle slots per kind of run, grown with demand; 'none': cold starts only")
+      ->capture_default_str();
+  auto* memory = cmd->add_option("--pool-memory-mb", o.memory_mb, "Memory all idle warm slots together may hold")
+      ->capture_default_str();
+  auto* idle = cmd->add_option("--pool-idle-s", o.idle_s, "Seconds without demand after which a pool shrinks to its minimum")
+      ->capture_default_str();
+  cmd->add_option("--pool-config", o.config,
+                  "The pools as a YAML file (pools: {python: 2..16}, memoryMb, idleSeconds) instead of the --pool flags")
+      ->excludes(pool_flag)->excludes(idle)->excludes(memory);
+}
+
+Result<pool::PoolConfig> pool_config(const PoolFlags& o) {
+  pool::PoolConfig c;
+  c.memory_budget_bytes = std::uint64_t{o.memory_mb} << 20;
+  c.idle_after = std::chrono::seconds(o.idle_s);
+  if (o.config.empty()) {
+    IGNITE_TRY_ASSIGN(c.runtimes, pool::parse_pool_flag(o.pool));
+    return c;
+  }
+  IGNITE_TRY_ASSIGN(config::PoolFile file, config::load_pool_file(o.config));
+  for (const auto& [name, bounds] : file.runtimes) c.runtimes[name] = {bounds.first, bounds.second};
+  if (file.memory_mb) c.memory_budget_bytes = std::uint64_t{*file.memory_mb} << 20;
+  if (file.idle_seconds) c.idle_after = std::chrono::seconds(*file.idle_seconds);
+  return c;
+}
+
+}  // namespace ignite::cli

@@ -1,0 +1,24 @@
+// The warm-pool flags `ignite serve` and `ignite worker` share: --pool, --pool-memory-mb,
+// --pool-idle-s, or --pool-config FILE instead of them.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/result.hpp"
+#include "pool/pools.hpp"
+
+namespace ignite::cli {
+
+struct PoolFlags {
+  std::string pool = "python=1..8,node=1..8,bun=1..8,deno=0..4,go=0..4";
+  std::uint32_t memory_mb = 1024;
+  std::uint32_t idle_s = 30;
+  std::string config;  // the same as a file (config/pool_file.hpp)
+};
+
+void add_pool_flags(CLI::App* cmd, PoolFlags& flags);
+Result<pool::PoolConfig> pool_config(const PoolFlags& flags);
+
+}  // namespace ignite::cli

@@ -1,0 +1,363 @@
+// `ignite worker` against real nats-server processes (JetStream, 127.0.0.1, random ports, temp
+// stores): durable jobs, Ignis status updates, exactly-once completion across workers, worker
+// and server crashes, a 3-node cluster losing a node, and a client nobody here wrote.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+
+#include "../common/cnats_client.hpp"
+#include "../common/nats_servers.hpp"
+#include "cli_helpers.hpp"
+#include "server_helpers.hpp"
+#include "worker_helpers.hpp"
+
+namespace ignite::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+#define REQUIRE_NATS()                                                       \
+  REQUIRE_SANDBOX();                                                         \
+  if (auto why = nats_server_unavailable(); !why.empty()) GTEST_SKIP() << why
+
+// Small pools: several workers share two cores in these tests.
+const std::vector<std::string> kWorkerArgs = {"--concurrency", "2", "--pool", "python=1..2", "--metrics-port", "0"};
+
+std::vector<std::string> args_with(std::vector<std::string> more) {
+  std::vector<std::string> out = kWorkerArgs;
+  out.insert(out.end(), more.begin(), more.end());
+  return out;
+}
+
+std::string metrics_of(const WorkerProcess& w) { return http_request(w.metrics_port(), "GET", "/metrics", "", {}).body; }
+
+std::vector<std::string> ids(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+// Every id has a final status stored in the results bucket, within `timeout`.
+bool all_stored(jsCtx* js, const std::vector<std::string>& list, std::chrono::milliseconds timeout,
+                std::vector<std::string>* missing = nullptr) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::set<std::string> left(list.begin(), list.end());
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    for (auto it = left.begin(); it != left.end();) {
+      const json s = stored_status(js, *it);
+      const bool final = s.is_object() && (s.value("status", "") == "done" || s.value("status", "") == "failed");
+      it = final ? left.erase(it) : std::next(it);
+    }
+    if (!left.empty()) std::this_thread::sleep_for(200ms);
+  }
+  if (missing) missing->assign(left.begin(), left.end());
+  return left.empty();
+}
+
+TEST(WorkerNats, a_job_published_before_any_worker_runs_is_run_once_a_worker_starts) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  // The stream exists (a worker ran before, or the deployment set it up); no worker runs now.
+  const auto setup = run_cli({"worker", "--nats", nats.url(), "--setup-only"});
+  ASSERT_EQ(setup.exit_code, 0) << setup.err;
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  ASSERT_TRUE(client.publish("jobs", job("early-1", "print('ran late')")));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(statuses.updates("early-1").empty()) << "nobody should have answered yet";
+
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  ASSERT_TRUE(statuses.wait_final({"early-1"}, 60s)) << worker.log();
+  const auto finals = statuses.finals("early-1");
+  ASSERT_EQ(finals.size(), 1u);
+  EXPECT_EQ(finals[0]["status"], "done") << finals[0].dump();
+  EXPECT_EQ(finals[0]["stdout"], "ran late\n");
+}
+
+TEST(WorkerNats, status_updates_arrive_in_order_with_the_ignis_field_names) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  ASSERT_TRUE(client.publish("jobs", job("order-ok", "import sys; print('out'); print('err', file=sys.stderr)")));
+  ASSERT_TRUE(client.publish("jobs", job("order-exit", "raise SystemExit(3)")));
+  ASSERT_TRUE(client.publish("jobs", job("order-js", "console.log(6 * 7)", "javascript")));
+  ASSERT_TRUE(statuses.wait_final({"order-ok", "order-exit", "order-js"}, 90s)) << worker.log();
+
+  for (const char* id : {"order-ok", "order-exit", "order-js"}) {
+    std::vector<std::string> sequence;
+    for (const auto& u : statuses.updates(id)) {
+      sequence.push_back(u.value("status", "?"));
+      for (const char* field : {"id", "status", "message", "error", "stdout", "stderr", "exec_duration", "mem_usage"})
+        EXPECT_TRUE(u.contains(field)) << id << " update lacks " << field << ": " << u.dump();
+      EXPECT_EQ(u["id"], id);
+    }
+    ASSERT_EQ(sequence.size(), 3u) << id;
+    EXPECT_EQ(sequence[0], "received") << id;
+    EXPECT_EQ(sequence[1], "running") << id;
+  }
+  const json ok = statuses.finals("order-ok").at(0);
+  EXPECT_EQ(ok["status"], "done");
+  EXPECT_EQ(ok["stdout"], "out\n");
+  EXPECT_EQ(ok["stderr"], "err\n");
+  EXPECT_GT(ok["exec_duration"].get<double>(), 0.0);
+  EXPECT_GT(ok["mem_usage"].get<double>(), 100.0) << "KiB of the whole sandbox's peak";
+  EXPECT_EQ(ok["result"]["status"], "ok") << "the full result document rides along";
+  EXPECT_EQ(ok["result"]["runtime"].get<std::string>().rfind("python@", 0), 0u);
+
+  const json exit3 = statuses.finals("order-exit").at(0);
+  EXPECT_EQ(exit3["status"], "failed");
+  EXPECT_NE(exit3["error"].get<std::string>().find("exited with code 3"), std::string::npos) << exit3.dump();
+  EXPECT_EQ(exit3["result"]["exitCode"], 3);
+  EXPECT_EQ(statuses.finals("order-js").at(0)["stdout"], "42\n");
+
+  // A late subscriber fetches the same final status from the results bucket.
+  EXPECT_EQ(stored_status(client.jetstream(), "order-ok"), ok);
+}
+
+TEST(WorkerNats, malformed_jobs_fail_clearly_are_counted_and_never_redelivered) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  WorkerProcess worker(nats.url(), args_with({"--max-code-bytes", "1000"}));
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  // Without a usable id: nobody to tell; dead-lettered.
+  ASSERT_TRUE(client.publish("jobs", "this is not json"));
+  ASSERT_TRUE(client.publish("jobs", R"J({"language":"python","code":"print(1)"})J"));
+  ASSERT_TRUE(client.publish("jobs", R"J({"id":"a.b.>","language":"python","code":"print(1)"})J"));
+  ASSERT_TRUE(client.publish("jobs", std::string(64, '[') + std::string(64, ']')));
+  // With an id: a failed status that says what is wrong.
+  ASSERT_TRUE(client.publish("jobs", job("bad-lang", "x", "cobol")));
+  ASSERT_TRUE(client.publish("jobs", job("too-big", "print('" + std::string(2000, 'x') + "')")));
+  ASSERT_TRUE(client.publish("jobs", R"J({"id":"bad-field","language":"python","code":"print(1)","timeoutMs":"soon"})J"));
+  ASSERT_TRUE(statuses.wait_final({"bad-lang", "too-big", "bad-field"}, 30s)) << worker.log();
+
+  const json lang = statuses.finals("bad-lang").at(0);
+  EXPECT_EQ(lang["status"], "failed");
+  EXPECT_NE(lang["error"].get<std::string>().find("cobol"), std::string::npos) << lang.dump();
+  EXPECT_NE(statuses.finals("too-big").at(0)["error"].get<std::string>().find("larger than 1000 bytes"),
+            std::string::npos);
+  EXPECT_NE(statuses.finals("bad-field").at(0)["error"].get<std::string>().find("timeoutMs"), std::string::npos);
+
+  std::string text;
+  for (int i = 0; i < 50 && metric(text, "ignite_worker_jobs_total{event=\"malformed\"}") < 7; ++i) {
+    std::this_thread::sleep_for(100ms);
+    text = metrics_of(worker);
+  }
+  EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"malformed\"}"), 7) << text;
+  EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"dead_lettered\"}"), 4) << text;
+  EXPECT_EQ(client.stream_messages("IGNITE_JOBS_DEAD").value_or(0), 4u);
+  // All acked: nothing waits in the work queue, nothing comes back.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(client.stream_messages("IGNITE_JOBS").value_or(99), 0u);
+  EXPECT_EQ(metric(metrics_of(worker), "ignite_worker_jobs_total{event=\"redelivered\"}"), 0);
+}
+
+TEST(WorkerNats, five_hundred_jobs_over_three_workers_complete_exactly_once) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  std::vector<std::unique_ptr<WorkerProcess>> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.push_back(std::make_unique<WorkerProcess>(nats.url(), kWorkerArgs));
+    ASSERT_TRUE(workers.back()->ready()) << workers.back()->log();
+  }
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  const auto all = ids("many-", 500);
+  // Random output: two runs of one id would publish two different finals.
+  for (const auto& id : all) ASSERT_TRUE(client.publish("jobs", job(id, "import os; print(os.urandom(8).hex())")));
+  ASSERT_TRUE(statuses.wait_final(all, 300s)) << workers[0]->log();
+
+  for (const auto& id : all) {
+    const auto finals = statuses.finals(id);
+    ASSERT_FALSE(finals.empty()) << id;
+    for (const auto& f : finals) EXPECT_EQ(f, finals[0]) << id << ": a republished result must be identical";
+    EXPECT_EQ(finals[0]["status"], "done") << finals[0].dump();
+  }
+  long done = 0;
+  for (auto& w : workers) {
+    const long d = metric(metrics_of(*w), "ignite_worker_jobs_total{event=\"done\"}");
+    EXPECT_GT(d, 0) << "every worker takes a share";
+    done += d;
+  }
+  EXPECT_EQ(done, 500) << "each job ran to completion exactly once";
+}
+
+TEST(WorkerNats, a_worker_killed_mid_job_has_its_job_redelivered_and_completed_by_another) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  auto first = std::make_unique<WorkerProcess>(nats.url(), args_with({"--ack-wait-s", "2"}));
+  ASSERT_TRUE(first->ready()) << first->log();
+  ASSERT_TRUE(client.publish("jobs", job("crash-1", "import time; time.sleep(3); print('survived')")));
+  for (int i = 0; i < 200 && statuses.updates("crash-1").size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(statuses.updates("crash-1").size(), 2u) << "received and running, from the first worker";
+  first->signal(SIGKILL);
+  ASSERT_TRUE(first->wait_exit(10s));
+
+  WorkerProcess second(nats.url(), args_with({"--ack-wait-s", "2"}));
+  ASSERT_TRUE(second.ready()) << second.log();
+  ASSERT_TRUE(statuses.wait_final({"crash-1"}, 60s)) << second.log();
+  const json final = statuses.finals("crash-1").at(0);
+  EXPECT_EQ(final["status"], "done") << final.dump();
+  EXPECT_EQ(final["stdout"], "survived\n");
+  EXPECT_GE(metric(metrics_of(second), "ignite_worker_jobs_total{event=\"redelivered\"}"), 1);
+}
+
+TEST(WorkerNats, a_nats_server_restart_loses_no_job) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  const auto all = ids("restart-", 40);
+  {
+    NatsClient client(nats.url());
+    ASSERT_TRUE(client.ok()) << client.error();
+    StatusCollector statuses(client.connection());
+    for (const auto& id : all) ASSERT_TRUE(client.publish("jobs", job(id, "import time; time.sleep(0.1); print('x')")));
+    // Some are done, most are not, when the server goes away.
+    for (int i = 0; i < 300; ++i) {
+      int finished = 0;
+      for (const auto& id : all) finished += statuses.finals(id).empty() ? 0 : 1;
+      if (finished >= 5) break;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  ASSERT_TRUE(nats.restart()) << nats.error();
+  NatsClient after(nats.url());
+  ASSERT_TRUE(after.ok()) << after.error();
+  std::vector<std::string> missing;
+  EXPECT_TRUE(all_stored(after.jetstream(), all, 120s, &missing))
+      << missing.size() << " jobs without a final status, e.g. " << (missing.empty() ? "" : missing[0]) << "\n"
+      << worker.log();
+}
+
+TEST(WorkerNats, a_three_node_cluster_losing_a_node_completes_every_job_exactly_once) {
+  REQUIRE_NATS();
+  NatsCluster cluster;
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  std::vector<std::unique_ptr<WorkerProcess>> workers;
+  for (int i = 0; i < 2; ++i) {
+    workers.push_back(std::make_unique<WorkerProcess>(cluster.urls(), args_with({"--replicas", "3"})));
+    ASSERT_TRUE(workers.back()->ready()) << workers.back()->log();
+  }
+  const auto all = ids("cluster-", 200);
+  {
+    NatsClient client(cluster.urls());
+    ASSERT_TRUE(client.ok()) << client.error();
+    for (const auto& id : all) ASSERT_TRUE(client.js_publish("jobs", job(id, "print('c')"))) << client.error();
+    // Kill the stream's leader while jobs are running.
+    std::vector<std::string> missing;
+    all_stored(client.jetstream(), {all[20]}, 60s);
+    const std::string leader = client.stream_leader("IGNITE_JOBS");
+    ASSERT_FALSE(leader.empty());
+    ASSERT_TRUE(cluster.kill(cluster.index_of(leader)));
+  }
+  NatsClient after(cluster.urls());
+  ASSERT_TRUE(after.ok()) << after.error();
+  std::vector<std::string> missing;
+  EXPECT_TRUE(all_stored(after.jetstream(), all, 240s, &missing))
+      << missing.size() << " jobs without a final status\n" << workers[0]->log();
+  long done = 0, republished = 0;
+  for (auto& w : workers) {
+    const std::string text = metrics_of(*w);
+    done += metric(text, "ignite_worker_jobs_total{event=\"done\"}");
+    republished += metric(text, "ignite_worker_jobs_total{event=\"republished\"}");
+  }
+  EXPECT_EQ(done, 200) << "each job completed once (" << republished << " answered again from the store)";
+}
+
+TEST(WorkerNats, service_requests_on_ignite_execute_are_answered_by_one_worker) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  TempTree services("ignite-nats-services-");
+  services.write("doubler/service.yaml", "service:\n  name: doubler\n  runtime: python\n  entry: main.py\n");
+  services.write("doubler/main.py", "import json, os\nprint(json.loads(os.environ['IGNITE_INPUT'])['n'] * 2)\n");
+  WorkerProcess worker(nats.url(), args_with({"--services", services.path().string()}));
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  auto request = [&](const std::string& subject, const std::string& body) {
+    natsMsg* reply = nullptr;
+    const natsStatus s = natsConnection_RequestString(&reply, client.connection(), subject.c_str(), body.c_str(), 60000);
+    if (s != NATS_OK) return json{{"natsError", natsStatus_GetText(s)}};
+    json out = json::parse(std::string(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply))));
+    natsMsg_Destroy(reply);
+    return out;
+  };
+  const json ok = request("ignite.execute.doubler", R"J({"input":{"n":21}})J");
+  EXPECT_EQ(ok.value("status", ""), "ok") << ok.dump();
+  EXPECT_EQ(ok.value("stdout", ""), "42\n");
+  const json unknown = request("ignite.execute.nosuch", R"J({"input":1})J");
+  EXPECT_EQ(unknown["error"]["code"], "not_found") << unknown.dump();
+  const json bad = request("ignite.execute.doubler", "{not json");
+  EXPECT_EQ(bad["error"]["code"], "bad_request") << bad.dump();
+}
+
+TEST(WorkerNats, sigterm_finishes_the_running_job_then_exits) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  ASSERT_TRUE(client.publish("jobs", job("drain-1", "import time; time.sleep(1.5); print('finished')")));
+  for (int i = 0; i < 200 && statuses.updates("drain-1").size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  worker.signal(SIGTERM);
+  const auto code = worker.wait_exit(30s);
+  ASSERT_TRUE(code.has_value()) << worker.log();
+  EXPECT_EQ(*code, 0) << worker.log();
+  ASSERT_TRUE(statuses.wait_final({"drain-1"}, 5s));
+  EXPECT_EQ(statuses.finals("drain-1").at(0)["stdout"], "finished\n");
+}
+
+TEST(WorkerNats, an_npm_nats_client_submits_ignis_jobs_and_receives_the_results) {
+  REQUIRE_NATS();
+  const std::string client_dir = std::string(IGNITE_SOURCE_DIR) + "/tests/nats_client";
+  if (!std::filesystem::exists(client_dir + "/node_modules/nats"))
+    GTEST_SKIP() << "the npm nats package is not installed in " << client_dir << " (scripts/install-deps installs it)";
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  const std::string command = "cd '" + client_dir + "' && node ignis_client.mjs --servers " + nats.url() +
+                              " --count 20 --code 'print(6*7)' --timeout-ms 60000 --linger-ms 300";
+  FILE* p = ::popen(command.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = ::pclose(p);
+  ASSERT_EQ(WEXITSTATUS(status), 0) << out << worker.log();
+  const json doc = json::parse(out);
+  ASSERT_EQ(doc["jobs"].size(), 20u);
+  for (const auto& j : doc["jobs"]) {
+    EXPECT_EQ(j["statuses"], json({"received", "running", "done"})) << j.dump();
+    EXPECT_EQ(j["finals"], 1);
+    EXPECT_EQ(j["final"]["stdout"], "42\n");
+  }
+}
+
+}  // namespace
+}  // namespace ignite::testing
