@@ -254,9 +254,10 @@ inline std::string jetstream_block(const std::filesystem::path& store) {
 
 // "" when nats-server can be started here, else why not (for GTEST_SKIP() << …).
 inline std::string nats_server_unavailable() {
-  if (nats_detail::find_binary().empty())
-    return "nats-server is not installed (not on PATH nor in /usr/sbin; scripts/install-deps installs it)";
-  return {};
+  if (!nats_detail::find_binary().empty()) return {};
+  if (const char* env = std::getenv("IGNITE_NATS_SERVER"); env != nullptr && *env != '\0')
+    return std::string("IGNITE_NATS_SERVER=") + env + " is not an executable";
+  return "nats-server is not installed (not on PATH nor in /usr/sbin; scripts/install-deps installs it)";
 }
 
 // One JetStream server on 127.0.0.1: random client and monitoring ports, a temp store dir.
@@ -392,7 +393,8 @@ class NatsCluster {
   }
 
   // Every running node is healthy (/healthz: JetStream up, its replicas current) and sees the
-  // same JetStream meta leader in /jsz. False, with error(), at the timeout.
+  // same JetStream meta leader in /jsz, and that leader is running (after kill(i) of the leader
+  // this waits for the election, a few seconds). False, with error(), at the timeout.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -443,6 +445,9 @@ class NatsCluster {
       leader = seen;
     }
     if (up == 0) return "no node is running";
+    // Right after a kill the others still name the dead leader until they elect a new one.
+    if (const std::size_t at = index_of(leader); at == nodes_.size() || !running(at))
+      return "the meta leader " + leader + " is not running";
     return {};
   }
 

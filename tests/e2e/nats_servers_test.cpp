@@ -54,9 +54,12 @@ TEST(NatsServerHarness, a_stream_survives_a_server_restart_on_the_same_port) {
 }
 
 TEST(NatsServerHarness, says_why_when_the_server_does_not_come_up) {
+  const char* before = std::getenv("IGNITE_NATS_SERVER");
+  const std::optional<std::string> saved = before != nullptr ? std::optional<std::string>(before) : std::nullopt;
   ::setenv("IGNITE_NATS_SERVER", "/bin/false", 1);
   NatsServer broken(std::chrono::seconds(5));
-  ::unsetenv("IGNITE_NATS_SERVER");
+  if (saved) ::setenv("IGNITE_NATS_SERVER", saved->c_str(), 1);
+  else ::unsetenv("IGNITE_NATS_SERVER");
   EXPECT_FALSE(broken.ok());
   EXPECT_NE(broken.error().find("exited"), std::string::npos) << broken.error();
 }
