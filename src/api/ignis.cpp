@@ -28,6 +28,15 @@ std::string outcome_error(const json& doc) {
   return status;
 }
 
+// The first `limit` bytes of `text`, cut where the encoding allows: base64 in whole quanta,
+// UTF-8 not inside a character.
+std::string cut(const std::string& text, std::size_t limit, bool base64) {
+  if (text.size() <= limit) return text;
+  std::size_t n = base64 ? limit - limit % 4 : limit;
+  while (!base64 && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
 }  // namespace
 
 bool usable_job_id(std::string_view id) {
@@ -65,6 +74,18 @@ std::variant<IgnisJob, IgnisRejected> decode_ignis_job(std::string_view body, co
   return job;
 }
 
+json job_message(const std::string& id, const engine::AdhocRequest& r) {
+  json files = json::array();
+  for (const auto& f : r.files) files.push_back({{"name", f.name}, {"content", f.content}});
+  json out = {{"id", id},          {"runtime", r.runtime.name}, {"files", std::move(files)},
+              {"stdin", r.stdin_data}, {"args", r.args},         {"memoryMb", r.memory_mb},
+              {"timeoutMs", r.timeout_ms}};
+  if (!r.runtime.version.empty()) out["version"] = r.runtime.version;
+  // Canonical JSON text made by our own decoder: parses.
+  if (r.input_json) out["input"] = json::parse(*r.input_json);
+  return out;
+}
+
 json ignis_progress(const std::string& id, std::string_view status, std::string_view message) {
   json out = base(id, status);
   out["message"] = message;
@@ -84,6 +105,39 @@ json ignis_final(const std::string& id, const json& doc) {
   }
   out["result"] = doc;
   return out;
+}
+
+json fit_status(json status, std::size_t max_bytes) {
+  if (status.dump().size() <= max_bytes) return status;
+  json* result = status.contains("result") && status["result"].is_object() ? &status["result"] : nullptr;
+  if (result && result->contains("files")) {
+    result->erase("files");
+    (*result)["filesTruncated"] = true;
+  }
+  const auto b64 = [&](const char* stream) {
+    return result && result->value(std::string(stream) + "Encoding", "") == "base64";
+  };
+  bool cut_out = false, cut_err = false;
+  for (std::size_t limit = max_bytes / 4; status.dump().size() > max_bytes; limit /= 2) {
+    const auto shorten = [&](json& obj, const char* key, bool base64) {
+      auto it = obj.find(key);
+      if (it == obj.end() || !it->is_string() || it->get_ref<const std::string&>().size() <= limit) return false;
+      *it = cut(it->get<std::string>(), limit, base64);
+      return true;
+    };
+    cut_out |= shorten(status, "stdout", b64("stdout"));
+    cut_err |= shorten(status, "stderr", b64("stderr"));
+    if (result) {
+      cut_out |= shorten(*result, "stdout", b64("stdout"));
+      cut_out |= shorten(*result, "output", b64("stdout"));
+      cut_err |= shorten(*result, "stderr", b64("stderr"));
+    }
+    if (limit == 0) break;  // what is left is not output: nothing more to cut
+  }
+  if (result && cut_out) (*result)["stdoutTruncated"] = true;
+  if (result && cut_err) (*result)["stderrTruncated"] = true;
+  if (cut_out || cut_err) status["message"] = "output cut to fit the NATS message size limit";
+  return status;
 }
 
 json ignis_failed(const std::string& id, const RequestError& error) {

@@ -38,12 +38,22 @@ bool usable_job_id(std::string_view id);
 std::variant<IgnisJob, IgnisRejected> decode_ignis_job(std::string_view body, const AdhocLimits& limits,
                                                        std::size_t max_code_bytes);
 
+// A whole ad-hoc request as a job message (the inverse of decode_ignis_job): what `serve --nats`
+// publishes for POST /v1/jobs.
+nlohmann::json job_message(const std::string& id, const engine::AdhocRequest& request);
+
 // {"id","status":"received"|"running","message"} (the other Ignis fields empty).
 nlohmann::json ignis_progress(const std::string& id, std::string_view status, std::string_view message);
 // The final update of a run: "done" when it succeeded (result status ok), else "failed" with
 // `error` naming the outcome; stdout, stderr, exec_duration (ms), mem_usage (KiB, peak) and the
 // whole result document under "result".
 nlohmann::json ignis_final(const std::string& id, const nlohmann::json& result_document);
+// `status` (a final update) made to fit in `max_bytes` of JSON text: NATS refuses messages over
+// the server's max_payload (1 MiB by default), and a result holds its stdout three times
+// (Ignis "stdout", result "stdout" and "output") beside stderr. The output fields are cut
+// (at a UTF-8 or base64 boundary; the result's "...Truncated" flags set, "message" saying so)
+// until it fits; files left in /out go first.
+nlohmann::json fit_status(nlohmann::json status, std::size_t max_bytes);
 // The final update of a job that did not run: "failed" with the error's code and message.
 nlohmann::json ignis_failed(const std::string& id, const RequestError& error);
 

@@ -6,7 +6,9 @@ namespace ignite::api {
 
 nlohmann::json error_body(const RequestError& error) {
   // Messages may quote request text or file names: keep the body serializable.
-  return {{"error", {{"code", error.code}, {"message", sanitize_utf8(error.message)}}}};
+  nlohmann::json body = {{"error", {{"code", error.code}, {"message", sanitize_utf8(error.message)}}}};
+  if (!error.field.empty()) body["error"]["field"] = sanitize_utf8(error.field);
+  return body;
 }
 
 RequestError from_engine_error(const Error& error) {

@@ -18,6 +18,7 @@ struct RequestError {
   std::string message;  // for humans; says which field or limit
   int retry_after_s = 0;  // 429/503: sent as Retry-After when > 0
   std::chrono::milliseconds delay{0};  // answered after this pause (see ServerOptions::reject_delay)
+  std::string field{};  // the request field at fault, as a path ("files[2].name"); "" for none
 };
 
 // A decoded request, or why it could not be decoded.
@@ -30,7 +31,7 @@ inline RequestError unprocessable(std::string message) {
 }
 inline RequestError not_found(std::string message) { return {404, "not_found", std::move(message)}; }
 
-// CONTRACT §5: {"error":{"code":"…","message":"…"}}.
+// CONTRACT §5: {"error":{"code":"…","message":"…"}}, and "field" when one field is at fault.
 nlohmann::json error_body(const RequestError& error);
 
 // Ignite's own failures, by kind: what the client sent cannot run (422), we are at capacity

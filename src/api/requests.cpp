@@ -9,6 +9,13 @@ namespace {
 
 using nlohmann::json;
 
+// "field 'files[2].name' is required", with the path also on its own for clients.
+RequestError field_error(int status, const std::string& path, const std::string& what) {
+  RequestError e = status == 400 ? bad_request("field '" + path + "' " + what) : unprocessable("field '" + path + "' " + what);
+  e.field = path;
+  return e;
+}
+
 // Reads an optional field of an expected JSON type; a wrong type is a 400 naming the field.
 template <class T>
 std::optional<RequestError> field(const json& obj, const char* name, json::value_t type,
@@ -17,7 +24,7 @@ std::optional<RequestError> field(const json& obj, const char* name, json::value
   if (it == obj.end() || it->is_null()) return std::nullopt;
   const bool number_ok = type == json::value_t::number_unsigned && it->is_number_integer();
   if (it->type() != type && !number_ok)
-    return bad_request(std::string("field '") + name + "' must be " + type_name);
+    return field_error(400, name, std::string("must be ") + type_name);
   out = it->get<T>();
   return std::nullopt;
 }
@@ -26,9 +33,9 @@ std::optional<RequestError> string_array(const json& obj, const char* name,
                                       std::vector<std::string>& out) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_array()) return bad_request(std::string("field '") + name + "' must be an array of strings");
+  if (!it->is_array()) return field_error(400, name, "must be an array of strings");
   for (const auto& v : *it) {
-    if (!v.is_string()) return bad_request(std::string("field '") + name + "' must be an array of strings");
+    if (!v.is_string()) return field_error(400, name, "must be an array of strings");
     out.push_back(v.get<std::string>());
   }
   return std::nullopt;
@@ -39,10 +46,10 @@ std::optional<RequestError> bounded(const json& obj, const char* name, std::uint
                                  std::uint32_t hi, std::uint32_t& out) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer()) return bad_request(std::string("field '") + name + "' must be an integer");
+  if (!it->is_number_integer()) return field_error(400, name, "must be an integer");
   const auto v = it->get<std::int64_t>();
   if (v < lo || v > hi)
-    return unprocessable(std::string("field '") + name + "' must be between " + std::to_string(lo) +
+    return field_error(422, name, "must be between " + std::to_string(lo) +
                          " and " + std::to_string(hi));
   out = static_cast<std::uint32_t>(v);
   return std::nullopt;
@@ -81,7 +88,7 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
   std::optional<std::string> runtime, version, code, stdin_text, key;
   if (auto e = field(doc, "runtime", json::value_t::string, "a string", runtime)) return *e;
   if (!runtime) runtime = doc.value("language", json()).is_string() ? doc["language"].get<std::string>() : "";
-  if (runtime->empty()) return unprocessable("field 'runtime' is required (e.g. \"python\")");
+  if (runtime->empty()) return field_error(422, "runtime", "is required (e.g. \"python\")");
   if (auto e = field(doc, "version", json::value_t::string, "a string", version)) return *e;
   std::string language = *runtime;
   std::string ver = version.value_or("");
@@ -90,7 +97,11 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
     language.resize(at);
   }
   auto ref = engine::runtime_for_language(language, ver);
-  if (!ref) return unprocessable("field 'runtime': " + ref.error().message);
+  if (!ref) {
+    RequestError e = unprocessable("field 'runtime': " + ref.error().message);
+    e.field = "runtime";
+    return e;
+  }
   req.runtime = *ref;
 
   if (auto e = field(doc, "code", json::value_t::string, "a string", code)) return *e;
@@ -100,21 +111,21 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
     req.files.push_back({engine::entry_name_for(language, req.runtime), *code});
   } else {
     const json& files = doc["files"];
-    if (!files.is_array()) return bad_request("field 'files' must be an array of {name, content}");
-    if (files.empty()) return unprocessable("field 'files' must not be empty");
+    if (!files.is_array()) return field_error(400, "files", "must be an array of {name, content}");
+    if (files.empty()) return field_error(422, "files", "must not be empty");
     for (std::size_t i = 0; i < files.size(); ++i) {
       const json& f = files[i];
       const std::string where = "files[" + std::to_string(i) + "]";
       if (!f.is_object() || !f.contains("content") || !f["content"].is_string())
-        return bad_request("field '" + where + ".content' must be a string");
+        return field_error(400, where + ".content", "must be a string");
       std::string name;
       if (f.contains("name") && !f["name"].is_null()) {
-        if (!f["name"].is_string()) return bad_request("field '" + where + ".name' must be a string");
+        if (!f["name"].is_string()) return field_error(400, where + ".name", "must be a string");
         name = f["name"].get<std::string>();
       }
       // Only the entry may be nameless (Piston style); the engine checks names for traversal.
       if (name.empty()) {
-        if (i != 0) return unprocessable("field '" + where + ".name' is required");
+        if (i != 0) return field_error(422, where + ".name", "is required");
         name = engine::entry_name_for(language, req.runtime);
       }
       req.files.push_back({std::move(name), f["content"].get<std::string>()});
@@ -129,7 +140,7 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
   if (auto e = bounded(doc, "memoryMb", 16, limits.max_memory_mb, req.memory_mb)) return *e;
   if (auto e = bounded(doc, "timeoutMs", 100, limits.max_timeout_ms, req.timeout_ms)) return *e;
   if (auto e = field(doc, "idempotencyKey", json::value_t::string, "a string", key)) return *e;
-  if (key && key->size() > 200) return unprocessable("field 'idempotencyKey' is longer than 200 characters");
+  if (key && key->size() > 200) return field_error(422, "idempotencyKey", "is longer than 200 characters");
   job.idempotency_key = key.value_or("");
   return job;
 }

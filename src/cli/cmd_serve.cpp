@@ -15,6 +15,7 @@
 #include "cli/common.hpp"
 #include "cli/context.hpp"
 #include "cli/pool_flags.hpp"
+#include "queue/nats_jobs.hpp"
 #include "server/auth.hpp"
 #include "server/server.hpp"
 #include "runner/service_index.hpp"
@@ -26,6 +27,8 @@ struct ServeOptions {
   server::ServerOptions server;
   std::vector<std::string> api_keys;
   std::string nats;
+  std::string nats_creds;
+  int nats_replicas = 1;
   std::uint32_t grace_ms = 30000;
   std::uint32_t queue_timeout_ms = 30000;
   std::uint32_t read_timeout_s = 10;
@@ -63,8 +66,6 @@ std::vector<std::string> take_secret_keys() {
 }
 
 int serve(ServeOptions o) {
-  if (!o.nats.empty())
-    return report_error({ErrorCode::unsupported, "--nats is not available in this build (issue: NATS transport)"});
   for (auto& k : o.api_keys) o.server.api_keys.push_back(k);
   for (auto& k : take_secret_keys()) o.server.api_keys.push_back(k);
   o.server.queue_timeout = std::chrono::milliseconds(o.queue_timeout_ms);
@@ -84,6 +85,20 @@ int serve(ServeOptions o) {
       spdlog::warn("--services: {} is not served: {}", bad.directory, bad.error);
   }
   const sigset_t signals = block_shutdown_signals();
+  // After the signals are blocked and the keys taken: the NATS client starts threads.
+  if (!o.nats.empty()) {
+    // Jobs go to the NATS stream the workers consume; their statuses come from its bucket.
+    queue::NatsOptions nats;
+    nats.urls = queue::split_urls(o.nats);
+    nats.name = "ignite-serve";
+    nats.creds = o.nats_creds;
+    queue::StreamOptions stream;
+    stream.replicas = o.nats_replicas;
+    auto jobs = std::make_shared<queue::NatsJobs>(std::move(nats), std::move(stream));
+    if (auto started = jobs->start(std::chrono::seconds(30)); !started)
+      return report_error(std::move(started).error().with_context("--nats " + o.nats));
+    o.server.remote_jobs = std::move(jobs);
+  }
   // The ceilings bound service.yaml limits too, not only ad-hoc requests (and build steps,
   // which never get more than their run).
   HostOptions host_options;
@@ -145,7 +160,11 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--services", s.services_dir, "Directory of service directories");
   cmd->add_option("--api-key", o->api_keys,
                   "Accepted API key (repeatable; also IGNITE_API_KEY, comma-separated)");
-  cmd->add_option("--nats", o->nats, "NATS URL (not available in this build)");
+  cmd->add_option("--nats", o->nats,
+                  "NATS URL(s), comma-separated: /v1/jobs goes to the JetStream stream `ignite worker`s consume");
+  cmd->add_option("--nats-creds", o->nats_creds, "NATS credentials file (with --nats)");
+  cmd->add_option("--nats-replicas", o->nats_replicas, "Replicas of the stream and bucket if --nats creates them")
+      ->capture_default_str()->check(CLI::Range(1, 5));
   cmd->add_option("--max-concurrent", s.max_running, "Concurrent executions (default: cores)");
   cmd->add_option("--max-queue", s.max_queued, "Requests waiting for a slot (default: 4 x concurrent)");
   cmd->add_option("--queue-timeout-ms", o->queue_timeout_ms, "How long a request may wait for a slot")

@@ -26,13 +26,14 @@ void on_reconnected(natsConnection* nc, void* closure) {
 
 // A stream's settings: created when missing, else updated (so a changed max age or replica
 // count takes effect); an update the server refuses (e.g. changing the retention) is an error.
-Result<void> ensure_stream(jsCtx* js, jsStreamConfig& cfg) {
+Result<void> ensure_stream(jsCtx* js, jsStreamConfig& cfg, bool update_existing) {
   jsStreamInfo* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&raw, js, &cfg, nullptr, &jerr);
   StreamInfo info(raw);
   if (s == NATS_OK) return {};
   if (jerr != JSStreamNameExistErr) return check(s, std::string("create stream ") + cfg.Name, jerr);
+  if (!update_existing) return {};
   raw = nullptr;
   s = js_UpdateStream(&raw, js, &cfg, nullptr, &jerr);
   info.reset(raw);
@@ -116,7 +117,7 @@ Result<JetStream> jetstream(natsConnection* nc) {
   return JetStream(raw);
 }
 
-Result<void> ensure_streams(jsCtx* js, const StreamOptions& o) {
+Result<void> ensure_streams(jsCtx* js, const StreamOptions& o, bool update_existing) {
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   const char* subjects[] = {o.subject.c_str()};
@@ -128,7 +129,7 @@ Result<void> ensure_streams(jsCtx* js, const StreamOptions& o) {
   cfg.Replicas = o.replicas;
   cfg.MaxAge = o.max_age.count() * kNanos;
   cfg.Duplicates = o.duplicate_window.count() * kNanos;
-  if (auto r = ensure_stream(js, cfg); !r) return r;
+  if (auto r = ensure_stream(js, cfg, update_existing); !r) return r;
 
   // Dead letters: kept (limits retention) for an operator to look at, for the same max age.
   const std::string dead = o.stream + "_DEAD";
@@ -142,7 +143,7 @@ Result<void> ensure_streams(jsCtx* js, const StreamOptions& o) {
   dcfg.Storage = js_FileStorage;
   dcfg.Replicas = o.replicas;
   dcfg.MaxAge = o.max_age.count() * kNanos;
-  return ensure_stream(js, dcfg);
+  return ensure_stream(js, dcfg, update_existing);
 }
 
 Result<void> ensure_consumer(jsCtx* js, const StreamOptions& o) {

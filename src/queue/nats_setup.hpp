@@ -46,8 +46,10 @@ Result<Options> make_options(const NatsOptions& o);
 Result<Connection> connect(const NatsOptions& o, const std::function<bool()>& give_up);
 
 Result<JetStream> jetstream(natsConnection* nc);
-// The jobs stream and the dead-letter stream: created, or updated to these settings.
-Result<void> ensure_streams(jsCtx* js, const StreamOptions& o);
+// The jobs stream and the dead-letter stream: created, or (update_existing) updated to these
+// settings. Workers update; `serve --nats` only creates, so a front end started with other
+// settings does not flip the workers' (replicas, max age) back and forth.
+Result<void> ensure_streams(jsCtx* js, const StreamOptions& o, bool update_existing = true);
 // The shared durable pull consumer.
 Result<void> ensure_consumer(jsCtx* js, const StreamOptions& o);
 // The results bucket (KV, keyed by job id).

@@ -35,7 +35,7 @@ Worker::Worker(WorkerOptions options, runner::Runner& runner, runner::ServiceInd
 Worker::~Worker() {
   // Subscriptions first (no more callbacks), then the pools (their tasks use the connection),
   // then the connection.
-  if (service_sub_) natsSubscription_Unsubscribe(service_sub_.get());
+  stop_service_requests();
   job_stop_.request_stop();
   if (service_pool_) service_pool_->shutdown();
   if (job_pool_) job_pool_->shutdown();
@@ -89,7 +89,7 @@ void Worker::run(std::stop_token stop) {
   fetch_loop(stop);
   // Draining: nothing new is fetched. In-flight jobs may finish within the grace period; then
   // they are cancelled, and a cancelled job is nak'ed (run_job), so another worker takes it.
-  if (service_sub_) natsSubscription_Unsubscribe(service_sub_.get());
+  stop_service_requests();
   std::unique_lock lock(mu_);
   const auto deadline = Clock::now() + options_.grace;
   if (!cv_.wait_until(lock, deadline, [&] { return busy_ == 0; })) {
@@ -101,15 +101,35 @@ void Worker::run(std::stop_token stop) {
   lock.unlock();
   if (service_pool_) service_pool_->shutdown();
   natsConnection_FlushTimeout(nc_.get(), 2000);
-  spdlog::info("worker: stopped; received {}, done {}, failed {}, redelivered {}, republished {}, "
-               "dead-lettered {}, requeued {}",
-               counters_.received.load(), counters_.done.load(), counters_.failed.load(),
-               counters_.redelivered.load(), counters_.republished.load(), counters_.dead_lettered.load(),
-               counters_.requeued.load());
+  log_counters("stopped");
+}
+
+void Worker::log_counters(const char* when) const {
+  spdlog::info("worker: {}; received {}, done {}, failed {}, redelivered {}, republished {}, malformed {}, "
+               "dead-lettered {}, requeued {}, in flight {}",
+               when, counters_.received.load(), counters_.done.load(), counters_.failed.load(),
+               counters_.redelivered.load(), counters_.republished.load(), counters_.malformed.load(),
+               counters_.dead_lettered.load(), counters_.requeued.load(), counters_.in_flight.load());
+}
+
+void Worker::stop_service_requests() {
+  if (!service_sub_) return;
+  // Drained, not just unsubscribed: a callback still handing a request to the pool finishes
+  // before the pool may go away.
+  if (natsSubscription_Drain(service_sub_.get()) == NATS_OK)
+    natsSubscription_WaitForDrainCompletion(service_sub_.get(), 5000);
+  service_sub_.reset();
 }
 
 void Worker::fetch_loop(std::stop_token stop) {
+  auto next_log = Clock::now() + std::chrono::minutes(1);
+  std::uint64_t logged_received = 0;
   while (!stop.stop_requested()) {
+    if (Clock::now() >= next_log) {  // a line a minute while there is work
+      next_log = Clock::now() + std::chrono::minutes(1);
+      if (counters_.received.load() != logged_received) log_counters("running");
+      logged_received = counters_.received.load();
+    }
     std::size_t free = 0;
     {
       std::unique_lock lock(mu_);
@@ -228,6 +248,10 @@ void Worker::run_job(natsMsg* msg, const std::string& id, const engine::AdhocReq
 }
 
 void Worker::finish(natsMsg* msg, const std::string& id, json status) {
+  // A message over the server's max_payload is refused, by the status subject and by the
+  // bucket alike: a job printing a lot would never finish. Room is left for headers.
+  const auto max_payload = static_cast<std::size_t>(std::max<std::int64_t>(natsConnection_GetMaxPayload(nc_.get()), 128 << 10));
+  status = api::fit_status(std::move(status), max_payload - 8192);
   // Stored before published and acked: if we die in between, the redelivery finds it stored
   // and republishes it instead of running the job again.
   Result<JobStore::Final> stored = fail(ErrorCode::unavailable, "not stored");
@@ -321,7 +345,8 @@ void Worker::on_service_request(natsMsg* raw) {
       services_->record_run(name, std::get<engine::JobReport>(report));
     }
   }
-  const std::string text = answer.dump();
+  const auto max_payload = static_cast<std::size_t>(std::max<std::int64_t>(natsConnection_GetMaxPayload(nc_.get()), 128 << 10));
+  const std::string text = api::fit_status(json{{"result", std::move(answer)}}, max_payload - 8192)["result"].dump();
   natsConnection_Publish(nc_.get(), reply, text.data(), static_cast<int>(text.size()));
 }
 

@@ -88,7 +88,9 @@ class Worker {
   void dead_letter(natsMsg* msg, const std::string& reason);
   void requeue(natsMsg* msg, std::chrono::milliseconds delay);
   void extend_deadlines(std::stop_token stop);  // the +WPI ticker
+  void log_counters(const char* when) const;
   void on_service_request(natsMsg* msg);
+  void stop_service_requests();
   static void service_callback(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
 
   const WorkerOptions options_;

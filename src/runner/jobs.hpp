@@ -32,36 +32,50 @@ struct JobBounds {
   std::size_t max_kept_bytes = 256u << 20;    // all kept bodies together
 };
 
-class JobQueue {
+// Where async jobs (POST /v1/jobs) go: this process's JobQueue, or a NATS stream that workers
+// on any machine consume (queue/nats_jobs.hpp, `serve --nats`).
+class JobBackend {
+ public:
+  virtual ~JobBackend() = default;
+
+  struct Submitted {
+    bool accepted = false;  // false: the queue is full (or shut down), or `unavailable` says why
+    std::string id;
+    std::string status;     // of the job now (an idempotent resubmission may be further along)
+    std::string unavailable{};  // set: the queue could not be reached (503 with this message)
+  };
+  // `owner` (the API key's identity, "" without keys) is the only one who may read the job.
+  // `idempotency_key` (scoped by the caller, e.g. "<client>/<key>") returns the earlier job
+  // instead of a new one while that job is remembered.
+  virtual Submitted submit(engine::AdhocRequest request, std::string owner, const std::string& idempotency_key) = 0;
+
+  // The response body {"id","status"[,"result"|"error"]} as JSON text; nullptr for an unknown
+  // or forgotten id, and for another owner's job (indistinguishable from unknown, on purpose).
+  virtual std::shared_ptr<const std::string> get(const std::string& id, const std::string& owner) const = 0;
+
+  virtual std::size_t pending() const = 0;
+  // Stops taking jobs; queued ones fail with "shutting down"; running ones go on.
+  virtual void close() = 0;
+  // close(), and running ones are cancelled; joins the workers.
+  virtual void shutdown() = 0;
+};
+
+class JobQueue final : public JobBackend {
  public:
   // Runs one job: the result document, or (failed = true) the error body.
   using Executor = std::function<nlohmann::json(const engine::AdhocRequest&, std::stop_token, bool& failed)>;
 
   JobQueue(Executor executor, std::size_t workers, JobBounds bounds);
-  ~JobQueue();  // cancels running jobs and joins the workers
+  ~JobQueue() override;  // cancels running jobs and joins the workers
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
 
-  struct Submitted {
-    bool accepted = false;  // false: the queue is full (or shut down)
-    std::string id;
-    std::string status;     // of the job now (an idempotent resubmission may be further along)
-  };
-  // `owner` (the API key's identity, "" without keys) is the only one who may read the job.
-  // `idempotency_key` (scoped by the caller, e.g. "<client>/<key>") returns the earlier job
-  // instead of a new one while that job is remembered.
-  Submitted submit(engine::AdhocRequest request, std::string owner, const std::string& idempotency_key);
-
-  // The response body {"id","status"[,"result"|"error"]} as JSON text; nullptr for an unknown
-  // or forgotten id, and for another owner's job (indistinguishable from unknown, on purpose).
-  std::shared_ptr<const std::string> get(const std::string& id, const std::string& owner) const;
-
-  std::size_t pending() const;
+  Submitted submit(engine::AdhocRequest request, std::string owner, const std::string& idempotency_key) override;
+  std::shared_ptr<const std::string> get(const std::string& id, const std::string& owner) const override;
+  std::size_t pending() const override;
   std::size_t kept_bytes() const;  // of finished jobs' bodies
-  // Stops taking jobs; queued ones fail with "shutting down"; running ones go on.
-  void close();
-  // close(), and running ones are cancelled; joins the workers.
-  void shutdown();
+  void close() override;
+  void shutdown() override;
 
  private:
   struct Job {

@@ -11,10 +11,14 @@ Runner::Runner(RunnerOptions options, engine::Engine& eng)
       runner_options(std::move(options)),
       limits(runner_options.limits),
       admission(runner_options.max_running, runner_options.max_queued) {
+  if (runner_options.remote_jobs) {
+    jobs = runner_options.remote_jobs;
+    return;
+  }
   if (runner_options.job_workers == 0) return;
   // Async jobs: each worker waits for an execution slot like any request (unbounded by
   // max_queued: the job queue has its own bound).
-  jobs = std::make_unique<JobQueue>(
+  jobs = std::make_shared<JobQueue>(
       [this](const engine::AdhocRequest& request, std::stop_token job_stop, bool& failed) {
         auto report = run(
             [&](std::stop_token st, const sandbox::OutputSink& sink) {

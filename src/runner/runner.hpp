@@ -28,6 +28,8 @@ struct RunnerOptions {
   api::AdhocLimits limits;
   JobBounds job_bounds;
   std::size_t job_workers = 0;     // async job workers; 0: no job queue
+  // Set: async jobs go there (a NATS stream) instead of to a JobQueue in this process.
+  std::shared_ptr<JobBackend> remote_jobs;
 };
 
 // A run as a transport hands it over: the engine call, given a stop token and an output sink.
@@ -70,7 +72,7 @@ class Runner {
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
  public:
-  std::unique_ptr<JobQueue> jobs;  // last: its workers use everything above
+  std::shared_ptr<JobBackend> jobs;  // last: a local queue's workers use everything above
 };
 
 }  // namespace ignite::runner

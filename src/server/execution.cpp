@@ -24,6 +24,7 @@ runner::RunnerOptions runner_part(const ServerOptions& o) {
   r.limits = {o.max_memory_mb, o.max_timeout_ms, o.default_memory_mb, o.default_timeout_ms};
   r.job_bounds = {o.max_jobs_queued, o.max_jobs_kept, o.max_job_result_bytes, o.max_jobs_bytes};
   r.job_workers = o.max_running;  // as many as execution slots
+  r.remote_jobs = o.remote_jobs;
   return r;
 }
 

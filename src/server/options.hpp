@@ -4,8 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace ignite::runner {
+class JobBackend;
+}
 
 namespace ignite::server {
 
@@ -55,6 +60,10 @@ struct ServerOptions {
   std::size_t max_jobs_bytes = 256u << 20;       // all kept results; the oldest are forgotten
 
   std::chrono::milliseconds grace{30000};  // SIGTERM: how long in-flight runs may finish
+
+  // Set (serve --nats): POST /v1/jobs publishes into the NATS stream and GET /v1/jobs/:id reads
+  // the stored status; workers anywhere run the jobs.
+  std::shared_ptr<runner::JobBackend> remote_jobs;
 };
 
 }  // namespace ignite::server

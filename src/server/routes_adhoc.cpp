@@ -30,6 +30,7 @@ void submit(ServerState& s, const Request& req, Response& res) {
   const std::string key = job.idempotency_key.empty() ? "" : req.client + "/" + job.idempotency_key;
   // Security: the job belongs to the key that submitted it; no other key can read it.
   auto submitted = s.jobs->submit(std::move(job.request), req.key_identity, key);
+  if (!submitted.unavailable.empty()) return send_error(res, {503, "unavailable", submitted.unavailable, 5});
   if (!submitted.accepted) {
     s.metrics.record_rejection("jobs_full");
     return send_error(res, {429, "queue_full", "too many jobs are waiting", 1});

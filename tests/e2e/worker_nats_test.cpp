@@ -165,6 +165,25 @@ TEST(WorkerNats, malformed_jobs_fail_clearly_are_counted_and_never_redelivered) 
   EXPECT_EQ(metric(metrics_of(worker), "ignite_worker_jobs_total{event=\"redelivered\"}"), 0);
 }
 
+TEST(WorkerNats, a_job_printing_more_than_a_nats_message_holds_still_finishes) {
+  REQUIRE_NATS();
+  NatsServer nats;  // max_payload 1 MiB: the result holds stdout three times
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  ASSERT_TRUE(client.publish("jobs", job("loud-1", "print('x' * 900000)")));
+  ASSERT_TRUE(statuses.wait_final({"loud-1"}, 60s)) << worker.log();
+  const json final = statuses.finals("loud-1").at(0);
+  EXPECT_EQ(final["status"], "done") << final.dump().substr(0, 500);
+  EXPECT_LT(final.dump().size(), 1u << 20);
+  EXPECT_GT(final["stdout"].get<std::string>().size(), 100000u);
+  EXPECT_TRUE(final["result"]["stdoutTruncated"].get<bool>());
+  EXPECT_NE(final["message"].get<std::string>().find("cut to fit"), std::string::npos);
+}
+
 TEST(WorkerNats, five_hundred_jobs_over_three_workers_complete_exactly_once) {
   REQUIRE_NATS();
   NatsServer nats;
@@ -330,6 +349,35 @@ TEST(WorkerNats, sigterm_finishes_the_running_job_then_exits) {
   EXPECT_EQ(*code, 0) << worker.log();
   ASSERT_TRUE(statuses.wait_final({"drain-1"}, 5s));
   EXPECT_EQ(statuses.finals("drain-1").at(0)["stdout"], "finished\n");
+}
+
+TEST(WorkerNats, serve_with_nats_queues_http_jobs_for_the_workers_and_reads_their_status) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  ServerProcess front({{"--nats", nats.url(), "--pool", "none"}, {"IGNITE_API_KEY=key-a,key-b"}});
+  ASSERT_TRUE(front.started()) << front.stderr_text();
+  const Headers as_a = {{"Authorization", "Bearer key-a"}};
+  // Queued while no worker runs: the HTTP front end runs nothing itself.
+  auto posted = front.post("/v1/jobs", R"J({"runtime":"python","code":"import sys; print(sys.stdin.read() * 2)","stdin":"ab","idempotencyKey":"k1"})J", as_a);
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const std::string id = json::parse(posted.body)["id"];
+  EXPECT_EQ(json::parse(front.get("/v1/jobs/" + id, as_a).body)["status"], "queued");
+  auto again = front.post("/v1/jobs", R"J({"runtime":"python","code":"print(1)","idempotencyKey":"k1"})J", as_a);
+  EXPECT_EQ(json::parse(again.body)["id"], id) << "the same idempotency key names the same job";
+
+  WorkerProcess worker(nats.url(), kWorkerArgs);
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  json body;
+  for (int i = 0; i < 300; ++i) {
+    body = json::parse(front.get("/v1/jobs/" + id, as_a).body);
+    if (body["status"] == "done" || body["status"] == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(body["status"], "done") << body.dump();
+  EXPECT_EQ(body["result"]["stdout"], "abab\n");
+  EXPECT_EQ(front.get("/v1/jobs/" + id, {{"Authorization", "Bearer key-b"}}).status, 404)
+      << "another key's job reads as unknown";
 }
 
 TEST(WorkerNats, an_npm_nats_client_submits_ignis_jobs_and_receives_the_results) {

@@ -28,6 +28,39 @@ TEST(IgnisProtocol, an_ignis_job_decodes_into_an_adhoc_request) {
   EXPECT_EQ(job.request.memory_mb, kLimits.default_memory_mb);
 }
 
+TEST(IgnisProtocol, a_whole_adhoc_request_survives_the_trip_through_a_job_message) {
+  auto decoded = decode_adhoc(R"J({"runtime":"python","version":"3","files":[{"name":"main.py","content":"print(1)"},
+      {"name":"lib/x.py","content":"y = 2"}],"stdin":"in","input":{"a":[1,2]},"args":["-v"],"memoryMb":64,"timeoutMs":2000})J",
+                              kLimits);
+  ASSERT_TRUE(std::holds_alternative<AdhocJob>(decoded));
+  const auto& sent = std::get<AdhocJob>(decoded).request;
+  auto back = decode_ignis_job(job_message("rt-1", sent).dump(), kLimits, 1 << 20);
+  ASSERT_TRUE(std::holds_alternative<IgnisJob>(back));
+  const auto& got = std::get<IgnisJob>(back).request;
+  EXPECT_EQ(std::get<IgnisJob>(back).id, "rt-1");
+  EXPECT_EQ(got.runtime, sent.runtime);
+  ASSERT_EQ(got.files.size(), 2u);
+  EXPECT_EQ(got.files[1].name, "lib/x.py");
+  EXPECT_EQ(got.files[1].content, "y = 2");
+  EXPECT_EQ(got.stdin_data, "in");
+  EXPECT_EQ(got.input_json, sent.input_json);
+  EXPECT_EQ(got.args, sent.args);
+  EXPECT_EQ(got.memory_mb, 64u);
+  EXPECT_EQ(got.timeout_ms, 2000u);
+}
+
+TEST(IgnisProtocol, a_refused_field_is_named_by_its_path) {
+  auto decoded = decode_adhoc(R"J({"runtime":"python","files":[{"name":"a.py","content":"1"},{"content":"2"}]})J", kLimits);
+  ASSERT_TRUE(std::holds_alternative<RequestError>(decoded));
+  const auto& e = std::get<RequestError>(decoded);
+  EXPECT_EQ(e.field, "files[1].name");
+  EXPECT_EQ(error_body(e)["error"]["field"], "files[1].name");
+  auto limit = decode_adhoc(R"J({"runtime":"python","code":"1","timeoutMs":5})J", kLimits);
+  EXPECT_EQ(std::get<RequestError>(limit).field, "timeoutMs");
+  EXPECT_EQ(std::get<RequestError>(limit).status, 422);
+  EXPECT_FALSE(error_body(bad_request("x"))["error"].contains("field"));
+}
+
 TEST(IgnisProtocol, rejected_jobs_keep_their_id_when_it_is_usable) {
   auto no_id = decode_ignis_job(R"J({"language":"python","code":"1"})J", kLimits, 1000);
   ASSERT_TRUE(std::holds_alternative<IgnisRejected>(no_id));
@@ -62,6 +95,25 @@ TEST(IgnisProtocol, the_final_update_carries_the_ignis_fields_and_the_result_doc
   EXPECT_EQ(refused["status"], "failed");
   EXPECT_EQ(refused["error"], "field 'x' is wrong");
   EXPECT_EQ(refused["result"]["error"]["code"], "invalid_request");
+}
+
+TEST(IgnisProtocol, a_final_update_is_cut_to_fit_the_message_limit_at_character_boundaries) {
+  std::string big;
+  for (int i = 0; i < 100000; ++i) big += "\xc3\xa9";  // é: two bytes each
+  const json doc = {{"success", true}, {"status", "ok"}, {"stdout", big}, {"output", big}, {"stderr", big},
+                    {"stdoutTruncated", false}, {"stderrTruncated", false}, {"files", json::array({{{"content", big}}})}};
+  const json fitted = fit_status(ignis_final("j", doc), 64 * 1024);
+  const std::string text = fitted.dump();  // throws on a cut inside a character
+  EXPECT_LE(text.size(), 64u * 1024);
+  EXPECT_EQ(fitted["status"], "done");
+  EXPECT_TRUE(fitted["result"]["stdoutTruncated"].get<bool>());
+  EXPECT_TRUE(fitted["result"]["stderrTruncated"].get<bool>());
+  EXPECT_TRUE(fitted["result"]["filesTruncated"].get<bool>());
+  EXPECT_FALSE(fitted["result"].contains("files"));
+  EXPECT_GT(fitted["stdout"].get<std::string>().size(), 1000u) << "as much output as fits is kept";
+  EXPECT_EQ(fitted["result"]["stdout"], fitted["result"]["output"]);
+  const json small = ignis_final("j", {{"success", true}, {"stdout", "hi"}});
+  EXPECT_EQ(fit_status(small, 64 * 1024), small) << "what fits is left alone";
 }
 
 }  // namespace
