@@ -56,6 +56,33 @@ bool all_stored(jsCtx* js, const std::vector<std::string>& list, std::chrono::mi
   return left.empty();
 }
 
+// One nats-server, one worker started with `args`, a client, and every status update it hears:
+// the setup most tests share. `error` says what did not start.
+struct OneWorker {
+  explicit OneWorker(const std::vector<std::string>& args = kWorkerArgs) {
+    if (!nats.ok()) {
+      error = nats.error();
+      return;
+    }
+    worker.emplace(nats.url(), args);
+    if (!worker->ready()) {
+      error = "the worker did not start: " + worker->log();
+      return;
+    }
+    client.emplace(nats.url());
+    if (!client->ok()) {
+      error = client->error();
+      return;
+    }
+    statuses.emplace(client->connection());
+  }
+  NatsServer nats;
+  std::optional<WorkerProcess> worker;
+  std::optional<NatsClient> client;
+  std::optional<StatusCollector> statuses;
+  std::string error;
+};
+
 TEST(WorkerNats, a_job_published_before_any_worker_runs_is_run_once_a_worker_starts) {
   REQUIRE_NATS();
   NatsServer nats;
@@ -81,21 +108,16 @@ TEST(WorkerNats, a_job_published_before_any_worker_runs_is_run_once_a_worker_sta
 
 TEST(WorkerNats, status_updates_arrive_in_order_with_the_ignis_field_names) {
   REQUIRE_NATS();
-  NatsServer nats;
-  ASSERT_TRUE(nats.ok()) << nats.error();
-  WorkerProcess worker(nats.url(), kWorkerArgs);
-  ASSERT_TRUE(worker.ready()) << worker.log();
-  NatsClient client(nats.url());
-  ASSERT_TRUE(client.ok()) << client.error();
-  StatusCollector statuses(client.connection());
-  ASSERT_TRUE(client.publish("jobs", job("order-ok", "import sys; print('out'); print('err', file=sys.stderr)")));
-  ASSERT_TRUE(client.publish("jobs", job("order-exit", "raise SystemExit(3)")));
-  ASSERT_TRUE(client.publish("jobs", job("order-js", "console.log(6 * 7)", "javascript")));
-  ASSERT_TRUE(statuses.wait_final({"order-ok", "order-exit", "order-js"}, 90s)) << worker.log();
+  OneWorker env;
+  ASSERT_EQ(env.error, "");
+  ASSERT_TRUE(env.client->publish("jobs", job("order-ok", "import sys; print('out'); print('err', file=sys.stderr)")));
+  ASSERT_TRUE(env.client->publish("jobs", job("order-exit", "raise SystemExit(3)")));
+  ASSERT_TRUE(env.client->publish("jobs", job("order-js", "console.log(6 * 7)", "javascript")));
+  ASSERT_TRUE(env.statuses->wait_final({"order-ok", "order-exit", "order-js"}, 90s)) << env.worker->log();
 
   for (const char* id : {"order-ok", "order-exit", "order-js"}) {
     std::vector<std::string> sequence;
-    for (const auto& u : statuses.updates(id)) {
+    for (const auto& u : env.statuses->updates(id)) {
       sequence.push_back(u.value("status", "?"));
       for (const char* field : {"id", "status", "message", "error", "stdout", "stderr", "exec_duration", "mem_usage"})
         EXPECT_TRUE(u.contains(field)) << id << " update lacks " << field << ": " << u.dump();
@@ -105,7 +127,7 @@ TEST(WorkerNats, status_updates_arrive_in_order_with_the_ignis_field_names) {
     EXPECT_EQ(sequence[0], "received") << id;
     EXPECT_EQ(sequence[1], "running") << id;
   }
-  const json ok = statuses.finals("order-ok").at(0);
+  const json ok = env.statuses->finals("order-ok").at(0);
   EXPECT_EQ(ok["status"], "done");
   EXPECT_EQ(ok["stdout"], "out\n");
   EXPECT_EQ(ok["stderr"], "err\n");
@@ -114,69 +136,59 @@ TEST(WorkerNats, status_updates_arrive_in_order_with_the_ignis_field_names) {
   EXPECT_EQ(ok["result"]["status"], "ok") << "the full result document rides along";
   EXPECT_EQ(ok["result"]["runtime"].get<std::string>().rfind("python@", 0), 0u);
 
-  const json exit3 = statuses.finals("order-exit").at(0);
+  const json exit3 = env.statuses->finals("order-exit").at(0);
   EXPECT_EQ(exit3["status"], "failed");
   EXPECT_NE(exit3["error"].get<std::string>().find("exited with code 3"), std::string::npos) << exit3.dump();
   EXPECT_EQ(exit3["result"]["exitCode"], 3);
-  EXPECT_EQ(statuses.finals("order-js").at(0)["stdout"], "42\n");
+  EXPECT_EQ(env.statuses->finals("order-js").at(0)["stdout"], "42\n");
 
   // A late subscriber fetches the same final status from the results bucket.
-  EXPECT_EQ(stored_status(client.jetstream(), "order-ok"), ok);
+  EXPECT_EQ(stored_status(env.client->jetstream(), "order-ok"), ok);
 }
 
 TEST(WorkerNats, malformed_jobs_fail_clearly_are_counted_and_never_redelivered) {
   REQUIRE_NATS();
-  NatsServer nats;
-  ASSERT_TRUE(nats.ok()) << nats.error();
-  WorkerProcess worker(nats.url(), args_with({"--max-code-bytes", "1000"}));
-  ASSERT_TRUE(worker.ready()) << worker.log();
-  NatsClient client(nats.url());
-  ASSERT_TRUE(client.ok()) << client.error();
-  StatusCollector statuses(client.connection());
+  OneWorker env(args_with({"--max-code-bytes", "1000"}));
+  ASSERT_EQ(env.error, "");
   // Without a usable id: nobody to tell; dead-lettered.
-  ASSERT_TRUE(client.publish("jobs", "this is not json"));
-  ASSERT_TRUE(client.publish("jobs", R"J({"language":"python","code":"print(1)"})J"));
-  ASSERT_TRUE(client.publish("jobs", R"J({"id":"a.b.>","language":"python","code":"print(1)"})J"));
-  ASSERT_TRUE(client.publish("jobs", std::string(64, '[') + std::string(64, ']')));
+  ASSERT_TRUE(env.client->publish("jobs", "this is not json"));
+  ASSERT_TRUE(env.client->publish("jobs", R"J({"language":"python","code":"print(1)"})J"));
+  ASSERT_TRUE(env.client->publish("jobs", R"J({"id":"a.b.>","language":"python","code":"print(1)"})J"));
+  ASSERT_TRUE(env.client->publish("jobs", std::string(100000, '[') + std::string(100000, ']')));  // deeper than any parser's stack
   // With an id: a failed status that says what is wrong.
-  ASSERT_TRUE(client.publish("jobs", job("bad-lang", "x", "cobol")));
-  ASSERT_TRUE(client.publish("jobs", job("too-big", "print('" + std::string(2000, 'x') + "')")));
-  ASSERT_TRUE(client.publish("jobs", R"J({"id":"bad-field","language":"python","code":"print(1)","timeoutMs":"soon"})J"));
-  ASSERT_TRUE(statuses.wait_final({"bad-lang", "too-big", "bad-field"}, 30s)) << worker.log();
+  ASSERT_TRUE(env.client->publish("jobs", job("bad-lang", "x", "cobol")));
+  ASSERT_TRUE(env.client->publish("jobs", job("too-big", "print('" + std::string(2000, 'x') + "')")));
+  ASSERT_TRUE(env.client->publish("jobs", R"J({"id":"bad-field","language":"python","code":"print(1)","timeoutMs":"soon"})J"));
+  ASSERT_TRUE(env.statuses->wait_final({"bad-lang", "too-big", "bad-field"}, 30s)) << env.worker->log();
 
-  const json lang = statuses.finals("bad-lang").at(0);
+  const json lang = env.statuses->finals("bad-lang").at(0);
   EXPECT_EQ(lang["status"], "failed");
   EXPECT_NE(lang["error"].get<std::string>().find("cobol"), std::string::npos) << lang.dump();
-  EXPECT_NE(statuses.finals("too-big").at(0)["error"].get<std::string>().find("larger than 1000 bytes"),
+  EXPECT_NE(env.statuses->finals("too-big").at(0)["error"].get<std::string>().find("larger than 1000 bytes"),
             std::string::npos);
-  EXPECT_NE(statuses.finals("bad-field").at(0)["error"].get<std::string>().find("timeoutMs"), std::string::npos);
+  EXPECT_NE(env.statuses->finals("bad-field").at(0)["error"].get<std::string>().find("timeoutMs"), std::string::npos);
 
   std::string text;
   for (int i = 0; i < 50 && metric(text, "ignite_worker_jobs_total{event=\"malformed\"}") < 7; ++i) {
     std::this_thread::sleep_for(100ms);
-    text = metrics_of(worker);
+    text = metrics_of(*env.worker);
   }
   EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"malformed\"}"), 7) << text;
   EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"dead_lettered\"}"), 4) << text;
-  EXPECT_EQ(client.stream_messages("IGNITE_JOBS_DEAD").value_or(0), 4u);
+  EXPECT_EQ(env.client->stream_messages("IGNITE_JOBS_DEAD").value_or(0), 4u);
   // All acked: nothing waits in the work queue, nothing comes back.
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(client.stream_messages("IGNITE_JOBS").value_or(99), 0u);
-  EXPECT_EQ(metric(metrics_of(worker), "ignite_worker_jobs_total{event=\"redelivered\"}"), 0);
+  EXPECT_EQ(env.client->stream_messages("IGNITE_JOBS").value_or(99), 0u);
+  EXPECT_EQ(metric(metrics_of(*env.worker), "ignite_worker_jobs_total{event=\"redelivered\"}"), 0);
 }
 
 TEST(WorkerNats, a_job_printing_more_than_a_nats_message_holds_still_finishes) {
   REQUIRE_NATS();
-  NatsServer nats;  // max_payload 1 MiB: the result holds stdout three times
-  ASSERT_TRUE(nats.ok()) << nats.error();
-  WorkerProcess worker(nats.url(), kWorkerArgs);
-  ASSERT_TRUE(worker.ready()) << worker.log();
-  NatsClient client(nats.url());
-  ASSERT_TRUE(client.ok()) << client.error();
-  StatusCollector statuses(client.connection());
-  ASSERT_TRUE(client.publish("jobs", job("loud-1", "print('x' * 900000)")));
-  ASSERT_TRUE(statuses.wait_final({"loud-1"}, 60s)) << worker.log();
-  const json final = statuses.finals("loud-1").at(0);
+  OneWorker env;
+  ASSERT_EQ(env.error, "");
+  ASSERT_TRUE(env.client->publish("jobs", job("loud-1", "print('x' * 900000)")));
+  ASSERT_TRUE(env.statuses->wait_final({"loud-1"}, 60s)) << env.worker->log();
+  const json final = env.statuses->finals("loud-1").at(0);
   EXPECT_EQ(final["status"], "done") << final.dump().substr(0, 500);
   EXPECT_LT(final.dump().size(), 1u << 20);
   EXPECT_GT(final["stdout"].get<std::string>().size(), 100000u);
@@ -334,21 +346,16 @@ TEST(WorkerNats, service_requests_on_ignite_execute_are_answered_by_one_worker) 
 
 TEST(WorkerNats, sigterm_finishes_the_running_job_then_exits) {
   REQUIRE_NATS();
-  NatsServer nats;
-  ASSERT_TRUE(nats.ok()) << nats.error();
-  WorkerProcess worker(nats.url(), kWorkerArgs);
-  ASSERT_TRUE(worker.ready()) << worker.log();
-  NatsClient client(nats.url());
-  ASSERT_TRUE(client.ok()) << client.error();
-  StatusCollector statuses(client.connection());
-  ASSERT_TRUE(client.publish("jobs", job("drain-1", "import time; time.sleep(1.5); print('finished')")));
-  for (int i = 0; i < 200 && statuses.updates("drain-1").size() < 2; ++i) std::this_thread::sleep_for(50ms);
-  worker.signal(SIGTERM);
-  const auto code = worker.wait_exit(30s);
-  ASSERT_TRUE(code.has_value()) << worker.log();
-  EXPECT_EQ(*code, 0) << worker.log();
-  ASSERT_TRUE(statuses.wait_final({"drain-1"}, 5s));
-  EXPECT_EQ(statuses.finals("drain-1").at(0)["stdout"], "finished\n");
+  OneWorker env;
+  ASSERT_EQ(env.error, "");
+  ASSERT_TRUE(env.client->publish("jobs", job("drain-1", "import time; time.sleep(1.5); print('finished')")));
+  for (int i = 0; i < 200 && env.statuses->updates("drain-1").size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  env.worker->signal(SIGTERM);
+  const auto code = env.worker->wait_exit(30s);
+  ASSERT_TRUE(code.has_value()) << env.worker->log();
+  EXPECT_EQ(*code, 0) << env.worker->log();
+  ASSERT_TRUE(env.statuses->wait_final({"drain-1"}, 5s));
+  EXPECT_EQ(env.statuses->finals("drain-1").at(0)["stdout"], "finished\n");
 }
 
 TEST(WorkerNats, serve_with_nats_queues_http_jobs_for_the_workers_and_reads_their_status) {
