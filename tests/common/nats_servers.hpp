@@ -264,7 +264,9 @@ inline std::string nats_server_unavailable() {
 // The constructor starts it and waits until /healthz says JetStream is ready.
 class NatsServer {
  public:
-  explicit NatsServer(std::chrono::milliseconds ready_timeout = std::chrono::seconds(15))
+  // `extra_config` is appended to the config file (e.g. a `tls {…}` block).
+  explicit NatsServer(std::chrono::milliseconds ready_timeout = std::chrono::seconds(15),
+                      const std::string& extra_config = "")
       : dir_("ignite-nats-") {
     const std::string binary = nats_detail::find_binary();
     if (binary.empty()) {
@@ -279,7 +281,7 @@ class NatsServer {
     const auto config = dir_.write("nats.conf", "server_name: ignite-test\nlisten: 127.0.0.1:" +
                                                     std::to_string(ports[0]) + "\nhttp: 127.0.0.1:" +
                                                     std::to_string(ports[1]) + "\n" +
-                                                    nats_detail::jetstream_block(store_dir()));
+                                                    nats_detail::jetstream_block(store_dir()) + extra_config);
     node_ = std::make_unique<nats_detail::Node>(binary, config, dir_.path() / "nats.log", ports[0], ports[1]);
     restart(ready_timeout);
   }

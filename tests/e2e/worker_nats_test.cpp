@@ -387,6 +387,30 @@ TEST(WorkerNats, serve_with_nats_queues_http_jobs_for_the_workers_and_reads_thei
       << "another key's job reads as unknown";
 }
 
+TEST(WorkerNats, a_worker_reaches_a_tls_server_only_when_it_can_verify_it) {
+  REQUIRE_NATS();
+  if (::access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "openssl is not installed (scripts/install-deps installs it)";
+  TempTree certs("ignite-nats-tls-");
+  const std::string dir = certs.path().string();
+  certs.write("san.ext", "subjectAltName=IP:127.0.0.1\n");
+  const auto made = run_program(
+      {"/bin/sh", "-c",
+       "cd '" + dir + "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca && "
+       "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+       "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  NatsServer nats(15s, "tls {\n  cert_file: \"" + dir + "/server.pem\"\n  key_file: \"" + dir + "/server.key\"\n}\n");
+  ASSERT_TRUE(nats.ok()) << nats.error();
+
+  const auto verified = run_cli({"worker", "--nats", nats.url(), "--tls", "--tls-ca", dir + "/ca.pem", "--setup-only"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  const auto plain = run_cli({"worker", "--nats", nats.url(), "--setup-only"});
+  EXPECT_NE(plain.exit_code, 0) << "a TLS-only server needs --tls";
+  EXPECT_NE(plain.err.find("connect to NATS"), std::string::npos) << plain.err;
+  const auto unverified = run_cli({"worker", "--nats", nats.url(), "--tls", "--setup-only"});
+  EXPECT_NE(unverified.exit_code, 0) << "a certificate no trusted CA signed is refused";
+}
+
 TEST(WorkerNats, an_npm_nats_client_submits_ignis_jobs_and_receives_the_results) {
   REQUIRE_NATS();
   const std::string client_dir = std::string(IGNITE_SOURCE_DIR) + "/tests/nats_client";
