@@ -99,6 +99,9 @@ json ignis_final(const std::string& id, const json& doc) {
   if (!ok) out["error"] = outcome_error(doc);
   out["stdout"] = doc.value("stdout", "");
   out["stderr"] = doc.value("stderr", "");
+  // Output that is not UTF-8 is base64 in the result; say so beside the Ignis fields too.
+  for (const char* stream : {"stdout", "stderr"})
+    if (doc.value(std::string(stream) + "Encoding", "") == "base64") out[std::string(stream) + "_encoding"] = "base64";
   if (auto m = doc.find("metrics"); m != doc.end() && m->is_object()) {
     out["exec_duration"] = m->value("executionTimeMs", 0.0);
     out["mem_usage"] = static_cast<std::uint64_t>(std::llround(m->value("memoryPeakBytes", 0.0) / 1024.0));
@@ -134,10 +137,26 @@ json fit_status(json status, std::size_t max_bytes) {
     }
     if (limit == 0) break;  // what is left is not output: nothing more to cut
   }
+  if (result && status.dump().size() > max_bytes) {
+    // Not the output: a result made elsewhere (a forged bucket entry) that cannot be sent whole.
+    *result = json{{"resultTruncated", true}};
+    status["message"] = "the result is too large for a NATS message";
+  }
   if (result && cut_out) (*result)["stdoutTruncated"] = true;
   if (result && cut_err) (*result)["stderrTruncated"] = true;
   if (cut_out || cut_err) status["message"] = "output cut to fit the NATS message size limit";
   return status;
+}
+
+bool valid_final(const json& s, const std::string& id) {
+  if (!s.is_object() || s.value("id", json()) != id) return false;
+  const auto status = s.value("status", json());
+  if (status != "done" && status != "failed") return false;
+  for (const char* text : {"message", "error", "stdout", "stderr"})
+    if (!s.contains(text) || !s[text].is_string()) return false;
+  for (const char* number : {"exec_duration", "mem_usage"})
+    if (!s.contains(number) || !s[number].is_number() || s[number].get<double>() < 0) return false;
+  return s.contains("result") && s["result"].is_object();
 }
 
 json ignis_failed(const std::string& id, const RequestError& error) {

@@ -54,6 +54,9 @@ nlohmann::json ignis_final(const std::string& id, const nlohmann::json& result_d
 // (at a UTF-8 or base64 boundary; the result's "...Truncated" flags set, "message" saying so)
 // until it fits; files left in /out go first.
 nlohmann::json fit_status(nlohmann::json status, std::size_t max_bytes);
+// True for a well-formed final update of job `id`: what a results bucket (writable by anyone
+// with the JetStream API) may answer a redelivered job with. Anything else is run again.
+bool valid_final(const nlohmann::json& status, const std::string& id);
 // The final update of a job that did not run: "failed" with the error's code and message.
 nlohmann::json ignis_failed(const std::string& id, const RequestError& error);
 

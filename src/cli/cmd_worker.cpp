@@ -27,6 +27,8 @@ struct WorkerFlags {
   std::uint32_t max_age_s = 24 * 3600;
   std::uint32_t results_ttl_s = 24 * 3600;
   std::uint32_t retry_delay_ms = 2000;
+  std::uint32_t dead_max_mb = 256;
+  std::uint32_t queue_timeout_ms = 30000;
   int metrics_port = -1;
   std::string metrics_host = "127.0.0.1";
   api::AdhocLimits limits;
@@ -49,6 +51,7 @@ int work(WorkerFlags f) {
   w.stream.ack_wait = std::chrono::seconds(f.ack_wait_s);
   w.stream.max_age = std::chrono::seconds(f.max_age_s);
   w.stream.results_ttl = std::chrono::seconds(f.results_ttl_s);
+  w.stream.dead_max_bytes = std::int64_t{f.dead_max_mb} << 20;
 
   if (f.setup_only) {
     // Only NATS: the stream, consumer and bucket, so jobs published from now on wait for a worker.
@@ -87,6 +90,7 @@ int work(WorkerFlags f) {
   ro.max_running = w.concurrency;
   ro.max_queued = 4 * w.concurrency;  // service requests waiting for a slot
   ro.limits = f.limits;
+  ro.queue_timeout = std::chrono::milliseconds(f.queue_timeout_ms);
   runner::Runner runner(ro, *host->engine);
   queue::Worker worker(w, runner, services.get());
   if (auto started = worker.start((*signals)->token()); !started) {
@@ -135,6 +139,13 @@ void register_worker(CLI::App& app, Context& ctx) {
   cmd->add_option("--results-bucket", w.stream.results_bucket, "KV bucket of job statuses")->capture_default_str();
   cmd->add_option("--results-ttl-s", f->results_ttl_s, "Seconds a job's status is kept")->capture_default_str();
   cmd->add_option("--dead-letter-subject", w.stream.dead_subject, "Where jobs that cannot run are copied")
+      ->capture_default_str();
+  cmd->add_option("--dead-letter-max-mb", f->dead_max_mb, "Size bound of the dead-letter stream (the oldest go first)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--max-service-queue", w.max_service_queue, "Service requests queued or running; beyond: queue_full")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--queue-timeout-ms", f->queue_timeout_ms,
+                  "How long a service request may wait for a slot (jobs wait as long as it takes)")
       ->capture_default_str();
   cmd->add_option("--retry-delay-ms", f->retry_delay_ms, "Delay before a job this worker could not run is redelivered")
       ->capture_default_str();

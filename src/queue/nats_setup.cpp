@@ -143,6 +143,9 @@ Result<void> ensure_streams(jsCtx* js, const StreamOptions& o, bool update_exist
   dcfg.Storage = js_FileStorage;
   dcfg.Replicas = o.replicas;
   dcfg.MaxAge = o.max_age.count() * kNanos;
+  // Bounded in bytes too: whoever may publish jobs could otherwise fill the disk with junk.
+  dcfg.MaxBytes = o.dead_max_bytes;
+  dcfg.Discard = js_DiscardOld;
   return ensure_stream(js, dcfg, update_existing);
 }
 

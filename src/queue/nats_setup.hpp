@@ -37,6 +37,7 @@ struct StreamOptions {
   std::string results_bucket = "ignite_results";
   std::chrono::seconds results_ttl{24 * 3600};
   std::string dead_subject = "ignite.dead.jobs";
+  std::int64_t dead_max_bytes = 256ll << 20;  // the dead-letter stream; the oldest go first
   std::string status_prefix = "job_status.";  // CONTRACT §6
 };
 

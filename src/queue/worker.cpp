@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 
 #include "api/ignis.hpp"
@@ -22,6 +24,24 @@ std::string host_name() {
 std::string_view message_data(natsMsg* msg) {
   const char* data = natsMsg_GetData(msg);
   return {data ? data : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg))};
+}
+
+// Text from a message, fit for a log line or a header: control characters (newlines, escape
+// sequences) shown as \xNN, so a job cannot forge log lines; at most `max` bytes.
+std::string loggable(std::string_view text, std::size_t max) {
+  std::string out;
+  for (const char c : text.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
 }
 
 // A failure that is about us, not about the job: another worker (or this one, later) may run it.
@@ -87,16 +107,20 @@ Result<void> Worker::start(std::stop_token stop) {
 
 void Worker::run(std::stop_token stop) {
   fetch_loop(stop);
-  // Draining: nothing new is fetched. In-flight jobs may finish within the grace period; then
-  // they are cancelled, and a cancelled job is nak'ed (run_job), so another worker takes it.
+  // Draining: nothing new is fetched, no new service request arrives, queued ones are answered
+  // "draining", and a fetched job still waiting for a slot goes back to the stream. Running
+  // jobs and requests may finish within the grace period; then they are cancelled, and a
+  // cancelled job is nak'ed (run_job), so another worker takes it.
+  draining_ = true;
+  runner_.drain();
   stop_service_requests();
   std::unique_lock lock(mu_);
-  const auto deadline = Clock::now() + options_.grace;
-  if (!cv_.wait_until(lock, deadline, [&] { return busy_ == 0; })) {
+  const auto idle = [&] { return busy_ == 0 && services_pending_.load() == 0; };
+  if (!cv_.wait_until(lock, Clock::now() + options_.grace, idle)) {
     spdlog::warn("worker: grace period over; cancelling {} job(s), they go back to the stream", busy_);
     job_stop_.request_stop();
     runner_.cancel_all();
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return busy_ == 0; });
+    cv_.wait_for(lock, std::chrono::seconds(10), idle);
   }
   lock.unlock();
   if (service_pool_) service_pool_->shutdown();
@@ -185,7 +209,7 @@ void Worker::handle(Message msg) {
   if (auto* rejected = std::get_if<api::IgnisRejected>(&decoded)) {
     ++counters_.malformed;
     spdlog::warn("worker: refused a job{}: {}", rejected->id.empty() ? "" : " " + rejected->id,
-                 rejected->error.message);
+                 loggable(rejected->error.message, 300));
     if (rejected->id.empty()) {
       // Nobody to tell: kept on the dead-letter subject, and never redelivered.
       dead_letter(msg.get(), rejected->error.message);
@@ -229,9 +253,12 @@ void Worker::run_job(natsMsg* msg, const std::string& id, const engine::AdhocReq
     ticket = next_ticket_++;
     active_[ticket] = Active{msg, Clock::now()};
   }
+  // A fetched job waits for a slot (service requests may hold them) as long as it takes, not
+  // the queue timeout: a timeout would send it back and spend one of its deliveries on our
+  // being busy. Its ack deadline is extended meanwhile, and the fetch bounds how many wait.
   auto report = runner_.run(
       [&](std::stop_token st, const sandbox::OutputSink& sink) { return runner_.engine.execute_adhoc(request, st, sink); },
-      {}, job_stop_.get_token());
+      {}, job_stop_.get_token(), /*bounded=*/false, std::chrono::hours(24));
   {
     std::lock_guard lock(mu_);
     active_.erase(ticket);
@@ -249,9 +276,8 @@ void Worker::run_job(natsMsg* msg, const std::string& id, const engine::AdhocReq
 
 void Worker::finish(natsMsg* msg, const std::string& id, json status) {
   // A message over the server's max_payload is refused, by the status subject and by the
-  // bucket alike: a job printing a lot would never finish. Room is left for headers.
-  const auto max_payload = static_cast<std::size_t>(std::max<std::int64_t>(natsConnection_GetMaxPayload(nc_.get()), 128 << 10));
-  status = api::fit_status(std::move(status), max_payload - 8192);
+  // bucket alike: a job printing a lot would never finish.
+  status = api::fit_status(std::move(status), max_message_bytes());
   // Stored before published and acked: if we die in between, the redelivery finds it stored
   // and republishes it instead of running the job again.
   Result<JobStore::Final> stored = fail(ErrorCode::unavailable, "not stored");
@@ -270,9 +296,15 @@ void Worker::finish(natsMsg* msg, const std::string& id, json status) {
   natsMsg_Ack(msg, nullptr);
 }
 
+std::size_t Worker::max_message_bytes() const {
+  // Room is left for headers.
+  return static_cast<std::size_t>(std::max<std::int64_t>(natsConnection_GetMaxPayload(nc_.get()), 128 << 10)) - 8192;
+}
+
 void Worker::publish_status(const std::string& id, const json& status) {
   const std::string subject = options_.stream.status_prefix + id;
-  const std::string text = status.dump();
+  // What we store fits already; a stored status someone else wrote may not.
+  const std::string text = api::fit_status(status, max_message_bytes()).dump();
   if (auto r = check(natsConnection_Publish(nc_.get(), subject.c_str(), text.data(), static_cast<int>(text.size())),
                      "publish " + subject);
       !r)
@@ -282,12 +314,15 @@ void Worker::publish_status(const std::string& id, const json& status) {
 void Worker::dead_letter(natsMsg* msg, const std::string& reason) {
   ++counters_.dead_lettered;
   natsMsg* raw = nullptr;
-  const auto data = message_data(msg);
+  // The first 64 KiB are enough to see what it was; the stream is bounded in bytes as well.
+  const auto whole = message_data(msg);
+  const auto data = whole.substr(0, 64 << 10);
   if (natsMsg_Create(&raw, options_.stream.dead_subject.c_str(), nullptr, data.data(), static_cast<int>(data.size())) !=
       NATS_OK)
     return;
   Message copy(raw);
-  natsMsgHeader_Set(raw, "Ignite-Reason", reason.substr(0, 512).c_str());
+  natsMsgHeader_Set(raw, "Ignite-Reason", loggable(reason, 512).c_str());
+  natsMsgHeader_Set(raw, "Ignite-Original-Bytes", std::to_string(whole.size()).c_str());
   natsConnection_PublishMsg(nc_.get(), raw);
 }
 
@@ -312,17 +347,38 @@ void Worker::extend_deadlines(std::stop_token stop) {
   }
 }
 
-void Worker::service_callback(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
+void Worker::service_callback(natsConnection*, natsSubscription*, natsMsg* raw, void* self) {
   auto* worker = static_cast<Worker*>(self);
+  Message msg(raw);
+  ++worker->counters_.service_requests;
+  if (!natsMsg_GetReply(raw) || !*natsMsg_GetReply(raw)) return;  // not a request: nobody to answer
+  // Bounded: beyond the bound a request is answered "queue full" at once, instead of growing
+  // memory and a backlog nobody waits for (the requester's own timeout is short).
+  if (worker->services_pending_.load() >= worker->options_.max_service_queue) {
+    worker->reply(raw, api::error_body({429, "queue_full", "this worker's service queue is full", 1}));
+    return;
+  }
+  ++worker->services_pending_;
   // cnats delivers one subscription's messages on one thread: run elsewhere, in parallel.
-  worker->service_pool_->enqueue([worker, msg] { worker->on_service_request(msg); });
+  worker->service_pool_->enqueue([worker, m = msg.release(), queued = Clock::now()] {
+    worker->on_service_request(Message(m), queued);
+    {
+      std::lock_guard lock(worker->mu_);
+      --worker->services_pending_;
+    }
+    worker->cv_.notify_all();
+  });
 }
 
-void Worker::on_service_request(natsMsg* raw) {
-  Message msg(raw);
-  ++counters_.service_requests;
-  const char* reply = natsMsg_GetReply(msg.get());
-  if (!reply || !*reply) return;  // not a request: nobody to answer
+void Worker::reply(natsMsg* request, const json& answer) {
+  const std::string text = api::fit_status(json{{"result", answer}}, max_message_bytes())["result"].dump();
+  natsConnection_Publish(nc_.get(), natsMsg_GetReply(request), text.data(), static_cast<int>(text.size()));
+}
+
+void Worker::on_service_request(Message msg, Clock::time_point queued) {
+  if (draining_.load()) return reply(msg.get(), api::error_body({503, "draining", "this worker is shutting down", 5}));
+  if (Clock::now() - queued > runner_.runner_options.queue_timeout)
+    return reply(msg.get(), api::error_body({429, "queue_timeout", "waited too long for an execution slot", 1}));
   const std::string subject = natsMsg_GetSubject(msg.get());
   const std::string name = subject.substr(subject.rfind('.') + 1);
   json answer;
@@ -345,9 +401,7 @@ void Worker::on_service_request(natsMsg* raw) {
       services_->record_run(name, std::get<engine::JobReport>(report));
     }
   }
-  const auto max_payload = static_cast<std::size_t>(std::max<std::int64_t>(natsConnection_GetMaxPayload(nc_.get()), 128 << 10));
-  const std::string text = api::fit_status(json{{"result", std::move(answer)}}, max_payload - 8192)["result"].dump();
-  natsConnection_Publish(nc_.get(), reply, text.data(), static_cast<int>(text.size()));
+  reply(msg.get(), answer);
 }
 
 std::string Worker::render_metrics() const {

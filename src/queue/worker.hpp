@@ -41,6 +41,7 @@ struct WorkerOptions {
   std::chrono::milliseconds grace{30000};       // SIGTERM: in-flight jobs may finish this long
   std::chrono::milliseconds retry_delay{2000};  // nak delay for a job we could not run
   bool serve_services = true;                   // answer ignite.execute.<service>
+  std::size_t max_service_queue = 64;           // service requests queued or running; beyond: 429
 };
 
 struct WorkerCounters {
@@ -85,11 +86,13 @@ class Worker {
   // Stores the final status (or finds the stored one), publishes it and acks.
   void finish(natsMsg* msg, const std::string& id, nlohmann::json status);
   void publish_status(const std::string& id, const nlohmann::json& status);
+  std::size_t max_message_bytes() const;  // the server's max_payload, less room for headers
   void dead_letter(natsMsg* msg, const std::string& reason);
   void requeue(natsMsg* msg, std::chrono::milliseconds delay);
   void extend_deadlines(std::stop_token stop);  // the +WPI ticker
   void log_counters(const char* when) const;
-  void on_service_request(natsMsg* msg);
+  void on_service_request(Message msg, std::chrono::steady_clock::time_point queued);
+  void reply(natsMsg* request, const nlohmann::json& answer);
   void stop_service_requests();
   static void service_callback(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
 
@@ -110,6 +113,8 @@ class Worker {
   std::mutex mu_;
   std::condition_variable cv_;  // a slot was freed
   std::size_t busy_ = 0;        // jobs handed to the pool and not finished
+  std::atomic<std::size_t> services_pending_{0};  // service requests queued or running
+  std::atomic<bool> draining_{false};
   std::map<std::uint64_t, Active> active_;  // by ticket, for the +WPI ticker
   std::uint64_t next_ticket_ = 0;
   std::unique_ptr<runner::FixedPool> job_pool_;

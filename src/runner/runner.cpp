@@ -34,10 +34,10 @@ Runner::Runner(RunnerOptions options, engine::Engine& eng)
       runner_options.job_workers, runner_options.job_bounds);
 }
 
-api::Decoded<Admission::Slot> Runner::admit(bool bounded) {
+api::Decoded<Admission::Slot> Runner::admit(bool bounded, std::optional<std::chrono::milliseconds> wait) {
   Admission::Slot slot;
   const auto verdict =
-      admission.acquire(slot, runner_options.queue_timeout, stop_.get_token(), bounded);
+      admission.acquire(slot, wait.value_or(runner_options.queue_timeout), stop_.get_token(), bounded);
   switch (verdict) {
     case Admission::Verdict::admitted:
       return slot;
@@ -81,8 +81,9 @@ api::Decoded<engine::JobReport> Runner::run_admitted(Admission::Slot slot, const
 }
 
 api::Decoded<engine::JobReport> Runner::run(const Work& work, const sandbox::OutputSink& sink,
-                                            std::stop_token stop, bool bounded) {
-  auto slot = admit(bounded);
+                                            std::stop_token stop, bool bounded,
+                                            std::optional<std::chrono::milliseconds> wait) {
+  auto slot = admit(bounded, wait);
   if (auto* e = std::get_if<api::RequestError>(&slot)) return *e;
   return run_admitted(std::move(std::get<Admission::Slot>(slot)), work, stop, sink);
 }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 
 #include "api/request_error.hpp"
@@ -43,13 +44,16 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   // Takes an execution slot: queue_full / queue_timeout (429, with a retry hint) or draining (503).
-  api::Decoded<Admission::Slot> admit(bool bounded = true);
+  // `wait` replaces the queue timeout (a NATS job, whose ack deadline is extended while it
+  // waits, waits for as long as it takes).
+  api::Decoded<Admission::Slot> admit(bool bounded = true, std::optional<std::chrono::milliseconds> wait = {});
   // Runs admitted work, cancelled by `stop` or the runner's stop; records metrics.
   api::Decoded<engine::JobReport> run_admitted(Admission::Slot slot, const Work& work,
                                                std::stop_token stop, const sandbox::OutputSink& sink);
   // admit + run_admitted.
   api::Decoded<engine::JobReport> run(const Work& work, const sandbox::OutputSink& sink = {},
-                                      std::stop_token stop = {}, bool bounded = true);
+                                      std::stop_token stop = {}, bool bounded = true,
+                                      std::optional<std::chrono::milliseconds> wait = {});
 
   // Stops admitting (every acquire fails with draining from now on).
   void drain();

@@ -48,10 +48,15 @@ class MetricsApp final : public HttpApp {
 HttpLimits metrics_limits() {
   HttpLimits l;
   l.body_limit = 0;
-  l.max_connections = 16;
   l.max_connections_per_peer = 4;
   l.max_idle = 0;
   l.io_threads = 1;
+  // A scrape is one small request: whoever holds a connection open without sending one is
+  // dropped fast, so a few such connections cannot lock scrapers out.
+  l.header_timeout = std::chrono::seconds(2);
+  l.read_timeout = std::chrono::seconds(2);
+  l.write_timeout = std::chrono::seconds(5);
+  l.max_connections = 64;
   return l;
 }
 

@@ -104,6 +104,13 @@ class NatsClient {
     return info->State.Msgs;
   }
 
+  // The stream's configured size bound in bytes (-1: none); nullopt when it cannot be asked.
+  std::optional<int64_t> stream_max_bytes(const std::string& name) {
+    auto info = stream_info(name);
+    if (!info || info->Config == nullptr) return std::nullopt;
+    return info->Config->MaxBytes;
+  }
+
   // The server name of the stream's leader ("" for a single server or when unknown).
   std::string stream_leader(const std::string& name) {
     auto info = stream_info(name);

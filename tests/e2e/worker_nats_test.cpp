@@ -33,6 +33,12 @@ std::vector<std::string> args_with(std::vector<std::string> more) {
 
 std::string metrics_of(const WorkerProcess& w) { return http_request(w.metrics_port(), "GET", "/metrics", "", {}).body; }
 
+// A well-formed final status of another job: the worker must not answer `id` with it.
+std::string ignis_like(const std::string& other_id) {
+  return json{{"id", other_id}, {"status", "done"}, {"message", ""}, {"error", ""}, {"stdout", "NOT YOURS"},
+              {"stderr", ""}, {"exec_duration", 1}, {"mem_usage", 1}, {"result", json::object()}}.dump();
+}
+
 std::vector<std::string> ids(const std::string& prefix, int n) {
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
@@ -176,6 +182,8 @@ TEST(WorkerNats, malformed_jobs_fail_clearly_are_counted_and_never_redelivered) 
   EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"malformed\"}"), 7) << text;
   EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"dead_lettered\"}"), 4) << text;
   EXPECT_EQ(env.client->stream_messages("IGNITE_JOBS_DEAD").value_or(0), 4u);
+  EXPECT_EQ(env.client->stream_max_bytes("IGNITE_JOBS_DEAD").value_or(-1), 256ll << 20)
+      << "junk cannot fill the disk through the dead letters";
   // All acked: nothing waits in the work queue, nothing comes back.
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(env.client->stream_messages("IGNITE_JOBS").value_or(99), 0u);
@@ -226,6 +234,127 @@ TEST(WorkerNats, five_hundred_jobs_over_three_workers_complete_exactly_once) {
     done += d;
   }
   EXPECT_EQ(done, 500) << "each job ran to completion exactly once";
+}
+
+TEST(WorkerNats, copies_of_one_id_published_at_once_publish_one_final_result) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  std::vector<std::unique_ptr<WorkerProcess>> workers;
+  for (int i = 0; i < 2; ++i) {
+    workers.push_back(std::make_unique<WorkerProcess>(nats.url(), kWorkerArgs));
+    ASSERT_TRUE(workers.back()->ready()) << workers.back()->log();
+  }
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  const auto all = ids("dup-", 40);
+  // Four copies of each id, no Nats-Msg-Id: they run concurrently on both workers.
+  for (const auto& id : all)
+    for (int copy = 0; copy < 4; ++copy)
+      ASSERT_TRUE(client.publish("jobs", job(id, "import random, time; time.sleep(random.random() / 50); print(random.random())")));
+  ASSERT_TRUE(statuses.wait_final(all, 120s)) << workers[0]->log();
+  std::this_thread::sleep_for(2s);  // every copy has answered
+  for (const auto& id : all) {
+    const auto finals = statuses.finals(id);
+    for (const auto& f : finals) EXPECT_EQ(f["stdout"], finals.at(0)["stdout"]) << id << ": two different results";
+    EXPECT_EQ(stored_status(client.jetstream(), id)["stdout"], finals.at(0)["stdout"]) << id;
+  }
+}
+
+TEST(WorkerNats, a_result_forged_in_the_bucket_is_not_taken_for_the_jobs_own) {
+  REQUIRE_NATS();
+  OneWorker env;
+  ASSERT_EQ(env.error, "");
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, env.client->jetstream(), "ignite_results"), NATS_OK);
+  std::uint64_t rev = 0;
+  const std::string forged = R"J({"status":"done","stdout":"FORGED"})J";
+  const std::string other = ignis_like("someone-else");
+  ASSERT_EQ(kvStore_PutString(&rev, kv, "forged-1", forged.c_str()), NATS_OK);
+  ASSERT_EQ(kvStore_PutString(&rev, kv, "forged-2", other.c_str()), NATS_OK);
+  ASSERT_EQ(kvStore_PutString(&rev, kv, "forged-3", "not json at all"), NATS_OK);
+  kvStore_Destroy(kv);
+  for (const char* id : {"forged-1", "forged-2", "forged-3"})
+    ASSERT_TRUE(env.client->publish("jobs", job(id, "print('real')")));
+  ASSERT_TRUE(env.statuses->wait_final({"forged-1", "forged-2", "forged-3"}, 60s)) << env.worker->log();
+  for (const char* id : {"forged-1", "forged-2", "forged-3"}) {
+    EXPECT_EQ(env.statuses->finals(id).at(0)["stdout"], "real\n") << id;
+    EXPECT_EQ(stored_status(env.client->jetstream(), id)["stdout"], "real\n") << id;
+  }
+}
+
+TEST(WorkerNats, service_requests_beyond_the_queue_bound_are_refused_and_sigterm_does_not_wait_for_them) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  TempTree services("ignite-nats-services-");
+  services.write("slow/service.yaml", "service:\n  name: slow\n  runtime: python\n  entry: main.py\n");
+  services.write("slow/main.py", "import time\ntime.sleep(2)\nprint('slept')\n");
+  WorkerProcess worker(nats.url(), args_with({"--services", services.path().string(), "--max-service-queue", "3"}));
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  // 20 requests at once; 3 may be queued or running, the rest are told so at once.
+  std::mutex mu;
+  std::vector<json> answers;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 20; ++i) {
+    callers.emplace_back([&] {
+      natsMsg* reply = nullptr;
+      const natsStatus s = natsConnection_RequestString(&reply, client.connection(), "ignite.execute.slow", "{}", 30000);
+      std::lock_guard lock(mu);
+      if (s != NATS_OK) {
+        answers.push_back({{"natsError", natsStatus_GetText(s)}});
+        return;
+      }
+      answers.push_back(json::parse(std::string(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)))));
+      natsMsg_Destroy(reply);
+    });
+  }
+  for (auto& t : callers) t.join();
+  int ran = 0, refused = 0;
+  for (const auto& a : answers) {
+    if (a.value("stdout", "") == "slept\n") ++ran;
+    else if (a.contains("error") && a["error"]["code"] == "queue_full") ++refused;
+    else ADD_FAILURE() << a.dump();
+  }
+  EXPECT_LE(ran, 3 + 2) << "at most the bound (plus ones that finished meanwhile)";
+  EXPECT_GE(refused, 10);
+
+  // A backlog at SIGTERM: queued requests are answered "draining", the worker exits promptly.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(natsConnection_PublishRequestString(client.connection(), "ignite.execute.slow", "_INBOX.nobody", "{}"), NATS_OK);
+  natsConnection_Flush(client.connection());
+  std::this_thread::sleep_for(300ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  worker.signal(SIGTERM);
+  ASSERT_TRUE(worker.wait_exit(20s).has_value()) << worker.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+TEST(WorkerNats, a_job_waiting_behind_service_requests_keeps_its_deliveries) {
+  REQUIRE_NATS();
+  NatsServer nats;
+  ASSERT_TRUE(nats.ok()) << nats.error();
+  TempTree services("ignite-nats-services-");
+  services.write("hog/service.yaml", "service:\n  name: hog\n  runtime: python\n  entry: main.py\n");
+  services.write("hog/main.py", "import time\ntime.sleep(3)\nprint('done')\n");
+  WorkerProcess worker(nats.url(), {"--concurrency", "1", "--pool", "none", "--metrics-port", "0", "--services",
+                                    services.path().string(), "--queue-timeout-ms", "500"});
+  ASSERT_TRUE(worker.ready()) << worker.log();
+  NatsClient client(nats.url());
+  ASSERT_TRUE(client.ok()) << client.error();
+  StatusCollector statuses(client.connection());
+  // The one slot is the service's for 3 s, far beyond the queue timeout; the job waits it out.
+  ASSERT_EQ(natsConnection_PublishRequestString(client.connection(), "ignite.execute.hog", "_INBOX.nobody", "{}"), NATS_OK);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(client.publish("jobs", job("patient-1", "print('ran')")));
+  ASSERT_TRUE(statuses.wait_final({"patient-1"}, 60s)) << worker.log();
+  EXPECT_EQ(statuses.finals("patient-1").at(0)["stdout"], "ran\n");
+  const std::string text = metrics_of(worker);
+  EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"requeued\"}"), 0) << text;
+  EXPECT_EQ(metric(text, "ignite_worker_jobs_total{event=\"redelivered\"}"), 0) << text;
 }
 
 TEST(WorkerNats, a_worker_killed_mid_job_has_its_job_redelivered_and_completed_by_another) {

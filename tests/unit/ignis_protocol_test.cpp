@@ -116,5 +116,27 @@ TEST(IgnisProtocol, a_final_update_is_cut_to_fit_the_message_limit_at_character_
   EXPECT_EQ(fit_status(small, 64 * 1024), small) << "what fits is left alone";
 }
 
+TEST(IgnisProtocol, only_a_well_formed_final_for_the_same_id_may_answer_a_redelivery) {
+  const json real = ignis_final("j1", {{"success", true}, {"stdout", "x"}, {"metrics", {{"executionTimeMs", 1.0}}}});
+  EXPECT_TRUE(valid_final(real, "j1"));
+  EXPECT_TRUE(valid_final(ignis_failed("j1", bad_request("no")), "j1"));
+  EXPECT_FALSE(valid_final(real, "j2")) << "another job's result";
+  EXPECT_FALSE(valid_final(ignis_progress("j1", "running", ""), "j1"));
+  EXPECT_FALSE(valid_final(json{{"status", "done"}, {"stdout", "FORGED"}}, "j1"));
+  json wrong = real;
+  wrong["stdout"] = json::array({1e5, 1e5});
+  EXPECT_FALSE(valid_final(wrong, "j1"));
+  wrong = real;
+  wrong["result"] = "x";
+  EXPECT_FALSE(valid_final(wrong, "j1"));
+  EXPECT_FALSE(valid_final(json::array(), "j1"));
+}
+
+TEST(IgnisProtocol, output_that_is_not_utf8_says_so_beside_the_ignis_fields) {
+  const json out = ignis_final("j", {{"success", true}, {"stdout", "wyj//g=="}, {"stdoutEncoding", "base64"}});
+  EXPECT_EQ(out["stdout_encoding"], "base64");
+  EXPECT_FALSE(out.contains("stderr_encoding"));
+}
+
 }  // namespace
 }  // namespace ignite::api
