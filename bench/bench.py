@@ -615,7 +615,10 @@ def main():
                     s.stop()
             if docker:
                 docker.stop()
-        nats = nats_phase(IGNITE, log=log) if "nats" in modes else {"skipped": "not in BENCH_MODES"}
+        try:
+            nats = nats_phase(IGNITE, log=log) if "nats" in modes else {"skipped": "not in BENCH_MODES"}
+        except Exception as e:  # a failed phase is reported, it does not lose the others
+            nats = {"skipped": f"failed: {e}"}
         doc = {"machine": {**machine_facts(rts), "loadavg1mBeforeAfter": [load_before, os.getloadavg()[0]]}, "latency": summarize(cmds), "skipped": skipped,
                "throughput": tp, "breakdown": breakdown, "nats": nats, "seconds": round(time.time() - t_start)}
     (out / "latest.json").write_text(json.dumps(doc, indent=1) + "\n")

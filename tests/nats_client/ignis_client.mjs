@@ -155,9 +155,9 @@ async function main() {
     missing,
     elapsed_ms: Math.round(performance.now() - started),
   };
-  process.stdout.write(JSON.stringify(report) + "\n");
   await nc.close();
-  process.exit(missing.length === 0 ? 0 : 1);
+  // Exit only once the report is written: to a pipe, process.exit() would cut it at 64 KiB.
+  process.stdout.write(JSON.stringify(report) + "\n", () => process.exit(missing.length === 0 ? 0 : 1));
 }
 
 main().catch((err) => usage(`unexpected: ${err && err.stack ? err.stack : err}`));
