@@ -1,6 +1,6 @@
 #include "api/requests.hpp"
 
-#include "api/json_limits.hpp"
+#include "core/json_limits.hpp"
 #include "engine/languages.hpp"
 #include "runtime/descriptors.hpp"
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/json_limits.hpp"
+#include "core/json_limits.hpp"
 #include "api/result_json.hpp"
 #include "sandbox/native/egress_policy.hpp"
 #include "sandbox/native/native_backend.hpp"
@@ -39,7 +39,7 @@ Result<std::string> read_input_arg(const std::string& arg) {
     IGNITE_TRY_ASSIGN(text, read_arg_file("--input", arg.substr(1)));
   }
   // Security: bounded nesting (a deep document would crash dump() below on the stack).
-  auto doc = api::parse_json_bounded(text);
+  auto doc = parse_json_bounded(text);
   if (!doc) return fail(ErrorCode::invalid_argument, "--input is " + doc.error().message);
   // Re-serialise compactly: the program sees one canonical line.
   return doc->dump();

@@ -1,4 +1,5 @@
 #include "cli/lock_file.hpp"
+#include "core/json_limits.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -56,8 +57,10 @@ Result<LockMap> parse_lock(std::string_view text) {
   auto bad = [](std::string problem) {
     return fail(ErrorCode::invalid_argument, std::move(problem));
   };
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return bad("not a JSON object");
+  // Security: ignite.lock sits in the service directory, which is hostile: bounded depth.
+  auto parsed = parse_json_bounded(text);
+  if (!parsed || !parsed->is_object()) return bad("not a JSON object");
+  const nlohmann::json doc = std::move(*parsed);
   const auto version = doc.find("version");
   if (version == doc.end() || !version->is_number_integer() ||
       version->get<int>() != kLockVersion) {

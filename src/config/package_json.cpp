@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "config/service_files.hpp"
+#include "core/json_limits.hpp"
 
 namespace ignite::config::detail {
 
@@ -12,15 +13,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uintmax_t kMaxPackageJsonBytes = 4u << 20;
-
-// nlohmann messages start with "[json.exception.parse_error.101] "; users need only the rest.
-std::string strip_json_prefix(std::string_view what) {
-  if (!what.empty() && what.front() == '[') {
-    const std::size_t end = what.find("] ");
-    if (end != std::string_view::npos) what.remove_prefix(end + 2);
-  }
-  return std::string(what);
-}
 
 }  // namespace
 
@@ -38,12 +30,10 @@ Result<std::vector<std::string>> detect_dependencies(const fs::path& dir) {
   if (!path_within(dir, resolved)) return bad("resolves outside the service directory");
 
   IGNITE_TRY_ASSIGN(const std::string text, read_small_file(resolved, kMaxPackageJsonBytes));
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    return bad("invalid JSON: " + strip_json_prefix(e.what()));
-  }
+  // Security: a service directory is hostile: bounded depth (core/json_limits.hpp).
+  auto parsed = parse_json_bounded(text);
+  if (!parsed) return bad(parsed.error().message);
+  const nlohmann::json doc = std::move(*parsed);
   if (!doc.is_object()) return bad(std::string("expected a JSON object, got ") + doc.type_name());
   const auto deps = doc.find("dependencies");
   std::vector<std::string> names;

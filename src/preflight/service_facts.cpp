@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "preflight/service_checks.hpp"
+#include "core/json_limits.hpp"
 
 namespace ignite::preflight {
 namespace {
@@ -63,9 +64,10 @@ std::optional<nlohmann::json> read_manifest(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string text(static_cast<std::size_t>(size), '\0');
   if (!in.read(text.data(), static_cast<std::streamsize>(size))) return std::nullopt;
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
-  return doc;
+  // Security: a service directory is hostile: bounded depth (core/json_limits.hpp).
+  auto doc = parse_json_bounded(text);
+  if (!doc || !doc->is_object()) return std::nullopt;
+  return std::move(*doc);
 }
 
 std::vector<std::string> manifest_dependencies(const nlohmann::json& manifest) {

@@ -1,7 +1,7 @@
 #include "queue/job_store.hpp"
 
 #include "api/ignis.hpp"
-#include "api/json_limits.hpp"
+#include "core/json_limits.hpp"
 
 namespace ignite::queue {
 
@@ -14,7 +14,7 @@ Result<std::optional<JobStore::Stored>> JobStore::read(const std::string& id) co
   const auto* data = static_cast<const char*>(kvEntry_Value(entry.get()));
   // Security: the bucket is writable by whoever may use the JetStream API: bounded parse, and
   // what is not an object is kept as null (it has a revision all the same, to write over).
-  auto doc = api::parse_json_bounded(std::string_view(data ? data : "", static_cast<std::size_t>(kvEntry_ValueLen(entry.get()))));
+  auto doc = parse_json_bounded(std::string_view(data ? data : "", static_cast<std::size_t>(kvEntry_ValueLen(entry.get()))));
   nlohmann::json status = doc && doc->is_object() ? std::move(*doc) : nlohmann::json();
   return std::optional<Stored>(Stored{std::move(status), kvEntry_Revision(entry.get())});
 }

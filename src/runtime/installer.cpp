@@ -1,6 +1,7 @@
 // The installer's pure parts (version picking, tarball layout) and the store commit; the steps
 // that talk to npm, tar and make are in installer_steps.cpp.
 #include "runtime/installer.hpp"
+#include "core/json_limits.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -69,7 +70,9 @@ bool matches_prefix(std::string_view version, const SemVer& v, std::string_view 
 
 Result<std::vector<std::string>> parse_npm_versions(std::string_view json) {
   try {
-    const auto j = nlohmann::json::parse(json);
+    auto parsed = parse_json_bounded(json);  // a registry's answer: bounded like any input
+    if (!parsed) return fail(ErrorCode::internal, "npm's version list is " + parsed.error().message);
+    const auto j = std::move(*parsed);
     if (j.is_string()) return std::vector<std::string>{j.get<std::string>()};
     if (j.is_array()) {
       std::vector<std::string> out;

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "api/json_limits.hpp"
+#include "core/json_limits.hpp"
 
 namespace ignite::api {
 namespace {

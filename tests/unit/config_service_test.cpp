@@ -514,8 +514,14 @@ TEST_F(ServiceConfigTest, MalformedPackageJsonNamesTheFile) {
   auto r = parse(kMinimal);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
-  EXPECT_TRUE(contains(r.error().message, pkg + ": invalid JSON: "));
+  EXPECT_TRUE(contains(r.error().message, pkg + ": not valid JSON: "));
   EXPECT_TRUE(contains(r.error().message, "line 1"));
+
+  // Security: the service directory is hostile; nesting is bounded before a DOM is built.
+  write("package.json", std::string(100000, '[') + std::string(100000, ']'));
+  r = parse(kMinimal);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(contains(r.error().message, pkg + ": JSON nested deeper than")) << r.error().message;
 
   write("package.json", R"({"dependencies": ["a"]})");
   EXPECT_EQ(error_of(kMinimal), pkg + ": \"dependencies\" must be an object, got array");

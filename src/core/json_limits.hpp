@@ -11,7 +11,7 @@
 
 #include "core/result.hpp"
 
-namespace ignite::api {
+namespace ignite {
 
 // Deep enough for any real request (the request object, an `input` document, its records), far
 // shallower than what the stack can take.
@@ -22,4 +22,4 @@ inline constexpr std::size_t kMaxJsonDepth = 128;
 // (callers say what: "--input is " + message).
 Result<nlohmann::json> parse_json_bounded(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
-}  // namespace ignite::api
+}  // namespace ignite

@@ -1,8 +1,8 @@
-#include "api/json_limits.hpp"
+#include "core/json_limits.hpp"
 
 #include <string>
 
-namespace ignite::api {
+namespace ignite {
 namespace {
 
 using nlohmann::json;
@@ -69,4 +69,4 @@ Result<json> parse_json_bounded(std::string_view text, std::size_t max_depth) {
   return json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
-}  // namespace ignite::api
+}  // namespace ignite
