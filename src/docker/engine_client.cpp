@@ -36,6 +36,16 @@ Status check_ref(std::string_view what, std::string_view ref) {
   return ok();
 }
 
+// Daemon text in an error: one line, at most 1000 bytes. It can quote what a container or a
+// Dockerfile step printed, so control characters become spaces.
+std::string one_line(std::string_view text) {
+  std::string out(text.substr(0, 1000));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // The daemon's `{"message": "..."}` as the error; the status picks the code.
 Error daemon_error(std::string_view method, std::string_view target, const Reply& reply) {
   std::string message;
@@ -44,7 +54,7 @@ Error daemon_error(std::string_view method, std::string_view target, const Reply
     message = parsed["message"].get<std::string>();
   else
     message = reply.body.substr(0, 200);
-  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+  message = one_line(message);
   const ErrorCode code = reply.status == 400 || reply.status == 404 ? ErrorCode::invalid_argument
                          : reply.status == 409                      ? ErrorCode::failed_precondition
                          : reply.status == 401 || reply.status == 403 ? ErrorCode::permission_denied
@@ -253,7 +263,7 @@ Result<std::string> EngineClient::build_image(std::string_view tar_context, std:
     if (!line.is_object()) continue;
     if (line.contains("error")) {
       const std::string why = line["error"].is_string() ? line["error"].get<std::string>() : line["error"].dump();
-      return fail(ErrorCode::failed_precondition, "docker build " + std::string(tag) + ": " + why);
+      return fail(ErrorCode::failed_precondition, "docker build " + std::string(tag) + ": " + one_line(why));
     }
     if (line.contains("aux") && line["aux"].is_object() && line["aux"].contains("ID") && line["aux"]["ID"].is_string())
       image_id = line["aux"]["ID"].get<std::string>();

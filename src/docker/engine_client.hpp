@@ -1,8 +1,10 @@
 // EngineClient: the Docker Engine API over the daemon's Unix socket, with libcurl (one easy
 // handle per call, so one client may be used from several threads). Every call returns its
 // errors as values: `unavailable` (with the remedy) when no daemon answers, the daemon's own
-// `{"message": ...}` otherwise. No call allocates without bound: response bodies are capped
-// (Options::max_body), logs by the caller's per-stream cap.
+// `{"message": ...}` otherwise (one line, cut at 1000 bytes). No call allocates without
+// bound: response bodies are capped (EngineOptions::max_body), logs by the caller's per-stream
+// cap. Logs are read until both streams are full or the stream ends (bounded in time only by
+// the timeout): the backend should also cap the daemon's own log (HostConfig.LogConfig).
 //
 // The API version is pinned (/v1.41, Docker 20.10 — Debian 12's docker.io), so a newer daemon
 // answers in the shape this code was written against.
