@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "api/result_json.hpp"
+#include "core/utf8.hpp"
 
 namespace ignite::api {
 namespace {
@@ -29,12 +30,12 @@ std::string outcome_error(const json& doc) {
 }
 
 // The first `limit` bytes of `text`, cut where the encoding allows: base64 in whole quanta,
-// UTF-8 not inside a character.
+// UTF-8 not inside a character (core/utf8.hpp).
 std::string cut(const std::string& text, std::size_t limit, bool base64) {
   if (text.size() <= limit) return text;
-  std::size_t n = base64 ? limit - limit % 4 : limit;
-  while (!base64 && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return text.substr(0, n);
+  if (base64) return text.substr(0, limit - limit % 4);
+  const std::string_view head(text.data(), limit);
+  return std::string(head.substr(0, utf8_boundary(head)));
 }
 
 }  // namespace
@@ -157,6 +158,11 @@ bool valid_final(const json& s, const std::string& id) {
   for (const char* number : {"exec_duration", "mem_usage"})
     if (!s.contains(number) || !s[number].is_number() || s[number].get<double>() < 0) return false;
   return s.contains("result") && s["result"].is_object();
+}
+
+std::string fitted_text(const json& status, std::size_t max_bytes) {
+  std::string text = status.dump();
+  return text.size() <= max_bytes ? text : fit_status(status, max_bytes).dump();
 }
 
 json ignis_failed(const std::string& id, const RequestError& error) {

@@ -54,6 +54,8 @@ nlohmann::json ignis_final(const std::string& id, const nlohmann::json& result_d
 // (at a UTF-8 or base64 boundary; the result's "...Truncated" flags set, "message" saying so)
 // until it fits; files left in /out go first.
 nlohmann::json fit_status(nlohmann::json status, std::size_t max_bytes);
+// fit_status as the text to send: serialized once when it fits (the usual case).
+std::string fitted_text(const nlohmann::json& status, std::size_t max_bytes);
 // True for a well-formed final update of job `id`: what a results bucket (writable by anyone
 // with the JetStream API) may answer a redelivered job with. Anything else is run again.
 bool valid_final(const nlohmann::json& status, const std::string& id);

@@ -9,6 +9,7 @@
 
 #include "config/service_config.hpp"
 #include "core/number_text.hpp"
+#include "core/printable.hpp"
 
 namespace ignite::config::detail {
 namespace {
@@ -96,26 +97,7 @@ std::string describe(const YAML::Node& node) {
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return "a list";
   // Keep messages one line and short: values can be long or hold control characters.
-  constexpr std::size_t kMax = 40;
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string text;
-  for (char c : node.Scalar()) {
-    if (text.size() >= kMax) {
-      text += "...";
-      break;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      text += "\\n";
-    } else if (c == '\t') {
-      text += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      text += "\\x" + std::string(1, kHex[static_cast<std::size_t>(u >> 4)]) +
-              kHex[static_cast<std::size_t>(u & 0xfU)];
-    } else {
-      text += c;
-    }
-  }
+  const std::string text = printable(node.Scalar(), 40);
   return is_quoted(node) ? "the quoted string '" + text + "'" : "'" + text + "'";
 }
 

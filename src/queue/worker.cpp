@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 
 #include <spdlog/spdlog.h>
 
 #include "api/ignis.hpp"
 #include "api/result_json.hpp"
+#include "core/printable.hpp"
 
 namespace ignite::queue {
 namespace {
@@ -24,24 +24,6 @@ std::string host_name() {
 std::string_view message_data(natsMsg* msg) {
   const char* data = natsMsg_GetData(msg);
   return {data ? data : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg))};
-}
-
-// Text from a message, fit for a log line or a header: control characters (newlines, escape
-// sequences) shown as \xNN, so a job cannot forge log lines; at most `max` bytes.
-std::string loggable(std::string_view text, std::size_t max) {
-  std::string out;
-  for (const char c : text.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", u);
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > max) out += "...";
-  return out;
 }
 
 // A failure that is about us, not about the job: another worker (or this one, later) may run it.
@@ -209,7 +191,7 @@ void Worker::handle(Message msg) {
   if (auto* rejected = std::get_if<api::IgnisRejected>(&decoded)) {
     ++counters_.malformed;
     spdlog::warn("worker: refused a job{}: {}", rejected->id.empty() ? "" : " " + rejected->id,
-                 loggable(rejected->error.message, 300));
+                 printable(rejected->error.message, 300));
     if (rejected->id.empty()) {
       // Nobody to tell: kept on the dead-letter subject, and never redelivered.
       dead_letter(msg.get(), rejected->error.message);
@@ -304,7 +286,7 @@ std::size_t Worker::max_message_bytes() const {
 void Worker::publish_status(const std::string& id, const json& status) {
   const std::string subject = options_.stream.status_prefix + id;
   // What we store fits already; a stored status someone else wrote may not.
-  const std::string text = api::fit_status(status, max_message_bytes()).dump();
+  const std::string text = api::fitted_text(status, max_message_bytes());
   if (auto r = check(natsConnection_Publish(nc_.get(), subject.c_str(), text.data(), static_cast<int>(text.size())),
                      "publish " + subject);
       !r)
@@ -321,7 +303,7 @@ void Worker::dead_letter(natsMsg* msg, const std::string& reason) {
       NATS_OK)
     return;
   Message copy(raw);
-  natsMsgHeader_Set(raw, "Ignite-Reason", loggable(reason, 512).c_str());
+  natsMsgHeader_Set(raw, "Ignite-Reason", printable(reason, 512).c_str());
   natsMsgHeader_Set(raw, "Ignite-Original-Bytes", std::to_string(whole.size()).c_str());
   natsConnection_PublishMsg(nc_.get(), raw);
 }
@@ -371,7 +353,10 @@ void Worker::service_callback(natsConnection*, natsSubscription*, natsMsg* raw, 
 }
 
 void Worker::reply(natsMsg* request, const json& answer) {
-  const std::string text = api::fit_status(json{{"result", answer}}, max_message_bytes())["result"].dump();
+  std::string text = answer.dump();
+  // A result document is cut the way a status's "result" is (serialized once when it fits).
+  if (text.size() > max_message_bytes())
+    text = api::fit_status(json{{"result", answer}}, max_message_bytes())["result"].dump();
   natsConnection_Publish(nc_.get(), natsMsg_GetReply(request), text.data(), static_cast<int>(text.size()));
 }
 
