@@ -78,11 +78,8 @@ int serve(ServeOptions o) {
   // A name declared by two service directories is the operator's to fix before serving; what
   // breaks later (an edit while running) is reported per request instead (409, /services).
   if (!o.server.services_dir.empty()) {
-    const runner::ServiceIndex services(o.server.services_dir);
-    if (auto unique = services.check_unique_names(); !unique)
-      return report_error(std::move(unique).error().with_context("--services " + o.server.services_dir.string()));
-    for (const auto& bad : services.invalid())
-      spdlog::warn("--services: {} is not served: {}", bad.directory, bad.error);
+    if (auto checked = check_services(runner::ServiceIndex(o.server.services_dir), o.server.services_dir.string()); !checked)
+      return report_error(checked.error());
   }
   const sigset_t signals = block_shutdown_signals();
   // After the signals are blocked and the keys taken: the NATS client starts threads.
@@ -106,16 +103,9 @@ int serve(ServeOptions o) {
   host_options.max_memory_mb = o.server.max_memory_mb;
   host_options.max_timeout_ms = o.server.max_timeout_ms;
   host_options.install_allow = o.install_allow;
-  auto pools = pool_config(o.pools);
-  if (!pools) return report_error(pools.error());
-  host_options.pools = std::move(*pools);
-  auto host = make_engine(host_options);
+  auto host = make_pooled_engine(host_options, o.pools, o.server.default_memory_mb, o.server.default_timeout_ms);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
-  engine::AdhocRequest shape;  // the defaults a request gets: their pools start now
-  shape.memory_mb = o.server.default_memory_mb;
-  shape.timeout_ms = o.server.default_timeout_ms;
-  engine.prime_pools(shape);
   server::Server server(o.server, engine);
   auto port = server.bind();
   if (!port) return report_error(port.error());

@@ -68,23 +68,14 @@ int work(WorkerFlags f) {
   std::unique_ptr<runner::ServiceIndex> services;
   if (!f.services_dir.empty()) {
     services = std::make_unique<runner::ServiceIndex>(f.services_dir);
-    if (auto unique = services->check_unique_names(); !unique)
-      return report_error(std::move(unique).error().with_context("--services " + f.services_dir));
-    for (const auto& bad : services->invalid()) spdlog::warn("--services: {} is not served: {}", bad.directory, bad.error);
+    if (auto checked = check_services(*services, f.services_dir); !checked) return report_error(checked.error());
   }
   HostOptions host_options;
   host_options.allow_degraded = f.allow_degraded;
   host_options.max_memory_mb = f.limits.max_memory_mb;
   host_options.max_timeout_ms = f.limits.max_timeout_ms;
-  auto pools = pool_config(f.pools);
-  if (!pools) return report_error(pools.error());
-  host_options.pools = std::move(*pools);
-  auto host = make_engine(host_options);
+  auto host = make_pooled_engine(host_options, f.pools, f.limits.default_memory_mb, f.limits.default_timeout_ms);
   if (!host) return report_error(host.error());
-  engine::AdhocRequest shape;
-  shape.memory_mb = f.limits.default_memory_mb;
-  shape.timeout_ms = f.limits.default_timeout_ms;
-  host->engine->prime_pools(shape);
 
   runner::RunnerOptions ro;
   ro.max_running = w.concurrency;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/json_limits.hpp"
 #include "api/result_json.hpp"
@@ -220,6 +221,13 @@ int emit_report(const engine::JobReport& report, bool json) {
   }
   const auto& r = report.result;
   return cli_exit_code(r.outcome, r.exit_code, r.signal);
+}
+
+Status check_services(const runner::ServiceIndex& services, const std::string& dir) {
+  if (auto unique = services.check_unique_names(); !unique)
+    return fail(std::move(unique).error().with_context("--services " + dir));
+  for (const auto& bad : services.invalid()) spdlog::warn("--services: {} is not served: {}", bad.directory, bad.error);
+  return ok();
 }
 
 }  // namespace ignite::cli

@@ -8,6 +8,7 @@
 #include "config/service_config.hpp"
 #include "core/result.hpp"
 #include "engine/engine.hpp"
+#include "runner/service_index.hpp"
 #include "sandbox/backend.hpp"
 #include "sys/instance.hpp"
 #include "sys/temp_dir.hpp"
@@ -59,6 +60,11 @@ struct HostOptions {
   std::optional<pool::PoolConfig> pools;   // warm pools (serve); none: every run starts cold
 };
 Result<HostEngine> make_engine(const HostOptions& options);
+
+// A --services directory at start-up: a name declared by two service directories is the
+// operator's to fix before serving (the error); directories that do not load are logged and
+// left out (an edit while running is reported per request instead).
+Status check_services(const runner::ServiceIndex& services, const std::string& dir);
 
 // load_service + an optional runtime override from --runtime.
 Result<config::ServiceConfig> load_service_with(const std::string& dir,

@@ -33,4 +33,15 @@ Result<pool::PoolConfig> pool_config(const PoolFlags& o) {
   return c;
 }
 
+Result<HostEngine> make_pooled_engine(HostOptions options, const PoolFlags& flags,
+                                      std::uint32_t default_memory_mb, std::uint32_t default_timeout_ms) {
+  IGNITE_TRY_ASSIGN(options.pools, pool_config(flags));
+  IGNITE_TRY_ASSIGN(HostEngine host, make_engine(options));
+  engine::AdhocRequest shape;  // the defaults a request gets: their pools start now
+  shape.memory_mb = default_memory_mb;
+  shape.timeout_ms = default_timeout_ms;
+  host.engine->prime_pools(shape);
+  return host;
+}
+
 }  // namespace ignite::cli

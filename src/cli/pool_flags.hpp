@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/common.hpp"
 #include "core/result.hpp"
 #include "pool/pools.hpp"
 
@@ -20,5 +21,10 @@ struct PoolFlags {
 
 void add_pool_flags(CLI::App* cmd, PoolFlags& flags);
 Result<pool::PoolConfig> pool_config(const PoolFlags& flags);
+
+// The engine of a long-running process (serve, worker): `options` with the pools of `flags`,
+// and the pools for ad-hoc code with the default limits started at once.
+Result<HostEngine> make_pooled_engine(HostOptions options, const PoolFlags& flags,
+                                      std::uint32_t default_memory_mb, std::uint32_t default_timeout_ms);
 
 }  // namespace ignite::cli
