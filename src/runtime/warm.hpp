@@ -24,4 +24,9 @@ std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name);
 // next to the running executable; $IGNITE_WARM_EXEC overrides (tests).
 std::optional<std::filesystem::path> warm_exec_binary();
 
+// ignite-docker-init: PID 1 of the docker backend's containers (runtimes/docker/init.c), put
+// into every runtime image. Looked for next to the running executable; $IGNITE_DOCKER_INIT
+// overrides (tests).
+std::optional<std::filesystem::path> docker_init_binary();
+
 }  // namespace ignite::runtime
