@@ -20,8 +20,10 @@ demo: deps build
 
 test: deps test-dev test-asan
 
+# One dockerd for every docker test of the run (scripts/test-dockerd), stopped whatever ctest says.
 test-dev: build
-	ctest --preset dev -j 1 --timeout 300
+	./scripts/test-dockerd start
+	ctest --preset dev -j 1 --timeout 300; rc=$$?; ./scripts/test-dockerd stop; exit $$rc
 
 test-asan:
 	cmake --preset asan -DBUILD_TESTING=ON >/dev/null

@@ -1,5 +1,7 @@
 #include "api/requests.hpp"
 
+#include "config/service_config.hpp"
+
 #include "core/json_limits.hpp"
 #include "engine/languages.hpp"
 #include "runtime/descriptors.hpp"
@@ -139,6 +141,11 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
   req.timeout_ms = limits.default_timeout_ms;
   if (auto e = bounded(doc, "memoryMb", 16, limits.max_memory_mb, req.memory_mb)) return *e;
   if (auto e = bounded(doc, "timeoutMs", 100, limits.max_timeout_ms, req.timeout_ms)) return *e;
+  std::optional<std::string> isolation;
+  if (auto e = field(doc, "isolation", json::value_t::string, "a string", isolation)) return *e;
+  if (isolation && !config::valid_isolation(*isolation))
+    return field_error(422, "isolation", "must be native, docker or microvm");
+  req.isolation = isolation.value_or("");
   if (auto e = field(doc, "idempotencyKey", json::value_t::string, "a string", key)) return *e;
   if (key && key->size() > 200) return field_error(422, "idempotencyKey", "is longer than 200 characters");
   job.idempotency_key = key.value_or("");

@@ -21,6 +21,7 @@ struct ExecOptions {
   std::uint32_t timeout_ms = 10000;
   bool json = false;
   bool allow_degraded = false;
+  std::string isolation;
 };
 
 Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
@@ -48,13 +49,14 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
   req.args = o.args;
   req.memory_mb = o.memory_mb;
   req.timeout_ms = o.timeout_ms;
+  req.isolation = o.isolation;
   return req;
 }
 
 int exec_cmd(const ExecOptions& o) {
   auto request = build_request(o);
   if (!request) return report_error(request.error());
-  auto host = make_engine("native", o.allow_degraded);
+  auto host = make_engine(o.isolation.empty() ? "native" : o.isolation, o.allow_degraded);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
   auto cancel = CancelOnSignal::start();
@@ -78,6 +80,7 @@ void register_exec(CLI::App& app, Context& ctx) {
   cmd->add_option("--arg", o->args, "An argument for the program (repeatable)");
   cmd->add_option("--memory", o->memory_mb, "Memory limit in MB")->check(CLI::Range(16, 65536));
   cmd->add_option("--timeout", o->timeout_ms, "Wall-clock limit in ms")->check(CLI::Range(100, 3600000));
+  add_isolation_option(cmd, o->isolation, "native | docker | microvm (default: native)");
   cmd->add_flag("--json", o->json, "Print exactly one JSON result document on stdout");
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

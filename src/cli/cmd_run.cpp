@@ -13,7 +13,7 @@ struct RunOptions {
   std::string dir;
   std::string input;
   std::string runtime;
-  std::string isolation = "native";
+  std::string isolation;  // empty: the service's own, else native
   bool skip_preflight = false;
   bool json = false;
   bool allow_degraded = false;
@@ -28,7 +28,7 @@ int run(const RunOptions& o) {
     if (!input) return report_error(input.error());
     request.input_json = *input;
   }
-  auto host = make_engine(o.isolation, o.allow_degraded);
+  auto host = make_engine(o.isolation.empty() ? "native" : o.isolation, o.allow_degraded);
   if (!host) return report_error(host.error());
   engine::Engine& engine = *host->engine;
   auto cancel = CancelOnSignal::start();
@@ -48,8 +48,7 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--runtime", o->runtime, "Override the runtime: RT[@VERSION]");
   cmd->add_flag("--skip-preflight", o->skip_preflight, "Do not run preflight checks first");
   cmd->add_flag("--json", o->json, "Print exactly one JSON result document on stdout");
-  cmd->add_option("--isolation", o->isolation, "native | docker | microvm")
-      ->check(CLI::IsMember({"native", "docker", "microvm"}));
+  add_isolation_option(cmd, o->isolation, "native | docker | microvm (default: the service's isolation, else native)");
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");
   cmd->callback([o, &ctx] { ctx.exit_code = run(*o); });

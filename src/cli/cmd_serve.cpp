@@ -36,6 +36,7 @@ struct ServeOptions {
   std::uint32_t keep_alive_timeout_s = 5;
   std::uint32_t reject_delay_ms = 250;
   bool allow_degraded = false;
+  std::string isolation;
   std::vector<std::string> install_allow;
   PoolFlags pools;
 };
@@ -100,6 +101,7 @@ int serve(ServeOptions o) {
   // which never get more than their run).
   HostOptions host_options;
   host_options.allow_degraded = o.allow_degraded;
+  if (!o.isolation.empty()) host_options.isolation = o.isolation;
   host_options.max_memory_mb = o.server.max_memory_mb;
   host_options.max_timeout_ms = o.server.max_timeout_ms;
   host_options.install_allow = o.install_allow;
@@ -198,6 +200,8 @@ void register_serve(CLI::App& app, Context& ctx) {
       ->capture_default_str()->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
   add_pool_flags(cmd, o->pools);
   cmd->add_option("--grace-ms", o->grace_ms, "SIGTERM: time in-flight runs get to finish")->capture_default_str();
+  add_isolation_option(cmd, o->isolation,
+                       "Backend of runs whose service names none, and of the warm pools (default: native)");
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");
   cmd->callback([o, &ctx] { ctx.exit_code = serve(*o); });

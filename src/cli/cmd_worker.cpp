@@ -33,6 +33,7 @@ struct WorkerFlags {
   std::string metrics_host = "127.0.0.1";
   api::AdhocLimits limits;
   bool allow_degraded = false;
+  std::string isolation;
   bool setup_only = false;
   PoolFlags pools;
 };
@@ -72,6 +73,7 @@ int work(WorkerFlags f) {
   }
   HostOptions host_options;
   host_options.allow_degraded = f.allow_degraded;
+  if (!f.isolation.empty()) host_options.isolation = f.isolation;
   host_options.max_memory_mb = f.limits.max_memory_mb;
   host_options.max_timeout_ms = f.limits.max_timeout_ms;
   auto host = make_pooled_engine(host_options, f.pools, f.limits.default_memory_mb, f.limits.default_timeout_ms);
@@ -148,6 +150,8 @@ void register_worker(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-memory-mb", f->limits.max_memory_mb, "Ceiling for memoryMb in jobs")->capture_default_str();
   cmd->add_option("--max-timeout-ms", f->limits.max_timeout_ms, "Ceiling for timeoutMs in jobs")->capture_default_str();
   add_pool_flags(cmd, f->pools);
+  add_isolation_option(cmd, f->isolation,
+                       "Backend of jobs whose service names none, and of the warm pools (default: native)");
   cmd->add_flag("--allow-degraded", f->allow_degraded, "Run even if cgroup limits cannot be enforced (rlimits only)");
   cmd->add_flag("--setup-only", f->setup_only,
                 "Create (or update) the stream, consumer and results bucket, then exit");

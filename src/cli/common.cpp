@@ -79,20 +79,7 @@ fs::path cache_root() {
   return fs::path("/tmp") / ("ignite-cache-" + std::to_string(::geteuid()));
 }
 
-// For names an instance tagged ("<id>.…"): true when that instance is gone.
-std::function<bool(std::string_view)> left_by_dead_instance(fs::path runtime_root) {
-  return [root = std::move(runtime_root)](std::string_view name) {
-    const auto id = sys::Instance::id_of(name);
-    return !id.empty() && !sys::Instance::is_live(root, id);
-  };
-}
-
-Result<std::unique_ptr<sandbox::Backend>> make_backend(const std::string& isolation,
-                                                       bool allow_degraded,
-                                                       const sys::Instance& instance) {
-  if (isolation != "native")
-    return fail(ErrorCode::unsupported,
-                "isolation '" + isolation + "' is not available in this build (available: native)");
+Result<std::unique_ptr<sandbox::Backend>> make_native(bool allow_degraded, const sys::Instance& instance) {
   sandbox::native::NativeConfig config;
   config.allow_degraded = allow_degraded;
   config.scratch_root = instance.dir();
@@ -146,15 +133,26 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   IGNITE_TRY_ASSIGN(fs::path root, runtime_root(host.fresh_root));
   IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
   host.instance = std::make_unique<sys::Instance>(std::move(instance));
-  IGNITE_TRY_ASSIGN(host.backend, make_backend(options.isolation, options.allow_degraded, *host.instance));
+  if (!config::valid_isolation(options.isolation))
+    return fail(ErrorCode::invalid_argument, "--isolation: '" + options.isolation + "' is not a backend (native, docker or microvm)");
+  IGNITE_TRY_ASSIGN(host.backend, make_native(options.allow_degraded, *host.instance));
+  // Other backends on first use; the default one now, so that a server fails at start, not
+  // at its first request.
+  host.others = std::make_unique<OtherBackends>(docker_config(*host.instance));
+  sandbox::Backend* default_backend = host.backend.get();
+  if (options.isolation != "native") {
+    IGNITE_TRY_ASSIGN(default_backend, host.others->get(options.isolation));
+  }
   engine::EngineConfig config;
   config.work_root = host.instance->dir() / "work";
   IGNITE_TRY_ASSIGN(config.cache, cache_config(*host.instance));
   config.max_memory_mb = options.max_memory_mb;
   config.max_timeout_ms = options.max_timeout_ms;
   config.egress_allow = options.install_allow;
+  config.default_isolation = options.isolation;
+  config.backend_for = [others = host.others.get()](std::string_view name) { return others->get(name); };
   if (options.pools && !options.pools->runtimes.empty())
-    host.pools = std::make_unique<pool::Pools>(*host.backend, *options.pools);
+    host.pools = std::make_unique<pool::Pools>(*default_backend, *options.pools);
   host.engine = std::make_unique<engine::Engine>(*host.backend, runtime::Catalog(runtime::default_roots()),
                                                  std::move(config), host.pools.get());
   return host;

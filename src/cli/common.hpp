@@ -7,6 +7,7 @@
 
 #include "config/service_config.hpp"
 #include "core/result.hpp"
+#include "cli/backends.hpp"
 #include "engine/engine.hpp"
 #include "runner/service_index.hpp"
 #include "sandbox/backend.hpp"
@@ -37,8 +38,9 @@ Result<std::string> read_input_arg(const std::string& arg);
 struct HostEngine {
   std::unique_ptr<sys::TempDir> fresh_root;  // rootless, when the usual runtime dir was not ours
   std::unique_ptr<sys::Instance> instance;
-  std::unique_ptr<sandbox::Backend> backend;
-  std::unique_ptr<pool::Pools> pools;  // serve only; after the backend, before the engine
+  std::unique_ptr<sandbox::Backend> backend;  // native: every build step, and native runs
+  std::unique_ptr<OtherBackends> others;      // docker, on first use (or at start when the default)
+  std::unique_ptr<pool::Pools> pools;  // serve only, over the default backend; before the engine
   std::unique_ptr<engine::Engine> engine;
 };
 // Registers this process as an instance (collecting what killed ones left: their dirs, cgroups
@@ -52,7 +54,7 @@ Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded
 // The cache is also configured from the environment: IGNITE_CACHE_DIR, IGNITE_CACHE_MAX_MB (all
 // entries, default 4096) and IGNITE_CACHE_ENTRY_MAX_MB (one artifact, default 1024).
 struct HostOptions {
-  std::string isolation = "native";
+  std::string isolation = "native";  // runs that name none (neither request nor service.yaml)
   bool allow_degraded = false;
   std::uint32_t max_memory_mb = 0;  // 0: no ceiling beyond the backend's own
   std::uint32_t max_timeout_ms = 0;

@@ -23,10 +23,10 @@ using detail::Field;
 namespace {
 
 constexpr std::array<std::string_view, 2> kTopKeys = {"service", "preflight"};
-constexpr std::array<std::string_view, 10> kServiceKeys = {"name",     "runtime",   "entry",
+constexpr std::array<std::string_view, 12> kServiceKeys = {"name",     "runtime",   "entry",
                                                            "memoryMb", "timeoutMs", "cpuLimit",
                                                            "network",  "env",       "dependencies",
-                                                           "installScripts"};
+                                                           "installScripts", "isolation", "image"};
 constexpr std::array<std::string_view, 1> kPreflightKeys = {"memory"};
 constexpr std::array<std::string_view, 4> kMemoryKeys = {"baseMb", "perDependencyMb", "warnRatio",
                                                          "failRatio"};
@@ -176,6 +176,14 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
       }
     } else if (name == "network") {
       IGNITE_TRY_ASSIGN(out.network, detail::read_bool(key));
+    } else if (name == "isolation") {
+      IGNITE_TRY_ASSIGN(out.isolation, detail::read_string(key));
+      if (!valid_isolation(out.isolation))
+        return key.error("'" + out.isolation + "' is not an isolation backend (native, docker or microvm)");
+    } else if (name == "image") {
+      IGNITE_TRY_ASSIGN(out.image, detail::read_string(key));
+      if (!valid_image_name(out.image))
+        return key.error("'" + out.image + "' is not a local image name ([a-z0-9] then [A-Za-z0-9._/:@-], at most 255)");
     } else if (name == "installScripts") {
       IGNITE_TRY_ASSIGN(out.install_scripts, detail::read_bool(key));
     } else if (name == "env") {
@@ -186,6 +194,8 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
       have_dependencies = !key.value.IsNull();
     }
   }
+  if (!out.image.empty() && out.isolation != "docker")
+    return service.child("image", service.line, {}).error("an image is for isolation: docker only");
   if (!have_name) return service.child("name", service.line, {}).error("missing required key");
   if (!have_entry) return service.child("entry", service.line, {}).error("missing required key");
   if (!have_dependencies) {
@@ -230,6 +240,21 @@ Result<ServiceConfig> parse_document(std::string_view yaml_text, const std::stri
 }
 
 }  // namespace
+
+bool valid_isolation(std::string_view name) { return name == "native" || name == "docker" || name == "microvm"; }
+
+bool valid_image_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  const auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name.front())) return false;
+  for (char c : name) {
+    // Uppercase only in a tag; the daemon refuses it elsewhere with its own message.
+    if (!lower_or_digit(c) && !(c >= 'A' && c <= 'Z') && c != '.' && c != '_' && c != '/' && c != ':' &&
+        c != '@' && c != '-')
+      return false;
+  }
+  return name.find("..") == std::string_view::npos;
+}
 
 Result<ServiceConfig> parse_service(std::string_view yaml_text, const fs::path& file,
                                     const fs::path& dir, const EnvLookup& env) {

@@ -51,6 +51,8 @@ struct ServiceConfig {
   std::vector<std::pair<std::string, std::string>> env;  // expanded, in file order
   std::vector<std::string> dependencies;  // declared, or detected from package.json
   bool dependencies_declared = false;     // true when service.yaml lists them
+  std::string isolation;                  // "native" | "docker" | "microvm"; empty: the caller's default
+  std::string image;                      // docker only: a local image instead of the runtime's
   PreflightThresholds preflight;
 };
 
@@ -68,6 +70,9 @@ Result<ServiceConfig> parse_service(std::string_view yaml_text, const std::files
                                     const std::filesystem::path& dir, const EnvLookup& env);
 
 bool valid_service_name(std::string_view name);
+bool valid_isolation(std::string_view name);
+// A local image reference: lowercase repository path, optional :tag or @sha256:digest.
+bool valid_image_name(std::string_view name);
 bool valid_env_name(std::string_view name);                // ^[A-Za-z_][A-Za-z0-9_]*$            // ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
 Result<RuntimeRef> parse_runtime_ref(std::string_view text);  // "node@20"; unknown names fail
 std::span<const std::string_view> known_runtimes();          // bun node deno quickjs python go

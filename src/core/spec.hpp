@@ -43,6 +43,9 @@ struct Mount {
   // The source is this run's alone (a staging dir of ours): a read-only mount binds it as it is,
   // since it shares no inode with another run anyway (no per-run overlay needed).
   bool exclusive = false;
+  // One of the runtime's own files (runtime::Installed::mounts): a backend that starts from an
+  // image (docker) finds it in the runtime's image instead (SandboxSpec::runtime_image).
+  bool runtime = false;
   friend bool operator==(const Mount&, const Mount&) = default;
 };
 
@@ -95,6 +98,12 @@ struct SandboxSpec {
   // Empty read-only directories the backend fills with a Job's files at hand-off (a warm slot's
   // /app for ad-hoc code, /run/ignite for the input file).
   std::vector<std::filesystem::path> drop_dirs;
+  // The image identity, for backends that start from an image (docker): the runtime whose image
+  // holds the mounts marked `runtime` ("python@3.11.2"; empty: none is needed, the program is a
+  // static binary), or a local image the service names instead (`image:` in service.yaml),
+  // which must hold the runtime at the same paths. The native backend binds the mounts.
+  std::string runtime_image;
+  std::string image;
 
   friend bool operator==(const SandboxSpec&, const SandboxSpec&) = default;
 };

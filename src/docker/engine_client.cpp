@@ -141,6 +141,11 @@ Result<json> EngineClient::version() {
   return parse("/version", reply.body);
 }
 
+Result<json> EngineClient::info() {
+  IGNITE_TRY_ASSIGN(const Reply reply, call(options_, "GET", "/info"));
+  return parse("/info", reply.body);
+}
+
 Result<std::string> EngineClient::create_container(const json& config, std::string_view name,
                                                    const Labels& labels) {
   if (!config.is_object()) return fail(ErrorCode::invalid_argument, "docker create: the config must be a JSON object");

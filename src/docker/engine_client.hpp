@@ -52,6 +52,7 @@ class EngineClient {
 
   Status ping();                         // GET /_ping
   Result<nlohmann::json> version();      // GET /version (ApiVersion, Version, ...)
+  Result<nlohmann::json> info();         // GET /info (CgroupDriver, CgroupVersion, ...)
 
   // POST /containers/create. `config` is the API's container config (Image, Cmd, User,
   // HostConfig, ...); `labels` are merged into its Labels. `name` may be empty. Returns the id.

@@ -97,13 +97,14 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
   service.cpu_limit = request.cpu_limit;
   service.network = request.network;
 
+  IGNITE_TRY_ASSIGN(sandbox::Backend * run_backend, backend_for(request.isolation, service));
   JobReport report;
   report.service_name = "";
   report.runtime = rt.label();
-  report.isolation = std::string(backend_.name());
+  report.isolation = std::string(run_backend->name());
   report.limits = {request.memory_mb, request.timeout_ms, request.cpu_limit, request.network};
   return run_program(service, rt, {request.input_json, request.args, request.stdin_data, true},
-                     std::move(report), stop, sink);
+                     std::move(report), *run_backend, stop, sink);
 }
 
 void Engine::prime_pools(const AdhocRequest& shape) {

@@ -61,6 +61,8 @@ SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime
   spec.limits.network = service.network;
   // /tmp is charged to the memory cgroup too, so it can never exceed the memory limit anyway.
   spec.limits.tmp_bytes = std::min<std::uint64_t>(spec.limits.memory_bytes, 64ull << 20);
+  spec.runtime_image = rt.label();
+  spec.image = service.image;
   return spec;
 }
 
@@ -114,10 +116,11 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   // checked in execute_adhoc, before its files are staged.
   IGNITE_TRY(check_ceilings(service.memory_mb, service.timeout_ms));
 
+  IGNITE_TRY_ASSIGN(sandbox::Backend * run_backend, backend_for(request.isolation, service));
   JobReport report;
   report.service_name = service.name;
   report.runtime = rt.label();
-  report.isolation = std::string(backend_.name());
+  report.isolation = std::string(run_backend->name());
   report.limits = {service.memory_mb, service.timeout_ms, service.cpu_limit, service.network};
   if (!request.skip_preflight) {
     auto checks = preflight::check_service(service, runtime_facts(rt),
@@ -127,7 +130,20 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
     report.preflight = std::move(checks);
   }
 
-  return run_program(service, rt, {request.input_json, {}, {}, false}, std::move(report), stop, sink);
+  return run_program(service, rt, {request.input_json, {}, {}, false}, std::move(report), *run_backend, stop, sink);
+}
+
+Result<sandbox::Backend*> Engine::backend_for(std::string_view requested, const config::ServiceConfig& service) {
+  const std::string name = !requested.empty()            ? std::string(requested)
+                           : !service.isolation.empty() ? service.isolation
+                                                        : config_.default_isolation;
+  if (name.empty() || name == backend_.name()) return &backend_;
+  if (!config::valid_isolation(name))
+    return fail(ErrorCode::invalid_argument, "isolation '" + name + "' is not a backend (native, docker or microvm)");
+  if (!config_.backend_for)
+    return fail(ErrorCode::unsupported, "isolation '" + name + "' is not available here (available: " +
+                                            std::string(backend_.name()) + ")");
+  return config_.backend_for(name);
 }
 
 Status Engine::check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const {
@@ -142,7 +158,7 @@ Status Engine::check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms)
 
 Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
                                       const runtime::Installed& rt, const ProgramInputs& inputs,
-                                      JobReport report, std::stop_token stop,
+                                      JobReport report, sandbox::Backend& run_backend, std::stop_token stop,
                                       const sandbox::OutputSink& sink) {
   SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);
   spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
@@ -179,6 +195,7 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     if (needs_compile(rt)) {
       // The binary is static: it needs neither the toolchain nor any library.
       spec.mounts = {{built->dir, "/opt/ignite/program", false}, {service.dir, "/app", false}};
+      spec.runtime_image.clear();
       std::vector<std::string> argv = {"/opt/ignite/program/main"};
       argv.insert(argv.end(), spec.argv.end() - static_cast<std::ptrdiff_t>(user_args), spec.argv.end());
       spec.argv = std::move(argv);
@@ -189,20 +206,21 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
   }
   if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
   IGNITE_TRY_ASSIGN(report.result, run_sandboxed(spec, rt, inputs, {deps ? &*deps : nullptr, built ? &*built : nullptr},
-                                                 stop, sink));
+                                                 run_backend, stop, sink));
   report.cold_start = !report.result.warm;
   return report;
 }
 
 Result<ExecutionResult> Engine::run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
                                               const ProgramInputs& inputs,
-                                              std::array<const Artifact*, 2> artifacts, std::stop_token stop,
-                                              const sandbox::OutputSink& sink) {
+                                              std::array<const Artifact*, 2> artifacts, sandbox::Backend& backend,
+                                              std::stop_token stop, const sandbox::OutputSink& sink) {
   // Ad-hoc builds differ per job: a pool for one would not be met again.
   const bool built = artifacts[0] || artifacts[1];
-  if (!pools_ || !pools_->serves(rt.name) || (inputs.staged_app && built)) return backend_.run(spec, stop, sink);
+  if (!pools_ || &pools_->backend() != &backend || !pools_->serves(rt.name) || (inputs.staged_app && built))
+    return backend.run(spec, stop, sink);
   auto w = warm_split(spec, rt, inputs.args.size(), inputs.staged_app);
-  if (!w) return backend_.run(spec, stop, sink);
+  if (!w) return backend.run(spec, stop, sink);
   // Idle slots that mount an artifact hold a lease on it (a dup of ours), so eviction leaves
   // it alone while they may still run.
   std::vector<sys::Fd> leases;

@@ -1,6 +1,7 @@
 // Engine: the only orchestration code. JobRequest -> preflight -> sandbox plan -> backend -> JobReport.
 #pragma once
 #include <array>
+#include <functional>
 #include <stop_token>
 
 #include "core/result.hpp"
@@ -26,6 +27,11 @@ struct EngineConfig {
   std::uint32_t max_timeout_ms = 0;
   // Networks a dependency install may reach besides public addresses (an internal registry).
   std::vector<std::string> egress_allow;
+  // The isolation of a run that names none (neither its request nor its service.yaml).
+  std::string default_isolation = "native";
+  // The backend for an isolation other than the engine's own backend's (which also runs every
+  // build and install step). Unset: that backend is the only one.
+  std::function<Result<sandbox::Backend*>(std::string_view isolation)> backend_for;
 };
 
 // Input larger than this reaches the program only through IGNITE_INPUT_FILE (the kernel passes
@@ -69,16 +75,21 @@ class Engine {
     bool staged_app = false;  // /app is a staging dir of this job's own (ad-hoc code)
   };
   // Dependencies, build steps, then the run itself: shared by services and ad-hoc code.
+  // The run itself happens on `run_backend`; steps on the engine's own backend.
   Result<JobReport> run_program(const config::ServiceConfig& service, const runtime::Installed& rt,
-                                const ProgramInputs& inputs, JobReport report,
+                                const ProgramInputs& inputs, JobReport report, sandbox::Backend& run_backend,
                                 std::stop_token stop, const sandbox::OutputSink& sink);
+
+  // The backend of a run: the request's isolation, else the service's, else the default.
+  Result<sandbox::Backend*> backend_for(std::string_view requested, const config::ServiceConfig& service);
 
   // The run itself: in a warm slot when a pool serves the runtime, else cold. `artifacts`:
   // the dependencies and build the spec mounts (either may be null), whose leases the pool's
   // idle slots hold.
   Result<ExecutionResult> run_sandboxed(const SandboxSpec& spec, const runtime::Installed& rt,
                                         const ProgramInputs& inputs, std::array<const Artifact*, 2> artifacts,
-                                        std::stop_token stop, const sandbox::OutputSink& sink);
+                                        sandbox::Backend& backend, std::stop_token stop,
+                                        const sandbox::OutputSink& sink);
 
   // invalid_argument when the run asks for more than the operator allows.
   Status check_ceilings(std::uint32_t memory_mb, std::uint32_t timeout_ms) const;

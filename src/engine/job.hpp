@@ -14,7 +14,8 @@ struct JobRequest {
   config::ServiceConfig service;
   std::optional<std::string> input_json;  // becomes IGNITE_INPUT; unset when no input was given
   bool skip_preflight = false;
-  std::string isolation = "native";
+  // "native" | "docker" | ...; empty: the service's own (service.yaml), else the engine's default.
+  std::string isolation;
 };
 
 // One source file of an ad-hoc job; `name` is relative ("main.py", "lib/util.py").
@@ -34,6 +35,7 @@ struct AdhocRequest {
   std::uint32_t timeout_ms = 10000;
   double cpu_limit = 1;
   bool network = false;
+  std::string isolation;  // empty: the engine's default
 };
 
 // The limits a run was given, as reported in the result document (CONTRACT §4 `limits`).

@@ -58,6 +58,8 @@ class Pools {
  public:
   Pools(sandbox::Backend& backend, PoolConfig config);
   ~Pools();  // stops refilling, destroys every slot: nothing is left behind
+
+  sandbox::Backend& backend() const { return backend_; }
   Pools(const Pools&) = delete;
   Pools& operator=(const Pools&) = delete;
 

@@ -140,6 +140,7 @@ Installed make_installed(const Descriptor& d, const std::string& version, const 
       rt.install_bytes += tree_bytes(extra, cache);
     }
   }
+  for (auto& m : rt.mounts) m.runtime = true;
   return rt;
 }
 

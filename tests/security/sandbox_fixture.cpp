@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../common/docker_backend.hpp"
 #include "../common/probe_spec.hpp"
 #include "config/service_config.hpp"
 #include "engine/engine.hpp"
@@ -35,6 +36,11 @@ Result<std::unique_ptr<sandbox::Backend>> make_native(const fs::path& scratch, b
   return sandbox::native::make_native_backend(cfg);
 }
 
+Result<std::unique_ptr<sandbox::Backend>> make_docker(const fs::path& scratch, bool rootless) {
+  if (rootless) return fail(ErrorCode::unsupported, "the docker backend needs root (its daemon is root's)");
+  return testing::make_test_docker_backend(scratch);
+}
+
 }  // namespace
 
 std::vector<BackendCase> backend_cases() {
@@ -44,6 +50,12 @@ std::vector<BackendCase> backend_cases() {
           {"native_warm", [](const fs::path& scratch, bool rootless) -> Result<std::unique_ptr<sandbox::Backend>> {
              IGNITE_TRY_ASSIGN(auto native, make_native(scratch, rootless));
              return make_warm_backend(std::move(native), IGNITE_WARM_EXEC);
+           }},
+          // The same promises in containers (docker_backend.hpp), cold and warm.
+          {"docker", make_docker},
+          {"docker_warm", [](const fs::path& scratch, bool rootless) -> Result<std::unique_ptr<sandbox::Backend>> {
+             IGNITE_TRY_ASSIGN(auto docker, make_docker(scratch, rootless));
+             return make_warm_backend(std::move(docker), IGNITE_WARM_EXEC);
            }}};
 }
 

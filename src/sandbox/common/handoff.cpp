@@ -1,10 +1,16 @@
 #include "sandbox/common/handoff.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 #include <random>
 
 #include "core/utf8.hpp"
+#include "sandbox/common/drop_dirs.hpp"
 
 namespace ignite::sandbox {
 namespace {
@@ -87,6 +93,44 @@ Result<std::string> encode_job_header(const Job& job, std::string_view nonce) {
   }
   json += '}';
   return std::to_string(json.size()) + "\n" + json;
+}
+
+std::optional<std::string> await_ready(int stdout_fd, int exit_fd, std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  std::string got;
+  while (got.size() < kReadyMarker.size()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return "the bootstrap was not ready in time";
+    pollfd fds[2] = {{stdout_fd, POLLIN, 0}, {exit_fd, POLLIN, 0}};
+    int n = ::poll(fds, 2, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::string("poll: ") + std::strerror(errno);
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      char buf[64];
+      ssize_t r = ::read(stdout_fd, buf, kReadyMarker.size() - got.size());
+      if (r <= 0) return "the bootstrap closed its stdout";
+      got.append(buf, static_cast<std::size_t>(r));
+      if (kReadyMarker.substr(0, got.size()) != got) return "the bootstrap wrote before it was ready";
+    } else if (fds[1].revents) {
+      return "the bootstrap exited";
+    }
+  }
+  return std::nullopt;
+}
+
+Result<HandOff> prepare_hand_off(const Job& job, int exit_fd, int stdout_fd,
+                                 const std::vector<std::filesystem::path>& drop_dirs,
+                                 const std::vector<std::filesystem::path>& drop_hosts) {
+  pollfd idle[2] = {{exit_fd, POLLIN, 0}, {stdout_fd, POLLIN, 0}};
+  if (::poll(idle, 2, 0) != 0)
+    return fail(ErrorCode::unavailable, "the warm slot's bootstrap exited or wrote while idle");
+  IGNITE_TRY(place_job_files(job, drop_dirs, drop_hosts));
+  HandOff h;
+  h.nonce = make_nonce();
+  IGNITE_TRY_ASSIGN(h.stdin_data, encode_job_header(job, h.nonce));
+  h.stdin_data += job.stdin_data;
+  return h;
 }
 
 }  // namespace ignite::sandbox

@@ -15,6 +15,9 @@
 // replaces its environment, argv and cwd with the job's and runs the entry as the runtime's
 // own launcher would.
 #pragma once
+#include <chrono>
+#include <filesystem>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +40,23 @@ std::string make_nonce();
 // The errno of a failed execve, when `stdout_data` is exactly the exec bootstrap's marker with
 // this nonce; nullopt otherwise.
 std::optional<int> exec_failure(std::string_view stdout_data, std::string_view nonce);
+
+// Waits until a bootstrap has written exactly kReadyMarker to `stdout_fd`; `exit_fd` (a pidfd)
+// becomes readable when the bootstrap's sandbox ends first. nullopt when ready, else what went
+// wrong ("the bootstrap exited", ...), for the caller's error.
+std::optional<std::string> await_ready(int stdout_fd, int exit_fd, std::chrono::milliseconds timeout);
+
+// A warm slot's side of Slot::run before the job goes to the bootstrap: an idle bootstrap has
+// written nothing and not exited (else `unavailable`: nothing of the job ran, the caller may run
+// it elsewhere); the job's files are placed in the drop dirs; the header (with a fresh nonce)
+// and the job's stdin are what the bootstrap's stdin gets.
+struct HandOff {
+  std::string stdin_data;
+  std::string nonce;
+};
+Result<HandOff> prepare_hand_off(const Job& job, int exit_fd, int stdout_fd,
+                                 const std::vector<std::filesystem::path>& drop_dirs,
+                                 const std::vector<std::filesystem::path>& drop_hosts);
 
 // Whether encode_job_header would accept this job.
 bool job_is_encodable(const Job& job);

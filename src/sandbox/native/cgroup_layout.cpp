@@ -63,6 +63,11 @@ fs::path own_dir(const MountEntry& m, std::string_view cg_path) {
   return dir;
 }
 
+// "<own>/ignite" as a path from the hierarchy's root.
+std::string parent_in_hierarchy(const std::string& own) {
+  return (own.empty() || own.back() != '/' ? own + "/" : own) + "ignite";
+}
+
 // memory and pids are required; cpu is optional (a quota is then not enforced).
 Status enable_controllers(const fs::path& dir) {
   IGNITE_TRY(sys::write_file(dir / "cgroup.subtree_control", "+memory +pids"));
@@ -71,6 +76,14 @@ Status enable_controllers(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::vector<fs::path> cgroup_dirs_everywhere(std::string_view path, const fs::path& proc) {
+  std::vector<fs::path> dirs;
+  auto mountinfo = sys::read_file(proc / "self/mountinfo");
+  if (!mountinfo) return dirs;
+  for (const auto& m : parse_mountinfo(*mountinfo)) dirs.push_back(own_dir(m, path));
+  return dirs;
+}
 
 std::string CgroupLayout::describe() const {
   switch (version) {
@@ -128,6 +141,7 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
     if (has_option(ctl, "memory") && has_option(ctl, "pids")) {
       layout.version = CgroupVersion::v2;
       layout.v2_base = dir;
+      layout.hierarchy_parent = parent_in_hierarchy(paths[""]);
       layout.reason = "unified hierarchy offers memory and pids";
       return layout;
     }
@@ -144,6 +158,10 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
   if (layout.v1_base.count("memory") && layout.v1_base.count("pids")) {
     layout.version = CgroupVersion::v1;
     layout.reason = "v1 memory and pids controllers are mounted";
+    layout.hierarchy_parent = parent_in_hierarchy(paths["memory"]);
+    for (const auto& [c, dir] : layout.v1_base) {
+      if (parent_in_hierarchy(paths[c]) != layout.hierarchy_parent) layout.hierarchy_parent.clear();
+    }
   } else {
     layout.v1_base.clear();
     if (layout.reason.empty()) layout.reason = "neither cgroup v2 nor v1 memory+pids is mounted";

@@ -147,7 +147,7 @@ class NativeBackend final : public Backend {
     const std::string export_path = spec.output ? spec.output->target.string() : "";
     CStrings argv(spec.argv), envp(spec.env);
     const std::string workdir = spec.workdir.string();
-    auto rlimits = rlimits_for(spec.limits, p.cgroup.has_value());
+    auto rlimits = sandbox_rlimits(spec.limits, p.cgroup.has_value());
     ChildArgs args{.plan = &p.plan,
                    .workdir = workdir.c_str(),
                    .argv = argv.get(),
@@ -198,24 +198,6 @@ class NativeBackend final : public Backend {
     return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
   }
 
-  static std::vector<RlimitSetting> rlimits_for(const Limits& l, bool have_cgroup) {
-    std::vector<RlimitSetting> r = {
-        {RLIMIT_CORE, 0},
-        {RLIMIT_FSIZE, l.max_file_bytes},
-        {RLIMIT_NOFILE, l.max_open_files},
-        {RLIMIT_STACK, l.stack_bytes},
-    };
-    // Degraded mode only: RLIMIT_NPROC counts per host uid (shared by concurrent runs), and
-    // RLIMIT_DATA caps one process's writable private memory; cgroups are the real limits.
-    // Not RLIMIT_AS: V8, Go and Bun reserve gigabytes of PROT_NONE address space up front, and
-    // would not even start (RLIMIT_DATA does not count reservations until they are writable).
-    if (!have_cgroup) {
-      r.push_back({RLIMIT_NPROC, l.max_processes});
-      r.push_back({RLIMIT_DATA, l.memory_bytes});
-    }
-    return r;
-  }
-
   struct Spawned {
     sys::ChildProcess init;
     bool into_cgroup = false;  // born in `cgroup_dir` (CLONE_INTO_CGROUP)
@@ -256,6 +238,24 @@ class NativeBackend final : public Backend {
 };
 
 }  // namespace
+
+std::vector<RlimitSetting> sandbox_rlimits(const Limits& l, bool have_cgroup) {
+  std::vector<RlimitSetting> r = {
+      {RLIMIT_CORE, 0},
+      {RLIMIT_FSIZE, l.max_file_bytes},
+      {RLIMIT_NOFILE, l.max_open_files},
+      {RLIMIT_STACK, l.stack_bytes},
+  };
+  // Degraded mode only: RLIMIT_NPROC counts per host uid (shared by concurrent runs), and
+  // RLIMIT_DATA caps one process's writable private memory; cgroups are the real limits.
+  // Not RLIMIT_AS: V8, Go and Bun reserve gigabytes of PROT_NONE address space up front, and
+  // would not even start (RLIMIT_DATA does not count reservations until they are writable).
+  if (!have_cgroup) {
+    r.push_back({RLIMIT_NPROC, l.max_processes});
+    r.push_back({RLIMIT_DATA, l.memory_bytes});
+  }
+  return r;
+}
 
 bool kernel_has_overlayfs(const std::filesystem::path& proc) {
   auto text = sys::read_file(proc / "filesystems");

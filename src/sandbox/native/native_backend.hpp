@@ -9,6 +9,7 @@
 #include "core/spec.hpp"
 #include "sandbox/backend.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
+#include "sandbox/native/child.hpp"
 #include "sandbox/native/mount_plan.hpp"
 
 namespace ignite::sandbox::native {
@@ -48,6 +49,9 @@ struct NativeConfig {
 // Whether this kernel has overlayfs (<proc>/filesystems): read-only mounts are per-run overlays
 // then (NativeConfig::private_inodes).
 bool kernel_has_overlayfs(const std::filesystem::path& proc = "/proc");
+
+// The rlimits of a sandboxed program (any backend that starts it with our init).
+std::vector<RlimitSetting> sandbox_rlimits(const Limits& limits, bool have_cgroup);
 
 // Detects cgroups, prepares the per-run parent and compiles the seccomp filter, once.
 // Fails with unsupported/permission_denied when the host cannot enforce the limits.

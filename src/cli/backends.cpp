@@ -1,0 +1,99 @@
+#include "cli/backends.hpp"
+
+#include <map>
+
+#include "config/service_config.hpp"
+#include "docker/runtime_image.hpp"
+#include "runtime/catalog.hpp"
+#include "runtime/warm.hpp"
+
+namespace ignite::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runtime images by runtime label, built (or found) once per process.
+class ImageResolver {
+ public:
+  ImageResolver(ignite::docker::EngineOptions engine, fs::path init)
+      : client_(std::move(engine)), init_(std::move(init)), catalog_(runtime::default_roots()) {}
+
+  Result<std::string> operator()(const SandboxSpec& spec) {
+    if (!spec.image.empty()) {
+      // A service's own image: it must be here already (nothing is pulled).
+      if (auto found = client_.inspect_image(spec.image); !found)
+        return fail(ErrorCode::failed_precondition, "image '" + spec.image + "' is not a local image (" +
+                                                        found.error().message + ")");
+      return spec.image;
+    }
+    std::lock_guard lock(mu_);
+    if (auto it = tags_.find(spec.runtime_image); it != tags_.end()) return it->second;
+    runtime::Installed rt;
+    if (spec.runtime_image.empty()) {
+      // A static program (a compiled Go service) needs nothing but our init.
+      rt.name = "static";
+      rt.version = "1";
+    } else {
+      const auto at = spec.runtime_image.find('@');
+      IGNITE_TRY_ASSIGN(config::RuntimeRef ref, config::parse_runtime_ref(spec.runtime_image.substr(0, at)));
+      if (at != std::string::npos) ref.version = spec.runtime_image.substr(at + 1);
+      IGNITE_TRY_ASSIGN(rt, catalog_.resolve(ref));
+    }
+    IGNITE_TRY_ASSIGN(ignite::docker::RuntimeImage image, ignite::docker::ensure_runtime_image(client_, rt, init_));
+    tags_[spec.runtime_image] = image.tag;
+    return image.tag;
+  }
+
+ private:
+  ignite::docker::EngineClient client_;
+  fs::path init_;
+  runtime::Catalog catalog_;
+  std::mutex mu_;  // one build at a time; the others wait for it
+  std::map<std::string, std::string> tags_;
+};
+
+}  // namespace
+
+std::function<bool(std::string_view)> left_by_dead_instance(fs::path runtime_root) {
+  return [root = std::move(runtime_root)](std::string_view name) {
+    const auto id = sys::Instance::id_of(name);
+    return !id.empty() && !sys::Instance::is_live(root, id);
+  };
+}
+
+void add_isolation_option(CLI::App* cmd, std::string& isolation, const std::string& help) {
+  cmd->add_option("--isolation", isolation, help)->check(CLI::IsMember({"native", "docker", "microvm"}));
+}
+
+Result<sandbox::Backend*> OtherBackends::get(std::string_view isolation) {
+  if (isolation == "docker") {
+    std::lock_guard lock(mu_);
+    if (!docker_config_) return fail(docker_config_.error());
+    if (!docker_) {
+      IGNITE_TRY_ASSIGN(docker_, sandbox::docker::make_docker_backend(*docker_config_));
+    }
+    return docker_.get();
+  }
+  return fail(ErrorCode::unsupported,
+              "isolation '" + std::string(isolation) + "' is not available in this build (available: native, docker)");
+}
+
+Result<sandbox::docker::DockerConfig> docker_config(const sys::Instance& instance) {
+  sandbox::docker::DockerConfig c;
+  IGNITE_TRY_ASSIGN(c.engine.socket_path, ignite::docker::socket_from_env());
+  c.scratch_root = instance.dir();
+  c.run_prefix = instance.tag("");
+  c.id_lock_dir = instance.runtime_root() / "ids";
+  c.stale_run = left_by_dead_instance(instance.runtime_root());
+  auto init = runtime::docker_init_binary();
+  if (!init)
+    return fail(ErrorCode::failed_precondition,
+                "ignite-docker-init is not installed next to ignite (it is built with it; $IGNITE_DOCKER_INIT names another)");
+  c.init_binary = *init;
+  c.image_for = [resolver = std::make_shared<ImageResolver>(c.engine, *init)](const SandboxSpec& spec) {
+    return (*resolver)(spec);
+  };
+  return c;
+}
+
+}  // namespace ignite::cli

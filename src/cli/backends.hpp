@@ -1,0 +1,48 @@
+// The isolation backends of one Ignite process besides the native one (which every engine has
+// and which runs every build and install step): docker, made on first use so that a daemon
+// started later is still found, and then kept.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include "core/result.hpp"
+#include "sandbox/backend.hpp"
+#include "sandbox/docker/docker_backend.hpp"
+#include "sys/instance.hpp"
+
+namespace ignite::cli {
+
+class OtherBackends {
+ public:
+  // A configuration that failed (no ignite-docker-init, a DOCKER_HOST we cannot speak) is
+  // the error of every request for docker.
+  explicit OtherBackends(Result<sandbox::docker::DockerConfig> docker) : docker_config_(std::move(docker)) {}
+
+  // The backend named `isolation`; `unavailable`/`unsupported` with the reason (and the remedy)
+  // when it cannot be had here. A failed attempt is not remembered: the next call tries again.
+  Result<sandbox::Backend*> get(std::string_view isolation);
+
+ private:
+  std::mutex mu_;
+  Result<sandbox::docker::DockerConfig> docker_config_;
+  std::unique_ptr<sandbox::Backend> docker_;
+};
+
+// `--isolation native|docker|microvm` on `cmd`, into `isolation` (left empty when not given:
+// the service's own choice, else native).
+void add_isolation_option(CLI::App* cmd, std::string& isolation, const std::string& help);
+
+// For names an instance tagged ("<id>.…"): true when that instance is gone.
+std::function<bool(std::string_view)> left_by_dead_instance(std::filesystem::path runtime_root);
+
+// The docker backend's configuration for this instance: DOCKER_HOST's socket, the instance's
+// dirs, uid locks and stale-run test, ignite-docker-init, and runtime images built on first use
+// (`ignite images build` builds them ahead).
+Result<sandbox::docker::DockerConfig> docker_config(const sys::Instance& instance);
+
+}  // namespace ignite::cli

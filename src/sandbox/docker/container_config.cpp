@@ -1,0 +1,68 @@
+#include "sandbox/docker/container_config.hpp"
+
+#include <cmath>
+
+namespace ignite::sandbox::docker {
+
+using nlohmann::json;
+
+json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
+  // Our init as the entrypoint overrides whatever an image of the service's own says.
+  const json cmd = spec.argv;
+  json mounts = json::array();
+  auto bind = [&](const std::string& source, const std::string& target, bool read_only) {
+    mounts.push_back({{"Type", "bind"},
+                      {"Source", source},
+                      {"Target", target},
+                      {"ReadOnly", read_only},
+                      {"BindOptions", {{"Propagation", "rprivate"}}}});
+  };
+  if (plan.init) bind(plan.init->string(), kInitPath, true);
+  for (const auto& m : plan.binds) bind(m.source.string(), m.target.string(), !m.writable);
+  mounts.push_back({{"Type", "tmpfs"},
+                    {"Target", "/tmp"},
+                    {"TmpfsOptions", {{"SizeBytes", spec.limits.tmp_bytes}, {"Mode", 01777}}}});
+
+  const std::string id = std::to_string(plan.uid);
+  // Slack above our cgroup's limits: the container's own counters never trip first.
+  const std::uint64_t memory = spec.limits.memory_bytes + (16ull << 20);
+  json host = {
+      {"Mounts", mounts},
+      {"ReadonlyRootfs", true},
+      {"NetworkMode", spec.limits.network ? "bridge" : "none"},
+      {"CapDrop", json::array({"ALL"})},
+      {"SecurityOpt", json::array({"no-new-privileges"})},
+      {"CgroupParent", plan.cgroup_parent},
+      {"Memory", memory},
+      {"MemorySwap", memory},
+      {"PidsLimit", spec.limits.max_processes + 2},
+      {"NanoCpus", static_cast<std::int64_t>(std::llround(spec.limits.cpu_cores * 1e9))},
+      {"IpcMode", "private"},
+      {"ShmSize", 1 << 20},
+      {"LogConfig", {{"Type", "none"}}},
+      {"RestartPolicy", {{"Name", "no"}}},
+      {"Init", false},
+      {"Privileged", false},
+      {"AutoRemove", false},
+      {"OomKillDisable", false},
+  };
+  return {
+      {"Image", plan.image},
+      {"Entrypoint", json::array({kInitPath})},
+      {"Cmd", cmd},
+      {"Env", spec.env},
+      {"WorkingDir", spec.workdir.string()},
+      {"User", id + ":" + id},
+      {"Hostname", "ignite"},
+      {"NetworkDisabled", !spec.limits.network},
+      {"AttachStdin", false},
+      {"AttachStdout", false},
+      {"AttachStderr", false},
+      {"OpenStdin", false},
+      {"Tty", false},
+      {"Labels", {{kBackendLabel, "docker"}, {kSlotLabel, plan.slot}}},
+      {"HostConfig", host},
+  };
+}
+
+}  // namespace ignite::sandbox::docker

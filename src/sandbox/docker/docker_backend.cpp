@@ -1,0 +1,294 @@
+#include "sandbox/docker/docker_backend.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "init_protocol.h"
+#include "sandbox/common/drop_dirs.hpp"
+#include "sandbox/docker/container_config.hpp"
+#include "sandbox/docker/docker_slot.hpp"
+#include "sandbox/native/cgroup.hpp"
+#include "sandbox/native/cgroup_layout.hpp"
+#include "sandbox/native/id_pool.hpp"
+#include "sandbox/native/native_backend.hpp"
+#include "sandbox/native/seccomp_filter.hpp"
+#include "sandbox/native/seccomp_policy.hpp"
+#include "sys/files.hpp"
+#include "sys/owned_dir.hpp"
+
+namespace ignite::sandbox::docker {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using ignite::docker::EngineClient;
+
+// A container's create + start takes ~0.25 s here; its init connects right after.
+constexpr std::chrono::seconds kConnectTimeout{20};
+constexpr std::chrono::seconds kWarmUpTimeout{20};
+
+// Removes what slots leave, one at a time, off the callers' paths: the container (docker takes
+// its own cgroup with it), our cgroup above it, the cgroup dirs docker made in the other v1
+// hierarchies, the slot's dirs and, last, its uid.
+class Reaper {
+ public:
+  Reaper(EngineClient client, std::string hierarchy_parent)
+      : client_(std::move(client)), parent_(std::move(hierarchy_parent)), thread_([this] { loop(); }) {}
+  ~Reaper() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void reap(Remains r) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(r));
+    }
+    cv_.notify_all();
+  }
+
+  void remove_now(Remains r) {
+    if (!r.container.empty()) {
+      if (auto removed = client_.remove(r.container, true); !removed)
+        spdlog::warn("docker: removing container {}: {}", r.container.substr(0, 12), removed.error().message);
+    }
+    r.cgroup.reset();
+    if (!r.cgroup_name.empty()) {
+      for (const auto& dir : native::cgroup_dirs_everywhere(parent_ + "/" + r.cgroup_name)) ::rmdir(dir.c_str());
+    }
+    r.scratch.reset();
+    r.id.reset();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is removed
+      Remains r = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      remove_now(std::move(r));
+      lock.lock();
+    }
+  }
+
+  EngineClient client_;
+  std::string parent_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Remains> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once everything it uses exists
+};
+
+Status make_dir(const fs::path& p) {
+  if (::mkdir(p.c_str(), 0755) != 0) return fail(Error::from_errno("mkdir " + p.string()));
+  return ok();
+}
+
+Result<sys::Fd> pidfd_of(pid_t pid) {
+  sys::Fd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) return fail(Error::from_errno("pidfd_open of the container's init"));
+  return fd;
+}
+
+class DockerBackend final : public Backend {
+ public:
+  DockerBackend(DockerConfig config, native::CgroupLayout layout, native::SeccompFilter filter)
+      : config_(std::move(config)),
+        layout_(std::move(layout)),
+        filter_(std::move(filter)),
+        client_(config_.engine),
+        ids_(config_.id_lock_dir, config_.first_id, config_.id_count),
+        reaper_(std::make_shared<Reaper>(EngineClient(config_.engine), layout_.hierarchy_parent)) {}
+
+  std::string_view name() const noexcept override { return "docker"; }
+
+  Result<std::unique_ptr<Slot>> start(const SandboxSpec& spec) override {
+    IGNITE_TRY(validate(spec, config_.ceilings));
+    if (spec.output || spec.egress)
+      return fail(ErrorCode::unsupported,
+                  "the docker backend runs programs only; build and install steps run on the native backend");
+    IGNITE_TRY_ASSIGN(std::string image, config_.image_for(spec));
+
+    DockerSlotParts p;
+    p.started = Clock::now();
+    p.spec = spec;
+    p.spec.stdin_data.clear();
+    // Whatever fails from here on, the guard hands what exists to the reaper.
+    struct Guard {
+      std::shared_ptr<Reaper> reaper;
+      Remains* remains;
+      ~Guard() {
+        if (remains) reaper->reap(std::move(*remains));
+      }
+    } guard{reaper_, &p.remains};
+    Remains& r = p.remains;
+
+    IGNITE_TRY_ASSIGN(native::IdPool::Lease lease, ids_.acquire());
+    r.id.emplace(std::move(lease));
+    const unsigned uid = r.id->id();
+    IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "dock-"));
+    r.scratch.emplace(std::move(scratch));
+    const fs::path dir = r.scratch->path();
+    r.cgroup_name = config_.run_prefix + dir.filename().string();
+    IGNITE_TRY_ASSIGN(native::Cgroup cg, native::Cgroup::create(layout_, r.cgroup_name, cgroup_limits(spec.limits)));
+    r.cgroup.emplace(std::move(cg));
+
+    ContainerPlan plan{.image = image,
+                       .init = spec.image.empty() ? std::nullopt : std::optional<fs::path>(config_.init_binary),
+                       .binds = {},
+                       .uid = uid,
+                       .cgroup_parent = layout_.hierarchy_parent + "/" + r.cgroup_name,
+                       .slot = r.cgroup_name};
+    IGNITE_TRY(plan_binds(spec, dir, p.drop_hosts, plan.binds));
+    IGNITE_TRY(make_dir(dir / "ctl"));
+    IGNITE_TRY_ASSIGN(InitListener listener, InitListener::listen(dir / "ctl"));
+    plan.binds.push_back({dir / "ctl", kControlDir, false, true});
+
+    // create -> start -> the init connects
+    IGNITE_TRY_ASSIGN(r.container, client_.create_container(container_config(spec, plan), "", {}));
+    IGNITE_TRY(client_.start(r.container));
+    IGNITE_TRY_ASSIGN(p.init, listener.accept(kConnectTimeout));
+    IGNITE_TRY_ASSIGN(sys::Fd pidfd, pidfd_of(p.init.pid));
+    sys::ChildProcess init(p.init.pid, std::move(pidfd));
+
+    IGNITE_TRY_ASSIGN(p.in, sys::make_pipe());
+    IGNITE_TRY_ASSIGN(p.out, sys::make_pipe());
+    IGNITE_TRY_ASSIGN(p.err, sys::make_pipe());
+    IGNITE_TRY_ASSIGN(p.report, sys::make_pipe());
+    IGNITE_TRY_ASSIGN(p.exec, sys::make_pipe());
+    p.start.fds = {p.in.read.get(), p.out.write.get(), p.err.write.get(), p.report.write.get(), p.exec.write.get()};
+    if (filter_.notify_kills()) {
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return fail(Error::from_errno("socketpair"));
+      p.notify_parent.reset(sv[0]);
+      p.notify_child.reset(sv[1]);
+      p.start.fds.push_back(p.notify_child.get());
+      p.start.listener = true;
+    }
+    p.start.rlimits = native::sandbox_rlimits(spec.limits, true);
+    p.start.filter = filter_.program();
+
+    guard.remains = nullptr;  // the slot owns them now
+    auto slot = std::make_unique<DockerSlot>(std::move(p), std::move(init),
+                                             [reaper = reaper_](Remains rest) { reaper->reap(std::move(rest)); });
+    if (spec.warm) IGNITE_TRY(slot->warm_up(kWarmUpTimeout));
+    return std::unique_ptr<Slot>(std::move(slot));
+  }
+
+  // Start-up: containers and cgroups of Ignites that were killed.
+  void collect_stale() {
+    if (!config_.stale_run) return;
+    auto ids = client_.list_containers(std::string(kBackendLabel) + "=docker");
+    if (!ids) {
+      spdlog::warn("docker: listing containers to collect: {}", ids.error().message);
+      return;
+    }
+    for (const auto& id : *ids) {
+      auto c = client_.inspect_container(id);
+      if (!c) continue;
+      const auto& labels = (*c)["Config"]["Labels"];
+      if (!labels.is_object() || !labels.contains(kSlotLabel) || !labels[kSlotLabel].is_string()) continue;
+      const std::string slot = labels[kSlotLabel].get<std::string>();
+      if (!config_.stale_run(slot)) continue;
+      spdlog::info("docker: collecting container {} left by an Ignite that is gone", id.substr(0, 12));
+      Remains r;
+      r.container = id;
+      r.cgroup_name = slot;
+      reaper_->remove_now(std::move(r));
+    }
+    native::collect_stale_cgroups(layout_, config_.stale_run);
+  }
+
+ private:
+  static native::CgroupLimits cgroup_limits(const Limits& l) {
+    return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
+  }
+
+  // The spec's mounts, files and drop dirs as binds of host paths: the runtime's own files are
+  // in the image; each inline file goes into a staged dir of ours bound at its parent (or into
+  // the drop dir it belongs to).
+  static Status plan_binds(const SandboxSpec& spec, const fs::path& dir, std::vector<fs::path>& drop_hosts,
+                           std::vector<Mount>& binds) {
+    for (const auto& m : spec.mounts) {
+      if (!m.runtime) binds.push_back(m);
+    }
+    for (std::size_t i = 0; i < spec.drop_dirs.size(); ++i) {
+      const fs::path host = dir / ("drop-" + std::to_string(i));
+      IGNITE_TRY(make_dir(host));
+      drop_hosts.push_back(host);
+      binds.push_back({host, spec.drop_dirs[i], false, true});
+    }
+    std::map<fs::path, fs::path> staged;  // parent inside -> host dir
+    for (const auto& f : spec.files) {
+      const fs::path parent = f.target.parent_path();
+      fs::path host;
+      if (auto in_drop = drop_host_path(f.target, spec.drop_dirs, drop_hosts)) {
+        host = *in_drop;
+      } else {
+        auto [it, fresh] = staged.try_emplace(parent, dir / ("files-" + std::to_string(staged.size())));
+        if (fresh) {
+          IGNITE_TRY(make_dir(it->second));
+          binds.push_back({it->second, parent, false, true});
+        }
+        host = it->second / f.target.filename();
+      }
+      IGNITE_TRY(sys::write_new_file(host, f.content, f.executable ? 0755 : 0644));
+    }
+    return ok();
+  }
+
+  DockerConfig config_;
+  native::CgroupLayout layout_;
+  native::SeccompFilter filter_;
+  EngineClient client_;
+  native::IdPool ids_;
+  std::shared_ptr<Reaper> reaper_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_docker_backend(DockerConfig config) {
+  if (!config.image_for) return fail(ErrorCode::internal, "docker backend: no image resolver");
+  EngineClient client(config.engine);
+  IGNITE_TRY(client.ping());
+  IGNITE_TRY_ASSIGN(const nlohmann::json info, client.info());
+  const std::string driver = info.value("CgroupDriver", "");
+  if (driver != "cgroupfs")
+    return fail(ErrorCode::unsupported,
+                "dockerd uses the '" + driver +
+                    "' cgroup driver; the docker backend needs cgroupfs (start dockerd with "
+                    "--exec-opt native.cgroupdriver=cgroupfs)");
+  native::CgroupLayout layout = native::detect_cgroups(config.proc);
+  if (layout.version == native::CgroupVersion::none)
+    return fail(ErrorCode::unsupported, "the docker backend needs cgroups: " + layout.describe());
+  IGNITE_TRY(native::prepare_cgroup_parent(layout));
+  if (layout.hierarchy_parent.empty())
+    return fail(ErrorCode::unsupported, "our cgroup differs between the v1 hierarchies: no one parent for containers");
+  IGNITE_TRY_ASSIGN(auto rules, native::parse_seccomp_policy(native::default_seccomp_policy()));
+  IGNITE_TRY_ASSIGN(native::SeccompFilter filter,
+                    native::SeccompFilter::compile(rules, native::kernel_has_user_notif(config.proc)));
+  IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
+  auto backend = std::make_unique<DockerBackend>(std::move(config), std::move(layout), std::move(filter));
+  backend->collect_stale();
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+}  // namespace ignite::sandbox::docker

@@ -1,0 +1,76 @@
+#include "sandbox/docker/docker_slot.hpp"
+
+#include <csignal>
+
+#include "sandbox/common/handoff.hpp"
+#include "sandbox/native/run_result.hpp"
+#include "sandbox/native/supervisor.hpp"
+
+namespace ignite::sandbox::docker {
+
+using Clock = std::chrono::steady_clock;
+
+DockerSlot::~DockerSlot() {
+  // The container ends with its PID 1; what remains goes to the reaper, off the caller's path.
+  if (init_) (void)init_.send_signal(SIGKILL);
+  if (reap_) reap_(std::move(p_.remains));
+}
+
+Status DockerSlot::release() {
+  if (p_.released) return ok();
+  p_.released = true;
+  IGNITE_TRY(send_start(p_.init.sock.get(), p_.start));
+  // Only the init (and then the program) holds the other ends now: EOF means they are done.
+  for (sys::Fd* fd : {&p_.in.read, &p_.out.write, &p_.err.write, &p_.report.write, &p_.exec.write, &p_.notify_child})
+    fd->reset();
+  p_.init.sock.reset();
+  return ok();
+}
+
+Status DockerSlot::warm_up(std::chrono::milliseconds timeout) {
+  IGNITE_TRY(release());
+  if (auto what = await_ready(p_.out.read.get(), init_.pidfd(), timeout))
+    return fail(ErrorCode::internal, "warm slot: " + *what);
+  if (p_.remains.cgroup) resident_ = p_.remains.cgroup->usage().memory_current_bytes;
+  return ok();
+}
+
+// release (or hand-off) -> supervise -> measure -> classify, as the native slot does: the
+// program runs under the same supervisor, reports through the same records, and is measured
+// in our cgroup above the container.
+Result<ExecutionResult> DockerSlot::run(Job job, std::stop_token stop, const OutputSink& sink) {
+  if (used_) return fail(ErrorCode::internal, "a slot runs one job only");
+  used_ = true;
+  const SandboxSpec& spec = p_.spec;
+  const auto run_called = Clock::now();
+  std::string stdin_data, nonce;
+  native::CgroupUsage baseline;
+  if (spec.warm) {
+    IGNITE_TRY_ASSIGN(HandOff h, prepare_hand_off(job, init_.pidfd(), p_.out.read.get(), spec.drop_dirs, p_.drop_hosts));
+    stdin_data = std::move(h.stdin_data);
+    nonce = std::move(h.nonce);
+    // Single use, exact accounting: what the bootstrap used is not the job's.
+    if (p_.remains.cgroup) baseline = p_.remains.cgroup->begin_job();
+    p_.exec.read.reset();  // the bootstrap's execve was long ago: the clock starts now
+  } else {
+    stdin_data = std::move(job.stdin_data);
+    IGNITE_TRY(release());
+  }
+
+  native::SupervisionLimits sl{.wall_time = spec.limits.wall_time, .max_output_bytes = spec.limits.max_output_bytes};
+  IGNITE_TRY_ASSIGN(native::Supervision sup,
+                    native::supervise({&init_, std::move(p_.exec.read), std::move(p_.out.read), std::move(p_.err.read),
+                                       std::move(p_.in.write), std::move(p_.notify_parent),
+                                       std::move(p_.report.read), nullptr},
+                                      stdin_data, sl, stop, sink));
+
+  native::RunFacts facts{.warm = spec.warm,
+                         .setup_from = spec.warm ? run_called : p_.started,
+                         .nonce = nonce,
+                         .usage = p_.remains.cgroup ? std::optional(p_.remains.cgroup->usage(baseline)) : std::nullopt,
+                         .degradations = {},
+                         .plan = nullptr};
+  return native::result_of(sup, std::move(facts));
+}
+
+}  // namespace ignite::sandbox::docker

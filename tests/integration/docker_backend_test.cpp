@@ -1,0 +1,178 @@
+// The docker backend on a real dockerd (the test command starts one; dockerd.hpp otherwise):
+// what a run gets and reports, its limits, warm slots, and that nothing is left behind.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "../common/docker_backend.hpp"
+#include "config/service_config.hpp"
+#include "engine/engine.hpp"
+#include "runtime/catalog.hpp"
+#include "runtime/warm.hpp"
+#include "sandbox/docker/container_config.hpp"
+#include "sys/files.hpp"
+
+namespace ignite {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class DockerBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "the docker backend needs root (a cgroup parent and uids of its own)";
+    scratch_ = fs::temp_directory_path() / ("ignite-dock-test-" + std::to_string(::getpid()));
+    work_ = scratch_.string() + "-work";
+    fs::create_directories(work_);
+    fs::permissions(work_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    auto b = testing::make_test_docker_backend(scratch_);
+    if (!b) GTEST_SKIP() << "docker backend unavailable: " << b.error().message;
+    backend_ = std::move(*b);
+  }
+  void TearDown() override {
+    backend_.reset();
+    std::error_code ec;
+    fs::remove_all(work_, ec);
+    fs::remove_all(scratch_, ec);
+  }
+
+  SandboxSpec python(const std::string& code, unsigned memory_mb = 64, unsigned timeout_ms = 10000) {
+    const fs::path dir = work_ / ("svc-" + std::to_string(counter_++));
+    fs::create_directories(dir);
+    EXPECT_TRUE(sys::write_new_file(dir / "main.py", code).has_value());
+    EXPECT_TRUE(sys::write_new_file(dir / "service.yaml", "service:\n  name: dock\n  runtime: python\n  entry: main.py\n"
+                                                          "  memoryMb: " + std::to_string(memory_mb) +
+                                                          "\n  timeoutMs: " + std::to_string(timeout_ms) + "\n")
+                    .has_value());
+    auto service = config::load_service(dir, config::process_env());
+    auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
+    if (!service || !rt) {
+      ADD_FAILURE() << (service ? rt.error().message : service.error().message);
+      return {};
+    }
+    return engine::plan_service_run(*service, *rt, std::string(R"({"n":7})"));
+  }
+
+  ExecutionResult run_ok(const SandboxSpec& spec) {
+    auto r = backend_->run(spec, {}, {});
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r ? *r : ExecutionResult{};
+  }
+
+  // Containers of ours the daemon still has.
+  static std::size_t our_containers() {
+    auto client = docker::EngineClient::from_env();
+    if (!client) return 0;
+    auto ids = client->list_containers(std::string(sandbox::docker::kBackendLabel) + "=docker");
+    return ids ? ids->size() : 0;
+  }
+
+  fs::path scratch_, work_;
+  std::unique_ptr<sandbox::Backend> backend_;
+  int counter_ = 0;
+};
+
+TEST_F(DockerBackendTest, a_python_program_runs_with_its_input_and_is_measured) {
+  auto r = run_ok(python("import os, json\nprint(json.loads(os.environ['IGNITE_INPUT'])['n'] * 6)\n"
+                         "print(os.getuid() != 0, os.getcwd())\n"));
+  EXPECT_EQ(r.outcome, Outcome::exited) << r.stderr_data;
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.stdout_data, "42\nTrue /app\n");
+  EXPECT_GT(r.usage.peak_memory_bytes, 1u << 20);
+  EXPECT_GT(r.usage.cpu.count(), 0);
+  EXPECT_GT(r.usage.wall.count(), 0);
+  EXPECT_LT(r.usage.wall, 5s);
+}
+
+TEST_F(DockerBackendTest, stdin_and_stderr_are_the_programs_own_pipes) {
+  auto spec = python("import sys\ndata = sys.stdin.read()\nsys.stderr.write('err:' + data)\nsys.exit(3)\n");
+  spec.stdin_data = "hello";
+  auto r = run_ok(spec);
+  EXPECT_EQ(r.outcome, Outcome::exited);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.stderr_data, "err:hello");
+}
+
+TEST_F(DockerBackendTest, a_timeout_ends_the_container_at_the_limit) {
+  auto r = run_ok(python("while True: pass\n", 64, 1000));
+  EXPECT_EQ(r.outcome, Outcome::timeout);
+  EXPECT_GE(r.usage.wall, 1s);
+  EXPECT_LT(r.usage.wall, 3s);
+}
+
+TEST_F(DockerBackendTest, a_memory_bomb_is_oom_killed_in_our_cgroup) {
+  auto r = run_ok(python("x = []\nwhile True: x.append(' ' * (1 << 20))\n", 48));
+  EXPECT_EQ(r.outcome, Outcome::memory_limit) << r.stderr_data;
+  EXPECT_GT(r.usage.peak_memory_bytes, 40ull << 20);
+  EXPECT_LE(r.usage.peak_memory_bytes, 49ull << 20);
+}
+
+TEST_F(DockerBackendTest, a_blocked_system_call_is_named_as_on_native) {
+  auto r = run_ok(python("import ctypes\nctypes.CDLL(None).syscall(101, 0, 0, 0, 0)\nprint('alive')\n"));  // ptrace
+  EXPECT_EQ(r.outcome, Outcome::blocked_syscall) << r.stdout_data << r.stderr_data;
+  EXPECT_EQ(r.blocked_syscall, "ptrace");
+}
+
+TEST_F(DockerBackendTest, a_warm_slot_runs_the_job_it_is_handed_as_a_cold_start_would) {
+  auto cold_spec = python("import os, sys\nprint(sys.argv, os.getcwd(), os.environ.get('IGNITE_INPUT'))\n");
+  auto cold = run_ok(cold_spec);
+  auto boot = runtime::warm_bootstrap("python");
+  ASSERT_TRUE(boot.has_value());
+  SandboxSpec warm = cold_spec;
+  warm.warm = true;
+  warm.files = {{boot->path, std::string(boot->content), boot->executable}};
+  warm.argv = {cold_spec.argv.begin(), cold_spec.argv.end() - 1};
+  warm.argv.push_back(std::string(boot->path));
+  warm.env = {"PATH=/usr/bin:/bin"};
+  auto slot = backend_->start(warm);
+  ASSERT_TRUE(slot.has_value()) << slot.error().message;
+  std::this_thread::sleep_for(200ms);  // idle: the clock starts at the hand-off
+  sandbox::Job job;
+  job.argv = {cold_spec.argv.back()};
+  job.env = cold_spec.env;
+  job.files = {{engine::kInputFile, R"({"n":7})"}};
+  auto r = (*slot)->run(job, {}, {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->warm);
+  EXPECT_EQ(r->stdout_data, cold.stdout_data);
+  EXPECT_EQ(r->exit_code, 0) << r->stderr_data;
+  EXPECT_LT(r->usage.wall, 1s);
+}
+
+TEST_F(DockerBackendTest, runs_with_timeouts_and_oom_kills_leave_no_container_cgroup_or_dir) {
+  for (int i = 0; i < 12; ++i) {
+    const auto spec = i % 3 == 0   ? python("while True: pass\n", 64, 300)
+                      : i % 3 == 1 ? python("x = []\nwhile True: x.append(' ' * (1 << 20))\n", 32)
+                                   : python("print('ok')\n");
+    auto r = backend_->run(spec, {}, {});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+  backend_.reset();  // drains the reaper
+  EXPECT_EQ(our_containers(), 0u);
+  std::error_code ec;
+  std::size_t left = 0;
+  for (auto it = fs::directory_iterator(scratch_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) ++left;
+  EXPECT_EQ(left, 0u) << "slot dirs left in " << scratch_;
+  for (const char* h : {"memory", "pids", "cpu,cpuacct", "devices", "freezer", "blkio"}) {
+    const fs::path parent = fs::path("/sys/fs/cgroup") / h / "ignite";
+    for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      EXPECT_EQ(it->path().filename().string().find("dock-"), std::string::npos) << it->path();
+    ec.clear();
+  }
+}
+
+TEST_F(DockerBackendTest, a_build_step_is_refused_with_the_reason) {
+  auto spec = python("print(1)\n");
+  spec.output = OutputDir{};
+  spec.output->host_dest = work_;
+  auto r = backend_->run(spec, {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::unsupported);
+  EXPECT_NE(r.error().message.find("native backend"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ignite
