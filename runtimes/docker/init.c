@@ -168,7 +168,6 @@ int main(int argc, char **argv) {
   for (int i = 0; i < IGNITE_INIT_NFDS; ++i) {
     if (i != IGNITE_INIT_FD_REPORT && fds[i] >= 0) close(fds[i]);
   }
-  close(s);
   int status = 0;
   for (;;) {
     pid_t w = waitpid(-1, &status, 0); /* PID 1: orphans are reaped here too */
@@ -178,5 +177,13 @@ int main(int argc, char **argv) {
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   report(IGNITE_STAGE_FINISHED, 0, status, &ru);
+  /* The container (and its cgroup, with the run's counters) lives until the host has read them
+   * and closes the socket; if the host is gone, the socket is closed already. */
+  for (;;) {
+    char byte;
+    ssize_t r = read(s, &byte, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != 1) break;
+  }
   return 0;
 }

@@ -11,7 +11,8 @@
  *                  listener sent over the notify socket as the native init does), waits for it,
  *                  writes one struct ignite_init_report (stage 0, wait status, rusage) to the
  *                  report pipe, or a failure report (stage, errno) if the program never started,
- *                  and exits: the container, and everything left in it, ends with it.
+ *                  then waits until the host closes the socket (it reads the container's cgroup
+ *                  meanwhile) and exits: the container, and everything left in it, ends with it.
  */
 #ifndef IGNITE_INIT_PROTOCOL_H
 #define IGNITE_INIT_PROTOCOL_H

@@ -111,9 +111,9 @@ TEST_F(DockerBackendTest, a_memory_bomb_is_oom_killed_in_our_cgroup) {
 }
 
 TEST_F(DockerBackendTest, a_blocked_system_call_is_named_as_on_native) {
-  auto r = run_ok(python("import ctypes\nctypes.CDLL(None).syscall(101, 0, 0, 0, 0)\nprint('alive')\n"));  // ptrace
+  auto r = run_ok(python("import ctypes\nctypes.CDLL(None).syscall(246, 0, 0, 0, 0)\nprint('alive')\n"));  // kexec_load
   EXPECT_EQ(r.outcome, Outcome::blocked_syscall) << r.stdout_data << r.stderr_data;
-  EXPECT_EQ(r.blocked_syscall, "ptrace");
+  EXPECT_EQ(r.blocked_syscall, "kexec_load");
 }
 
 TEST_F(DockerBackendTest, a_warm_slot_runs_the_job_it_is_handed_as_a_cold_start_would) {

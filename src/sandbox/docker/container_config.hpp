@@ -20,7 +20,6 @@ struct ContainerPlan {
   std::optional<std::filesystem::path> init;    // host init to bind at kInitPath (an image not ours)
   std::vector<Mount> binds;                     // host dirs and files, in the order given
   unsigned uid = 0;                             // = gid
-  std::string cgroup_parent;                    // our per-slot cgroup, from the hierarchy's root
   std::string slot;                             // the ignite.slot label
 };
 
@@ -28,11 +27,11 @@ struct ContainerPlan {
 inline constexpr const char* kBackendLabel = "ignite.backend";
 inline constexpr const char* kSlotLabel = "ignite.slot";
 
-// Read-only root, no capabilities, no new privileges, no network unless asked, a size-capped
+// Read-only root, no capabilities, no new privileges, the native seccomp filter (loaded by our
+// init for the program, instead of docker's profile), no network unless asked, a size-capped
 // /tmp, our init as PID 1, the spec's environment and working directory, no log driver (the
-// program's output never goes through the daemon), and a few MiB of slack over the memory and
-// pids limits that our own cgroup above the container enforces exactly (so the OOM killer and
-// the pids limit act in the cgroup we read).
+// program's output never goes through the daemon), memory without swap, the pids limit (one
+// more for our init), the CPU quota.
 nlohmann::json container_config(const SandboxSpec& spec, const ContainerPlan& plan);
 
 }  // namespace ignite::sandbox::docker

@@ -18,7 +18,6 @@
 #include "sandbox/docker/container_config.hpp"
 #include "sandbox/docker/docker_slot.hpp"
 #include "sandbox/native/cgroup.hpp"
-#include "sandbox/native/cgroup_layout.hpp"
 #include "sandbox/native/id_pool.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
@@ -38,12 +37,10 @@ constexpr std::chrono::seconds kConnectTimeout{20};
 constexpr std::chrono::seconds kWarmUpTimeout{20};
 
 // Removes what slots leave, one at a time, off the callers' paths: the container (docker takes
-// its own cgroup with it), our cgroup above it, the cgroup dirs docker made in the other v1
-// hierarchies, the slot's dirs and, last, its uid.
+// its cgroup with it), then the slot's dirs and, last, its uid.
 class Reaper {
  public:
-  Reaper(EngineClient client, std::string hierarchy_parent)
-      : client_(std::move(client)), parent_(std::move(hierarchy_parent)), thread_([this] { loop(); }) {}
+  explicit Reaper(EngineClient client) : client_(std::move(client)), thread_([this] { loop(); }) {}
   ~Reaper() {
     {
       std::lock_guard lock(mu_);
@@ -66,10 +63,6 @@ class Reaper {
       if (auto removed = client_.remove(r.container, true); !removed)
         spdlog::warn("docker: removing container {}: {}", r.container.substr(0, 12), removed.error().message);
     }
-    r.cgroup.reset();
-    if (!r.cgroup_name.empty()) {
-      for (const auto& dir : native::cgroup_dirs_everywhere(parent_ + "/" + r.cgroup_name)) ::rmdir(dir.c_str());
-    }
     r.scratch.reset();
     r.id.reset();
   }
@@ -89,7 +82,6 @@ class Reaper {
   }
 
   EngineClient client_;
-  std::string parent_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Remains> queue_;
@@ -110,13 +102,12 @@ Result<sys::Fd> pidfd_of(pid_t pid) {
 
 class DockerBackend final : public Backend {
  public:
-  DockerBackend(DockerConfig config, native::CgroupLayout layout, native::SeccompFilter filter)
+  DockerBackend(DockerConfig config, native::SeccompFilter filter)
       : config_(std::move(config)),
-        layout_(std::move(layout)),
         filter_(std::move(filter)),
         client_(config_.engine),
         ids_(config_.id_lock_dir, config_.first_id, config_.id_count),
-        reaper_(std::make_shared<Reaper>(EngineClient(config_.engine), layout_.hierarchy_parent)) {}
+        reaper_(std::make_shared<Reaper>(EngineClient(config_.engine))) {}
 
   std::string_view name() const noexcept override { return "docker"; }
 
@@ -147,16 +138,11 @@ class DockerBackend final : public Backend {
     IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "dock-"));
     r.scratch.emplace(std::move(scratch));
     const fs::path dir = r.scratch->path();
-    r.cgroup_name = config_.run_prefix + dir.filename().string();
-    IGNITE_TRY_ASSIGN(native::Cgroup cg, native::Cgroup::create(layout_, r.cgroup_name, cgroup_limits(spec.limits)));
-    r.cgroup.emplace(std::move(cg));
-
     ContainerPlan plan{.image = image,
                        .init = spec.image.empty() ? std::nullopt : std::optional<fs::path>(config_.init_binary),
                        .binds = {},
                        .uid = uid,
-                       .cgroup_parent = layout_.hierarchy_parent + "/" + r.cgroup_name,
-                       .slot = r.cgroup_name};
+                       .slot = config_.run_prefix + dir.filename().string()};
     IGNITE_TRY(plan_binds(spec, dir, p.drop_hosts, plan.binds));
     IGNITE_TRY(make_dir(dir / "ctl"));
     IGNITE_TRY_ASSIGN(InitListener listener, InitListener::listen(dir / "ctl"));
@@ -168,6 +154,8 @@ class DockerBackend final : public Backend {
     IGNITE_TRY_ASSIGN(p.init, listener.accept(kConnectTimeout));
     IGNITE_TRY_ASSIGN(sys::Fd pidfd, pidfd_of(p.init.pid));
     sys::ChildProcess init(p.init.pid, std::move(pidfd));
+    p.cgroup.emplace(native::Cgroup::observe(p.init.pid, config_.proc));
+    if (p.cgroup->empty()) return fail(ErrorCode::unsupported, "the container's cgroup is not visible here");
 
     IGNITE_TRY_ASSIGN(p.in, sys::make_pipe());
     IGNITE_TRY_ASSIGN(p.out, sys::make_pipe());
@@ -211,17 +199,11 @@ class DockerBackend final : public Backend {
       spdlog::info("docker: collecting container {} left by an Ignite that is gone", id.substr(0, 12));
       Remains r;
       r.container = id;
-      r.cgroup_name = slot;
       reaper_->remove_now(std::move(r));
     }
-    native::collect_stale_cgroups(layout_, config_.stale_run);
   }
 
  private:
-  static native::CgroupLimits cgroup_limits(const Limits& l) {
-    return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
-  }
-
   // The spec's mounts, files and drop dirs as binds of host paths: the runtime's own files are
   // in the image; each inline file goes into a staged dir of ours bound at its parent (or into
   // the drop dir it belongs to).
@@ -256,7 +238,6 @@ class DockerBackend final : public Backend {
   }
 
   DockerConfig config_;
-  native::CgroupLayout layout_;
   native::SeccompFilter filter_;
   EngineClient client_;
   native::IdPool ids_;
@@ -270,23 +251,13 @@ Result<std::unique_ptr<Backend>> make_docker_backend(DockerConfig config) {
   EngineClient client(config.engine);
   IGNITE_TRY(client.ping());
   IGNITE_TRY_ASSIGN(const nlohmann::json info, client.info());
-  const std::string driver = info.value("CgroupDriver", "");
-  if (driver != "cgroupfs")
-    return fail(ErrorCode::unsupported,
-                "dockerd uses the '" + driver +
-                    "' cgroup driver; the docker backend needs cgroupfs (start dockerd with "
-                    "--exec-opt native.cgroupdriver=cgroupfs)");
-  native::CgroupLayout layout = native::detect_cgroups(config.proc);
-  if (layout.version == native::CgroupVersion::none)
-    return fail(ErrorCode::unsupported, "the docker backend needs cgroups: " + layout.describe());
-  IGNITE_TRY(native::prepare_cgroup_parent(layout));
-  if (layout.hierarchy_parent.empty())
-    return fail(ErrorCode::unsupported, "our cgroup differs between the v1 hierarchies: no one parent for containers");
+  if (info.value("CgroupDriver", "") == "none")
+    return fail(ErrorCode::unsupported, "dockerd runs without cgroups: limits cannot be enforced");
   IGNITE_TRY_ASSIGN(auto rules, native::parse_seccomp_policy(native::default_seccomp_policy()));
   IGNITE_TRY_ASSIGN(native::SeccompFilter filter,
                     native::SeccompFilter::compile(rules, native::kernel_has_user_notif(config.proc)));
   IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
-  auto backend = std::make_unique<DockerBackend>(std::move(config), std::move(layout), std::move(filter));
+  auto backend = std::make_unique<DockerBackend>(std::move(config), std::move(filter));
   backend->collect_stale();
   return std::unique_ptr<Backend>(std::move(backend));
 }

@@ -1,12 +1,12 @@
 // The docker backend: each sandbox is a container created through the Engine API of a local
 // dockerd, from a minimal image of the runtime (`ignite images build`), with Ignite's own init
 // as PID 1 (runtimes/docker/init.c). Docker provides the namespaces, the read-only root, the
-// user, dropped capabilities and no_new_privs; around them Ignite keeps what makes results
-// exact and equal to the native backend's: our cgroup as the container's cgroup parent (limits
-// enforced and measured there, so the counters outlive the container), the program's stdio as
-// our pipes (no attach stream or log driver), the native seccomp filter stacked on docker's
-// profile, and the same supervisor. It needs a daemon on this host (binds and pipes are host
-// paths and descriptors) using the cgroupfs cgroup driver.
+// user, dropped capabilities, no_new_privs and the cgroup limits; around them Ignite keeps what
+// makes results exact and equal to the native backend's: the program's stdio are our pipes (no
+// attach stream, no log driver), the native seccomp filter is stacked on docker's profile (its
+// listener names a blocked call), the same supervisor watches the run, and the container's
+// cgroup is read by us (the init keeps the container alive until we have read it). It needs a
+// daemon on this host: binds and pipes are host paths and descriptors.
 #pragma once
 #include <filesystem>
 #include <functional>

@@ -23,7 +23,6 @@ Status DockerSlot::release() {
   // Only the init (and then the program) holds the other ends now: EOF means they are done.
   for (sys::Fd* fd : {&p_.in.read, &p_.out.write, &p_.err.write, &p_.report.write, &p_.exec.write, &p_.notify_child})
     fd->reset();
-  p_.init.sock.reset();
   return ok();
 }
 
@@ -31,7 +30,7 @@ Status DockerSlot::warm_up(std::chrono::milliseconds timeout) {
   IGNITE_TRY(release());
   if (auto what = await_ready(p_.out.read.get(), init_.pidfd(), timeout))
     return fail(ErrorCode::internal, "warm slot: " + *what);
-  if (p_.remains.cgroup) resident_ = p_.remains.cgroup->usage().memory_current_bytes;
+  resident_ = p_.cgroup->usage().memory_current_bytes;
   return ok();
 }
 
@@ -50,24 +49,30 @@ Result<ExecutionResult> DockerSlot::run(Job job, std::stop_token stop, const Out
     stdin_data = std::move(h.stdin_data);
     nonce = std::move(h.nonce);
     // Single use, exact accounting: what the bootstrap used is not the job's.
-    if (p_.remains.cgroup) baseline = p_.remains.cgroup->begin_job();
+    baseline = p_.cgroup->begin_job();
     p_.exec.read.reset();  // the bootstrap's execve was long ago: the clock starts now
   } else {
     stdin_data = std::move(job.stdin_data);
+    // What runc's own setup used in the container's cgroup is not the program's either.
+    baseline = p_.cgroup->begin_job();
     IGNITE_TRY(release());
   }
 
   native::SupervisionLimits sl{.wall_time = spec.limits.wall_time, .max_output_bytes = spec.limits.max_output_bytes};
-  IGNITE_TRY_ASSIGN(native::Supervision sup,
-                    native::supervise({&init_, std::move(p_.exec.read), std::move(p_.out.read), std::move(p_.err.read),
-                                       std::move(p_.in.write), std::move(p_.notify_parent),
-                                       std::move(p_.report.read), nullptr},
-                                      stdin_data, sl, stop, sink));
+  // The counters live in docker's cgroup, which goes with the container: read them before a
+  // kill ends it, else once the program is done (the init waits for us until then).
+  std::optional<native::CgroupUsage> usage;
+  native::SupervisedFds fds{&init_, std::move(p_.exec.read), std::move(p_.out.read), std::move(p_.err.read),
+                            std::move(p_.in.write), std::move(p_.notify_parent), std::move(p_.report.read), nullptr, {}};
+  fds.before_kill = [&] { usage = p_.cgroup->usage(baseline); };
+  IGNITE_TRY_ASSIGN(native::Supervision sup, native::supervise(std::move(fds), stdin_data, sl, stop, sink));
+  if (!usage) usage = p_.cgroup->usage(baseline);
+  p_.init.sock.reset();  // the init exits, and the container with it
 
   native::RunFacts facts{.warm = spec.warm,
                          .setup_from = spec.warm ? run_called : p_.started,
                          .nonce = nonce,
-                         .usage = p_.remains.cgroup ? std::optional(p_.remains.cgroup->usage(baseline)) : std::nullopt,
+                         .usage = usage,
                          .degradations = {},
                          .plan = nullptr};
   return native::result_of(sup, std::move(facts));

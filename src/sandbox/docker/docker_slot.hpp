@@ -22,11 +22,9 @@
 namespace ignite::sandbox::docker {
 
 // What is left of a slot once its container is killed: removed off the caller's path by the
-// backend's reaper (the container first, then our cgroup above it, the dirs, the uid last).
+// backend's reaper (the container with its cgroup first, then the slot's dirs, the uid last).
 struct Remains {
   std::string container;  // id; empty when it was never created
-  std::optional<native::Cgroup> cgroup;
-  std::string cgroup_name;
   std::optional<sys::TempDir> scratch;
   std::optional<native::IdPool::Lease> id;
 };
@@ -36,8 +34,9 @@ struct DockerSlotParts {
   Remains remains;
   std::vector<std::filesystem::path> drop_hosts;  // host dirs behind spec.drop_dirs
   SandboxSpec spec;                               // without stdin_data
-  InitConnection init;
+  InitConnection init;                            // closed once the run is measured: init exits
   InitStart start;                                // sent at release
+  std::optional<native::Cgroup> cgroup;           // docker's, for the container (read only)
   sys::Pipe in, out, err, report, exec;
   sys::Fd notify_parent, notify_child;
   std::chrono::steady_clock::time_point started;

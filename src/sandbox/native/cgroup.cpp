@@ -125,8 +125,20 @@ std::size_t collect_stale_cgroups(const CgroupLayout& layout,
   return names.size();
 }
 
+Cgroup Cgroup::observe(pid_t pid, const fs::path& proc) {
+  ProcessCgroups found = cgroups_of(pid, proc);
+  Cgroup c;
+  c.version_ = found.version;
+  c.dirs_ = std::move(found.dirs);
+  c.owned_ = false;
+  return c;
+}
+
 Cgroup::Cgroup(Cgroup&& other) noexcept
-    : version_(other.version_), dirs_(std::move(other.dirs_)), peak_fd_(std::exchange(other.peak_fd_, -1)) {
+    : version_(other.version_),
+      dirs_(std::move(other.dirs_)),
+      peak_fd_(std::exchange(other.peak_fd_, -1)),
+      owned_(other.owned_) {
   other.dirs_.clear();
 }
 
@@ -238,7 +250,7 @@ void Cgroup::kill_all() const {
 
 Cgroup::~Cgroup() {
   if (peak_fd_ >= 0) ::close(peak_fd_);
-  if (dirs_.empty()) return;
+  if (dirs_.empty() || !owned_) return;
   kill_all();
   // rmdir fails with EBUSY until the killed members have fully exited; that takes
   // microseconds to a few milliseconds, so a short bounded retry is enough.

@@ -41,6 +41,11 @@ class Cgroup {
   // Takes over an existing per-run cgroup `name` (what a dead Ignite left): destroying the
   // result kills its members and removes it. Empty when no such cgroup exists.
   static Cgroup adopt(const CgroupLayout& layout, std::string_view name);
+  // Reads (and resets the peak of) the cgroup another manager made for process `pid` (docker's
+  // for a container's init); destroying the result leaves it alone. Empty when it has none.
+  static Cgroup observe(pid_t pid, const std::filesystem::path& proc = "/proc");
+
+  bool empty() const noexcept { return dirs_.empty(); }
 
   Cgroup() = default;
   Cgroup(Cgroup&& other) noexcept;
@@ -70,6 +75,7 @@ class Cgroup {
   std::vector<std::pair<std::string, std::filesystem::path>> dirs_;  // controller ("" on v2) -> dir
   // v2: the memory.peak fd whose peak begin_job reset; reads through it see the job's peak only.
   int peak_fd_ = -1;
+  bool owned_ = true;  // false: observe(); the destructor kills and removes nothing
 };
 
 }  // namespace ignite::sandbox::native

@@ -63,11 +63,6 @@ fs::path own_dir(const MountEntry& m, std::string_view cg_path) {
   return dir;
 }
 
-// "<own>/ignite" as a path from the hierarchy's root.
-std::string parent_in_hierarchy(const std::string& own) {
-  return (own.empty() || own.back() != '/' ? own + "/" : own) + "ignite";
-}
-
 // memory and pids are required; cpu is optional (a quota is then not enforced).
 Status enable_controllers(const fs::path& dir) {
   IGNITE_TRY(sys::write_file(dir / "cgroup.subtree_control", "+memory +pids"));
@@ -77,12 +72,42 @@ Status enable_controllers(const fs::path& dir) {
 
 }  // namespace
 
-std::vector<fs::path> cgroup_dirs_everywhere(std::string_view path, const fs::path& proc) {
-  std::vector<fs::path> dirs;
+ProcessCgroups cgroups_of(int pid, const fs::path& proc) {
+  ProcessCgroups out;
   auto mountinfo = sys::read_file(proc / "self/mountinfo");
-  if (!mountinfo) return dirs;
-  for (const auto& m : parse_mountinfo(*mountinfo)) dirs.push_back(own_dir(m, path));
-  return dirs;
+  auto own = sys::read_file(proc / std::to_string(pid) / "cgroup");
+  if (!mountinfo || !own) return out;
+  const auto mounts = parse_mountinfo(*mountinfo);
+  std::map<std::string, std::string> paths;  // controller ("" on v2) -> path
+  std::istringstream lines(*own);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto parts = split(line, ':');
+    if (parts.size() < 3) continue;
+    const std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
+    for (const auto& c : split(parts[1], ',')) paths[c] = path;
+  }
+  for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
+    if (!paths.count(c)) continue;
+    for (const auto& m : mounts) {
+      if (m.fstype == "cgroup" && has_option(m.super_options, c)) {
+        out.dirs.emplace_back(c, own_dir(m, paths[c]));
+        break;
+      }
+    }
+  }
+  if (!out.dirs.empty()) {
+    out.version = CgroupVersion::v1;
+    return out;
+  }
+  for (const auto& m : mounts) {
+    if (m.fstype == "cgroup2" && paths.count("")) {
+      out.dirs.emplace_back("", own_dir(m, paths[""]));
+      out.version = CgroupVersion::v2;
+      break;
+    }
+  }
+  return out;
 }
 
 std::string CgroupLayout::describe() const {
@@ -141,7 +166,6 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
     if (has_option(ctl, "memory") && has_option(ctl, "pids")) {
       layout.version = CgroupVersion::v2;
       layout.v2_base = dir;
-      layout.hierarchy_parent = parent_in_hierarchy(paths[""]);
       layout.reason = "unified hierarchy offers memory and pids";
       return layout;
     }
@@ -158,10 +182,7 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
   if (layout.v1_base.count("memory") && layout.v1_base.count("pids")) {
     layout.version = CgroupVersion::v1;
     layout.reason = "v1 memory and pids controllers are mounted";
-    layout.hierarchy_parent = parent_in_hierarchy(paths["memory"]);
-    for (const auto& [c, dir] : layout.v1_base) {
-      if (parent_in_hierarchy(paths[c]) != layout.hierarchy_parent) layout.hierarchy_parent.clear();
-    }
+
   } else {
     layout.v1_base.clear();
     if (layout.reason.empty()) layout.reason = "neither cgroup v2 nor v1 memory+pids is mounted";

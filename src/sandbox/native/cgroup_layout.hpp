@@ -19,10 +19,6 @@ struct CgroupLayout {
   // v1: controller ("memory", "pids", "cpu", "cpuacct") -> directory for per-run cgroups.
   std::map<std::string, std::filesystem::path> v1_base;
   std::string reason;  // why this version was chosen, or why none is usable
-  // The per-run parent as a path from the hierarchy's root ("/<our cgroup>/ignite"), the same in
-  // every v1 hierarchy: what a container runtime is given as the parent of a container's cgroup
-  // (docker's HostConfig.CgroupParent). Empty when the hierarchies disagree.
-  std::string hierarchy_parent;
 
   std::string describe() const;  // "cgroup v1 (memory, pids, cpu, cpuacct)"
 };
@@ -32,11 +28,13 @@ struct CgroupLayout {
 // parent is "<our own cgroup>/ignite". Never fails: an unusable host yields version none.
 CgroupLayout detect_cgroups(const std::filesystem::path& proc = "/proc");
 
-// The directory of the cgroup `path` (from the hierarchy's root, "/a/b") in every cgroup
-// hierarchy mounted here, whether or not it exists: where a container runtime that was given a
-// cgroup parent may have created it.
-std::vector<std::filesystem::path> cgroup_dirs_everywhere(std::string_view path,
-                                                          const std::filesystem::path& proc = "/proc");
+// The cgroup directories of another process (a container's init): on v1 controller -> dir for
+// memory, pids, cpu and cpuacct; on v2 one dir under "". Version none when it has none of them.
+struct ProcessCgroups {
+  CgroupVersion version = CgroupVersion::none;
+  std::vector<std::pair<std::string, std::filesystem::path>> dirs;
+};
+ProcessCgroups cgroups_of(int pid, const std::filesystem::path& proc = "/proc");
 
 // Creates the per-run parent directories (and on v2 enables the controllers for children).
 // Fails with permission_denied/unsupported when the hierarchy is not delegated to us.

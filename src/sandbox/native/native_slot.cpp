@@ -170,7 +170,7 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   IGNITE_TRY_ASSIGN(Supervision sup,
                     supervise({&init_, std::move(p_.pipes.exec.read), std::move(p_.pipes.out.read),
                                std::move(p_.pipes.err.read), std::move(p_.pipes.in.write),
-                               std::move(p_.pipes.notify_parent), std::move(p_.pipes.report.read), proxy.get()},
+                               std::move(p_.pipes.notify_parent), std::move(p_.pipes.report.read), proxy.get(), {}},
                               stdin_data, sl, stop, sink));
   // Reaped here when it is gone already; else init is tearing the sandbox down, and the
   // destructor reaps it (off the caller's path when a pool destroys the slot).

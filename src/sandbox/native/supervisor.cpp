@@ -125,6 +125,7 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
     if (killed) return;
     killed = true;
     s.reason = why;
+    if (fds.before_kill) fds.before_kill();
     // SIGKILL to the namespace's init takes every process of the sandbox with it.
     (void)fds.init->send_signal(SIGKILL);
   };

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -34,6 +35,9 @@ struct SupervisedFds {
   sys::Fd notify_read;  // unix socket: the program sends its seccomp listener fd here (optional)
   sys::Fd report_read;  // init's ChildReport records
   EventSource* extra = nullptr;  // optional
+  // Called once before the loop kills init (timeout, cancellation, a blocked call): the docker
+  // backend reads its container's counters there, before the container and its cgroup go.
+  std::function<void()> before_kill;
 };
 
 struct SupervisionLimits {
