@@ -40,7 +40,9 @@ ENV = {
     "BENCH_DOCKER_RUNS": "15",   # docker joins only the first N rounds (~0.4 s a run)
     "BENCH_WARMUP": "2",         # unmeasured runs of every command first
     "BENCH_RUNTIMES": "python,node,bun,deno,quickjs,go",
-    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,nats",
+    # dexec / dpool: Ignite's docker backend, cold (`ignite exec --isolation docker`) and warm
+    # (`ignite serve --isolation docker` with pools), on the same dockerd as the docker rows.
+    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,dexec,dpool,nats",
     "BENCH_POOL": "python=2..16,node=2..16,bun=2..16,deno=2..16",
     "BENCH_TP_RUNTIMES": "python,node",  # hello-world throughput
     "BENCH_CLIENTS": "1,8,32",
@@ -178,14 +180,14 @@ class HttpCmd(Cmd):
 class Server:
     """`ignite serve` on 127.0.0.1 with a free port; .skip holds why it could not start."""
 
-    def __init__(self, name, extra, work):
+    def __init__(self, name, extra, work, env=None):
         self.name, self.port, self.skip, self.proc = name, None, None, None
         self.logf = work / f"serve-{name}.log"
         argv = [IGNITE, "serve", "--host", "127.0.0.1", "--port", "0", "--keep-alive-timeout", "600",
                 "--max-queue", "256", "--max-connections-per-peer", "256", *extra]
         with open(self.logf, "wb") as f:
-            self.proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.time() + 60
+            self.proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        deadline = time.time() + 120  # the docker backend's first start builds its runtime images
         while time.time() < deadline:
             text = self.logf.read_text(errors="replace")
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
@@ -318,13 +320,23 @@ def commands(rts, work, docker, servers):
                     dargv = argv("/bench") if rt != "go" else ["/bench/hello-go"]
                     cmds.append(ProcCmd(rt, prog, "docker", ["docker", "run", "--rm", "--network", "none", *denv,
                                                              IMAGE, *dargv], {**docker.env, **env}))
+            extra = ["--input", json.dumps(INPUT)] if prog == "dp" else []
             if "exec" in modes:
-                extra = ["--input", json.dumps(INPUT)] if prog == "dp" else []
                 cmds.append(ProcCmd(rt, prog, "exec", [IGNITE, "exec", "--runtime", rt, str(work / fname), "--json", *extra],
                                     dict(os.environ), parse_json=True))
+            if "dexec" in modes:
+                if not docker or docker.skip:
+                    skipped["dexec"] = docker.skip if docker else "needs the docker mode's daemon"
+                else:
+                    cmds.append(ProcCmd(rt, prog, "dexec", [IGNITE, "exec", "--isolation", "docker", "--runtime", rt,
+                                                            str(work / fname), "--json", *extra],
+                                        {**os.environ, **docker.env}, parse_json=True))
             body = {"runtime": rt, "code": (work / fname).read_text(), **({"input": INPUT} if prog == "dp" else {})}
-            for mode in ("serve", "pool"):
-                if mode not in modes or (mode == "pool" and rt not in pool_rts):
+            for mode in ("serve", "pool", "dpool"):
+                if mode not in modes or (mode in ("pool", "dpool") and rt not in pool_rts):
+                    continue
+                if servers.get(mode) is None:
+                    skipped[mode] = "needs the docker mode's daemon"
                     continue
                 if servers[mode].skip:
                     skipped[mode] = servers[mode].skip
@@ -351,7 +363,7 @@ def latency_phase(cmds):
     live = [c for c in cmds if not c.error]
     rng = random.Random(int(CFG["BENCH_SEED"]))
     for rnd in range(RUNS):
-        order = [c for c in live if c.mode != "docker" or rnd < DOCKER_RUNS]
+        order = [c for c in live if c.mode not in ("docker", "dexec") or rnd < DOCKER_RUNS]
         rng.shuffle(order)
         t0 = time.time()
         for c in order:
@@ -464,7 +476,7 @@ def breakdown_phase(cmds, docker):
     """Where the time goes, measured: result-document timings, syscall profiles, docker's steps."""
     out = {}
     for c in cmds:
-        if c.mode in ("exec", "serve", "pool") and c.details and c.times:
+        if c.mode in ("exec", "serve", "pool", "dexec", "dpool") and c.details and c.times:
             setup = [d.get("setupMs") for d in c.details if d.get("setupMs") is not None]
             run = [d.get("executionTimeMs") for d in c.details if d.get("executionTimeMs") is not None]
             if setup and run:
@@ -543,7 +555,10 @@ def markdown(doc):
           f"{m['ignite']}; {m['bwrap']}; {m['docker'] or 'no docker client'}. Load average (1 min) before/after: "
           f"{m['loadavg1mBeforeAfter'][0]:.1f}/{m['loadavg1mBeforeAfter'][1]:.1f} (other work on the machine).", "",
           "Runtimes: " + "; ".join(f"{k} {v}" for k, v in m["runtimes"].items()) + ".", "",
-          f"Latency: {RUNS} interleaved rounds (docker in the first {DOCKER_RUNS}), {WARMUP} warm-up runs each; "
+          f"Latency: {RUNS} interleaved rounds (docker and dexec in the first {DOCKER_RUNS}), {WARMUP} warm-up runs each; "
+          "modes: bare process, bwrap, `docker run`, `ignite exec` (native, cold), `ignite serve` without and with pools, "
+          "and Ignite's docker backend cold (dexec: `ignite exec --isolation docker`) and warm (dpool: `ignite serve "
+          "--isolation docker` with pools); "
           "times are client-side wall clock from spawn/request to exit/response. ratio = p50 / bare p50 "
           "(same runtime and program, same run). "
           "With this few runs p99 is close to the maximum.", ""]
@@ -600,7 +615,10 @@ def main():
         modes = CFG["BENCH_MODES"].split(",")
         docker = Docker(work, rts) if "docker" in modes else None
         servers = {"serve": Server("serve", ["--pool", "none"], work) if "serve" in modes else None,
-                   "pool": Server("pool", ["--pool", CFG["BENCH_POOL"]], work) if "pool" in modes else None}
+                   "pool": Server("pool", ["--pool", CFG["BENCH_POOL"]], work) if "pool" in modes else None,
+                   "dpool": Server("dpool", ["--isolation", "docker", "--pool", CFG["BENCH_POOL"]], work,
+                                   {**os.environ, **docker.env})
+                   if "dpool" in modes and docker and not docker.skip else None}
         for name, s in servers.items():
             if s and s.skip:
                 log(f"{name}: skipped: {s.skip}")

@@ -9,6 +9,7 @@
 
 #include "cli/context.hpp"
 #include "cli/doctor_checks.hpp"
+#include "docker/engine_client.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -46,6 +47,8 @@ int doctor(bool json) {
   HostRoots roots;
   roots.runtimes = runtime::default_roots();
   roots.root = ::geteuid() == 0;
+  // The daemon --isolation docker would use (DOCKER_HOST), not only the default socket.
+  if (auto socket = docker::socket_from_env()) roots.docker_socket = *socket;
   const Diagnosis d = diagnose(roots);
   if (json) {
     std::printf("%s\n", to_json(d).dump(2).c_str());

@@ -48,6 +48,7 @@ constexpr const char* kDocument = R"json({
           "stdin": { "type": "string" }, "input": { "description": "any JSON, as IGNITE_INPUT" },
           "args": { "type": "array", "items": { "type": "string" } },
           "memoryMb": { "type": "integer" }, "timeoutMs": { "type": "integer" },
+          "isolation": { "type": "string", "enum": ["native", "docker", "microvm"], "description": "the backend; default: the server's --isolation" },
           "idempotencyKey": { "type": "string", "description": "POST /v1/jobs only" }
         }
       },
