@@ -1,6 +1,7 @@
 #include "docker/image_contents.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,7 +118,8 @@ struct Need {
 
 class Lister {
  public:
-  Lister(const runtime::Installed& rt, const HostLayout& host) : rt_(rt), host_(host) {}
+  Lister(const runtime::Installed& rt, const HostLayout& host, const std::vector<std::string>& exclude)
+      : rt_(rt), host_(host), exclude_(exclude) {}
 
   Result<ImageContents> run(const fs::path& init_binary) {
     IGNITE_TRY(mirror_top_links());
@@ -270,7 +272,15 @@ class Lister {
     return put(file_entry("/ignite/init", 0755, fs::canonical(init_binary, ec), st));
   }
 
+  // The runtime's exclusions: a pattern that matches a directory covers all beneath it.
+  bool excluded(const fs::path& host_path) const {
+    for (const auto& pattern : exclude_)
+      if (::fnmatch(pattern.c_str(), host_path.c_str(), FNM_PATHNAME | FNM_LEADING_DIR) == 0) return true;
+    return false;
+  }
+
   Status add_mount(const Mount& m) {
+    if (excluded(m.source)) return ok();
     const std::string base = through_top_links(normal(m.target.string()));
     const std::string what = "runtime " + rt_.label() + ": mount " + m.source.string();
     struct stat st {};
@@ -291,6 +301,7 @@ class Lister {
     limits.max_entries = host_.max_entries;
     const Status walked = sys::walk_tree(m.source, limits, [&](const std::string& rel, int dirfd, const char* name,
                                                               const struct stat& s) -> Status {
+      if (excluded(m.source / rel)) return ok();
       const std::string at = base == "/" ? "/" + rel : base + "/" + rel;
       const auto mode = static_cast<unsigned>(s.st_mode & 0777);  // Security: no setuid/setgid/sticky
       if (S_ISDIR(s.st_mode)) return put(dir_entry(at, mode));
@@ -468,6 +479,7 @@ class Lister {
 
   const runtime::Installed& rt_;
   const HostLayout& host_;
+  const std::vector<std::string>& exclude_;
   std::map<std::string, std::string> top_links_;  // "lib" -> "/usr/lib"
   std::set<std::string> library_dirs_;            // real paths, in the image's terms
   std::set<fs::path> library_hosts_;              // the same on the host
@@ -483,8 +495,8 @@ class Lister {
 }  // namespace
 
 Result<ImageContents> list_image_contents(const runtime::Installed& rt, const fs::path& init_binary,
-                                          const HostLayout& host) {
-  return Lister(rt, host).run(init_binary);
+                                          const HostLayout& host, const std::vector<std::string>& exclude) {
+  return Lister(rt, host, exclude).run(init_binary);
 }
 
 }  // namespace ignite::docker

@@ -56,7 +56,9 @@ struct HostLayout {
 // or exceeds the limits, or when the runtime's own binary needs a library or interpreter that
 // cannot be found in the library dirs (the image could not start it). Libraries that other
 // ELF files of the trees need and that are missing only go to `unresolved`.
+// `exclude`: host path globs (fnmatch; a match covers what lies beneath) left out, the
+// runtime descriptor's imageExclude.
 Result<ImageContents> list_image_contents(const runtime::Installed& rt, const std::filesystem::path& init_binary,
-                                          const HostLayout& host = {});
+                                          const HostLayout& host = {}, const std::vector<std::string>& exclude = {});
 
 }  // namespace ignite::docker

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "docker/image_context.hpp"
+#include "runtime/descriptors.hpp"
 #include "sys/sha256.hpp"
 
 namespace ignite::docker {
@@ -96,7 +97,10 @@ Result<std::string> runtime_image_tag(const runtime::Installed& rt, const ImageC
 Result<RuntimeImage> ensure_runtime_image(EngineClient& client, const runtime::Installed& rt,
                                           const std::filesystem::path& init_binary, bool rebuild,
                                           const HostLayout& host) {
-  IGNITE_TRY_ASSIGN(const ImageContents contents, list_image_contents(rt, init_binary, host));
+  const runtime::Descriptor* descriptor = runtime::find_descriptor(rt.name);
+  IGNITE_TRY_ASSIGN(const ImageContents contents,
+                    list_image_contents(rt, init_binary, host,
+                                        descriptor != nullptr ? descriptor->image_exclude : std::vector<std::string>{}));
   RuntimeImage image;
   IGNITE_TRY_ASSIGN(image.tag, runtime_image_tag(rt, contents, init_binary));
   image.unresolved = contents.unresolved;

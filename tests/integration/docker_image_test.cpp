@@ -76,10 +76,11 @@ class DockerImage : public ::testing::Test {
   }
 
   // The backend's shape, minus the init: numeric uid, read-only root, no network.
-  std::pair<WaitResult, Logs> run(const std::string& image, std::vector<std::string> cmd) {
+  std::pair<WaitResult, Logs> run(const std::string& image, std::vector<std::string> cmd,
+                                  const std::string& user = "60001:60001") {
     const json config = {{"Image", image},
                          {"Cmd", cmd},
-                         {"User", "60001:60001"},
+                         {"User", user},
                          {"Env", json::array({"HOME=/tmp", "PYTHONDONTWRITEBYTECODE=1"})},
                          {"HostConfig",
                           {{"NetworkMode", "none"},
@@ -126,9 +127,9 @@ TEST_F(DockerImage, python_image_is_built_once_small_and_runs_python_as_a_numeri
   EXPECT_EQ(more.exit_code, 0) << more_logs.err;
   EXPECT_EQ(more_logs.out, "60001 True /tmp\n['app', 'node_modules', 'out', 'tmp']\n") << more_logs.err;
 
-  // Read-only: nothing of the image can be changed by the program.
+  // Read-only: not even root (without capabilities, but the files' owner) can change the image.
   const auto [write, write_logs] =
-      run(image.tag, {"/usr/bin/python3", "-c", "import os; open(os.__file__, 'a')"});
+      run(image.tag, {"/usr/bin/python3", "-c", "import os; open(os.__file__, 'a')"}, "0:0");
   EXPECT_NE(write.exit_code, 0);
   EXPECT_NE(write_logs.err.find("Read-only file system"), std::string::npos) << write_logs.err;
 }

@@ -253,6 +253,21 @@ TEST_F(ImageContentsTest, library_link_loops_end) {
   EXPECT_TRUE(reported);
 }
 
+TEST_F(ImageContentsTest, what_the_runtime_excludes_stays_out_with_all_beneath_it) {
+  tree.write("rtlib/config-3.11/libpython3.11.a", "!<arch>\n");
+  tree.write("rtlib/config-3.11/sub/Makefile", "all:\n");
+  std::vector<std::string> exclude = {(root() / "rt*/config-*").string()};
+  auto c = list_image_contents(rt, init, host, exclude);
+  ASSERT_TRUE(c) << c.error().message;
+  for (const auto& e : c->entries) { EXPECT_EQ(e.path.find("config-3.11"), std::string::npos) << e.path; }
+  EXPECT_NE(entry(*c, "/usr/lib/rt/data.txt"), nullptr);
+  ASSERT_NE(entry(list(), "/usr/lib/rt/config-3.11/sub/Makefile"), nullptr);  // not excluded: there
+  exclude = {(root() / "rtlib").string()};  // a whole mount
+  c = list_image_contents(rt, init, host, exclude);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(entry(*c, "/usr/lib/rt/data.txt"), nullptr);
+}
+
 TEST_F(ImageContentsTest, a_fifo_in_a_runtime_tree_is_refused) {
   ASSERT_EQ(::mkfifo((root() / "rtlib/pipe").c_str(), 0644), 0);
   const auto c = list_image_contents(rt, init, host);
