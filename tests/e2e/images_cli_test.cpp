@@ -49,8 +49,10 @@ TEST(ImagesCli, build_python_reports_its_tag_and_size_and_list_shows_it) {
   EXPECT_NE(listed.out.find(tag), std::string::npos) << listed.out;
   const CliResult listed_json = run_cli({"images", "list", "--json"});
   ASSERT_EQ(listed_json.exit_code, 0) << listed_json.err;
+  const json listed_doc = json::parse(listed_json.out, nullptr, false);
+  ASSERT_TRUE(listed_doc.is_object()) << listed_json.out;
   bool found = false;
-  for (const auto& i : json::parse(listed_json.out)["images"])
+  for (const auto& i : listed_doc["images"])
     for (const auto& t : i["tags"]) found |= t == tag;
   EXPECT_TRUE(found) << listed_json.out;
 }
