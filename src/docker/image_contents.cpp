@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 
+#include "core/printable.hpp"
 #include "docker/elf_deps.hpp"
 #include "sys/fd.hpp"
 #include "sys/tree.hpp"
@@ -357,7 +358,8 @@ class Lister {
       const std::optional<std::string> real = find(need, why);
       if (!real) {
         found_[key] = "";
-        const std::string line = need.name + " (needed by " + need.by + "): " + why;
+        // Security: the name comes from a file's bytes: no control characters into messages.
+        const std::string line = printable(need.name, 300) + " (needed by " + printable(need.by, 300) + "): " + why;
         if (required) return fail(ErrorCode::unsupported, "runtime " + rt_.label() + ": " + line);
         if (unresolved_.size() < kMaxUnresolved) unresolved_.push_back(line);
         continue;

@@ -4,6 +4,7 @@
 // installed. The images stay in the test daemon (a cache for the next run and other suites).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <regex>
@@ -11,6 +12,7 @@
 #include "../common/dockerd.hpp"
 #include "docker/engine_client.hpp"
 #include "docker/runtime_image.hpp"
+#include "docker/tar_writer.hpp"
 #include "runtime/catalog.hpp"
 
 namespace ignite::docker {
@@ -142,6 +144,35 @@ TEST_F(DockerImage, node_image_runs_node) {
   const auto [done, logs] = run(image.tag, {rt->sandbox_binary, "-e", "console.log(6*7)"});
   EXPECT_EQ(done.exit_code, 0) << logs.err;
   EXPECT_EQ(logs.out, "42\n");
+}
+
+// A context whose reading fails halfway (a file changed under the build) fails the build with
+// that error, and the daemon is left with no image of that tag.
+TEST_F(DockerImage, a_context_that_fails_midway_builds_nothing) {
+  const std::string tag = "ignite-test/broken:" + std::to_string(::getpid());
+  // A real beginning (a Dockerfile, then a 1 MB file), and a failure 64 KB into that file.
+  const std::string dockerfile = "FROM scratch\nCOPY big /big\n";
+  std::string head = *tar_header("Dockerfile", TarType::file, dockerfile.size(), 0644) + dockerfile +
+                     std::string(tar_padding(dockerfile.size()), '\0') + *tar_header("big", TarType::file, 1 << 20, 0644);
+  std::uint64_t sent = 0;
+  const BodySource source{head.size() + (1 << 20) + kTarTrailer,
+                          [&](char* into, std::size_t room) -> Result<std::size_t> {
+                            if (sent >= head.size() + (64u << 10))
+                              return fail(ErrorCode::failed_precondition, "image file /big: changed since it was listed");
+                            std::size_t n = std::min<std::size_t>(room, 4096);
+                            if (sent < head.size()) {
+                              n = std::min<std::size_t>(n, head.size() - sent);
+                              std::copy_n(head.data() + sent, n, into);
+                            } else {
+                              std::fill(into, into + n, 'x');
+                            }
+                            sent += n;
+                            return n;
+                          }};
+  auto built = client_->build_image(source, tag, {{kLabel, test_label_value()}});
+  ASSERT_FALSE(built);
+  EXPECT_EQ(built.error().message, "image file /big: changed since it was listed");
+  EXPECT_FALSE(client_->inspect_image(tag));
 }
 
 TEST_F(DockerImage, list_images_finds_runtime_images_by_label) {
