@@ -20,5 +20,6 @@ void register_doctor(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
 void register_worker(CLI::App& app, Context& ctx);
 void register_runtimes(CLI::App& app, Context& ctx);
+void register_images(CLI::App& app, Context& ctx);
 
 }  // namespace ignite::cli

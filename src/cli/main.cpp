@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   ignite::cli::register_serve(app, ctx);
   ignite::cli::register_worker(app, ctx);
   ignite::cli::register_runtimes(app, ctx);
+  ignite::cli::register_images(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -93,9 +93,9 @@ namespace {
 Result<Reply> call(const EngineOptions& o, std::string_view method, const std::string& path,
                    std::string_view body = {}, std::string_view content_type = {},
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(-1),
-                   std::initializer_list<long> also_fine = {}) {
+                   std::initializer_list<long> also_fine = {}, const BodySource* source = nullptr) {
   HttpRequest request{method, "/" + o.api_version + path, body, content_type,
-                      timeout.count() < 0 ? o.timeout : timeout};
+                      timeout.count() < 0 ? o.timeout : timeout, source};
   Reply reply;
   bool too_big = false;
   const std::size_t cap = o.max_body;
@@ -251,11 +251,24 @@ Result<std::vector<std::string>> EngineClient::list_containers(std::string_view 
 
 Result<std::string> EngineClient::build_image(std::string_view tar_context, std::string_view tag,
                                               const Labels& labels) {
+  std::size_t at = 0;
+  const BodySource source{tar_context.size(), [&](char* into, std::size_t room) -> Result<std::size_t> {
+                            const std::string_view piece = tar_context.substr(at, room);
+                            std::copy(piece.begin(), piece.end(), into);
+                            at += piece.size();
+                            return piece.size();
+                          }};
+  return build_image(source, tag, labels);
+}
+
+Result<std::string> EngineClient::build_image(const BodySource& tar_context, std::string_view tag,
+                                              const Labels& labels, bool no_cache) {
   IGNITE_TRY(check_ref("image tag", tag));
   // rm/forcerm: intermediate containers go even when a step fails.
-  const std::string path = "/build?t=" + url_escape(tag) + "&rm=1&forcerm=1&labels=" + labels_query(labels);
-  IGNITE_TRY_ASSIGN(const Reply reply, call(options_, "POST", path, tar_context, "application/x-tar",
-                                            options_.build_timeout));
+  const std::string path = "/build?t=" + url_escape(tag) + "&rm=1&forcerm=1&labels=" + labels_query(labels) +
+                           (no_cache ? "&nocache=1" : "");
+  IGNITE_TRY_ASSIGN(const Reply reply, call(options_, "POST", path, {}, "application/x-tar",
+                                            options_.build_timeout, {}, &tar_context));
   // JSON lines: {"stream": ...} progress, {"aux": {"ID": ...}} the result, {"error": ...,
   // "errorDetail": ...} a failed step (the HTTP status is still 200 then).
   std::string image_id;
@@ -280,6 +293,29 @@ Result<json> EngineClient::inspect_image(std::string_view name) {
   IGNITE_TRY(check_ref("image", name));
   IGNITE_TRY_ASSIGN(const Reply reply, call(options_, "GET", "/images/" + std::string(name) + "/json"));
   return parse("image inspect", reply.body);
+}
+
+Result<std::vector<ImageSummary>> EngineClient::list_images(std::string_view label_filter) {
+  if (label_filter.empty()) return fail(ErrorCode::invalid_argument, "docker images: a label filter is required");
+  const json filters = {{"label", json::array({std::string(label_filter)})}};
+  IGNITE_TRY_ASSIGN(const Reply reply, call(options_, "GET", "/images/json?filters=" + url_escape(filters.dump())));
+  IGNITE_TRY_ASSIGN(const json listed, parse("images", reply.body));
+  if (!listed.is_array()) return fail(ErrorCode::internal, "docker images: the daemon's answer is not an array");
+  std::vector<ImageSummary> images;
+  for (const json& i : listed) {
+    if (!i.is_object() || !i.contains("Id") || !i["Id"].is_string()) continue;
+    ImageSummary image;
+    image.id = i["Id"].get<std::string>();
+    if (i.contains("RepoTags") && i["RepoTags"].is_array())
+      for (const json& t : i["RepoTags"])
+        if (t.is_string()) image.tags.push_back(t.get<std::string>());
+    if (i.contains("Size") && i["Size"].is_number_unsigned()) image.size_bytes = i["Size"].get<std::uint64_t>();
+    if (i.contains("Labels") && i["Labels"].is_object())
+      for (const auto& [key, value] : i["Labels"].items())
+        if (value.is_string()) image.labels[key] = value.get<std::string>();
+    images.push_back(std::move(image));
+  }
+  return images;
 }
 
 Status EngineClient::remove_image(std::string_view name, bool force) {

@@ -11,6 +11,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 
 #include "core/result.hpp"
 #include "docker/log_stream.hpp"
+#include "docker/unix_http.hpp"
 
 namespace ignite::docker {
 
@@ -40,6 +42,13 @@ Result<std::string> socket_from_env();
 struct WaitResult {
   long exit_code = -1;
   std::string error;  // the daemon's wait error ("" when none)
+};
+
+struct ImageSummary {
+  std::string id;                 // "sha256:..."
+  std::vector<std::string> tags;  // "ignite-runtime/python:3.11.2-0123456789ab"
+  std::uint64_t size_bytes = 0;
+  Labels labels;
 };
 
 class EngineClient {
@@ -76,6 +85,12 @@ class EngineClient {
   // builder's message. Returns the image id when the daemon reports one ("" otherwise).
   Result<std::string> build_image(std::string_view tar_context, std::string_view tag,
                                   const Labels& labels);
+  // The same with a context streamed from `tar_context` (see BodySource): its read error is
+  // the build's error. `no_cache`: no step is taken from the daemon's build cache.
+  Result<std::string> build_image(const BodySource& tar_context, std::string_view tag,
+                                  const Labels& labels, bool no_cache = false);
+  // Local images with label `filter` ("key" or "key=value").
+  Result<std::vector<ImageSummary>> list_images(std::string_view label_filter);
   Result<nlohmann::json> inspect_image(std::string_view name);  // Size, Id, Config.Labels
   Status remove_image(std::string_view name, bool force = false);  // gone counts as removed
 

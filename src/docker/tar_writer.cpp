@@ -10,7 +10,7 @@
 namespace ignite::docker {
 namespace {
 
-constexpr std::size_t kBlock = 512;
+constexpr std::size_t kBlock = kTarBlock;
 
 // ustar header field offsets and widths (POSIX.1-1988).
 struct Field {
@@ -18,7 +18,7 @@ struct Field {
   std::size_t width;
 };
 constexpr Field kName{0, 100}, kMode{100, 8}, kUid{108, 8}, kGid{116, 8}, kSize{124, 12},
-    kMtime{136, 12}, kChksum{148, 8}, kType{156, 1}, kMagic{257, 6}, kVersion{263, 2},
+    kMtime{136, 12}, kChksum{148, 8}, kType{156, 1}, kLinkname{157, 100}, kMagic{257, 6}, kVersion{263, 2},
     kUname{265, 32}, kGname{297, 32}, kPrefix{345, 155};
 
 void put(std::array<char, kBlock>& h, Field f, std::string_view text) {
@@ -56,18 +56,11 @@ Status check_path(std::string_view path) {
 
 }  // namespace
 
-Status TarWriter::add_file(std::string_view path, std::string_view content, unsigned mode) {
-  return add_entry(path, '0', content, mode);
-}
-
-Status TarWriter::add_directory(std::string_view path, unsigned mode) {
-  return add_entry(path, '5', {}, mode);
-}
-
-Status TarWriter::add_entry(std::string_view path, char type, std::string_view content, unsigned mode) {
+Result<std::string> tar_header(std::string_view path, TarType type, std::uint64_t size, unsigned mode,
+                               std::string_view link) {
   IGNITE_TRY(check_path(path));
   std::string name(path);
-  if (type == '5') name += '/';
+  if (type == TarType::directory) name += '/';
   std::array<char, kBlock> h{};
   // Names over 100 bytes go into prefix (up to 155) + '/' + name (up to 100), split at a '/'.
   if (name.size() <= kName.width) {
@@ -80,10 +73,17 @@ Status TarWriter::add_entry(std::string_view path, char type, std::string_view c
     put(h, kPrefix, std::string_view(name).substr(0, cut));
     put(h, kName, std::string_view(name).substr(cut + 1));
   }
+  if (type == TarType::symlink) {
+    if (link.empty() || link.size() > kLinkname.width || link.find('\0') != std::string_view::npos)
+      return fail(ErrorCode::invalid_argument,
+                  "tar entry '" + std::string(path) + "': symlink target must be 1 to 100 bytes without NUL");
+    put(h, kLinkname, link);
+  }
+  if (type != TarType::file) size = 0;
   if (!put_octal(h, kMode, mode & 07777) || !put_octal(h, kUid, 0) || !put_octal(h, kGid, 0) ||
-      !put_octal(h, kSize, content.size()) || !put_octal(h, kMtime, 0))
+      !put_octal(h, kSize, size) || !put_octal(h, kMtime, 0))
     return fail(ErrorCode::invalid_argument, "tar entry '" + std::string(path) + "': too large for ustar");
-  h[kType.offset] = type;
+  h[kType.offset] = static_cast<char>(type);
   put(h, kMagic, std::string_view("ustar\0", 6));
   put(h, kVersion, "00");
   put(h, kUname, "root");
@@ -97,15 +97,32 @@ Status TarWriter::add_entry(std::string_view path, char type, std::string_view c
   std::memcpy(h.data() + kChksum.offset, buf, 6);
   h[kChksum.offset + 6] = '\0';
   h[kChksum.offset + 7] = ' ';
+  return std::string(h.data(), h.size());
+}
 
-  out_.append(h.data(), h.size());
+Status TarWriter::add_file(std::string_view path, std::string_view content, unsigned mode) {
+  return add_entry(path, TarType::file, content, mode);
+}
+
+Status TarWriter::add_directory(std::string_view path, unsigned mode) {
+  return add_entry(path, TarType::directory, {}, mode);
+}
+
+Status TarWriter::add_symlink(std::string_view path, std::string_view link) {
+  return add_entry(path, TarType::symlink, {}, 0777, link);
+}
+
+Status TarWriter::add_entry(std::string_view path, TarType type, std::string_view content, unsigned mode,
+                            std::string_view link) {
+  IGNITE_TRY_ASSIGN(const std::string header, tar_header(path, type, content.size(), mode, link));
+  out_.append(header);
   out_.append(content);
-  out_.append((kBlock - content.size() % kBlock) % kBlock, '\0');
+  out_.append(tar_padding(content.size()), '\0');
   return ok();
 }
 
 std::string TarWriter::finish() {
-  out_.append(2 * kBlock, '\0');  // two zero blocks end the archive
+  out_.append(kTarTrailer, '\0');
   std::string done = std::move(out_);
   out_.clear();
   return done;

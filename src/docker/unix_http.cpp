@@ -2,8 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace ignite::docker {
 namespace {
@@ -40,6 +42,28 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+struct SourceState {
+  const BodySource* source = nullptr;
+  std::uint64_t sent = 0;
+  std::optional<Error> failure;  // the source's own error, reported instead of curl's
+};
+
+size_t on_read(char* into, size_t size, size_t count, void* user) {
+  auto* state = static_cast<SourceState*>(user);
+  const std::uint64_t left = state->source->size - state->sent;
+  if (left == 0) return 0;
+  const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(left, size * count));
+  Result<std::size_t> got = state->source->read(into, room);
+  if (!got || *got == 0 || *got > room) {
+    state->failure = got ? Error{ErrorCode::internal, "docker: the request body ended " +
+                                                          std::to_string(left) + " bytes early", 0}
+                         : std::move(got).error();
+    return CURL_READFUNC_ABORT;
+  }
+  state->sent += *got;
+  return *got;
+}
+
 bool append(HeaderList& list, const std::string& line) {
   curl_slist* grown = curl_slist_append(list.get(), line.c_str());
   if (grown == nullptr) return false;
@@ -74,7 +98,15 @@ Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest&
   // A body (even an empty one, for POST) goes as POSTFIELDS; CUSTOMREQUEST then names the
   // method (libcurl copies string options, so the temporaries may go).
   const std::string method(request.method);
-  if (method == "POST" || !request.body.empty()) {
+  SourceState source;
+  source.source = request.source;
+  if (request.source != nullptr) {
+    // Content-Length from the source's size; libcurl pulls the body through on_read.
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &source);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.source->size));
+  } else if (method == "POST" || !request.body.empty()) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
@@ -91,6 +123,7 @@ Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest&
   HttpOutcome outcome;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &outcome.status);
   outcome.stopped = state.stopped;
+  if (source.failure) return Unexpected{std::move(*source.failure)};
   if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && state.stopped)) return outcome;
   const std::string why = error_text[0] != '\0' ? error_text : curl_easy_strerror(rc);
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)

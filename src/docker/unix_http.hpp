@@ -3,6 +3,8 @@
 // stop), and nothing here buffers without bound.
 #pragma once
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -11,12 +13,22 @@
 
 namespace ignite::docker {
 
+// A request body produced piece by piece (a build context of hundreds of megabytes is read
+// from disk as it is sent, never held whole): exactly `size` bytes in all.
+struct BodySource {
+  std::uint64_t size = 0;
+  // Fills at most `room` bytes at `into` and returns how many (more than 0 while bytes remain);
+  // an error aborts the request and is what the request fails with.
+  std::function<Result<std::size_t>(char* into, std::size_t room)> read;
+};
+
 struct HttpRequest {
   std::string_view method;        // GET, POST, DELETE
   std::string target;             // "/v1.41/containers/json?all=1", already escaped
   std::string_view body;          // sent as is (may be empty)
   std::string_view content_type;  // "" sends none
   std::chrono::milliseconds timeout{};  // 0: no limit
+  const BodySource* source = nullptr;   // the body instead of `body` (POST only)
 };
 
 struct HttpOutcome {

@@ -107,24 +107,27 @@ CheckResult timeout_check(const config::ServiceConfig& service) {
 }
 
 CheckResult image_size_check(const RuntimeFacts& runtime, const ServiceFacts& facts) {
-  const std::uint64_t total = runtime.install_bytes + facts.service_bytes + facts.dependency_bytes;
+  const std::uint64_t base = runtime.image_bytes.value_or(runtime.install_bytes);
+  const std::uint64_t total = base + facts.service_bytes + facts.dependency_bytes;
+  // With an image the base is the image the daemon reports, else the runtime's files on disk.
+  const std::string where = runtime.image_bytes ? " with the runtime image" : " on disk";
   CheckResult c = named("Image Size", "MB");
   c.value = std::round(to_mb(total));
   const std::string total_text = mb(std::round(to_mb(total)));
   if (total > kImageFailBytes) {
     c.status = CheckStatus::fail;
     c.threshold = to_mb(kImageFailBytes);
-    c.message = total_text + " on disk exceeds the " + mb(c.threshold) + " limit";
+    c.message = total_text + where + " exceeds the " + mb(c.threshold) + " limit";
   } else {
     c.threshold = to_mb(kImageWarnBytes);
     if (total > kImageWarnBytes) {
       c.status = CheckStatus::warn;
-      c.message = total_text + " on disk exceeds the recommended " + mb(c.threshold);
+      c.message = total_text + where + " exceeds the recommended " + mb(c.threshold);
     } else {
-      c.message = total_text + " on disk";
+      c.message = total_text + where;
     }
   }
-  c.facts = {{"Base", mb(std::round(to_mb(runtime.install_bytes)))}, {"Total", "~" + total_text}};
+  c.facts = {{runtime.image_bytes ? "Image" : "Base", mb(std::round(to_mb(base)))}, {"Total", "~" + total_text}};
   finish_facts(c);
   return c;
 }

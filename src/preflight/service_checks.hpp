@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct RuntimeFacts {
   std::string name;                 // "bun"
   std::string version;              // "1.3.4"
   std::uint64_t install_bytes = 0;  // runtime on disk
+  // The size of the runtime's image when the service runs in one (docker isolation): what the
+  // image size check measures then instead of install_bytes.
+  std::optional<std::uint64_t> image_bytes;
   double baseline_mb = 30;          // memory a trivial program needs
 };
 

@@ -41,6 +41,7 @@ Result<Descriptor> parse_descriptor(std::string_view text) {
     get_to(j, "args", d.args);
     get_to(j, "env", d.env);
     get_to(j, "extraMounts", d.extra_mounts);
+    get_to(j, "imageExclude", d.image_exclude);
     get_to(j, "baselineMb", d.baseline_mb);
     get_to(j, "compiled", d.compiled);
     if (j.contains("install")) {

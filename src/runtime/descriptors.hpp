@@ -31,6 +31,9 @@ struct Descriptor {
   std::vector<std::string> args;          // between the binary and the entry file
   std::vector<std::string> env;           // runtime-specific environment
   std::vector<std::string> extra_mounts;  // host paths bound at the same place; last part may end in *
+  // Host path globs (fnmatch, a match covers what lies beneath) left out of the runtime's
+  // docker image: files no program loads at run time (Python's config-*/: a static libpython).
+  std::vector<std::string> image_exclude;
   double baseline_mb = 30;                // memory a trivial program needs
   bool compiled = false;                  // built to a binary first (go)
   InstallRecipe install;

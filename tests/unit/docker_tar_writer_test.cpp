@@ -71,6 +71,21 @@ TEST(DockerTarWriter, gnu_tar_lists_what_was_written) {
   std::remove(path.c_str());
 }
 
+TEST(DockerTarWriter, symlinks_carry_their_target_text) {
+  TarWriter tar;
+  ASSERT_TRUE(tar.add_symlink("lib64", "usr/lib64"));
+  ASSERT_TRUE(tar.add_symlink("usr/lib64/ld.so", "/lib/x86_64-linux-gnu/ld.so"));
+  EXPECT_FALSE(tar.add_symlink("empty", ""));
+  EXPECT_FALSE(tar.add_symlink("long", std::string(101, 'l')));  // ustar's linkname holds 100
+  const std::string archive = tar.finish();
+  ASSERT_EQ(archive.size(), 512u * (2 + 2));  // two headers, no data, two zero blocks
+  EXPECT_EQ(archive[156], '2');
+  EXPECT_EQ(field(archive, 0, 157, 100), "usr/lib64");
+  EXPECT_EQ(field(archive, 0, 124, 12), "00000000000");
+  EXPECT_EQ(std::strtoul(field(archive, 0, 148, 8).c_str(), nullptr, 8), checksum_of(archive, 0));
+  EXPECT_EQ(field(archive, 512, 157, 100), "/lib/x86_64-linux-gnu/ld.so");
+}
+
 TEST(DockerTarWriter, refuses_names_that_climb_out_or_do_not_fit) {
   TarWriter tar;
   EXPECT_FALSE(tar.add_file("/etc/passwd", "x"));

@@ -153,6 +153,26 @@ TEST(ImageSizeCheck, WarnsAbove500MbAndFailsAbove2Gb) {
   EXPECT_DOUBLE_EQ(failed.threshold, 2048);
 }
 
+TEST(ImageSizeCheck, measures_the_runtime_image_when_the_service_runs_in_one) {
+  ServiceFacts f = small_service();  // 5MB of service
+  RuntimeFacts rt = bun();           // 100MB installed
+  rt.image_bytes = 40ull << 20;      // a 40MB image replaces the install size
+  const CheckResult c = find(check_service(make_service(), rt, f), "Image Size");
+  EXPECT_EQ(c.status, CheckStatus::pass);
+  EXPECT_DOUBLE_EQ(c.value, 45);
+  EXPECT_EQ(c.message, "45MB with the runtime image");
+  EXPECT_EQ(fact(c, "Image"), "40MB");
+  EXPECT_EQ(fact(c, "Total"), "~45MB");
+
+  rt.image_bytes = 600ull << 20;  // the image alone is over the recommendation
+  const CheckResult warn = find(check_service(make_service(), rt, f), "Image Size");
+  EXPECT_EQ(warn.status, CheckStatus::warn);
+  EXPECT_EQ(warn.message, "605MB with the runtime image exceeds the recommended 500MB");
+
+  rt.image_bytes.reset();  // no image: the runtime on disk, as before
+  EXPECT_EQ(find(check_service(make_service(), rt, f), "Image Size").message, "105MB on disk");
+}
+
 TEST(DependencyCheck, WarnsOnInstallScriptsManyDepsAndMissingLockfile) {
   ServiceFacts f = small_service();
   f.dependencies = {"lodash"};
