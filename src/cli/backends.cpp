@@ -61,6 +61,15 @@ std::function<bool(std::string_view)> left_by_dead_instance(fs::path runtime_roo
   };
 }
 
+std::optional<std::uint64_t> OtherBackends::docker_image_bytes(const SandboxSpec& spec) {
+  if (!docker_config_) return std::nullopt;
+  auto tag = docker_config_->image_for(spec);
+  if (!tag) return std::nullopt;
+  ignite::docker::EngineClient client(docker_config_->engine);
+  auto size = ignite::docker::image_size(client, *tag);
+  return size ? std::optional<std::uint64_t>(*size) : std::nullopt;
+}
+
 void add_isolation_option(CLI::App* cmd, std::string& isolation, const std::string& help) {
   cmd->add_option("--isolation", isolation, help)->check(CLI::IsMember({"native", "docker", "microvm"}));
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,10 @@ class OtherBackends {
   // The backend named `isolation`; `unavailable`/`unsupported` with the reason (and the remedy)
   // when it cannot be had here. A failed attempt is not remembered: the next call tries again.
   Result<sandbox::Backend*> get(std::string_view isolation);
+
+  // The size of the local image a docker run of `spec` uses (built on first use, as the run
+  // would); nullopt when there is no daemon or no image.
+  std::optional<std::uint64_t> docker_image_bytes(const SandboxSpec& spec);
 
  private:
   std::mutex mu_;

@@ -151,6 +151,7 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   config.egress_allow = options.install_allow;
   config.default_isolation = options.isolation;
   config.backend_for = [others = host.others.get()](std::string_view name) { return others->get(name); };
+  config.image_bytes = [others = host.others.get()](const SandboxSpec& spec) { return others->docker_image_bytes(spec); };
   if (options.pools && !options.pools->runtimes.empty())
     host.pools = std::make_unique<pool::Pools>(*default_backend, *options.pools);
   host.engine = std::make_unique<engine::Engine>(*host.backend, runtime::Catalog(runtime::default_roots()),

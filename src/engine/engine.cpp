@@ -123,8 +123,13 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   report.isolation = std::string(run_backend->name());
   report.limits = {service.memory_mb, service.timeout_ms, service.cpu_limit, service.network};
   if (!request.skip_preflight) {
-    auto checks = preflight::check_service(service, runtime_facts(rt),
-                                           preflight::gather_service_facts(service));
+    preflight::RuntimeFacts facts = runtime_facts(rt);
+    if (run_backend->name() == "docker" && config_.image_bytes) {
+      SandboxSpec spec = plan_service_run(service, rt, std::nullopt);
+      if (needs_compile(rt)) spec.runtime_image.clear();  // a static binary: our init's image only
+      facts.image_bytes = config_.image_bytes(spec);
+    }
+    auto checks = preflight::check_service(service, facts, preflight::gather_service_facts(service));
     if (checks.overall == preflight::CheckStatus::fail)
       return fail(ErrorCode::failed_precondition, "preflight failed: " + failed_checks(checks));
     report.preflight = std::move(checks);

@@ -32,6 +32,9 @@ struct EngineConfig {
   // The backend for an isolation other than the engine's own backend's (which also runs every
   // build and install step). Unset: that backend is the only one.
   std::function<Result<sandbox::Backend*>(std::string_view isolation)> backend_for;
+  // The size of the image a run of `spec` would use on an image-based backend (preflight's
+  // image size check then measures it); nullopt when unknown.
+  std::function<std::optional<std::uint64_t>(const SandboxSpec& spec)> image_bytes;
 };
 
 // Input larger than this reaches the program only through IGNITE_INPUT_FILE (the kernel passes

@@ -43,6 +43,8 @@ std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Inst
   }
   slot.workdir = job.workdir = cold.workdir;
   job.stdin_data = cold.stdin_data;
+  slot.runtime_image = cold.runtime_image;  // the same runtime, on a backend that starts from images
+  slot.image = cold.image;
 
   for (const auto& m : cold.mounts) {
     if (staged_app && m.target == "/app") {

@@ -116,7 +116,7 @@ TEST_F(DockerIsolation, serve_runs_warm_containers_and_leaves_none_behind) {
     ASSERT_TRUE(server.started()) << server.stderr_text();
     bool warm = false;
     for (int i = 0; i < 20 && !warm; ++i) {
-      auto resp = server.post("/v1/execute", R"({"runtime":"python","code":"import os\nprint(os.path.exists('/.dockerenv'))"})");
+      auto resp = server.post("/v1/execute", R"J({"runtime":"python","code":"import os\nprint(os.path.exists('/.dockerenv'))"})J");
       ASSERT_EQ(resp.status, 200) << resp.body;
       auto doc = json::parse(resp.body);
       EXPECT_EQ(doc["stdout"], "True\n");

@@ -24,6 +24,7 @@ SandboxSpec cold_run(const std::string& input) {
   s.mounts = {{"/usr/lib/python3", "/usr/lib/python3", false}, {"/run/ignite/work/job-1", "/app", false}};
   s.files = {{"/run/ignite/input.json", input}};
   s.stdin_data = "in";
+  s.runtime_image = "python@3.11";
   return s;
 }
 
@@ -43,6 +44,8 @@ TEST(WarmSplit, the_slot_holds_nothing_of_one_job_and_the_job_everything_it_need
   EXPECT_EQ(w->job.files[0].target, "/run/ignite/input.json");
   for (const auto& m : w->slot.mounts) EXPECT_NE(m.target, "/app");
   EXPECT_EQ(w->slot.drop_dirs, (std::vector<std::filesystem::path>{"/app", "/run/ignite"}));
+  // A backend that starts from images starts the slot from the same runtime's image.
+  EXPECT_EQ(w->slot.runtime_image, "python@3.11");
 }
 
 TEST(WarmSplit, two_jobs_of_one_kind_share_a_slot_spec) {

@@ -133,4 +133,12 @@ Result<HandOff> prepare_hand_off(const Job& job, int exit_fd, int stdout_fd,
   return h;
 }
 
+std::string read_available(int fd, std::size_t max) {
+  std::string out(max, '\0');
+  pollfd p{fd, POLLIN, 0};
+  ssize_t n = ::poll(&p, 1, 0) == 1 ? ::read(fd, out.data(), out.size()) : 0;
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
 }  // namespace ignite::sandbox

@@ -58,6 +58,9 @@ Result<HandOff> prepare_hand_off(const Job& job, int exit_fd, int stdout_fd,
                                  const std::vector<std::filesystem::path>& drop_dirs,
                                  const std::vector<std::filesystem::path>& drop_hosts);
 
+// Up to `max` bytes a pipe holds now, without waiting (a failed bootstrap's stderr).
+std::string read_available(int fd, std::size_t max);
+
 // Whether encode_job_header would accept this job.
 bool job_is_encodable(const Job& job);
 

@@ -28,8 +28,16 @@ Status DockerSlot::release() {
 
 Status DockerSlot::warm_up(std::chrono::milliseconds timeout) {
   IGNITE_TRY(release());
-  if (auto what = await_ready(p_.out.read.get(), init_.pidfd(), timeout))
-    return fail(ErrorCode::internal, "warm slot: " + *what);
+  if (auto what = await_ready(p_.out.read.get(), init_.pidfd(), timeout)) {
+    (void)init_.send_signal(SIGKILL);
+    std::vector<native::ChildReport> reports;
+    native::read_reports(p_.report.read.get(), reports);
+    for (const auto& r : reports) {
+      if (r.stage != native::ChildStage::finished) return fail(native::setup_error(r, nullptr));
+    }
+    const std::string err = read_available(p_.err.read.get(), 4096);
+    return fail(ErrorCode::internal, "warm slot: " + *what + (err.empty() ? "" : ": " + err));
+  }
   resident_ = p_.cgroup->usage().memory_current_bytes;
   return ok();
 }

@@ -120,10 +120,7 @@ std::optional<Error> NativeSlot::setup_failure() {
 
 std::string NativeSlot::bootstrap_failure(std::string_view what) {
   if (auto why = setup_failure()) return why->message;
-  std::string err(4096, '\0');
-  ::fcntl(p_.pipes.err.read.get(), F_SETFL, O_NONBLOCK);
-  ssize_t n = ::read(p_.pipes.err.read.get(), err.data(), err.size());
-  err.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  const std::string err = read_available(p_.pipes.err.read.get(), 4096);
   return "warm slot: " + std::string(what) + (err.empty() ? "" : ": " + err);
 }
 
