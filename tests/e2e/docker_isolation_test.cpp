@@ -72,9 +72,9 @@ TEST_F(DockerIsolation, the_seed_example_prints_its_sum_in_a_container) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto doc = json::parse(r.out);
   EXPECT_EQ(doc["isolation"], "docker");
-  EXPECT_EQ(doc["status"], "success");
+  EXPECT_EQ(doc["status"], "ok");
   EXPECT_NE(doc["stdout"].get<std::string>().find("\"result\":15"), std::string::npos) << doc["stdout"];
-  EXPECT_GT(doc["metrics"]["peakMemoryMb"].get<double>(), 0);
+  EXPECT_GT(doc["metrics"]["memoryPeakBytes"].get<double>(), 0);
 }
 
 TEST_F(DockerIsolation, exec_and_service_yaml_choose_the_backend) {

@@ -137,6 +137,20 @@ TEST_F(DockerBackendTest, a_warm_slot_runs_the_job_it_is_handed_as_a_cold_start_
   EXPECT_LT(r->setup, 100ms);
 }
 
+TEST_F(DockerBackendTest, a_warm_slot_gets_ad_hoc_files_at_the_hand_off) {
+  auto cold_spec = python("import os\nprint(sorted(os.listdir('/app')), os.getcwd())\n");
+  auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
+  ASSERT_TRUE(rt.has_value());
+  auto cold = run_ok(cold_spec);
+  auto w = engine::warm_split(cold_spec, *rt, 0, true);  // /app as an ad-hoc job's staging dir
+  ASSERT_TRUE(w.has_value());
+  auto slot = backend_->start(w->slot);
+  ASSERT_TRUE(slot.has_value()) << slot.error().message;
+  auto r = (*slot)->run(w->job, {}, {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->stdout_data, cold.stdout_data) << r->stderr_data;
+}
+
 TEST_F(DockerBackendTest, runs_with_timeouts_and_oom_kills_leave_no_container_cgroup_or_dir) {
   for (int i = 0; i < 12; ++i) {
     const auto spec = i % 3 == 0   ? python("while True: pass\n", 64, 300)
