@@ -57,7 +57,7 @@ class ImageContentsTest : public ::testing::Test {
     tree.write("usr/bin/rt", make_fake_elf({"libz.so.1"}, "/lib64/ld-linux-x86-64.so.2").bytes);
     ::chmod((root() / "usr/bin/rt").c_str(), 0755);
     tree.write("rtlib/mod.so",
-               make_fake_elf({"libextra.so.1", "libmissing.so.9", "../../etc/shadow", "libfake.so\n[ignite] forged"}).bytes);
+               make_fake_elf({"libextra.so.1", "libmissing.so.9", "../../etc/shadow", "..", "libfake.so\n[ignite] forged"}).bytes);
     tree.write("rtlib/data.txt", "data\n");
     tree.write("rtlib/broken.so", broken_elf());
     tree.write("rtlib/sub/deeper/x.py", "print(1)\n");
@@ -196,6 +196,7 @@ TEST_F(ImageContentsTest, needed_names_with_a_slash_are_refused_and_missing_ones
   for (const auto& line : c.unresolved) all += line + "\n";
   EXPECT_NE(all.find("../../etc/shadow (needed by /usr/lib/rt/mod.so): refused"), std::string::npos) << all;
   EXPECT_NE(all.find("libmissing.so.9 (needed by /usr/lib/rt/mod.so): not found"), std::string::npos) << all;
+  EXPECT_NE(all.find(".. (needed by /usr/lib/rt/mod.so): refused"), std::string::npos) << all;
   // A name with a newline cannot forge a line of output.
   EXPECT_NE(all.find("libfake.so\\n[ignite] forged (needed by"), std::string::npos) << all;
 }
