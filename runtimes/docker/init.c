@@ -8,8 +8,10 @@
  * socket, and the program does not exist until this has read everything. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,6 @@
 #include <unistd.h>
 
 #include "init_protocol.h"
-
-extern char **environ;
 
 static int fds[IGNITE_INIT_NFDS] = {-1, -1, -1, -1, -1, -1};
 
@@ -53,6 +53,37 @@ static void child_fail(int stage) {
   _exit(127);
 }
 
+/* The program's environment (IGNITE_INIT_ENV_FILE), as a NULL-terminated array. */
+static char **read_env(void) {
+  static char data[IGNITE_INIT_MAX_ENV + 1];
+  int fd = open(IGNITE_INIT_ENV_FILE, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open " IGNITE_INIT_ENV_FILE);
+  size_t len = 0;
+  for (;;) {
+    ssize_t r = read(fd, data + len, IGNITE_INIT_MAX_ENV - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("read " IGNITE_INIT_ENV_FILE);
+    if (r == 0) break;
+    len += (size_t)r;
+    if (len == IGNITE_INIT_MAX_ENV) {
+      errno = E2BIG;
+      die("read " IGNITE_INIT_ENV_FILE);
+    }
+  }
+  close(fd);
+  size_t count = 0;
+  for (size_t i = 0; i < len; ++i) count += data[i] == '\0';
+  char **env = calloc(count + 1, sizeof *env);
+  if (!env) die("calloc");
+  size_t n = 0;
+  for (size_t i = 0; i < len && n < count; ++n) {
+    env[n] = data + i;
+    i += strlen(data + i) + 1;
+  }
+  env[n] = NULL;
+  return env;
+}
+
 static int connect_host(void) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
@@ -76,6 +107,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: ignite-docker-init PROGRAM [ARG...] (run by Ignite's docker backend)\n");
     return 125;
   }
+  char **env = read_env();
   int s = connect_host();
 
   static char buf[sizeof(struct ignite_init_header) + IGNITE_INIT_MAX_RLIMITS * sizeof(struct ignite_init_rlimit) +
@@ -160,7 +192,7 @@ int main(int argc, char **argv) {
         child_fail(IGNITE_STAGE_SECCOMP);
       }
     }
-    execve(argv[1], argv + 1, environ);
+    execve(argv[1], argv + 1, env);
     child_fail(IGNITE_STAGE_EXEC);
   }
 
@@ -173,6 +205,13 @@ int main(int argc, char **argv) {
     pid_t w = waitpid(-1, &status, 0); /* PID 1: orphans are reaped here too */
     if (w == pid) break;
     if (w < 0 && errno != EINTR) die("waitpid");
+  }
+  /* As the native init, whose exit ends its PID namespace: nothing the program left behind
+   * (a daemon, a double fork) outlives it, holds its pipes open or keeps using memory. */
+  kill(-1, SIGKILL);
+  for (;;) {
+    int ignored;
+    if (waitpid(-1, &ignored, 0) < 0 && errno != EINTR) break;
   }
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);

@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #define IGNITE_INIT_SOCKET "/ignite/ctl/init.sock"
+/* The program's environment: "K=V" strings, each ended by a NUL (the container's own is not
+ * passed on: docker adds HOSTNAME and a PATH of its own). */
+#define IGNITE_INIT_ENV_FILE "/ignite/ctl/env"
+#define IGNITE_INIT_MAX_ENV (2u << 20)
 #define IGNITE_INIT_MAGIC 0x31494749u /* "IGI1" */
 #define IGNITE_INIT_VERSION 1u
 #define IGNITE_INIT_LISTENER 1u /* flags: load the filter with a listener, send it over NOTIFY */

@@ -27,8 +27,9 @@ struct EngineConfig {
   std::uint32_t max_timeout_ms = 0;
   // Networks a dependency install may reach besides public addresses (an internal registry).
   std::vector<std::string> egress_allow;
-  // The isolation of a run that names none (neither its request nor its service.yaml).
-  std::string default_isolation = "native";
+  // The isolation of a run that names none (neither its request nor its service.yaml); empty:
+  // the engine's own backend.
+  std::string default_isolation;
   // The backend for an isolation other than the engine's own backend's (which also runs every
   // build and install step). Unset: that backend is the only one.
   std::function<Result<sandbox::Backend*>(std::string_view isolation)> backend_for;

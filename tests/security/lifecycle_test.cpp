@@ -102,7 +102,7 @@ class PrivateCgroup {
   std::vector<std::pair<fs::path, fs::path>> made_;
 };
 
-TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
+TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {  // 200 on docker
   PrivateCgroup private_cgroup("ignite-sec-" + std::to_string(::getpid()));
   // A backend created inside the private cgroup puts its per-run parent there.
   auto made = GetParam().make(scratch(), rootless());
@@ -111,7 +111,11 @@ TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
   const long cgroups = cgroup_children(), mounts = host::mount_count(),
              fds = host::open_fd_count();
   int outcomes[8] = {};
-  for (int i = 0; i < 1000; ++i) {
+  // A container costs ~0.25 s to create and start: the docker cases make 200 runs (the docker
+  // issue's own bar), the others 1000.
+  const bool containers = GetParam().name.rfind("docker", 0) == 0;
+  const int runs = containers ? 200 : 1000;
+  for (int i = 0; i < runs; ++i) {
     SandboxSpec spec;
     switch (i % 10) {
       case 0:  // timeout
@@ -136,11 +140,14 @@ TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {
     ASSERT_TRUE(r.has_value()) << "run " << i << ": " << r.error().message;
     ++outcomes[static_cast<int>(r->outcome)];
   }
-  EXPECT_EQ(outcomes[static_cast<int>(Outcome::wall_time_exceeded)], 100);
-  EXPECT_EQ(outcomes[static_cast<int>(Outcome::syscall_blocked)], 100);
+  EXPECT_EQ(outcomes[static_cast<int>(Outcome::wall_time_exceeded)], runs / 10);
+  EXPECT_EQ(outcomes[static_cast<int>(Outcome::syscall_blocked)], runs / 10);
   if (!degraded()) {
-    EXPECT_EQ(outcomes[static_cast<int>(Outcome::memory_exceeded)], 100);
+    EXPECT_EQ(outcomes[static_cast<int>(Outcome::memory_exceeded)], runs / 10);
   }
+  // The docker backend removes containers on a reaper thread, off the callers' path; its
+  // destruction drains it.
+  if (containers) backend.reset();
   // Degraded (rootless) runs create no cgroups; the shared parent is other processes' business.
   if (!degraded()) {
     EXPECT_EQ(cgroup_children(), cgroups);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/proc_masks.hpp"
+
 namespace ignite::sandbox::docker {
 
 using nlohmann::json;
@@ -25,6 +27,11 @@ json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
 
   const std::string id = std::to_string(plan.uid);
   const std::uint64_t memory = spec.limits.memory_bytes;
+  // /proc as native hides it (one list, core/proc_masks.hpp), and /sys, which docker always
+  // mounts, covered with an empty read-only tmpfs: native mounts none.
+  json masked = json::array({"/sys"});
+  for (auto p : kMaskedProcFiles) masked.push_back(std::string(p));
+  for (auto p : kMaskedProcDirs) masked.push_back(std::string(p));
   json host = {
       {"Mounts", mounts},
       {"ReadonlyRootfs", true},
@@ -46,12 +53,16 @@ json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
       {"Privileged", false},
       {"AutoRemove", false},
       {"OomKillDisable", false},
+      {"MaskedPaths", masked},
+      {"ReadonlyPaths", json::array({std::string(kReadOnlyProc)})},
   };
   return {
       {"Image", plan.image},
       {"Entrypoint", json::array({kInitPath})},
       {"Cmd", cmd},
-      {"Env", spec.env},
+      // The program's environment comes from our init (kEnvFile): docker's own additions
+      // (HOSTNAME, a default PATH) never reach it.
+      {"Env", json::array()},
       {"WorkingDir", spec.workdir.string()},
       {"User", id + ":" + id},
       {"Hostname", "ignite"},

@@ -14,6 +14,8 @@ namespace ignite::sandbox::docker {
 
 inline constexpr const char* kInitPath = "/ignite/init";
 inline constexpr const char* kControlDir = "/ignite/ctl";
+// In the control dir: the program's environment, "K=V" strings each ended by a NUL.
+inline constexpr const char* kEnvFileName = "env";
 
 struct ContainerPlan {
   std::string image;                            // a local image (tag or id)

@@ -145,6 +145,9 @@ class DockerBackend final : public Backend {
                        .slot = config_.run_prefix + dir.filename().string()};
     IGNITE_TRY(plan_binds(spec, dir, p.drop_hosts, plan.binds));
     IGNITE_TRY(make_dir(dir / "ctl"));
+    std::string env;
+    for (const auto& e : spec.env) env.append(e).push_back('\0');
+    IGNITE_TRY(sys::write_new_file(dir / "ctl" / kEnvFileName, env, 0644));
     IGNITE_TRY_ASSIGN(InitListener listener, InitListener::listen(dir / "ctl"));
     plan.binds.push_back({dir / "ctl", kControlDir, false, true});
 

@@ -1,5 +1,7 @@
 #include "sandbox/native/mount_plan.hpp"
 
+#include "core/proc_masks.hpp"
+
 #include <sys/stat.h>
 
 #include <set>
@@ -160,21 +162,18 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
   // Fresh /proc for the new PID namespace, with the kernel-wide parts hidden (as Docker does).
   b.dir("/proc");
   b.add({OpKind::proc, "", b.host("/proc")});
-  for (const char* f : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
-                        "/proc/latency_stats", "/proc/kallsyms", "/proc/sysrq-trigger",
-                        "/proc/kmsg", "/proc/config.gz", "/proc/modules", "/proc/vmallocinfo"}) {
+  for (std::string_view f : kMaskedProcFiles) {
     MountOp op{OpKind::mask, "", b.host(f)};
     op.optional = true;
     b.add(std::move(op));
   }
-  for (const char* d : {"/proc/acpi", "/proc/scsi", "/proc/asound", "/proc/bus", "/proc/fs",
-                        "/proc/irq", "/proc/driver", "/proc/tty"}) {
+  for (std::string_view d : kMaskedProcDirs) {
     MountOp op{OpKind::mask, "", b.host(d)};
     op.optional = true;
     op.is_dir = true;
     b.add(std::move(op));
   }
-  MountOp sys_ro{OpKind::remount_ro, "", b.host("/proc/sys")};
+  MountOp sys_ro{OpKind::remount_ro, "", b.host(kReadOnlyProc)};
   sys_ro.optional = true;
   b.add(std::move(sys_ro));
 
