@@ -37,7 +37,7 @@ class HostGlue : public SandboxTest {
   Result<engine::JobReport> execute(const fs::path& dir, bool skip_preflight = true) {
     IGNITE_TRY_ASSIGN(config::ServiceConfig svc, config::load_service(dir, config::process_env()));
     engine::Engine engine(backend(), runtime::Catalog(runtime::default_roots()));
-    engine::JobRequest request{svc, std::nullopt, skip_preflight, "native"};
+    engine::JobRequest request{svc, std::nullopt, skip_preflight, ""};  // the engine's backend: this case's
     return engine.execute(request, {});
   }
 };
@@ -114,7 +114,7 @@ TEST_P(HostGlue, an_entry_swapped_for_a_symlink_after_validation_reads_nothing) 
   fs::remove(dir / "main.py");
   fs::create_symlink(secret, dir / "main.py");
   engine::Engine engine(backend(), runtime::Catalog(runtime::default_roots()));
-  auto report = engine.execute({*svc, std::nullopt, true, "native"}, {});
+  auto report = engine.execute({*svc, std::nullopt, true, ""}, {});
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_FALSE(contains(report->result.stdout_data, token()));
   EXPECT_NE(report->result.exit_code, 0);

@@ -104,6 +104,7 @@ class PrivateCgroup {
 
 TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {  // 200 on docker
   PrivateCgroup private_cgroup("ignite-sec-" + std::to_string(::getpid()));
+  const long mounts_before = host::mount_count(), fds_before = host::open_fd_count();
   // A backend created inside the private cgroup puts its per-run parent there.
   auto made = GetParam().make(scratch(), rootless());
   ASSERT_TRUE(made.has_value()) << made.error().message;
@@ -113,8 +114,7 @@ TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {  // 200 on docker
   int outcomes[8] = {};
   // A container costs ~0.25 s to create and start: the docker cases make 200 runs (the docker
   // issue's own bar), the others 1000.
-  const bool containers = GetParam().name.rfind("docker", 0) == 0;
-  const int runs = containers ? 200 : 1000;
+  const int runs = containers() ? 200 : 1000;
   for (int i = 0; i < runs; ++i) {
     SandboxSpec spec;
     switch (i % 10) {
@@ -146,8 +146,16 @@ TEST_P(Lifecycle, a_thousand_runs_leave_no_trace) {  // 200 on docker
     EXPECT_EQ(outcomes[static_cast<int>(Outcome::memory_exceeded)], runs / 10);
   }
   // The docker backend removes containers on a reaper thread, off the callers' path; its
-  // destruction drains it.
-  if (containers) backend.reset();
+  // destruction drains it. dockerd's own mounts (container root filesystems) show in our mount
+  // table while it removes containers, also of earlier tests: none of this test's may remain.
+  if (containers()) {
+    backend.reset();
+    EXPECT_LE(host::mount_count(), mounts_before);
+    EXPECT_LE(host::open_fd_count(), fds_before);
+    EXPECT_EQ(host::dir_entries(scratch()), 0);
+    EXPECT_TRUE(host::processes_with(token()).empty());
+    return;
+  }
   // Degraded (rootless) runs create no cgroups; the shared parent is other processes' business.
   if (!degraded()) {
     EXPECT_EQ(cgroup_children(), cgroups);
@@ -171,7 +179,13 @@ TEST_P(Lifecycle, a_failed_setup_leaves_no_trace) {
   if (!degraded()) {
     EXPECT_EQ(cgroup_children(), cgroups);
   }
-  EXPECT_EQ(host::open_fd_count(), fds);
+  // The docker backends' reapers (this test's and the fixture's) talk to the daemon on their
+  // own threads: their connections come and go, none of them stays.
+  if (containers()) {
+    EXPECT_LE(host::open_fd_count(), fds);
+  } else {
+    EXPECT_EQ(host::open_fd_count(), fds);
+  }
   EXPECT_EQ(host::dir_entries(scratch()), 0);
 }
 

@@ -21,9 +21,6 @@ json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
   };
   if (plan.init) bind(plan.init->string(), kInitPath, true);
   for (const auto& m : plan.binds) bind(m.source.string(), m.target.string(), !m.writable);
-  mounts.push_back({{"Type", "tmpfs"},
-                    {"Target", "/tmp"},
-                    {"TmpfsOptions", {{"SizeBytes", spec.limits.tmp_bytes}, {"Mode", 01777}}}});
 
   const std::string id = std::to_string(plan.uid);
   const std::uint64_t memory = spec.limits.memory_bytes;
@@ -35,6 +32,9 @@ json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
   json host = {
       {"Mounts", mounts},
       {"ReadonlyRootfs", true},
+      // As native's /tmp: size and inodes capped, programs may run from it.
+      {"Tmpfs", {{"/tmp", "rw,exec,nosuid,nodev,size=" + std::to_string(spec.limits.tmp_bytes) +
+                              ",nr_inodes=4096,mode=1777"}}},
       {"NetworkMode", spec.limits.network ? "bridge" : "none"},
       {"CapDrop", json::array({"ALL"})},
       // Docker's own profile would answer some calls ours kills (kexec_load) with EPERM first
@@ -43,7 +43,7 @@ json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
       {"SecurityOpt", json::array({"no-new-privileges", "seccomp=unconfined"})},
       {"Memory", memory},
       {"MemorySwap", memory},
-      {"PidsLimit", spec.limits.max_processes + 1},
+      {"PidsLimit", spec.limits.max_processes},  // our init counts, as native's does
       {"NanoCpus", static_cast<std::int64_t>(std::llround(spec.limits.cpu_cores * 1e9))},
       {"IpcMode", "private"},
       {"ShmSize", 1 << 20},

@@ -32,8 +32,8 @@ inline constexpr const char* kSlotLabel = "ignite.slot";
 // Read-only root, no capabilities, no new privileges, the native seccomp filter (loaded by our
 // init for the program, instead of docker's profile), no network unless asked, a size-capped
 // /tmp, our init as PID 1, the spec's environment and working directory, no log driver (the
-// program's output never goes through the daemon), memory without swap, the pids limit (one
-// more for our init), the CPU quota.
+// program's output never goes through the daemon), memory without swap, the pids limit (our
+// init counts in it, as native's init does), the CPU quota.
 nlohmann::json container_config(const SandboxSpec& spec, const ContainerPlan& plan);
 
 }  // namespace ignite::sandbox::docker

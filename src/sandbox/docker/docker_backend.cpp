@@ -122,12 +122,13 @@ class DockerBackend final : public Backend {
     p.started = Clock::now();
     p.spec = spec;
     p.spec.stdin_data.clear();
-    // Whatever fails from here on, the guard hands what exists to the reaper.
+    // Whatever fails from here on, the guard removes what exists (at once: a failed start is
+    // rare, and leaves nothing behind when it returns).
     struct Guard {
       std::shared_ptr<Reaper> reaper;
       Remains* remains;
       ~Guard() {
-        if (remains) reaper->reap(std::move(*remains));
+        if (remains) reaper->remove_now(std::move(*remains));
       }
     } guard{reaper_, &p.remains};
     Remains& r = p.remains;
