@@ -28,17 +28,7 @@ class ImageResolver {
     }
     std::lock_guard lock(mu_);
     if (auto it = tags_.find(spec.runtime_image); it != tags_.end()) return it->second;
-    runtime::Installed rt;
-    if (spec.runtime_image.empty()) {
-      // A static program (a compiled Go service) needs nothing but our init.
-      rt.name = "static";
-      rt.version = "1";
-    } else {
-      const auto at = spec.runtime_image.find('@');
-      IGNITE_TRY_ASSIGN(config::RuntimeRef ref, config::parse_runtime_ref(spec.runtime_image.substr(0, at)));
-      if (at != std::string::npos) ref.version = spec.runtime_image.substr(at + 1);
-      IGNITE_TRY_ASSIGN(rt, catalog_.resolve(ref));
-    }
+    IGNITE_TRY_ASSIGN(runtime::Installed rt, ignite::docker::image_runtime(spec.runtime_image, catalog_));
     IGNITE_TRY_ASSIGN(ignite::docker::RuntimeImage image, ignite::docker::ensure_runtime_image(client_, rt, init_));
     tags_[spec.runtime_image] = image.tag;
     return image.tag;

@@ -35,6 +35,18 @@ struct Limits {
   friend bool operator==(const Limits&, const Limits&) = default;
 };
 
+// What a backend accepts at most, whatever its caller asks (the operator's ceilings are lower).
+inline constexpr Limits kBackendCeilings{.wall_time = std::chrono::hours(1),
+                                         .memory_bytes = 64ull << 30,
+                                         .cpu_cores = 64,
+                                         .max_processes = 4096,
+                                         .max_output_bytes = 64ull << 20,
+                                         .max_file_bytes = 1ull << 30,
+                                         .tmp_bytes = 1ull << 30,
+                                         .max_open_files = 65536,
+                                         .stack_bytes = 64ull << 20,
+                                         .network = true};
+
 // A read-only (unless `writable`) bind of a host path into the sandbox.
 struct Mount {
   std::filesystem::path source;  // absolute, on the host

@@ -1,5 +1,7 @@
 #include "docker/runtime_image.hpp"
 
+#include "config/service_config.hpp"
+
 #include <algorithm>
 
 #include "docker/image_context.hpp"
@@ -128,6 +130,19 @@ Result<RuntimeImage> ensure_runtime_image(EngineClient& client, const runtime::I
 Result<std::uint64_t> image_size(EngineClient& client, std::string_view tag) {
   IGNITE_TRY_ASSIGN(const auto found, id_and_size(client, tag));
   return found.second;
+}
+
+Result<runtime::Installed> image_runtime(std::string_view label, const runtime::Catalog& catalog) {
+  if (label.empty()) {
+    runtime::Installed rt;
+    rt.name = "static";
+    rt.version = "1";
+    return rt;
+  }
+  const auto at = label.find('@');
+  IGNITE_TRY_ASSIGN(config::RuntimeRef ref, config::parse_runtime_ref(label.substr(0, at)));
+  if (at != std::string_view::npos) ref.version = std::string(label.substr(at + 1));
+  return catalog.resolve(ref);
 }
 
 }  // namespace ignite::docker

@@ -44,6 +44,10 @@ Result<RuntimeImage> ensure_runtime_image(EngineClient& client, const runtime::I
                                           const std::filesystem::path& init_binary, bool rebuild = false,
                                           const HostLayout& host = {});
 
+// The runtime a spec's image is made of (SandboxSpec::runtime_image, "python@3.11.2"), from
+// the catalog; an empty label is the `static` image (our init only, for a compiled program).
+Result<runtime::Installed> image_runtime(std::string_view label, const runtime::Catalog& catalog);
+
 // The size the daemon reports for a local image.
 Result<std::uint64_t> image_size(EngineClient& client, std::string_view tag);
 

@@ -22,16 +22,8 @@ inline Result<std::string> test_image_for(const SandboxSpec& spec) {
   if (!spec.image.empty()) return spec.image;
   std::lock_guard lock(mu);
   if (auto it = tags.find(spec.runtime_image); it != tags.end()) return it->second;
-  runtime::Installed rt;
-  if (spec.runtime_image.empty()) {
-    rt.name = "static";
-    rt.version = "1";
-  } else {
-    const auto at = spec.runtime_image.find('@');
-    IGNITE_TRY_ASSIGN(config::RuntimeRef ref, config::parse_runtime_ref(spec.runtime_image.substr(0, at)));
-    if (at != std::string::npos) ref.version = spec.runtime_image.substr(at + 1);
-    IGNITE_TRY_ASSIGN(rt, runtime::Catalog(runtime::default_roots()).resolve(ref));
-  }
+  IGNITE_TRY_ASSIGN(runtime::Installed rt,
+                    docker::image_runtime(spec.runtime_image, runtime::Catalog(runtime::default_roots())));
   IGNITE_TRY_ASSIGN(auto client, docker::EngineClient::from_env());
   IGNITE_TRY_ASSIGN(auto image, docker::ensure_runtime_image(client, rt, IGNITE_DOCKER_INIT));
   tags[spec.runtime_image] = image.tag;

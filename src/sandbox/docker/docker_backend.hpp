@@ -38,16 +38,7 @@ struct DockerConfig {
   std::function<Result<std::string>(const SandboxSpec&)> image_for;
   // An image the service names has no init of ours: this one is bound in (ignite-docker-init).
   std::filesystem::path init_binary;
-  Limits ceilings{.wall_time = std::chrono::hours(1),
-                  .memory_bytes = 64ull << 30,
-                  .cpu_cores = 64,
-                  .max_processes = 4096,
-                  .max_output_bytes = 64ull << 20,
-                  .max_file_bytes = 1ull << 30,
-                  .tmp_bytes = 1ull << 30,
-                  .max_open_files = 65536,
-                  .stack_bytes = 64ull << 20,
-                  .network = true};
+  Limits ceilings = kBackendCeilings;
   std::filesystem::path proc = "/proc";
 };
 

@@ -31,16 +31,7 @@ struct NativeConfig {
   // Read-only mounts as per-run overlays, so concurrent runs share no inode (mount_plan.hpp).
   // Turned off (with a degradation on every result) when the kernel has no overlayfs.
   bool private_inodes = true;
-  Limits ceilings{.wall_time = std::chrono::hours(1),
-                  .memory_bytes = 64ull << 30,
-                  .cpu_cores = 64,
-                  .max_processes = 4096,
-                  .max_output_bytes = 64ull << 20,
-                  .max_file_bytes = 1ull << 30,
-                  .tmp_bytes = 1ull << 30,
-                  .max_open_files = 65536,
-                  .stack_bytes = 64ull << 20,
-                  .network = true};
+  Limits ceilings = kBackendCeilings;
   // Without a usable cgroup hierarchy, memory/pids/CPU limits cannot be enforced. Refuse
   // unless the operator explicitly accepts rlimit-only enforcement.
   bool allow_degraded = false;
