@@ -33,8 +33,9 @@ Result<ImageContext> ImageContext::make(const ImageContents& contents) {
   ImageContext context;
   std::string bytes;  // consecutive headers and texts go out as one piece
   auto add = [&](std::string_view path, TarType type, std::uint64_t size, unsigned mode,
-                 std::string_view link = {}) -> Status {
-    IGNITE_TRY_ASSIGN(const std::string header, tar_header(path, type, size, mode, link));
+                 std::string_view link = {}, std::int64_t mtime_ns = 0) -> Status {
+    const auto mtime = static_cast<std::uint64_t>(std::max<std::int64_t>(mtime_ns, 0) / 1'000'000'000);
+    IGNITE_TRY_ASSIGN(const std::string header, tar_header(path, type, size, mode, link, mtime));
     bytes += header;
     return ok();
   };
@@ -46,7 +47,8 @@ Result<ImageContext> ImageContext::make(const ImageContents& contents) {
     const std::string path = "rootfs" + e.path;
     const TarType type = tar_type(e.kind);
     const std::uint64_t size = e.kind == ImageEntryKind::file ? e.size : e.kind == ImageEntryKind::text ? e.data.size() : 0;
-    IGNITE_TRY(add(path, type, size, e.mode, e.kind == ImageEntryKind::symlink ? std::string_view(e.data) : std::string_view()));
+    IGNITE_TRY(add(path, type, size, e.mode, e.kind == ImageEntryKind::symlink ? std::string_view(e.data) : std::string_view(),
+                   e.mtime_ns));
     if (e.kind == ImageEntryKind::text) bytes += e.data;
     if (e.kind != ImageEntryKind::file) {
       bytes.append(tar_padding(size), '\0');

@@ -120,7 +120,9 @@ Result<RuntimeImage> ensure_runtime_image(EngineClient& client, const runtime::I
   }
   IGNITE_TRY_ASSIGN(ImageContext context, ImageContext::make(contents));
   const BodySource body = context.stream();
-  IGNITE_TRY(client.build_image(body, image.tag, runtime_labels(rt), rebuild));
+  // Never from the daemon's build cache: its key for a COPY ignores mtimes, and a layer cached
+  // from an older format (files at mtime 0) would come back under the new tag.
+  IGNITE_TRY(client.build_image(body, image.tag, runtime_labels(rt), true));
   IGNITE_TRY_ASSIGN(std::tie(image.id, image.size_bytes), id_and_size(client, image.tag));
   image.built = true;
   remove_replaced(client, rt, present, image);

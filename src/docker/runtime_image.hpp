@@ -17,7 +17,7 @@ namespace ignite::docker {
 
 inline constexpr std::string_view kRuntimeImageRepository = "ignite-runtime";
 // Part of every tag's hash: bump it when what goes into an image changes in this code.
-inline constexpr std::string_view kRuntimeImageFormat = "ignite-runtime-image/1";
+inline constexpr std::string_view kRuntimeImageFormat = "ignite-runtime-image/2";  // 2: files keep their mtimes
 inline constexpr std::string_view kImageLabel = "ignite.image";  // "runtime" on ours
 inline constexpr std::string_view kRuntimeLabel = "ignite.runtime";
 inline constexpr std::string_view kRuntimeVersionLabel = "ignite.runtime.version";
@@ -37,7 +37,7 @@ Result<std::string> runtime_image_tag(const runtime::Installed& rt, const ImageC
                                       const std::filesystem::path& init_binary);
 
 // The local image of `rt` when one with its tag exists (and `rebuild` is false), else builds
-// it (without the daemon's cache when rebuilding) and removes older images of the same runtime
+// it (never from the daemon's build cache) and removes older images of the same runtime
 // version that no container uses. Fails as list_image_contents does, with the client's errors
 // (`unavailable` when no daemon answers) and with the build's.
 Result<RuntimeImage> ensure_runtime_image(EngineClient& client, const runtime::Installed& rt,

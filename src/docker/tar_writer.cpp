@@ -57,7 +57,7 @@ Status check_path(std::string_view path) {
 }  // namespace
 
 Result<std::string> tar_header(std::string_view path, TarType type, std::uint64_t size, unsigned mode,
-                               std::string_view link) {
+                               std::string_view link, std::uint64_t mtime) {
   IGNITE_TRY(check_path(path));
   std::string name(path);
   if (type == TarType::directory) name += '/';
@@ -81,7 +81,7 @@ Result<std::string> tar_header(std::string_view path, TarType type, std::uint64_
   }
   if (type != TarType::file) size = 0;
   if (!put_octal(h, kMode, mode & 07777) || !put_octal(h, kUid, 0) || !put_octal(h, kGid, 0) ||
-      !put_octal(h, kSize, size) || !put_octal(h, kMtime, 0))
+      !put_octal(h, kSize, size) || !put_octal(h, kMtime, mtime))
     return fail(ErrorCode::invalid_argument, "tar entry '" + std::string(path) + "': too large for ustar");
   h[kType.offset] = static_cast<char>(type);
   put(h, kMagic, std::string_view("ustar\0", 6));

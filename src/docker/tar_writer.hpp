@@ -17,11 +17,12 @@ enum class TarType : char { file = '0', symlink = '2', directory = '5' };
 
 // The 512-byte ustar header of one entry: `path` relative, '/'-separated, no "." or ".." parts
 // (a directory's trailing '/' is added here), permission bits `mode & 07777`, owner root,
-// mtime 0; `size` bytes of content follow (files only), padded to a block (tar_padding);
-// `link` is a symlink's target text (at most 100 bytes). Fails with invalid_argument naming
-// the entry when it cannot be written as ustar.
+// `mtime` in seconds (a runtime's files keep theirs: Python checks its cached bytecode against
+// the source's mtime); `size` bytes of content follow (files only), padded to a block
+// (tar_padding); `link` is a symlink's target text (at most 100 bytes). Fails with
+// invalid_argument naming the entry when it cannot be written as ustar.
 Result<std::string> tar_header(std::string_view path, TarType type, std::uint64_t size, unsigned mode,
-                               std::string_view link = {});
+                               std::string_view link = {}, std::uint64_t mtime = 0);
 // Zero bytes after `size` bytes of content, up to the next block.
 constexpr std::size_t tar_padding(std::uint64_t size) {
   return static_cast<std::size_t>((kTarBlock - size % kTarBlock) % kTarBlock);

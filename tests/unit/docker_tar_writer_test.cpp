@@ -52,6 +52,15 @@ TEST(DockerTarWriter, headers_carry_name_mode_size_and_a_valid_checksum) {
   EXPECT_EQ(archive.substr(archive.size() - 1024), std::string(1024, '\0'));
 }
 
+TEST(DockerTarWriter, a_header_keeps_the_files_mtime) {
+  // A runtime image's files keep their mtimes: Python trusts its cached bytecode only when the
+  // source's mtime matches, and a read-only image cannot cache a recompiled one.
+  auto header = tar_header("usr/lib/python3.11/json/__init__.py", TarType::file, 10, 0644, {}, 1700000000);
+  ASSERT_TRUE(header.has_value());
+  EXPECT_EQ(std::strtoull(field(*header, 0, 136, 12).c_str(), nullptr, 8), 1700000000u);
+  EXPECT_EQ(std::strtoul(field(*header, 0, 148, 8).c_str(), nullptr, 8), checksum_of(*header, 0));
+}
+
 TEST(DockerTarWriter, gnu_tar_lists_what_was_written) {
   if (std::system("command -v tar >/dev/null 2>&1") != 0) GTEST_SKIP() << "no tar on PATH";
   TarWriter tar;
