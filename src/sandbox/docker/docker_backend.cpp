@@ -185,7 +185,7 @@ class DockerBackend final : public Backend {
     return std::unique_ptr<Slot>(std::move(slot));
   }
 
-  // Start-up: containers and cgroups of Ignites that were killed.
+  // Start-up: the containers of Ignites that were killed (docker removes their cgroups with them).
   void collect_stale() {
     if (!config_.stale_run) return;
     auto ids = client_.list_containers(std::string(kBackendLabel) + "=docker");
