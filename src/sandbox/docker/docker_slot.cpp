@@ -38,14 +38,10 @@ Status DockerSlot::release() {
 Status DockerSlot::warm_up(std::chrono::milliseconds timeout) {
   IGNITE_TRY(release());
   if (auto what = await_ready(p_.out.read.get(), init_.pidfd(), timeout)) {
+    // The container ends with its init; the report pipe then reads to EOF.
     (void)init_.send_signal(SIGKILL);
-    std::vector<native::ChildReport> reports;
-    native::read_reports(p_.report.read.get(), reports);
-    for (const auto& r : reports) {
-      if (r.stage != native::ChildStage::finished) return fail(native::setup_error(r, nullptr));
-    }
-    const std::string err = read_available(p_.err.read.get(), 4096);
-    return fail(ErrorCode::internal, "warm slot: " + *what + (err.empty() ? "" : ": " + err));
+    return fail(ErrorCode::internal,
+                native::bootstrap_failure(*what, p_.report.read.get(), p_.err.read.get(), nullptr));
   }
   resident_ = p_.cgroup->usage().memory_current_bytes;
   return ok();
@@ -60,18 +56,15 @@ Result<ExecutionResult> DockerSlot::run(Job job, std::stop_token stop, const Out
   const SandboxSpec& spec = p_.spec;
   const auto run_called = Clock::now();
   std::string stdin_data, nonce;
-  native::CgroupUsage baseline;
+  // Usage counts from here: what runc's setup or a warm bootstrap used is not the program's.
+  native::CgroupUsage baseline = p_.cgroup->begin_job();
   if (spec.warm) {
     IGNITE_TRY_ASSIGN(HandOff h, prepare_hand_off(job, init_.pidfd(), p_.out.read.get(), spec.drop_dirs, p_.drop_hosts));
     stdin_data = std::move(h.stdin_data);
     nonce = std::move(h.nonce);
-    // Single use, exact accounting: what the bootstrap used is not the job's.
-    baseline = p_.cgroup->begin_job();
     p_.exec.read.reset();  // the bootstrap's execve was long ago: the clock starts now
   } else {
     stdin_data = std::move(job.stdin_data);
-    // What runc's own setup used in the container's cgroup is not the program's either.
-    baseline = p_.cgroup->begin_job();
     IGNITE_TRY(release());
   }
 

@@ -110,24 +110,17 @@ Status NativeSlot::release() {
 std::optional<Error> NativeSlot::setup_failure() {
   (void)init_.send_signal(SIGKILL);
   (void)init_.wait();
-  std::vector<ChildReport> reports;
-  read_reports(p_.pipes.report.read.get(), reports);  // init is reaped: up to EOF
-  for (const auto& r : reports) {
-    if (r.stage != ChildStage::finished) return setup_error(r, &p_.plan);
-  }
-  return std::nullopt;
-}
-
-std::string NativeSlot::bootstrap_failure(std::string_view what) {
-  if (auto why = setup_failure()) return why->message;
-  const std::string err = read_available(p_.pipes.err.read.get(), 4096);
-  return "warm slot: " + std::string(what) + (err.empty() ? "" : ": " + err);
+  return reported_setup_failure(p_.pipes.report.read.get(), &p_.plan);  // init is reaped: up to EOF
 }
 
 Status NativeSlot::warm_up(std::chrono::milliseconds timeout) {
   IGNITE_TRY(release());
-  if (auto what = await_ready(p_.pipes.out.read.get(), init_.pidfd(), timeout))
-    return fail(ErrorCode::internal, bootstrap_failure(*what));
+  if (auto what = await_ready(p_.pipes.out.read.get(), init_.pidfd(), timeout)) {
+    (void)init_.send_signal(SIGKILL);
+    (void)init_.wait();
+    return fail(ErrorCode::internal,
+                bootstrap_failure(*what, p_.pipes.report.read.get(), p_.pipes.err.read.get(), &p_.plan));
+  }
   if (p_.cgroup) resident_ = p_.cgroup->usage().memory_current_bytes;
   return ok();
 }

@@ -60,7 +60,6 @@ class NativeSlot final : public Slot {
 
  private:
   Status release();
-  std::string bootstrap_failure(std::string_view what);
   // Kills and reaps init; the error its report names when its setup failed.
   std::optional<Error> setup_failure();
 

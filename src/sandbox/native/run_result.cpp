@@ -62,6 +62,21 @@ Error setup_error(const ChildReport& r, const MountPlan* plan) {
 }
 
 
+std::optional<Error> reported_setup_failure(int report_fd, const MountPlan* plan) {
+  std::vector<ChildReport> reports;
+  read_reports(report_fd, reports);
+  for (const auto& r : reports) {
+    if (r.stage != ChildStage::finished) return setup_error(r, plan);
+  }
+  return std::nullopt;
+}
+
+std::string bootstrap_failure(std::string_view what, int report_fd, int stderr_fd, const MountPlan* plan) {
+  if (auto why = reported_setup_failure(report_fd, plan)) return why->message;
+  const std::string err = read_available(stderr_fd, 4096);
+  return "warm slot: " + std::string(what) + (err.empty() ? "" : ": " + err);
+}
+
 Result<ExecutionResult> result_of(Supervision& sup, RunFacts facts) {
   const auto& reports = sup.reports;
   for (const auto& r : reports) {

@@ -32,4 +32,11 @@ Result<ExecutionResult> result_of(Supervision& sup, RunFacts facts);
 // "sandbox setup failed while <stage>: <errno>", execve failures as invalid_argument.
 Error setup_error(const ChildReport& r, const MountPlan* plan);
 
+// The setup failure init reported, if any; reads `report_fd` to EOF, so init must be gone.
+std::optional<Error> reported_setup_failure(int report_fd, const MountPlan* plan);
+
+// Why a warm slot's bootstrap did not come up (`what`, from await_ready): init's setup failure
+// if it reported one, else `what` with what the bootstrap wrote to stderr. Init must be gone.
+std::string bootstrap_failure(std::string_view what, int report_fd, int stderr_fd, const MountPlan* plan);
+
 }  // namespace ignite::sandbox::native
