@@ -1,6 +1,6 @@
 # The README's commands. `make demo`: install, build, run the seed example.
-# `make test`: install, build, run every test (unit + integration + e2e), then the unit tests
-# again under AddressSanitizer/UBSan.
+# `make test`: install, build, run every test (unit + integration + e2e + security, and the
+# cgroup v2 tier in a QEMU guest), then the unit tests again under AddressSanitizer/UBSan.
 .PHONY: all deps build demo test test-dev test-asan bench clean
 
 JOBS ?= $(shell nproc)
@@ -21,7 +21,9 @@ demo: deps build
 test: deps test-dev test-asan
 
 # One dockerd for every docker test of the run (scripts/test-dockerd), stopped whatever ctest says.
+# The guest kernel of the cgroup v2 tier (ctest -L cgroup2) is built once per machine (~5 min).
 test-dev: build
+	./scripts/guest-kernel >/dev/null
 	./scripts/test-dockerd start
 	ctest --preset dev -j 1 --timeout 300; rc=$$?; ./scripts/test-dockerd stop; exit $$rc
 

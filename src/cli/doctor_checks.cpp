@@ -159,7 +159,8 @@ class Doctor {
       add("cgroup.kill", FindingStatus::info,
           "v1 has no cgroup.kill: a run's processes die with its PID namespace, and the "
           "cgroup is emptied by SIGKILLing its members");
-      add("CLONE_INTO_CGROUP", FindingStatus::info, "v2 only; Ignite joins runs via cgroup.procs");
+      add("CLONE_INTO_CGROUP", FindingStatus::info,
+          "v2 only; on v1 a run's init writes itself into each hierarchy's tasks file");
       const bool swap = !read_trimmed(r_.proc / "swaps").empty() &&
                         lines(read_trimmed(r_.proc / "swaps")) > 1;
       if (swap && !swap_limited_)
@@ -167,13 +168,22 @@ class Doctor {
             "swap is on and memory.memsw is missing: runs may swap beyond memoryMb",
             "boot with swapaccount=1, or disable swap");
     } else {
+      // What each v2 promise uses (docs/security.md, "cgroup v1 and v2").
+      const bool peak_reset = at_least(version_, 6, 12);
       add("memory.peak", d_.features["memoryPeak"] ? FindingStatus::ok : FindingStatus::warn,
-          d_.features["memoryPeak"] ? "available" : "missing: peak memory is sampled",
+          d_.features["memoryPeak"]
+              ? std::string("peak memory of a run from its memory.peak; OOM kills from memory.events") +
+                    (peak_reset ? "; a warm slot's peak is reset at hand-off (per-fd, Linux 6.12+)"
+                                : "; a warm slot's peak includes its runtime's start-up (per-fd "
+                                  "reset needs Linux 6.12)")
+              : "missing: peak memory is reported as 0",
           d_.features["memoryPeak"] ? "" : "Linux 5.19+");
       add("cgroup.kill", d_.features["cgroupKill"] ? FindingStatus::ok : FindingStatus::info,
-          d_.features["cgroupKill"] ? "available" : "missing (Linux 5.14+); members are killed one by one");
+          d_.features["cgroupKill"] ? "a run's whole process tree is killed in one write"
+                                    : "missing (Linux 5.14+); members are killed one by one");
       add("CLONE_INTO_CGROUP", FindingStatus::info,
-          d_.features["cloneIntoCgroup"] ? "available (Ignite joins via cgroup.procs)" : "missing (Linux 5.7+)");
+          d_.features["cloneIntoCgroup"] ? "a run's init is born in its cgroup (no move, no cgroup lock)"
+                                         : "missing (Linux 5.7+); init is moved in after clone");
     }
   }
 
@@ -251,10 +261,17 @@ class Doctor {
   void summary() {
     const bool can_build = r_.root || d_.features["unprivilegedUserNamespaces"];
     const bool cgroup = (d_.features["cgroupV1"] || d_.features["cgroupV2"]) && writable_;
-    d_.isolation_level = !can_build ? "unavailable" : (cgroup ? "full" : "degraded");
+    // A rootless run is degraded even with a cgroup: every run is the invoking user's one uid
+    // (results list it under "degradations"; only a missing cgroup makes `ignite run` refuse).
+    d_.isolation_level = !can_build ? "unavailable" : (cgroup && r_.root ? "full" : "degraded");
     std::string detail = r_.root ? "running as root" : "rootless (user namespace)";
     if (d_.isolation_level == "full") {
       add("isolation", FindingStatus::ok, detail + ": full isolation (namespaces, cgroup limits, seccomp)");
+    } else if (d_.isolation_level == "degraded" && cgroup) {
+      add("isolation", FindingStatus::warn,
+          detail + " with a delegated cgroup: every limit holds, but all runs share your uid, so "
+                   "results say \"isolationLevel\":\"degraded\" (identity)",
+          "run as root for a uid per run");
     } else if (d_.isolation_level == "degraded") {
       add("isolation", FindingStatus::warn,
           detail + ": no usable cgroup, so memory/pids/CPU limits fall back to rlimits; "

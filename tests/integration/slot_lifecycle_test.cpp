@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -67,7 +68,10 @@ TEST_F(NativeTest, the_program_is_in_every_hierarchy_of_its_run_cgroup) {
     while (std::getline(controllers, c, ',')) joined.insert(c);
   }
   if (layout.version == CgroupVersion::v2) {
-    EXPECT_TRUE(joined.count("")) << r.stdout_data;
+    // v2: init is cloned straight into the run cgroup (CLONE_INTO_CGROUP) together with its
+    // cgroup namespace, so the namespace's root is the run cgroup itself. Created elsewhere
+    // and moved in, it would see a path ("/../ignite/run-...") instead.
+    EXPECT_EQ(r.stdout_data, "0::/\n");
   } else {
     for (const auto& [controller, dir] : layout.v1_base) EXPECT_TRUE(joined.count(controller)) << controller << "\n" << r.stdout_data;
   }
@@ -79,6 +83,8 @@ TEST_F(NativeTest, the_program_is_in_every_hierarchy_of_its_run_cgroup) {
 // none: start() after a quiet spell stays far below one grace period.
 TEST_F(NativeTest, starting_a_slot_after_a_quiet_spell_waits_for_no_rcu_grace_period) {
   if (sandbox::native::detect_cgroups("/proc").version == CgroupVersion::none) GTEST_SKIP() << "no cgroups";
+  if (std::getenv("IGNITE_TEST_EMULATED"))
+    GTEST_SKIP() << "a timing bound: under CPU emulation (the cgroup v2 guest) it says nothing";
   std::vector<double> ms;
   for (int i = 0; i < 9; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the rwsem go idle

@@ -247,7 +247,7 @@ TEST_P(CliLifecycle, killing_ignite_run_kills_the_program) {
   ASSERT_EQ(pids.size(), 1u) << "the program, found by the token in its argv";
   sys::Fd program = pidfd_of(pids[0]);
   ASSERT_TRUE(program);
-  const RunTrace trace = service.trace(pids[0], !degraded());
+  const RunTrace trace = service.trace(pids[0], has_cgroup());
 
   ASSERT_EQ(::kill(cli.pid(), SIGKILL), 0);
   EXPECT_EQ(cli.wait(10s), 128 + SIGKILL);
@@ -270,7 +270,7 @@ TEST_P(CliLifecycle, sigterm_to_ignite_run_cancels_and_cleans_up) {
   ASSERT_TRUE(cli.read_until("ready\n", 60s)) << cli.err();
   auto pids = host::processes_with(token());
   ASSERT_EQ(pids.size(), 1u);
-  const RunTrace trace = service.trace(pids[0], !degraded());
+  const RunTrace trace = service.trace(pids[0], has_cgroup());
   ASSERT_FALSE(trace.scratch.empty());
 
   ASSERT_EQ(::kill(cli.pid(), SIGTERM), 0);

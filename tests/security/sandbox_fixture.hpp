@@ -39,6 +39,9 @@ class SandboxTest : public ::testing::TestWithParam<BackendCase> {
   bool skip_without_cgroup(const char* promise);
   bool rootless() const { return rootless_; }
   bool degraded() const { return !degradations_.empty(); }
+  // Whether runs get a cgroup. Rootless runs are degraded (one uid) yet have one where a v2
+  // subtree is delegated: only the memory degradation says the cgroup is missing.
+  bool has_cgroup() const;
   // The program runs in a container (docker, docker_warm): where a promise is kept differently
   // there, the test says how (docs/backends.md lists each difference).
   bool containers() const { return GetParam().name.rfind("docker", 0) == 0; }

@@ -56,8 +56,24 @@ TEST_F(FakeHost, no_usable_hierarchy_says_why) {
   write("cg/cgroup.controllers", "cpu\n");
   auto layout = detect_cgroups(root_ / "proc");
   EXPECT_EQ(layout.version, CgroupVersion::none);
-  EXPECT_NE(layout.describe().find("lacks the memory/pids controllers"), std::string::npos)
+  EXPECT_NE(layout.describe().find("is not given the memory and pids controller"), std::string::npos)
       << layout.describe();
+  write("cg/cgroup.controllers", "cpu pids\n");
+  EXPECT_NE(detect_cgroups(root_ / "proc").describe().find("is not given the memory controller"),
+            std::string::npos);
+}
+
+TEST_F(FakeHost, v2_in_the_supervisor_leaf_we_moved_into_means_the_cgroup_above_it) {
+  write("proc/self/mountinfo", "30 25 0:26 / " + at("cg") + " rw - cgroup2 cgroup2 rw\n");
+  write("proc/self/cgroup", "0::/system.slice/ignite.service/supervisor\n");
+  write("cg/system.slice/ignite.service/cgroup.controllers", "cpu memory pids\n");
+  write("cg/system.slice/ignite.service/supervisor/cgroup.controllers", "");
+  // No per-run parent next to it: a cgroup that merely happens to be called "supervisor".
+  EXPECT_EQ(detect_cgroups(root_ / "proc").version, CgroupVersion::none);
+  fs::create_directories(root_ / "cg/system.slice/ignite.service/ignite");
+  auto layout = detect_cgroups(root_ / "proc");
+  ASSERT_EQ(layout.version, CgroupVersion::v2) << layout.reason;
+  EXPECT_EQ(layout.v2_base, root_ / "cg/system.slice/ignite.service");
 }
 
 }  // namespace

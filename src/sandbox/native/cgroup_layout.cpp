@@ -1,5 +1,6 @@
 #include "sandbox/native/cgroup_layout.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,6 +62,25 @@ fs::path own_dir(const MountEntry& m, std::string_view cg_path) {
   fs::path dir = m.mountpoint;
   if (!rel.empty() && rel != "/") dir /= fs::path(std::string(rel)).relative_path();
   return dir;
+}
+
+constexpr const char* kSupervisorLeaf = "supervisor";
+
+// Moves every process of `from` into `to` (both v2). A process that exits meanwhile is fine.
+Status move_members(const fs::path& from, const fs::path& to) {
+  auto procs = sys::read_file(from / "cgroup.procs");
+  if (!procs) return fail(procs.error());
+  std::istringstream in(*procs);
+  std::string pid;
+  while (in >> pid) {
+    auto moved = sys::write_file(to / "cgroup.procs", pid);
+    if (!moved && ::kill(std::stoi(pid), 0) == 0)
+      return fail(ErrorCode::permission_denied,
+                  "cannot move process " + pid + " out of " + from.string() + " into " + to.string() +
+                      " (cgroup v2 lets a cgroup with processes enable no controllers for its "
+                      "children): " + moved.error().message);
+  }
+  return ok();
 }
 
 // memory and pids are required; cpu is optional (a quota is then not enforced).
@@ -158,6 +178,11 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
   for (const auto& m : mounts) {
     if (m.fstype != "cgroup2" || !paths.count("")) continue;
     fs::path dir = own_dir(m, paths[""]);
+    // In the leaf prepare_cgroup_parent moved us (and our cgroup's other processes) into: the
+    // cgroup we were given is its parent, which holds the per-run parent.
+    std::error_code ec;
+    if (dir.filename() == kSupervisorLeaf && fs::is_directory(dir.parent_path() / "ignite", ec))
+      dir = dir.parent_path();
     auto controllers = sys::read_file(dir / "cgroup.controllers");
     std::string ctl = controllers ? *controllers : "";  // space-separated
     for (char& c : ctl) {
@@ -169,7 +194,13 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
       layout.reason = "unified hierarchy offers memory and pids";
       return layout;
     }
-    layout.reason = "cgroup v2 at " + dir.string() + " lacks the memory/pids controllers";
+    std::string missing;
+    for (const char* c : {"memory", "pids"}) {
+      if (!has_option(ctl, c)) missing += std::string(missing.empty() ? "" : " and ") + c;
+    }
+    layout.reason = "cgroup v2: " + dir.string() + " is not given the " + missing +
+                    " controller (add it to the parent's cgroup.subtree_control; for a systemd "
+                    "unit, Delegate=yes)";
   }
 
   for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
@@ -204,13 +235,21 @@ Status prepare_cgroup_parent(CgroupLayout& layout) {
   if (layout.version != CgroupVersion::v2) return fail(ErrorCode::unsupported, layout.describe());
 
   // cgroup v2's "no internal processes" rule: controllers can only be enabled for children of
-  // a cgroup that has no processes itself. If ours has (we live in it), move ourselves into a
-  // leaf first, as systemd-style delegation expects.
+  // a cgroup that has no processes itself. If ours has (we live in it, with whatever else the
+  // service started: a systemd unit with Delegate=yes, a container's cgroup namespace), every
+  // process of it moves into a leaf first, as delegation expects. The cgroup is ours to
+  // manage; the processes keep every limit of the service above it.
   const fs::path own = layout.v2_base;
   if (!enable_controllers(own)) {
-    fs::create_directory(own / "supervisor", ec);
-    IGNITE_TRY(sys::write_file(own / "supervisor/cgroup.procs", std::to_string(::getpid())));
-    IGNITE_TRY(enable_controllers(own));
+    const fs::path leaf = own / kSupervisorLeaf;
+    fs::create_directory(leaf, ec);
+    if (ec) return fail(Error::from_errno("create cgroup " + leaf.string(), ec.value()));
+    Status enabled = fail(ErrorCode::internal, "not tried");
+    for (int pass = 0; pass < 10 && !enabled; ++pass) {  // a process forked meanwhile: again
+      IGNITE_TRY(move_members(own, leaf));
+      enabled = enable_controllers(own);
+    }
+    if (!enabled) return enabled;
   }
   const fs::path base = own / "ignite";
   fs::create_directory(base, ec);

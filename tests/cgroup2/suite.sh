@@ -1,0 +1,51 @@
+#!/bin/sh
+# Runs inside the v2 guest (scripts/guest-run): the suites that exercise cgroups, against the
+# layout the guest was booted with. Called by ctest (label cgroup2) as
+#   scripts/guest-run --layout L -- tests/cgroup2/suite.sh L BUILD_DIR
+# The subset is what touches cgroups — TCG runs code ~30x slower than the host, so the rest
+# (parsers, servers, docker, NATS) stays on the host tier, where it does not depend on v1 or v2.
+set -u
+layout="$1"
+build="$2"
+it="$build/tests/ignite_integration_tests"
+sec="$build/tests/ignite_security_tests"
+ignite="$build/src/cli/ignite"
+status=0
+step() { echo "=== [$layout] $*"; }
+run() { "$@" || status=1; }
+
+step "cgroups as the guest sees them: $(cat /proc/self/cgroup) (controllers: $(cat /sys/fs/cgroup/cgroup.controllers))"
+case "$layout" in
+  root|service)
+    step "integration: the native backend and warm slots on v2"
+    run "$it" --gtest_brief=1 --gtest_filter='CgroupV2Test.*:NativeTest.*:WarmPoolTest.*'
+    step "security: every promise, cold and warm (the docker cases need a daemon: host tier)"
+    run "$sec" --gtest_brief=1 --gtest_filter='-*/docker:*/docker_warm:*Docker*'
+    ;;
+  delegated)
+    step "security, rootless with only a delegated subtree (uid $(id -u))"
+    # Not the Go compile (a cold Go build cache under emulation outlasts the run's 10 s limit).
+    run "$sec" --gtest_brief=1 --gtest_filter='-*/docker:*/docker_warm:*Docker*:SocketFamilies.go_*'
+    step "ignite doctor, rootless"
+    run "$ignite" doctor
+    ;;
+  no-memory)
+    step "memory not delegated: ignite must refuse, and say why"
+    out="$("$ignite" exec --runtime python --code 'print(1)' 2>&1)"; rc=$?
+    echo "$out"
+    if [ "$rc" -eq 0 ] || ! echo "$out" | grep -q "memory controller"; then
+      echo "FAILED: expected a refusal naming the memory controller (exit $rc)"; status=1
+    fi
+    step "...and with --allow-degraded run, saying the run is degraded"
+    out="$("$ignite" exec --allow-degraded --json --runtime python --code 'print(1)' 2>&1)"; rc=$?
+    echo "$out"
+    if [ "$rc" -ne 0 ] || ! echo "$out" | grep -q '"isolationLevel":"degraded"'; then
+      echo "FAILED: expected a degraded run that says so (exit $rc)"; status=1
+    fi
+    step "security: degraded mode"
+    run "$sec" --gtest_brief=1 --gtest_filter='DegradedMode.*:Doctor.*'
+    ;;
+  *) echo "unknown layout $layout"; exit 2 ;;
+esac
+step "done: $( [ $status -eq 0 ] && echo passed || echo FAILED )"
+exit $status
