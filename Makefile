@@ -1,7 +1,7 @@
 # The README's commands. `make demo`: install, build, run the seed example.
 # `make test`: install, build, run every test (unit + integration + e2e + security, and the
 # cgroup v2 tier in a QEMU guest), then the unit tests again under AddressSanitizer/UBSan.
-.PHONY: all deps build demo test test-dev test-asan bench clean
+.PHONY: all deps build build-cli demo test test-dev test-asan bench clean
 
 JOBS ?= $(shell nproc)
 IGNITE := build/dev/src/cli/ignite
@@ -15,7 +15,12 @@ build:
 	cmake --preset dev -DBUILD_TESTING=ON >/dev/null
 	cmake --build --preset dev -j $(JOBS)
 
-demo: deps build
+# Only what the demo runs: the CLI and the helpers beside it (not the test binaries).
+build-cli:
+	cmake --preset dev -DBUILD_TESTING=ON >/dev/null
+	cmake --build --preset dev -j $(JOBS) --target ignite
+
+demo: deps build-cli
 	$(IGNITE) run examples/data-processor --input '{"data":[1,2,3,4,5],"operation":"sum"}'
 
 test: deps test-dev test-asan

@@ -56,7 +56,7 @@ TEST_F(FakeHost, no_usable_hierarchy_says_why) {
   write("cg/cgroup.controllers", "cpu\n");
   auto layout = detect_cgroups(root_ / "proc");
   EXPECT_EQ(layout.version, CgroupVersion::none);
-  EXPECT_NE(layout.describe().find("is not given the memory and pids controller"), std::string::npos)
+  EXPECT_NE(layout.describe().find("is not given the memory and pids controllers"), std::string::npos)
       << layout.describe();
   write("cg/cgroup.controllers", "cpu pids\n");
   EXPECT_NE(detect_cgroups(root_ / "proc").describe().find("is not given the memory controller"),

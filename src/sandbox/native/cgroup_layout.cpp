@@ -198,9 +198,10 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
     for (const char* c : {"memory", "pids"}) {
       if (!has_option(ctl, c)) missing += std::string(missing.empty() ? "" : " and ") + c;
     }
+    const bool both = missing.find(" and ") != std::string::npos;
     layout.reason = "cgroup v2: " + dir.string() + " is not given the " + missing +
-                    " controller (add it to the parent's cgroup.subtree_control; for a systemd "
-                    "unit, Delegate=yes)";
+                    (both ? " controllers (add them" : " controller (add it") +
+                    " to the parent's cgroup.subtree_control; for a systemd unit, Delegate=yes)";
   }
 
   for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
