@@ -1,9 +1,8 @@
 #include "docker/runtime_image.hpp"
 
-#include "config/service_config.hpp"
-
 #include <algorithm>
 
+#include "config/service_config.hpp"
 #include "docker/image_context.hpp"
 #include "runtime/descriptors.hpp"
 #include "sys/sha256.hpp"

@@ -81,7 +81,7 @@ TEST_F(CgroupV2Test, peak_memory_and_oom_come_from_the_run_s_own_cgroup) {
 }
 
 TEST_F(CgroupV2Test, pids_peak_counts_the_run_s_processes) {
-  ASSERT_TRUE(fs::exists(run_parent(layout_).parent_path() / "ignite")) << "no run parent";
+  ASSERT_TRUE(fs::is_directory(run_parent(layout_))) << "no run parent";
   auto r = run_ok(probe_spec({"forkbomb"}));
   EXPECT_GT(r.usage.pids_peak, 10u);
   EXPECT_LE(r.usage.pids_peak, 32u);

@@ -38,7 +38,6 @@ class SandboxTest : public ::testing::TestWithParam<BackendCase> {
   // Returns true when the caller must return.
   bool skip_without_cgroup(const char* promise);
   bool rootless() const { return rootless_; }
-  bool degraded() const { return !degradations_.empty(); }
   // Whether runs get a cgroup. Rootless runs are degraded (one uid) yet have one where a v2
   // subtree is delegated: only the memory degradation says the cgroup is missing.
   bool has_cgroup() const;

@@ -64,6 +64,38 @@ fs::path own_dir(const MountEntry& m, std::string_view cg_path) {
   return dir;
 }
 
+// /proc/<pid>/cgroup as controller -> that process's path in the controller's hierarchy; the
+// key "" is the v2 unified hierarchy ("0::/path").
+std::map<std::string, std::string> parse_proc_cgroup(const std::string& text) {
+  std::map<std::string, std::string> paths;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto parts = split(line, ':');
+    if (parts.size() < 3) continue;
+    const std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
+    for (const auto& c : split(parts[1], ',')) paths[c] = path;  // "" splits to {""}
+  }
+  return paths;
+}
+
+// The v1 directories of the controllers we use, for the paths parse_proc_cgroup found.
+std::vector<std::pair<std::string, fs::path>> v1_dirs(const std::vector<MountEntry>& mounts,
+                                                      const std::map<std::string, std::string>& paths) {
+  std::vector<std::pair<std::string, fs::path>> dirs;
+  for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
+    const auto path = paths.find(c);
+    if (path == paths.end()) continue;
+    for (const auto& m : mounts) {
+      if (m.fstype == "cgroup" && has_option(m.super_options, c)) {
+        dirs.emplace_back(c, own_dir(m, path->second));
+        break;
+      }
+    }
+  }
+  return dirs;
+}
+
 constexpr const char* kSupervisorLeaf = "supervisor";
 
 // Moves every process of `from` into `to` (both v2). A process that exits meanwhile is fine.
@@ -98,24 +130,8 @@ ProcessCgroups cgroups_of(int pid, const fs::path& proc) {
   auto own = sys::read_file(proc / std::to_string(pid) / "cgroup");
   if (!mountinfo || !own) return out;
   const auto mounts = parse_mountinfo(*mountinfo);
-  std::map<std::string, std::string> paths;  // controller ("" on v2) -> path
-  std::istringstream lines(*own);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto parts = split(line, ':');
-    if (parts.size() < 3) continue;
-    const std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
-    for (const auto& c : split(parts[1], ',')) paths[c] = path;
-  }
-  for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
-    if (!paths.count(c)) continue;
-    for (const auto& m : mounts) {
-      if (m.fstype == "cgroup" && has_option(m.super_options, c)) {
-        out.dirs.emplace_back(c, own_dir(m, paths[c]));
-        break;
-      }
-    }
-  }
+  auto paths = parse_proc_cgroup(*own);
+  out.dirs = v1_dirs(mounts, paths);
   if (!out.dirs.empty()) {
     out.version = CgroupVersion::v1;
     return out;
@@ -159,20 +175,7 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
   }
   auto mounts = parse_mountinfo(*mountinfo);
 
-  // controller -> our path in that hierarchy; "" key is the v2 unified hierarchy.
-  std::map<std::string, std::string> paths;
-  std::istringstream lines(*own);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto parts = split(line, ':');
-    if (parts.size() < 3) continue;
-    std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
-    if (parts[1].empty()) {
-      paths[""] = path;
-    } else {
-      for (const auto& c : split(parts[1], ',')) paths[c] = path;
-    }
-  }
+  auto paths = parse_proc_cgroup(*own);
 
   // v2 first: it is what most hosts run and the only one with cgroup.kill and memory.peak.
   for (const auto& m : mounts) {
@@ -204,13 +207,7 @@ CgroupLayout detect_cgroups(const fs::path& proc) {
                     " to the parent's cgroup.subtree_control; for a systemd unit, Delegate=yes)";
   }
 
-  for (const char* c : {"memory", "pids", "cpu", "cpuacct"}) {
-    for (const auto& m : mounts) {
-      if (m.fstype != "cgroup" || !has_option(m.super_options, c) || !paths.count(c)) continue;
-      layout.v1_base[c] = own_dir(m, paths[c]) / "ignite";
-      break;
-    }
-  }
+  for (const auto& [controller, dir] : v1_dirs(mounts, paths)) layout.v1_base[controller] = dir / "ignite";
   if (layout.v1_base.count("memory") && layout.v1_base.count("pids")) {
     layout.version = CgroupVersion::v1;
     layout.reason = "v1 memory and pids controllers are mounted";
