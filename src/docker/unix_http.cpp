@@ -1,6 +1,6 @@
 #include "docker/unix_http.hpp"
 
-#include <curl/curl.h>
+#include "docker/curl_api.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -10,19 +10,22 @@
 namespace ignite::docker {
 namespace {
 
+// Handles exist only after curl_api() loaded libcurl, so the deleters may use the table.
+const CurlApi& loaded() { return *curl_api().value(); }
+
 struct EasyDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+  void operator()(CURL* h) const { loaded().curl_easy_cleanup(h); }
 };
 struct ListDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { loaded().curl_slist_free_all(l); }
 };
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 using HeaderList = std::unique_ptr<curl_slist, ListDeleter>;
 
 // curl_global_init is not thread-safe (libcurl 7.88): once per process, before any handle.
-void global_init() {
+void global_init(const CurlApi& curl) {
   static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [&curl] { curl.curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 struct SinkState {
@@ -34,7 +37,7 @@ struct SinkState {
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* state = static_cast<SinkState*>(user);
   long status = 0;
-  curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
+  loaded().curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
   if (!(*state->sink)(status, std::string_view(data, size * count))) {
     state->stopped = true;
     return 0;  // makes libcurl abort with CURLE_WRITE_ERROR
@@ -65,7 +68,7 @@ size_t on_read(char* into, size_t size, size_t count, void* user) {
 }
 
 bool append(HeaderList& list, const std::string& line) {
-  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  curl_slist* grown = loaded().curl_slist_append(list.get(), line.c_str());
   if (grown == nullptr) return false;
   static_cast<void>(list.release());
   list.reset(grown);
@@ -76,25 +79,26 @@ bool append(HeaderList& list, const std::string& line) {
 
 Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest& request,
                               const BodySink& sink) {
-  global_init();
-  Easy easy(curl_easy_init());
+  IGNITE_TRY_ASSIGN(const CurlApi* curl, curl_api());
+  global_init(*curl);
+  Easy easy(curl->curl_easy_init());
   if (!easy) return fail(ErrorCode::internal, "docker: curl_easy_init failed");
   CURL* h = easy.get();
   SinkState state{h, &sink};
   char error_text[CURL_ERROR_SIZE] = {};
   // The host name is only the Host header; the socket decides where the request goes.
   const std::string url = "http://docker" + request.target;
-  curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, socket_path.c_str());
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM from timeouts in a threaded process
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl->curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, socket_path.c_str());
+  curl->curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl->curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM from timeouts in a threaded process
+  curl->curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text);
+  curl->curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl->curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
+  curl->curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl->curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   // Security: only http to the socket, never a redirect elsewhere.
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+  curl->curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl->curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
   // A body (even an empty one, for POST) goes as POSTFIELDS; CUSTOMREQUEST then names the
   // method (libcurl copies string options, so the temporaries may go).
   const std::string method(request.method);
@@ -102,30 +106,30 @@ Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest&
   source.source = request.source;
   if (request.source != nullptr) {
     // Content-Length from the source's size; libcurl pulls the body through on_read.
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &source);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.source->size));
+    curl->curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl->curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl->curl_easy_setopt(h, CURLOPT_READDATA, &source);
+    curl->curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.source->size));
   } else if (method == "POST" || !request.body.empty()) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl->curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
+    curl->curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
-  if (method != "GET") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method != "GET") curl->curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
   HeaderList headers;
   // No "Expect: 100-continue" round trip for large build contexts.
   if (!append(headers, "Expect:")) return fail(ErrorCode::internal, "docker: out of memory");
   if (!request.content_type.empty() &&
       !append(headers, "Content-Type: " + std::string(request.content_type)))
     return fail(ErrorCode::internal, "docker: out of memory");
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl->curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
 
-  const CURLcode rc = curl_easy_perform(h);
+  const CURLcode rc = curl->curl_easy_perform(h);
   HttpOutcome outcome;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &outcome.status);
+  curl->curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &outcome.status);
   outcome.stopped = state.stopped;
   if (source.failure) return Unexpected{std::move(*source.failure)};
   if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && state.stopped)) return outcome;
-  const std::string why = error_text[0] != '\0' ? error_text : curl_easy_strerror(rc);
+  const std::string why = error_text[0] != '\0' ? error_text : curl->curl_easy_strerror(rc);
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
     return fail(ErrorCode::unavailable,
                 "docker daemon at " + socket_path + " does not answer (" + why +

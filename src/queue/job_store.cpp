@@ -7,16 +7,16 @@ namespace ignite::queue {
 
 Result<std::optional<JobStore::Stored>> JobStore::read(const std::string& id) const {
   kvEntry* raw = nullptr;
-  const natsStatus s = kvStore_Get(&raw, kv_, id.c_str());
+  const natsStatus s = nats().kvStore_Get(&raw, kv_, id.c_str());
   KvEntry entry(raw);
   if (s == NATS_NOT_FOUND) return std::optional<Stored>();
   if (auto r = check(s, "read job " + id); !r) return fail(std::move(r).error());
-  const auto* data = static_cast<const char*>(kvEntry_Value(entry.get()));
+  const auto* data = static_cast<const char*>(nats().kvEntry_Value(entry.get()));
   // Security: the bucket is writable by whoever may use the JetStream API: bounded parse, and
   // what is not an object is kept as null (it has a revision all the same, to write over).
-  auto doc = parse_json_bounded(std::string_view(data ? data : "", static_cast<std::size_t>(kvEntry_ValueLen(entry.get()))));
+  auto doc = parse_json_bounded(std::string_view(data ? data : "", static_cast<std::size_t>(nats().kvEntry_ValueLen(entry.get()))));
   nlohmann::json status = doc && doc->is_object() ? std::move(*doc) : nlohmann::json();
-  return std::optional<Stored>(Stored{std::move(status), kvEntry_Revision(entry.get())});
+  return std::optional<Stored>(Stored{std::move(status), nats().kvEntry_Revision(entry.get())});
 }
 
 Result<std::optional<nlohmann::json>> JobStore::get(const std::string& id) const {
@@ -44,8 +44,8 @@ Result<JobStore::Final> JobStore::put(const std::string& id, nlohmann::json stat
     if (*stored && api::valid_final((*stored)->status, id)) return Final{std::move((*stored)->status), false};
     std::uint64_t rev = 0;
     const natsStatus s =
-        *stored ? kvStore_Update(&rev, kv_, id.c_str(), text.data(), static_cast<int>(text.size()), (*stored)->revision)
-                : kvStore_Create(&rev, kv_, id.c_str(), text.data(), static_cast<int>(text.size()));
+        *stored ? nats().kvStore_Update(&rev, kv_, id.c_str(), text.data(), static_cast<int>(text.size()), (*stored)->revision)
+                : nats().kvStore_Create(&rev, kv_, id.c_str(), text.data(), static_cast<int>(text.size()));
     if (s == NATS_OK) return Final{std::move(status), true};
     if (s != NATS_ERR) return fail(nats_error("store status of " + id, s));
     // NATS_ERR: the revision moved under us (someone stored meanwhile): read again.

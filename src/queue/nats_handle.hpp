@@ -4,32 +4,32 @@
 #include <string>
 #include <string_view>
 
-#include <nats/nats.h>
-
 #include "core/result.hpp"
+#include "queue/nats_api.hpp"
 
 namespace ignite::queue {
 
-template <class T, void (*Destroy)(T*)>
+// Destroy names the table's member: an object exists only after cnats was loaded.
+template <class T, auto Destroy>
 struct NatsDeleter {
   void operator()(T* p) const noexcept {
-    if (p) Destroy(p);
+    if (p) (nats().*Destroy)(p);
   }
 };
-template <class T, void (*Destroy)(T*)>
+template <class T, auto Destroy>
 using NatsPtr = std::unique_ptr<T, NatsDeleter<T, Destroy>>;
 
-using Connection = NatsPtr<natsConnection, natsConnection_Destroy>;
-using Options = NatsPtr<natsOptions, natsOptions_Destroy>;
-using JetStream = NatsPtr<jsCtx, jsCtx_Destroy>;
-using Subscription = NatsPtr<natsSubscription, natsSubscription_Destroy>;
-using Message = NatsPtr<natsMsg, natsMsg_Destroy>;
-using KeyValue = NatsPtr<kvStore, kvStore_Destroy>;
-using KvEntry = NatsPtr<kvEntry, kvEntry_Destroy>;
-using StreamInfo = NatsPtr<jsStreamInfo, jsStreamInfo_Destroy>;
-using ConsumerInfo = NatsPtr<jsConsumerInfo, jsConsumerInfo_Destroy>;
-using MetaData = NatsPtr<jsMsgMetaData, jsMsgMetaData_Destroy>;
-using PubAck = NatsPtr<jsPubAck, jsPubAck_Destroy>;
+using Connection = NatsPtr<natsConnection, &NatsApi::natsConnection_Destroy>;
+using Options = NatsPtr<natsOptions, &NatsApi::natsOptions_Destroy>;
+using JetStream = NatsPtr<jsCtx, &NatsApi::jsCtx_Destroy>;
+using Subscription = NatsPtr<natsSubscription, &NatsApi::natsSubscription_Destroy>;
+using Message = NatsPtr<natsMsg, &NatsApi::natsMsg_Destroy>;
+using KeyValue = NatsPtr<kvStore, &NatsApi::kvStore_Destroy>;
+using KvEntry = NatsPtr<kvEntry, &NatsApi::kvEntry_Destroy>;
+using StreamInfo = NatsPtr<jsStreamInfo, &NatsApi::jsStreamInfo_Destroy>;
+using ConsumerInfo = NatsPtr<jsConsumerInfo, &NatsApi::jsConsumerInfo_Destroy>;
+using MetaData = NatsPtr<jsMsgMetaData, &NatsApi::jsMsgMetaData_Destroy>;
+using PubAck = NatsPtr<jsPubAck, &NatsApi::jsPubAck_Destroy>;
 
 // "what: status text (last error)", as an Error of the right kind: a connection problem is
 // `unavailable` (retrying may help), anything else `internal`.

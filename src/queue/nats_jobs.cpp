@@ -69,7 +69,7 @@ runner::JobBackend::Submitted NatsJobs::submit(engine::AdhocRequest request, std
   if (!owner.empty()) {
     const std::string hash = sha256_hex(owner);
     std::uint64_t rev = 0;
-    if (auto r = check(kvStore_Put(&rev, kv_.get(), owner_key(id).c_str(), hash.data(), static_cast<int>(hash.size())),
+    if (auto r = check(nats().kvStore_Put(&rev, kv_.get(), owner_key(id).c_str(), hash.data(), static_cast<int>(hash.size())),
                        "store job owner");
         !r)
       return {false, "", "", "the job queue is unavailable: " + r.error().message};
@@ -78,13 +78,13 @@ runner::JobBackend::Submitted NatsJobs::submit(engine::AdhocRequest request, std
     return {false, "", "", "the job queue is unavailable: " + r.error().message};
   const std::string text = api::job_message(id, request).dump();
   natsMsg* raw = nullptr;
-  if (natsMsg_Create(&raw, stream_.subject.c_str(), nullptr, text.data(), static_cast<int>(text.size())) != NATS_OK)
+  if (nats().natsMsg_Create(&raw, stream_.subject.c_str(), nullptr, text.data(), static_cast<int>(text.size())) != NATS_OK)
     return {false, "", "", "the job queue is unavailable: cannot make a message"};
   Message msg(raw);
-  natsMsgHeader_Set(raw, "Nats-Msg-Id", id.c_str());
+  nats().natsMsgHeader_Set(raw, "Nats-Msg-Id", id.c_str());
   jsPubAck* ack = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  const natsStatus s = js_PublishMsg(&ack, js_.get(), raw, nullptr, &jerr);
+  const natsStatus s = nats().js_PublishMsg(&ack, js_.get(), raw, nullptr, &jerr);
   PubAck holder(ack);
   if (auto r = check(s, "publish job", jerr); !r) {
     spdlog::warn("serve --nats: {}", r.error().message);
@@ -97,10 +97,10 @@ std::shared_ptr<const std::string> NatsJobs::get(const std::string& id, const st
   if (!api::usable_job_id(id) || !store_) return nullptr;
   // Security: another key's job answers exactly like an unknown one.
   kvEntry* raw = nullptr;
-  const natsStatus s = kvStore_Get(&raw, kv_.get(), owner_key(id).c_str());
+  const natsStatus s = nats().kvStore_Get(&raw, kv_.get(), owner_key(id).c_str());
   KvEntry entry(raw);
   const std::string want = owner.empty() ? "" : sha256_hex(owner);
-  const std::string have = s == NATS_OK ? kvEntry_ValueString(entry.get()) : "";
+  const std::string have = s == NATS_OK ? nats().kvEntry_ValueString(entry.get()) : "";
   if (have != want) return nullptr;
   auto stored = store_->get(id);
   if (!stored || !*stored) return nullptr;
@@ -111,7 +111,7 @@ void NatsJobs::close() {
   std::lock_guard lock(mu_);
   if (closed_) return;
   closed_ = true;
-  if (nc_) natsConnection_FlushTimeout(nc_.get(), 2000);
+  if (nc_) nats().natsConnection_FlushTimeout(nc_.get(), 2000);
 }
 
 }  // namespace ignite::queue

@@ -19,7 +19,7 @@ void on_disconnected(natsConnection*, void* closure) {
 void on_reconnected(natsConnection* nc, void* closure) {
   const auto* o = static_cast<const NatsOptions*>(closure);
   char url[256] = {};
-  natsConnection_GetConnectedUrl(nc, url, sizeof url);
+  nats().natsConnection_GetConnectedUrl(nc, url, sizeof url);
   spdlog::info("nats: reconnected to {}", url);
   if (o->on_connection_change) o->on_connection_change(true);
 }
@@ -29,13 +29,13 @@ void on_reconnected(natsConnection* nc, void* closure) {
 Result<void> ensure_stream(jsCtx* js, jsStreamConfig& cfg, bool update_existing) {
   jsStreamInfo* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&raw, js, &cfg, nullptr, &jerr);
+  natsStatus s = nats().js_AddStream(&raw, js, &cfg, nullptr, &jerr);
   StreamInfo info(raw);
   if (s == NATS_OK) return {};
   if (jerr != JSStreamNameExistErr) return check(s, std::string("create stream ") + cfg.Name, jerr);
   if (!update_existing) return {};
   raw = nullptr;
-  s = js_UpdateStream(&raw, js, &cfg, nullptr, &jerr);
+  s = nats().js_UpdateStream(&raw, js, &cfg, nullptr, &jerr);
   info.reset(raw);
   return check(s, std::string("update stream ") + cfg.Name, jerr);
 }
@@ -57,35 +57,36 @@ std::vector<std::string> split_urls(const std::string& list) {
 }
 
 Result<Options> make_options(const NatsOptions& o) {
+  IGNITE_TRY(load_nats());  // every way into the transport starts here
   natsOptions* raw = nullptr;
-  if (auto r = check(natsOptions_Create(&raw), "nats options"); !r) return fail(r.error());
+  if (auto r = check(nats().natsOptions_Create(&raw), "nats options"); !r) return fail(r.error());
   Options opts(raw);
   std::vector<const char*> urls;
   for (const auto& u : o.urls) urls.push_back(u.c_str());
   if (urls.empty()) return fail(ErrorCode::invalid_argument, "no NATS server URL given");
   auto set = [&](natsStatus s, const char* what) { return check(s, what); };
-  for (auto r : {set(natsOptions_SetServers(raw, urls.data(), static_cast<int>(urls.size())), "servers"),
-                 set(natsOptions_SetName(raw, o.name.c_str()), "name"),
-                 set(natsOptions_SetMaxReconnect(raw, -1), "max reconnect"),
-                 set(natsOptions_SetReconnectWait(raw, 250), "reconnect wait"),
-                 set(natsOptions_SetTimeout(raw, 2000), "connect timeout"),
+  for (auto r : {set(nats().natsOptions_SetServers(raw, urls.data(), static_cast<int>(urls.size())), "servers"),
+                 set(nats().natsOptions_SetName(raw, o.name.c_str()), "name"),
+                 set(nats().natsOptions_SetMaxReconnect(raw, -1), "max reconnect"),
+                 set(nats().natsOptions_SetReconnectWait(raw, 250), "reconnect wait"),
+                 set(nats().natsOptions_SetTimeout(raw, 2000), "connect timeout"),
                  // Jobs published while reconnecting wait in this buffer instead of failing.
-                 set(natsOptions_SetReconnectBufSize(raw, 32 << 20), "reconnect buffer"),
-                 set(natsOptions_SetDisconnectedCB(raw, on_disconnected, const_cast<NatsOptions*>(&o)), "callback"),
-                 set(natsOptions_SetReconnectedCB(raw, on_reconnected, const_cast<NatsOptions*>(&o)), "callback")}) {
+                 set(nats().natsOptions_SetReconnectBufSize(raw, 32 << 20), "reconnect buffer"),
+                 set(nats().natsOptions_SetDisconnectedCB(raw, on_disconnected, const_cast<NatsOptions*>(&o)), "callback"),
+                 set(nats().natsOptions_SetReconnectedCB(raw, on_reconnected, const_cast<NatsOptions*>(&o)), "callback")}) {
     if (!r) return fail(std::move(r).error());
   }
   if (!o.creds.empty()) {
-    if (auto r = check(natsOptions_SetUserCredentialsFromFiles(raw, o.creds.c_str(), nullptr), "--creds " + o.creds); !r)
+    if (auto r = check(nats().natsOptions_SetUserCredentialsFromFiles(raw, o.creds.c_str(), nullptr), "--creds " + o.creds); !r)
       return fail(std::move(r).error());
   }
   if (o.tls || !o.tls_ca.empty() || !o.tls_cert.empty()) {
-    if (auto r = check(natsOptions_SetSecure(raw, true), "tls"); !r) return fail(std::move(r).error());
+    if (auto r = check(nats().natsOptions_SetSecure(raw, true), "tls"); !r) return fail(std::move(r).error());
     if (!o.tls_ca.empty())
-      if (auto r = check(natsOptions_LoadCATrustedCertificates(raw, o.tls_ca.c_str()), "--tls-ca " + o.tls_ca); !r)
+      if (auto r = check(nats().natsOptions_LoadCATrustedCertificates(raw, o.tls_ca.c_str()), "--tls-ca " + o.tls_ca); !r)
         return fail(std::move(r).error());
     if (!o.tls_cert.empty())
-      if (auto r = check(natsOptions_LoadCertificatesChain(raw, o.tls_cert.c_str(), o.tls_key.c_str()), "--tls-cert"); !r)
+      if (auto r = check(nats().natsOptions_LoadCertificatesChain(raw, o.tls_cert.c_str(), o.tls_key.c_str()), "--tls-cert"); !r)
         return fail(std::move(r).error());
   }
   return opts;
@@ -97,7 +98,7 @@ Result<Connection> connect(const NatsOptions& o, const std::function<bool()>& gi
   std::chrono::milliseconds backoff{100};
   for (int attempt = 1;; ++attempt) {
     natsConnection* raw = nullptr;
-    const natsStatus s = natsConnection_Connect(&raw, opts->get());
+    const natsStatus s = nats().natsConnection_Connect(&raw, opts->get());
     if (s == NATS_OK) return Connection(raw);
     Error e = nats_error("connect to NATS", s);
     // Only "no server yet" is worth waiting for; bad credentials or TLS settings are not.
@@ -110,16 +111,16 @@ Result<Connection> connect(const NatsOptions& o, const std::function<bool()>& gi
 
 Result<JetStream> jetstream(natsConnection* nc) {
   jsOptions jo;
-  jsOptions_Init(&jo);
+  nats().jsOptions_Init(&jo);
   jo.Wait = 5000;  // JetStream API calls (publish acks, KV) in ms; a cluster election takes ~2 s
   jsCtx* raw = nullptr;
-  if (auto r = check(natsConnection_JetStream(&raw, nc, &jo), "jetstream"); !r) return fail(std::move(r).error());
+  if (auto r = check(nats().natsConnection_JetStream(&raw, nc, &jo), "jetstream"); !r) return fail(std::move(r).error());
   return JetStream(raw);
 }
 
 Result<void> ensure_streams(jsCtx* js, const StreamOptions& o, bool update_existing) {
   jsStreamConfig cfg;
-  jsStreamConfig_Init(&cfg);
+  nats().jsStreamConfig_Init(&cfg);
   const char* subjects[] = {o.subject.c_str()};
   cfg.Name = o.stream.c_str();
   cfg.Subjects = subjects;
@@ -135,7 +136,7 @@ Result<void> ensure_streams(jsCtx* js, const StreamOptions& o, bool update_exist
   const std::string dead = o.stream + "_DEAD";
   const char* dead_subjects[] = {o.dead_subject.c_str()};
   jsStreamConfig dcfg;
-  jsStreamConfig_Init(&dcfg);
+  nats().jsStreamConfig_Init(&dcfg);
   dcfg.Name = dead.c_str();
   dcfg.Subjects = dead_subjects;
   dcfg.SubjectsLen = 1;
@@ -151,7 +152,7 @@ Result<void> ensure_streams(jsCtx* js, const StreamOptions& o, bool update_exist
 
 Result<void> ensure_consumer(jsCtx* js, const StreamOptions& o) {
   jsConsumerConfig cc;
-  jsConsumerConfig_Init(&cc);
+  nats().jsConsumerConfig_Init(&cc);
   cc.Durable = o.consumer.c_str();
   cc.AckPolicy = js_AckExplicit;
   cc.AckWait = o.ack_wait.count() * kNanos;
@@ -162,26 +163,26 @@ Result<void> ensure_consumer(jsCtx* js, const StreamOptions& o) {
   cc.FilterSubject = o.subject.c_str();
   jsConsumerInfo* raw = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddConsumer(&raw, js, o.stream.c_str(), &cc, nullptr, &jerr);
+  natsStatus s = nats().js_AddConsumer(&raw, js, o.stream.c_str(), &cc, nullptr, &jerr);
   ConsumerInfo info(raw);
   if (s == NATS_OK) return {};
   raw = nullptr;
-  s = js_UpdateConsumer(&raw, js, o.stream.c_str(), &cc, nullptr, &jerr);
+  s = nats().js_UpdateConsumer(&raw, js, o.stream.c_str(), &cc, nullptr, &jerr);
   info.reset(raw);
   return check(s, "consumer " + o.consumer, jerr);
 }
 
 Result<KeyValue> ensure_results(jsCtx* js, const StreamOptions& o) {
   kvConfig kc;
-  kvConfig_Init(&kc);
+  nats().kvConfig_Init(&kc);
   kc.Bucket = o.results_bucket.c_str();
   kc.History = 1;
   kc.TTL = o.results_ttl.count() * kNanos;
   kc.StorageType = js_FileStorage;
   kc.Replicas = o.replicas;
   kvStore* raw = nullptr;
-  natsStatus s = js_CreateKeyValue(&raw, js, &kc);
-  if (s != NATS_OK) s = js_KeyValue(&raw, js, o.results_bucket.c_str());  // exists already
+  natsStatus s = nats().js_CreateKeyValue(&raw, js, &kc);
+  if (s != NATS_OK) s = nats().js_KeyValue(&raw, js, o.results_bucket.c_str());  // exists already
   if (auto r = check(s, "results bucket " + o.results_bucket); !r) return fail(std::move(r).error());
   return KeyValue(raw);
 }

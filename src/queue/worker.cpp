@@ -22,8 +22,8 @@ std::string host_name() {
 }
 
 std::string_view message_data(natsMsg* msg) {
-  const char* data = natsMsg_GetData(msg);
-  return {data ? data : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg))};
+  const char* data = nats().natsMsg_GetData(msg);
+  return {data ? data : "", static_cast<std::size_t>(nats().natsMsg_GetDataLength(msg))};
 }
 
 // A failure that is about us, not about the job: another worker (or this one, later) may run it.
@@ -57,12 +57,12 @@ Result<void> Worker::start(std::stop_token stop) {
   store_ = std::make_unique<JobStore>(kv_.get());
 
   jsSubOptions so;
-  jsSubOptions_Init(&so);
+  nats().jsSubOptions_Init(&so);
   so.Stream = options_.stream.stream.c_str();
   so.Consumer = options_.stream.consumer.c_str();  // bind to the shared durable, never create
   natsSubscription* sub = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  if (auto r = check(js_PullSubscribe(&sub, js_.get(), options_.stream.subject.c_str(),
+  if (auto r = check(nats().js_PullSubscribe(&sub, js_.get(), options_.stream.subject.c_str(),
                                       options_.stream.consumer.c_str(), nullptr, &so, &jerr),
                      "subscribe to " + options_.stream.consumer, jerr);
       !r)
@@ -74,7 +74,7 @@ Result<void> Worker::start(std::stop_token stop) {
     service_pool_ = std::make_unique<runner::FixedPool>(options_.concurrency);
     sub = nullptr;
     // A queue group: each request goes to one worker of the group.
-    if (auto r = check(natsConnection_QueueSubscribe(&sub, nc_.get(), "ignite.execute.*", "ignite-workers",
+    if (auto r = check(nats().natsConnection_QueueSubscribe(&sub, nc_.get(), "ignite.execute.*", "ignite-workers",
                                                      &Worker::service_callback, this),
                        "subscribe to ignite.execute.*");
         !r)
@@ -106,7 +106,7 @@ void Worker::run(std::stop_token stop) {
   }
   lock.unlock();
   if (service_pool_) service_pool_->shutdown();
-  natsConnection_FlushTimeout(nc_.get(), 2000);
+  nats().natsConnection_FlushTimeout(nc_.get(), 2000);
   log_counters("stopped");
 }
 
@@ -122,8 +122,8 @@ void Worker::stop_service_requests() {
   if (!service_sub_) return;
   // Drained, not just unsubscribed: a callback still handing a request to the pool finishes
   // before the pool may go away.
-  if (natsSubscription_Drain(service_sub_.get()) == NATS_OK)
-    natsSubscription_WaitForDrainCompletion(service_sub_.get(), 5000);
+  if (nats().natsSubscription_Drain(service_sub_.get()) == NATS_OK)
+    nats().natsSubscription_WaitForDrainCompletion(service_sub_.get(), 5000);
   service_sub_.reset();
 }
 
@@ -147,7 +147,7 @@ void Worker::fetch_loop(std::stop_token stop) {
     // its ack deadline passes.
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, jobs_sub_.get(), static_cast<int>(free), 1000, &jerr);
+    const natsStatus s = nats().natsSubscription_Fetch(&list, jobs_sub_.get(), static_cast<int>(free), 1000, &jerr);
     if (s == NATS_TIMEOUT) continue;
     if (s != NATS_OK) {
       // Disconnected, or the cluster is electing a leader: cnats reconnects by itself.
@@ -173,7 +173,7 @@ void Worker::fetch_loop(std::stop_token stop) {
         cv_.notify_all();
       });
     }
-    natsMsgList_Destroy(&list);
+    nats().natsMsgList_Destroy(&list);
   }
 }
 
@@ -181,7 +181,7 @@ void Worker::handle(Message msg) {
   ++counters_.received;
   std::uint64_t delivered = 1;
   jsMsgMetaData* raw_meta = nullptr;
-  if (natsMsg_GetMetaData(&raw_meta, msg.get()) == NATS_OK) {
+  if (nats().natsMsg_GetMetaData(&raw_meta, msg.get()) == NATS_OK) {
     MetaData meta(raw_meta);
     delivered = meta->NumDelivered;
   }
@@ -195,7 +195,7 @@ void Worker::handle(Message msg) {
     if (rejected->id.empty()) {
       // Nobody to tell: kept on the dead-letter subject, and never redelivered.
       dead_letter(msg.get(), rejected->error.message);
-      natsMsg_Ack(msg.get(), nullptr);
+      nats().natsMsg_Ack(msg.get(), nullptr);
       return;
     }
     return finish(msg.get(), rejected->id, api::ignis_failed(rejected->id, rejected->error));
@@ -211,7 +211,7 @@ void Worker::handle(Message msg) {
     // Finished before (our ack was lost, or the id was published twice): the same answer again.
     ++counters_.republished;
     publish_status(job.id, **stored);
-    natsMsg_Ack(msg.get(), nullptr);
+    nats().natsMsg_Ack(msg.get(), nullptr);
     return;
   }
   if (delivered > static_cast<std::uint64_t>(options_.stream.max_deliver)) {
@@ -275,19 +275,19 @@ void Worker::finish(natsMsg* msg, const std::string& id, json status) {
   if (!stored->ours) ++counters_.republished;  // another run of this id finished first
   else ++(stored->status.value("status", "") == "done" ? counters_.done : counters_.failed);
   publish_status(id, stored->status);
-  natsMsg_Ack(msg, nullptr);
+  nats().natsMsg_Ack(msg, nullptr);
 }
 
 std::size_t Worker::max_message_bytes() const {
   // Room is left for headers.
-  return static_cast<std::size_t>(std::max<std::int64_t>(natsConnection_GetMaxPayload(nc_.get()), 128 << 10)) - 8192;
+  return static_cast<std::size_t>(std::max<std::int64_t>(nats().natsConnection_GetMaxPayload(nc_.get()), 128 << 10)) - 8192;
 }
 
 void Worker::publish_status(const std::string& id, const json& status) {
   const std::string subject = options_.stream.status_prefix + id;
   // What we store fits already; a stored status someone else wrote may not.
   const std::string text = api::fitted_text(status, max_message_bytes());
-  if (auto r = check(natsConnection_Publish(nc_.get(), subject.c_str(), text.data(), static_cast<int>(text.size())),
+  if (auto r = check(nats().natsConnection_Publish(nc_.get(), subject.c_str(), text.data(), static_cast<int>(text.size())),
                      "publish " + subject);
       !r)
     spdlog::warn("worker: {}", r.error().message);
@@ -299,18 +299,18 @@ void Worker::dead_letter(natsMsg* msg, const std::string& reason) {
   // The first 64 KiB are enough to see what it was; the stream is bounded in bytes as well.
   const auto whole = message_data(msg);
   const auto data = whole.substr(0, 64 << 10);
-  if (natsMsg_Create(&raw, options_.stream.dead_subject.c_str(), nullptr, data.data(), static_cast<int>(data.size())) !=
+  if (nats().natsMsg_Create(&raw, options_.stream.dead_subject.c_str(), nullptr, data.data(), static_cast<int>(data.size())) !=
       NATS_OK)
     return;
   Message copy(raw);
-  natsMsgHeader_Set(raw, "Ignite-Reason", printable(reason, 512).c_str());
-  natsMsgHeader_Set(raw, "Ignite-Original-Bytes", std::to_string(whole.size()).c_str());
-  natsConnection_PublishMsg(nc_.get(), raw);
+  nats().natsMsgHeader_Set(raw, "Ignite-Reason", printable(reason, 512).c_str());
+  nats().natsMsgHeader_Set(raw, "Ignite-Original-Bytes", std::to_string(whole.size()).c_str());
+  nats().natsConnection_PublishMsg(nc_.get(), raw);
 }
 
 void Worker::requeue(natsMsg* msg, std::chrono::milliseconds delay) {
   ++counters_.requeued;
-  natsMsg_NakWithDelay(msg, delay.count(), nullptr);
+  nats().natsMsg_NakWithDelay(msg, delay.count(), nullptr);
 }
 
 void Worker::extend_deadlines(std::stop_token stop) {
@@ -323,7 +323,7 @@ void Worker::extend_deadlines(std::stop_token stop) {
     const auto now = Clock::now();
     for (auto& [ticket, a] : active_) {
       if (now - a.last_progress < every) continue;
-      natsMsg_InProgress(a.msg, nullptr);
+      nats().natsMsg_InProgress(a.msg, nullptr);
       a.last_progress = now;
     }
   }
@@ -333,7 +333,7 @@ void Worker::service_callback(natsConnection*, natsSubscription*, natsMsg* raw, 
   auto* worker = static_cast<Worker*>(self);
   Message msg(raw);
   ++worker->counters_.service_requests;
-  if (!natsMsg_GetReply(raw) || !*natsMsg_GetReply(raw)) return;  // not a request: nobody to answer
+  if (!nats().natsMsg_GetReply(raw) || !*nats().natsMsg_GetReply(raw)) return;  // not a request: nobody to answer
   // Bounded: beyond the bound a request is answered "queue full" at once, instead of growing
   // memory and a backlog nobody waits for (the requester's own timeout is short).
   if (worker->services_pending_.load() >= worker->options_.max_service_queue) {
@@ -357,14 +357,14 @@ void Worker::reply(natsMsg* request, const json& answer) {
   // A result document is cut the way a status's "result" is (serialized once when it fits).
   if (text.size() > max_message_bytes())
     text = api::fit_status(json{{"result", answer}}, max_message_bytes())["result"].dump();
-  natsConnection_Publish(nc_.get(), natsMsg_GetReply(request), text.data(), static_cast<int>(text.size()));
+  nats().natsConnection_Publish(nc_.get(), nats().natsMsg_GetReply(request), text.data(), static_cast<int>(text.size()));
 }
 
 void Worker::on_service_request(Message msg, Clock::time_point queued) {
   if (draining_.load()) return reply(msg.get(), api::error_body({503, "draining", "this worker is shutting down", 5}));
   if (Clock::now() - queued > runner_.runner_options.queue_timeout)
     return reply(msg.get(), api::error_body({429, "queue_timeout", "waited too long for an execution slot", 1}));
-  const std::string subject = natsMsg_GetSubject(msg.get());
+  const std::string subject = nats().natsMsg_GetSubject(msg.get());
   const std::string name = subject.substr(subject.rfind('.') + 1);
   json answer;
   auto service = services_->find(name);

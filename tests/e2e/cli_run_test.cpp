@@ -1,4 +1,5 @@
 // `ignite` end to end: the README's promises, exit codes and the JSON document of CONTRACT §2/§4.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_helpers.hpp"
+#include "docker/elf_deps.hpp"
 
 namespace ignite::testing {
 namespace {
@@ -48,6 +50,22 @@ TEST(CliE2E, version_prints_the_version) {
   auto r = run_cli({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("ignite ", 0), 0u) << r.out;
+}
+
+// libcurl and cnats (with their ~30 TLS/Kerberos/LDAP dependencies) are loaded when the docker
+// backend or the NATS transport first needs them, not by every start of the CLI.
+TEST(CliE2E, the_cli_does_not_link_libcurl_or_cnats) {
+  const int fd = ::open(IGNITE_BIN, O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto deps = docker::read_elf_deps(fd);
+  ::close(fd);
+  ASSERT_TRUE(deps && *deps);
+  ASSERT_FALSE((*deps)->needed.empty());
+  for (const std::string& lib : (*deps)->needed) {
+    EXPECT_EQ(lib.find("libcurl"), std::string::npos) << lib;
+    EXPECT_EQ(lib.find("libnats"), std::string::npos) << lib;
+    EXPECT_EQ(lib.find("libssl"), std::string::npos) << lib;
+  }
 }
 
 TEST(CliE2E, unknown_subcommand_is_exit_125) {

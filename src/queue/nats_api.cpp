@@ -1,0 +1,33 @@
+#include "queue/nats_api.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "sys/shared_library.hpp"
+
+namespace ignite::queue {
+
+Result<const NatsApi*> load_nats() {
+  static const Result<NatsApi> api = []() -> Result<NatsApi> {
+    constexpr std::string_view kPackage = "libnats3.4 (cnats, the NATS client of `ignite worker` and `serve --nats`)";
+    IGNITE_TRY_ASSIGN(void* library, sys::open_library({"libnats.so.3.4", "libnats.so"}, kPackage));
+    NatsApi table;
+#define IGNITE_NATS_BIND(f) IGNITE_TRY(sys::bind_symbol(library, table.f, #f, kPackage));
+    IGNITE_NATS_FUNCTIONS(IGNITE_NATS_BIND)
+#undef IGNITE_NATS_BIND
+    return table;
+  }();
+  if (!api) return fail(api.error());
+  return &api.value();
+}
+
+const NatsApi& nats() {
+  auto api = load_nats();
+  if (!api) {
+    std::fprintf(stderr, "ignite: %s\n", api.error().message.c_str());
+    std::abort();
+  }
+  return **api;
+}
+
+}  // namespace ignite::queue
