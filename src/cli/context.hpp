@@ -17,6 +17,7 @@ void register_report(CLI::App& app, Context& ctx);
 void register_lock(CLI::App& app, Context& ctx);
 void register_env(CLI::App& app, Context& ctx);
 void register_doctor(CLI::App& app, Context& ctx);
+void register_mcp(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
 void register_worker(CLI::App& app, Context& ctx);
 void register_runtimes(CLI::App& app, Context& ctx);

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   ignite::cli::register_doctor(app, ctx);
   ignite::cli::register_serve(app, ctx);
   ignite::cli::register_worker(app, ctx);
+  ignite::cli::register_mcp(app, ctx);
   ignite::cli::register_runtimes(app, ctx);
   ignite::cli::register_images(app, ctx);
   try {

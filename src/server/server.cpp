@@ -199,6 +199,7 @@ Server::Server(ServerOptions options, engine::Engine& engine) {
   add_service_routes(s);
   add_adhoc_routes(s);
   add_piston_routes(s);
+  add_mcp_routes(s);
   s.middleware = std::make_unique<Middleware>(s);
   s.listener = std::make_unique<HttpListener>(http_limits(s.options), *s.middleware);
 }

@@ -73,6 +73,7 @@ void add_meta_routes(ServerState& s);      // /health /metrics /openapi.json /v1
 void add_service_routes(ServerState& s);   // /services...
 void add_adhoc_routes(ServerState& s);     // /v1/execute /v1/jobs
 void add_piston_routes(ServerState& s);    // /api/v2/...
+void add_mcp_routes(ServerState& s);       // /mcp (MCP Streamable HTTP)
 
 // Streams a run as Server-Sent Events: output chunks, then "result" (or "error").
 void stream_run(ServerState& s, Response& res, Admission::Slot slot, Work work,

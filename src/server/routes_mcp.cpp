@@ -1,0 +1,58 @@
+// POST /mcp: the MCP Streamable HTTP transport (stateless: every POST is answered with one JSON
+// body, no session id, no server-to-client stream). The same tools as `ignite mcp`, behind the
+// same API keys, rate limits and admission as every other route.
+#include <memory>
+
+#include "core/json_limits.hpp"
+#include "mcp/ignite_tools.hpp"
+#include "server/server_state.hpp"
+
+namespace ignite::server {
+namespace {
+
+// Security: a browser page on another site must not drive a local server (DNS rebinding).
+// Requests without Origin (agents, curl) pass; with one, it must name this host or loopback.
+bool origin_allowed(const Request& req) {
+  const std::string origin = req.header("origin");
+  if (origin.empty()) return true;
+  const auto scheme = origin.find("://");
+  if (scheme == std::string::npos) return false;
+  const std::string authority = origin.substr(scheme + 3);
+  if (authority == req.header("host")) return true;
+  const std::string host = authority.substr(0, authority.rfind(':') == std::string::npos || authority.back() == ']'
+                                                   ? authority.size()
+                                                   : authority.rfind(':'));
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+}
+
+void send_rpc(Response& res, int status, const nlohmann::json& body) { send_json(res, status, body); }
+
+}  // namespace
+
+void add_mcp_routes(ServerState& s) {
+  auto tools = std::make_shared<mcp::IgniteTools>(s, &s.services, [&s] { return s.installed_runtimes(); });
+  s.router.add("POST", "/mcp", Dispatch::blocking, [&s, tools](const Request& req, Response& res) {
+    if (!origin_allowed(req)) return send_error(res, {403, "forbidden", "Origin " + req.header("origin") + " may not use /mcp"});
+    const std::string version = req.header("mcp-protocol-version");
+    if (!version.empty() && !mcp::known_protocol_version(version))
+      return send_rpc(res, 400, mcp::error_reply(nullptr, mcp::kInvalidRequest, "unsupported MCP-Protocol-Version " + version));
+    auto message = parse_json_bounded(req.body);
+    if (!message) return send_rpc(res, 400, mcp::error_reply(nullptr, mcp::kParseError, "parse error: " + message.error().message));
+    mcp::Session session(*tools, IGNITE_VERSION);
+    auto reply = session.handle(*message, s.stop_token());
+    if (!reply) {  // a notification or a response: accepted, nothing to say
+      res.status = 202;
+      return;
+    }
+    send_rpc(res, 200, *reply);
+  });
+  // No server-to-client stream and no sessions to end (the transport allows both answers).
+  for (const char* method : {"GET", "DELETE"}) {
+    s.router.add(method, "/mcp", Dispatch::quick, [](const Request&, Response& res) {
+      res.set_header("Allow", "POST");
+      send_error(res, {405, "method_not_allowed", "/mcp takes POST (JSON-RPC messages, answered with JSON)"});
+    });
+  }
+}
+
+}  // namespace ignite::server
