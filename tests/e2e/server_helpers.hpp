@@ -108,6 +108,8 @@ class ServerProcess {
 };
 
 std::string examples_dir();  // IGNITE_SOURCE_DIR/examples
+// `cmd` through the shell; its stdout, and its wait status in `rc`.
+std::string run_command(const std::string& cmd, int& rc);
 bool sandbox_available();    // root: the native sandbox works here
 
 // Skips a test that needs the native sandbox where it cannot run, saying why.

@@ -325,6 +325,19 @@ int ServerProcess::thread_count() const {
   return n;
 }
 
+std::string run_command(const std::string& cmd, int& rc) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    rc = -1;
+    return out;
+  }
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  rc = ::pclose(p);
+  return out;
+}
+
 std::string examples_dir() { return std::string(IGNITE_SOURCE_DIR) + "/examples"; }
 bool sandbox_available() { return ::geteuid() == 0; }
 

@@ -17,19 +17,6 @@ using Json = nlohmann::json;
 
 const fs::path kTools = fs::path(IGNITE_SOURCE_DIR) / "build/npm-tools";
 
-std::string run_command(const std::string& cmd, int& rc) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    rc = -1;
-    return out;
-  }
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  rc = ::pclose(p);
-  return out;
-}
-
 TEST(ServerPiston, runtimes_have_piston_shape) {
   ServerProcess s({{}, {}});
   ASSERT_TRUE(s.started());
