@@ -66,7 +66,9 @@ Result<std::string> tar_header(std::string_view path, TarType type, std::uint64_
   if (name.size() <= kName.width) {
     put(h, kName, name);
   } else {
-    const std::size_t cut = name.rfind('/', std::min(name.size() - 1, kPrefix.width));
+    // A directory's own trailing '/' stays with its name, never the split point.
+    const std::size_t last = name.size() - (type == TarType::directory ? 2 : 1);
+    const std::size_t cut = name.rfind('/', std::min(last, kPrefix.width));
     if (cut == std::string::npos || cut == 0 || name.size() - cut - 1 > kName.width ||
         name.size() - cut - 1 == 0)
       return fail(ErrorCode::invalid_argument, "tar entry '" + std::string(path) + "': name too long for ustar");
