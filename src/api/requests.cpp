@@ -146,6 +146,9 @@ Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits)
   if (isolation && !config::valid_isolation(*isolation))
     return field_error(422, "isolation", "must be native, docker or microvm");
   req.isolation = isolation.value_or("");
+  std::optional<std::string> profile;
+  if (auto e = field(doc, "profile", json::value_t::string, "a string", profile)) return *e;
+  req.profile = profile.value_or("");  // the engine says whether the runtime has it
   if (auto e = field(doc, "idempotencyKey", json::value_t::string, "a string", key)) return *e;
   if (key && key->size() > 200) return field_error(422, "idempotencyKey", "is longer than 200 characters");
   job.idempotency_key = key.value_or("");

@@ -33,7 +33,7 @@ struct AdhocJob {
   std::string idempotency_key;  // POST /v1/jobs only
 };
 // POST /v1/execute and /v1/jobs: {"runtime","version","code"|"files","stdin","input","args",
-// "memoryMb","timeoutMs"[,"idempotencyKey"]}. 400: malformed JSON or a field of the wrong type;
+// "memoryMb","timeoutMs","isolation","profile"[,"idempotencyKey"]}. 400: malformed JSON or a field of the wrong type;
 // 422: well-formed but impossible (unknown runtime, limits out of range, code and files).
 Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits);
 

@@ -120,7 +120,30 @@ json result_document(const engine::JobReport& report) {
   // detail may quote what the program did (a path, a syscall); keep the document serializable.
   if (!r.detail.empty()) doc["detail"] = sanitize_utf8(r.detail);
   if (!r.blocked_syscall.empty()) doc["blockedSyscall"] = sanitize_utf8(r.blocked_syscall);
+  // CONTRACT §4: when the program left files in /out.
+  if (!report.files.empty() || report.files_truncated || !report.files_error.empty()) {
+    doc["files"] = files_json(report.files);
+    doc["filesTruncated"] = report.files_truncated;
+    if (!report.files_error.empty()) doc["filesError"] = sanitize_utf8(report.files_error);
+  }
   return doc;
+}
+
+json files_json(const std::vector<engine::OutputFile>& files) {
+  json list = json::array();
+  for (const auto& f : files) {
+    // Text stays readable when it is text; anything else (an image, bytes) is base64.
+    const bool text = (f.mime_type.starts_with("text/") || f.mime_type == "application/json" ||
+                       f.mime_type == "image/svg+xml" || f.mime_type == "application/xml" ||
+                       f.mime_type == "application/yaml") &&
+                      is_valid_utf8(f.content);
+    list.push_back({{"path", sanitize_utf8(f.path)},
+                    {"size", f.content.size()},
+                    {"mimeType", f.mime_type},
+                    {"encoding", text ? "utf8" : "base64"},
+                    {"content", text ? f.content : base64_encode(f.content)}});
+  }
+  return list;
 }
 
 json preflight_json(const preflight::ServiceReport& report) {

@@ -14,6 +14,9 @@ namespace ignite::api {
 // UTF-8 is base64-encoded and flagged with "stdoutEncoding"/"stderrEncoding": "base64".
 nlohmann::json result_document(const engine::JobReport& report);
 
+// The "files" of a result document: [{path, size, mimeType, encoding: utf8|base64, content}].
+nlohmann::json files_json(const std::vector<engine::OutputFile>& files);
+
 // {"overallStatus": "pass|warn|fail", "checks": [{name, status, message, value, threshold, unit}]}.
 nlohmann::json preflight_json(const preflight::ServiceReport& report);
 

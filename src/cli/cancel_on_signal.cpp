@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/common.hpp"
+#include "cli/out_dir.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -74,7 +75,8 @@ void CancelOnSignal::watch() {
   }
 }
 
-int finish_run(const Result<engine::JobReport>& report, const CancelOnSignal& cancel, bool json) {
+int finish_run(const Result<engine::JobReport>& report, const CancelOnSignal& cancel, bool json,
+               const std::string& out_dir) {
   const int sig = cancel.signal();
   if (sig && (!report || report->result.outcome == Outcome::cancelled)) {
     if (json && report) (void)emit_report(*report, true);
@@ -84,7 +86,10 @@ int finish_run(const Result<engine::JobReport>& report, const CancelOnSignal& ca
     return 128 + sig;
   }
   if (!report) return report_error(report.error());
-  return emit_report(*report, json);
+  if (!out_dir.empty()) {
+    if (auto written = write_out_dir(*report, out_dir); !written) return report_error(written.error());
+  }
+  return emit_report(*report, json, out_dir);
 }
 
 }  // namespace ignite::cli

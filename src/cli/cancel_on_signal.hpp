@@ -45,6 +45,8 @@ class CancelOnSignal {
 // with --json when there is one and "ignite: cancelled by SIGTERM" on stderr, and exits with
 // 128 + the signal (130 for SIGINT, 143 for SIGTERM), like a shell's killed job. Otherwise:
 // report_error (125) or emit_report.
-int finish_run(const Result<engine::JobReport>& report, const CancelOnSignal& cancel, bool json);
+// `out_dir`: --out DIR, where the files the program left in /out are written first ("": none).
+int finish_run(const Result<engine::JobReport>& report, const CancelOnSignal& cancel, bool json,
+               const std::string& out_dir = "");
 
 }  // namespace ignite::cli

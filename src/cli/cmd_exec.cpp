@@ -22,6 +22,8 @@ struct ExecOptions {
   bool json = false;
   bool allow_degraded = false;
   std::string isolation;
+  std::string out_dir;
+  std::string profile;
 };
 
 Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
@@ -50,6 +52,7 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
   req.memory_mb = o.memory_mb;
   req.timeout_ms = o.timeout_ms;
   req.isolation = o.isolation;
+  req.profile = o.profile;
   return req;
 }
 
@@ -62,7 +65,7 @@ int exec_cmd(const ExecOptions& o) {
   auto cancel = CancelOnSignal::start();
   if (!cancel) return report_error(cancel.error());
   auto report = engine.execute_adhoc(*request, (*cancel)->token(), terminal_sink(o.json));
-  return finish_run(report, **cancel, o.json);
+  return finish_run(report, **cancel, o.json, o.out_dir);
 }
 
 }  // namespace
@@ -82,6 +85,8 @@ void register_exec(CLI::App& app, Context& ctx) {
   cmd->add_option("--timeout", o->timeout_ms, "Wall-clock limit in ms")->check(CLI::Range(100, 3600000));
   add_isolation_option(cmd, o->isolation, "native | docker | microvm (default: native)");
   cmd->add_flag("--json", o->json, "Print exactly one JSON result document on stdout");
+  cmd->add_option("--profile", o->profile, "A runtime profile: datascience (python: numpy, pandas, matplotlib)");
+  cmd->add_option("--out", o->out_dir, "Write the files the program leaves in /out under this directory");
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");
   cmd->callback([o, &ctx] { ctx.exit_code = exec_cmd(*o); });

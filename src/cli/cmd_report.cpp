@@ -34,7 +34,7 @@ struct ServiceSummary {
 // runtime's defaults (unknown install size, default memory baseline).
 preflight::RuntimeFacts runtime_facts(const config::ServiceConfig& s,
                                       const Result<runtime::Installed>& rt) {
-  if (rt) return engine::runtime_facts(*rt);
+  if (rt) return engine::runtime_facts(*rt, s.profile);
   preflight::RuntimeFacts facts;
   facts.name = s.runtime.name;
   facts.version = s.runtime.version;

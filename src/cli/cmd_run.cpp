@@ -17,6 +17,7 @@ struct RunOptions {
   bool skip_preflight = false;
   bool json = false;
   bool allow_degraded = false;
+  std::string out_dir;
 };
 
 int run(const RunOptions& o) {
@@ -35,7 +36,7 @@ int run(const RunOptions& o) {
   if (!cancel) return report_error(cancel.error());
 
   auto report = engine.execute(request, (*cancel)->token(), terminal_sink(o.json));
-  return finish_run(report, **cancel, o.json);
+  return finish_run(report, **cancel, o.json, o.out_dir);
 }
 
 }  // namespace
@@ -48,6 +49,7 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--runtime", o->runtime, "Override the runtime: RT[@VERSION]");
   cmd->add_flag("--skip-preflight", o->skip_preflight, "Do not run preflight checks first");
   cmd->add_flag("--json", o->json, "Print exactly one JSON result document on stdout");
+  cmd->add_option("--out", o->out_dir, "Write the files the program leaves in /out under this directory");
   add_isolation_option(cmd, o->isolation, "native | docker | microvm (default: the service's isolation, else native)");
   cmd->add_flag("--allow-degraded", o->allow_degraded,
                 "Run even if cgroup limits cannot be enforced (rlimits only)");

@@ -191,6 +191,20 @@ void print_summary(const engine::JobReport& r) {
                res.detail.empty() ? "" : ": ", res.detail.c_str());
 }
 
+// What became of the program's /out, on stderr: where its files went, or how to get them.
+void print_files_summary(const engine::JobReport& r, const std::string& out_dir) {
+  if (!r.files.empty()) {
+    if (out_dir.empty())
+      std::fprintf(stderr, "[ignite] the program left %zu file(s) in /out (--out DIR writes them, --json carries them)\n",
+                   r.files.size());
+    else
+      std::fprintf(stderr, "[ignite] %zu file(s) from /out written to %s\n", r.files.size(), out_dir.c_str());
+  }
+  if (r.files_truncated)
+    std::fprintf(stderr, "[ignite] some files in /out were left out: over the result's size cap\n");
+  if (!r.files_error.empty()) std::fprintf(stderr, "[ignite] /out not taken: %s\n", r.files_error.c_str());
+}
+
 }  // namespace
 
 sandbox::OutputSink terminal_sink(bool json) {
@@ -200,7 +214,7 @@ sandbox::OutputSink terminal_sink(bool json) {
   };
 }
 
-int emit_report(const engine::JobReport& report, bool json) {
+int emit_report(const engine::JobReport& report, bool json, const std::string& out_dir) {
   if (json) {
     write_all(STDOUT_FILENO, api::result_document(report).dump() + "\n");
   } else {
@@ -217,6 +231,7 @@ int emit_report(const engine::JobReport& report, bool json) {
       std::fprintf(stderr, "[ignite] compilation failed\n");
     }
     print_summary(report);
+    print_files_summary(report, out_dir);
   }
   const auto& r = report.result;
   return cli_exit_code(r.outcome, r.exit_code, r.signal);

@@ -76,6 +76,7 @@ Result<config::ServiceConfig> load_service_with(const std::string& dir,
 sandbox::OutputSink terminal_sink(bool json);
 
 // Prints the result document (--json) or the summary line, and returns the CONTRACT §2 exit code.
-int emit_report(const engine::JobReport& report, bool json);
+// `out_dir`: where --out wrote the program's files ("" when not asked), for the summary.
+int emit_report(const engine::JobReport& report, bool json, const std::string& out_dir = "");
 
 }  // namespace ignite::cli

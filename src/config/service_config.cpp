@@ -23,10 +23,11 @@ using detail::Field;
 namespace {
 
 constexpr std::array<std::string_view, 2> kTopKeys = {"service", "preflight"};
-constexpr std::array<std::string_view, 12> kServiceKeys = {"name",     "runtime",   "entry",
+constexpr std::array<std::string_view, 13> kServiceKeys = {"name",     "runtime",   "entry",
                                                            "memoryMb", "timeoutMs", "cpuLimit",
                                                            "network",  "env",       "dependencies",
-                                                           "installScripts", "isolation", "image"};
+                                                           "installScripts", "isolation", "image",
+                                                           "profile"};
 constexpr std::array<std::string_view, 1> kPreflightKeys = {"memory"};
 constexpr std::array<std::string_view, 4> kMemoryKeys = {"baseMb", "perDependencyMb", "warnRatio",
                                                          "failRatio"};
@@ -184,6 +185,11 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
       IGNITE_TRY_ASSIGN(out.image, detail::read_string(key));
       if (!valid_image_name(out.image))
         return key.error("'" + out.image + "' is not a local image name ([a-z0-9] then [A-Za-z0-9._/:@-], at most 255)");
+    } else if (name == "profile") {
+      IGNITE_TRY_ASSIGN(out.profile, detail::read_string(key));
+      if (out.profile.empty() || out.profile.size() > 64 ||
+          out.profile.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+        return key.error("'" + out.profile + "' is not a profile name (lowercase letters, digits and '-')");
     } else if (name == "installScripts") {
       IGNITE_TRY_ASSIGN(out.install_scripts, detail::read_bool(key));
     } else if (name == "env") {

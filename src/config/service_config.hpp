@@ -53,6 +53,7 @@ struct ServiceConfig {
   bool dependencies_declared = false;     // true when service.yaml lists them
   std::string isolation;                  // "native" | "docker" | "microvm"; empty: the caller's default
   std::string image;                      // docker only: a local image instead of the runtime's
+  std::string profile;                    // a runtime profile ("datascience" for python); empty: none
   PreflightThresholds preflight;
 };
 

@@ -51,6 +51,8 @@ struct ExecutionResult {
   std::vector<std::string> degradations;
   // What the program left in its output dir (SandboxSpec::output), as copied to the host.
   FileTree output;
+  // A lenient output dir the host refused to take (why); `output` is empty then.
+  std::string output_error;
 };
 
 }  // namespace ignite

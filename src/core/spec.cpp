@@ -29,7 +29,11 @@ Status validate(const SandboxSpec& spec, const Limits& ceilings) {
   for (const auto& f : spec.files) IGNITE_TRY(check_path(f.target, "file target"));
   if (spec.output) {
     IGNITE_TRY(check_path(spec.output->target, "output target"));
-    IGNITE_TRY(check_path(spec.output->host_dest, "output destination"));
+    // A warm slot's output goes where its job says (sandbox::Job::output_dest).
+    if (!spec.warm || !spec.output->host_dest.empty())
+      IGNITE_TRY(check_path(spec.output->host_dest, "output destination"));
+    if (spec.warm && !spec.output->seed.empty())
+      return fail(ErrorCode::invalid_argument, "a warm slot's output dir starts empty (no seed)");
     if (spec.output->target == "/") return fail(ErrorCode::invalid_argument, "output target must not be /");
     for (const auto& f : spec.output->seed) {
       if (f.target.is_absolute() || f.target.empty() || f.target.filename() != f.target)
@@ -40,8 +44,7 @@ Status validate(const SandboxSpec& spec, const Limits& ceilings) {
     IGNITE_TRY(check_path(d, "drop dir"));
     if (d == "/") return fail(ErrorCode::invalid_argument, "drop dir must not be /");
   }
-  if (spec.warm && (spec.output || spec.egress))
-    return fail(ErrorCode::invalid_argument, "a warm slot has no output dir and no egress");
+  if (spec.warm && spec.egress) return fail(ErrorCode::invalid_argument, "a warm slot has no egress");
   for (const auto& e : spec.env) {
     if (e.find('=') == std::string::npos || e.front() == '=')
       return fail(ErrorCode::invalid_argument, "env entry is not KEY=value: " + e);

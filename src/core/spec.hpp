@@ -81,6 +81,10 @@ struct OutputDir {
   std::uint64_t max_bytes = 64ull << 20;  // the tmpfs size
   std::uint32_t max_entries = 65536;      // files, dirs and links together
   std::vector<InlineFile> seed;           // files placed in it before the program starts
+  // What a tree copy_tree_out refuses (a FIFO, a device, over a limit) does to the run. false:
+  // the run fails (a build step's output is its product). true: the result keeps its status
+  // and says why in ExecutionResult::output_error, with no files (a program's /out).
+  bool lenient = false;
   friend bool operator==(const OutputDir&, const OutputDir&) = default;
 };
 
@@ -105,7 +109,8 @@ struct SandboxSpec {
   std::string stdin_data;
   Limits limits;
   // A warm slot: argv is a bootstrap of ours (runtimes/warm/) that loads the runtime, says it is
-  // ready and then receives its Job on stdin (sandbox/handoff.hpp). Not with output or egress.
+  // ready and then receives its Job on stdin (sandbox/handoff.hpp). Not with egress; its output
+  // dir (unseeded) starts empty and is copied to the Job's output_dest.
   bool warm = false;
   // Empty read-only directories the backend fills with a Job's files at hand-off (a warm slot's
   // /app for ad-hoc code, /run/ignite for the input file).

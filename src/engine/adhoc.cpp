@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/engine.hpp"
+#include "engine/output_files.hpp"
 #include "engine/steps.hpp"
 #include "engine/warm_split.hpp"
 #include "sys/files.hpp"
@@ -77,6 +78,7 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
     return fail(ErrorCode::invalid_argument, "code is larger than " +
                                                  std::to_string(config_.max_adhoc_bytes) + " bytes");
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog_.resolve(request.runtime));
+  IGNITE_TRY(check_profile(request.profile, rt));
 
   IGNITE_TRY(check_ceilings(request.memory_mb, request.timeout_ms));
   // Private to us: the sandbox sees the staged files through its read-only bind at /app, which
@@ -96,6 +98,7 @@ Result<JobReport> Engine::execute_adhoc(const AdhocRequest& request, std::stop_t
   service.timeout_ms = request.timeout_ms;
   service.cpu_limit = request.cpu_limit;
   service.network = request.network;
+  service.profile = request.profile;
 
   IGNITE_TRY_ASSIGN(sandbox::Backend * run_backend, backend_for(request.isolation, service));
   JobReport report;
@@ -126,8 +129,9 @@ void Engine::prime_pools(const AdhocRequest& shape) {
     service.cpu_limit = shape.cpu_limit;
     service.network = shape.network;
     if (needs_compile(*rt) || needs_transpile(service, *rt)) continue;
-    if (auto w = warm_split(plan_service_run(service, *rt, std::nullopt), *rt, 0, true))
-      pools_->prime(name, w->slot);
+    SandboxSpec spec = plan_service_run(service, *rt, std::nullopt);
+    add_program_output(spec, pools_->backend());  // as run_program does
+    if (auto w = warm_split(spec, *rt, 0, true)) pools_->prime(name, w->slot);
   }
 }
 

@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "engine/output_files.hpp"
 #include "engine/steps.hpp"
 #include "engine/warm_split.hpp"
+#include "sys/owned_dir.hpp"
+#include "sys/temp_dir.hpp"
 
 namespace ignite::engine {
 namespace {
@@ -48,6 +51,10 @@ SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8",
               "IGNITE_SERVICE=" + service.name};
   for (const auto& e : rt.env) spec.env.push_back(e);
+  if (auto p = rt.profiles.find(service.profile); !service.profile.empty() && p != rt.profiles.end()) {
+    spec.mounts.insert(spec.mounts.end(), p->second.mounts.begin(), p->second.mounts.end());
+    spec.env.insert(spec.env.end(), p->second.env.begin(), p->second.env.end());
+  }
   for (const auto& [k, v] : service.env) spec.env.push_back(k + "=" + v);
   if (input_json) {
     // Any size reaches the program as a file; small inputs also as the variable (CONTRACT §1).
@@ -66,14 +73,34 @@ SandboxSpec plan_service_run(const config::ServiceConfig& service, const runtime
   return spec;
 }
 
-preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt) {
-  return {rt.name, rt.version, rt.install_bytes, rt.baseline_mb};
+preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt, const std::string& profile) {
+  double baseline = rt.baseline_mb;
+  if (auto p = rt.profiles.find(profile); !profile.empty() && p != rt.profiles.end()) baseline += p->second.baseline_mb;
+  // Named: a positional 4th value would land in image_bytes (it did, once: every runtime was
+  // checked against the default 30 MB baseline and a 12-byte "image").
+  return {.name = rt.name, .version = rt.version, .install_bytes = rt.install_bytes, .image_bytes = std::nullopt,
+          .baseline_mb = baseline};
+}
+
+Status check_profile(const std::string& profile, const runtime::Installed& rt) {
+  if (profile.empty()) return ok();
+  auto p = rt.profiles.find(profile);
+  if (p == rt.profiles.end()) {
+    std::string known;
+    for (const auto& [name, _] : rt.profiles) known += (known.empty() ? "" : ", ") + name;
+    return fail(ErrorCode::invalid_argument, "runtime " + rt.name + " has no profile '" + profile + "' (" +
+                                                 (known.empty() ? "it has none" : "it has: " + known) + ")");
+  }
+  if (!p->second.available)
+    return fail(ErrorCode::failed_precondition, "profile '" + profile + "' of " + rt.name +
+                                                    " is not installed on this host: " + p->second.hint);
+  return ok();
 }
 
 Result<preflight::ServiceReport> preflight_service(const runtime::Catalog& catalog,
                                                   const config::ServiceConfig& service) {
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog.resolve(service.runtime));
-  return preflight::check_service(service, runtime_facts(rt),
+  return preflight::check_service(service, runtime_facts(rt, service.profile),
                                   preflight::gather_service_facts(service));
 }
 
@@ -112,6 +139,7 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   const auto& service = request.service;
   IGNITE_TRY_ASSIGN(runtime::Installed rt, catalog_.resolve(service.runtime));
   IGNITE_TRY(check_readable_by_sandbox(service));
+  IGNITE_TRY(check_profile(service.profile, rt));
   // Operator ceilings bound a service's own limits too (and so its build steps); ad-hoc code is
   // checked in execute_adhoc, before its files are staged.
   IGNITE_TRY(check_ceilings(service.memory_mb, service.timeout_ms));
@@ -123,7 +151,7 @@ Result<JobReport> Engine::execute(const JobRequest& request, std::stop_token sto
   report.isolation = std::string(run_backend->name());
   report.limits = {service.memory_mb, service.timeout_ms, service.cpu_limit, service.network};
   if (!request.skip_preflight) {
-    preflight::RuntimeFacts facts = runtime_facts(rt);
+    preflight::RuntimeFacts facts = runtime_facts(rt, service.profile);
     if (run_backend->name() == "docker" && config_.image_bytes) {
       SandboxSpec spec = plan_service_run(service, rt, std::nullopt);
       if (needs_compile(rt)) spec.runtime_image.clear();  // a static binary: our init's image only
@@ -210,9 +238,19 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     }
   }
   if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
+  // /out lands in a private dir of ours; what fits goes into the result, then the dir goes.
+  std::optional<sys::TempDir> out_dir;
+  add_program_output(spec, run_backend);
+  if (spec.output) {
+    IGNITE_TRY(sys::ensure_owned_dir(config_.work_root, 0700));
+    IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(config_.work_root, "out-"));
+    spec.output->host_dest = dir.path();
+    out_dir.emplace(std::move(dir));
+  }
   IGNITE_TRY_ASSIGN(report.result, run_sandboxed(spec, rt, inputs, {deps ? &*deps : nullptr, built ? &*built : nullptr},
                                                  run_backend, stop, sink));
   report.cold_start = !report.result.warm;
+  if (out_dir) collect_output_files(out_dir->path(), report.result, report);
   return report;
 }
 

@@ -106,7 +106,12 @@ class Engine {
 };
 
 // What preflight needs to know about a resolved runtime.
-preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt);
+// The runtime's facts for preflight; a profile's memory baseline counts too.
+preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt, const std::string& profile = "");
+
+// invalid_argument when the runtime has no such profile, failed_precondition (with how to
+// install it) when this host lacks what it needs; ok for "".
+Status check_profile(const std::string& profile, const runtime::Installed& rt);
 
 // Preflight of a service against the catalog (for `ignite preflight` and the HTTP route).
 // Fails when the runtime is not installed.

@@ -36,6 +36,7 @@ struct AdhocRequest {
   double cpu_limit = 1;
   bool network = false;
   std::string isolation;  // empty: the engine's default
+  std::string profile;    // a runtime profile ("datascience"); empty: none
 };
 
 // The limits a run was given, as reported in the result document (CONTRACT §4 `limits`).
@@ -44,6 +45,13 @@ struct ReportedLimits {
   std::uint32_t timeout_ms = 0;
   double cpu_limit = 1;
   bool network = false;
+};
+
+// A file the program left in /out, as the result document carries it (CONTRACT §4 `files`).
+struct OutputFile {
+  std::string path;       // relative to /out, '/'-separated
+  std::string mime_type;  // from the name and the first bytes
+  std::string content;    // the bytes
 };
 
 struct JobReport {
@@ -58,6 +66,12 @@ struct JobReport {
   std::optional<ExecutionResult> install;  // the dependency install step, if it ran
   bool install_cached = false;             // node_modules were reused: no install ran
   bool cold_start = true;
+  // What the program left in /out: regular files, in walk order, while they fit the cap of the
+  // result document; `files_truncated` when some did not; `files_error` when the host refused
+  // the whole tree (a FIFO, a device, too many entries, too large).
+  std::vector<OutputFile> files;
+  bool files_truncated = false;
+  std::string files_error;
 };
 
 }  // namespace ignite::engine

@@ -26,7 +26,9 @@ bool has_startup_config(const std::filesystem::path& dir) {
 std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Installed& rt,
                                     std::size_t user_args, bool staged_app) {
   auto bootstrap = runtime::warm_bootstrap(rt.name);
-  if (!bootstrap || cold.output || cold.egress || cold.argv.size() <= user_args) return std::nullopt;
+  // Seeded output dirs and egress belong to build and install steps, which run cold.
+  if (!bootstrap || (cold.output && !cold.output->seed.empty()) || cold.egress || cold.argv.size() <= user_args)
+    return std::nullopt;
   const std::filesystem::path input_dir = std::filesystem::path(kInputFile).parent_path();
   WarmSplit w;
   SandboxSpec& slot = w.slot;
@@ -70,6 +72,11 @@ std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Inst
   // Always there, so that runs with and without input share one slot kind.
   slot.drop_dirs.push_back(input_dir);
   slot.files.push_back({std::string(bootstrap->path), std::string(bootstrap->content), bootstrap->executable});
+  if (cold.output) {  // mounted empty at the slot's start; taken to the job's own dir at the end
+    slot.output = cold.output;
+    slot.output->host_dest.clear();
+    job.output_dest = cold.output->host_dest;
+  }
   slot.limits = cold.limits;
   slot.warm = true;
   return w;

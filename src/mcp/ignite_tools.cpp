@@ -1,5 +1,7 @@
 #include "mcp/ignite_tools.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "api/requests.hpp"
@@ -37,7 +39,8 @@ json run_code_tool() {
       {"description",
        "Runs a program in a fresh sandbox (no network, memory and time limits) and returns its stdout, stderr, "
        "exit status and metrics (wall and CPU time, peak memory). Give `code` (one file) or `files` (the first is "
-       "the entry point). The program reads `input` as JSON from the IGNITE_INPUT environment variable."},
+       "the entry point). The program reads `input` as JSON from the IGNITE_INPUT environment variable; files it "
+       "writes to /out come back (images as image content)."},
       {"inputSchema",
        {{"type", "object"},
         {"properties",
@@ -48,6 +51,7 @@ json run_code_tool() {
           {"stdin", {{"type", "string"}}},
           {"input", {{"description", "Any JSON value, passed as IGNITE_INPUT"}}},
           {"args", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"profile", {{"type", "string"}, {"description", "\"datascience\" (python): numpy, pandas, matplotlib; save charts to /out"}}},
           {"memoryMb", {{"type", "integer"}, {"minimum", 16}}},
           {"timeoutMs", {{"type", "integer"}, {"minimum", 100}}}}},
         {"required", {"runtime"}}}},
@@ -126,7 +130,25 @@ json run_result(const json& document) {
     text += std::string("\n--- ") + stream + (encoding == "base64" ? " (base64) ---\n" : " ---\n") + body;
     if (document.value(std::string(stream) + "Truncated", false)) text += "\n[truncated]";
   }
-  return {{"content", {{{"type", "text"}, {"text", std::move(text)}}}}, {"structuredContent", document}, {"isError", false}};
+  // Files the program left in /out: named in the text, images also as image content.
+  json images = json::array();
+  if (auto files = document.find("files"); files != document.end() && files->is_array()) {
+    text += "\n--- files in /out ---";
+    for (const auto& f : *files) {
+      const std::string mime = f.value("mimeType", std::string());
+      text += "\n" + f.value("path", std::string()) + " (" + mime + ", " +
+              std::to_string(f.value("size", std::uint64_t{0})) + " bytes)";
+      static constexpr std::array<std::string_view, 4> kImages = {"image/png", "image/jpeg", "image/gif", "image/webp"};
+      if (f.value("encoding", std::string()) == "base64" &&
+          std::find(kImages.begin(), kImages.end(), mime) != kImages.end())
+        images.push_back({{"type", "image"}, {"data", f.value("content", std::string())}, {"mimeType", mime}});
+    }
+    if (document.value("filesTruncated", false)) text += "\n[some files were over the size cap and left out]";
+    if (auto why = document.find("filesError"); why != document.end()) text += "\n[/out not taken: " + why->get<std::string>() + "]";
+  }
+  json content = json::array({{{"type", "text"}, {"text", std::move(text)}}});
+  for (auto& image : images) content.push_back(std::move(image));
+  return {{"content", std::move(content)}, {"structuredContent", document}, {"isError", false}};
 }
 
 json IgniteTools::list() {

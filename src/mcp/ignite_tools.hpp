@@ -35,8 +35,9 @@ class IgniteTools : public Tools {
   RuntimeList runtimes_;
 };
 
-// The CallToolResult of a finished run: the result document as structured content, and the
-// same as readable text (status, exit, metrics, stdout, stderr).
+// The CallToolResult of a finished run: the result document as structured content, the same
+// as readable text (status, exit, metrics, stdout, stderr, the files in /out), and each image
+// the program left in /out as image content.
 nlohmann::json run_result(const nlohmann::json& document);
 
 // A tool failure the model should see ({"content":[text], "isError": true}).

@@ -41,6 +41,14 @@ std::string slot_key(std::string_view runtime, const SandboxSpec& s) {
   }
   k += '|';
   for (const auto& d : s.drop_dirs) k += framed(d.string());
+  k += '|';
+  if (s.output) {
+    const OutputDir& o = *s.output;
+    for (const auto& v : {o.target.string(), std::to_string(o.max_bytes), std::to_string(o.max_entries),
+                          std::string(o.lenient ? "l" : "s")})
+      k += framed(v);
+  }
+  k += '|';
   const Limits& l = s.limits;
   for (auto v : {std::uint64_t(l.wall_time.count()), l.memory_bytes, std::uint64_t(l.cpu_cores * 1000),
                  std::uint64_t(l.max_processes), l.max_output_bytes, l.max_file_bytes, l.tmp_bytes,

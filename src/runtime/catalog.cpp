@@ -101,7 +101,7 @@ std::vector<fs::path> expand_mount(const std::string& pattern) {
 
 Installed make_installed(const Descriptor& d, const std::string& version, const fs::path& binary,
                          const fs::path& home, ProbeCache& cache) {
-  Installed rt{d.name, version, binary, {}, {}, d.env, d.baseline_mb, 0};
+  Installed rt{d.name, version, binary, {}, {}, d.env, d.baseline_mb, 0, {}};
   // Security: only the runtime itself and the shared libraries it links are visible.
   for (const char* lib : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64"}) {
     if (fs::exists(lib)) rt.mounts.push_back({lib, lib, false});
@@ -140,7 +140,25 @@ Installed make_installed(const Descriptor& d, const std::string& version, const 
       rt.install_bytes += tree_bytes(extra, cache);
     }
   }
-  for (auto& m : rt.mounts) m.runtime = true;
+  for (const auto& [name, pd] : d.profiles) {
+    Installed::Profile& p = rt.profiles[name];
+    p.description = pd.description;
+    p.hint = pd.hint;
+    p.env = pd.env;
+    p.baseline_mb = pd.baseline_mb;
+    p.available = std::all_of(pd.requires_paths.begin(), pd.requires_paths.end(),
+                              [](const std::string& path) { return fs::exists(path); });
+    for (const auto& extra : pd.extra_mounts) {
+      // A link (Debian's alternatives: libblas.so.3) is bound as what it points to, where it is.
+      const fs::path source = fs::canonical(extra, ec);
+      if (ec) {
+        ec.clear();
+        continue;
+      }
+      p.mounts.push_back({source, extra, false});
+    }
+  }
+  for (auto& m : rt.mounts) m.runtime = true;  // a profile's are not in the runtime's image
   return rt;
 }
 

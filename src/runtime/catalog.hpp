@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,15 @@ struct Installed {
   std::vector<std::string> env;          // runtime-specific environment ("BUN_RUNTIME_TRANSPILER_CACHE_PATH=0")
   double baseline_mb = 30;               // memory a trivial program needs (preflight)
   std::uint64_t install_bytes = 0;       // size on disk (preflight image size)
+  struct Profile {
+    std::string description;
+    bool available = false;     // everything it requires is installed on this host
+    std::string hint;           // how to make it available
+    std::vector<Mount> mounts;  // read-only, in addition to the runtime's
+    std::vector<std::string> env;
+    double baseline_mb = 0;     // in addition to the runtime's
+  };
+  std::map<std::string, Profile> profiles;  // runs ask for one by name (service.yaml `profile:`)
   std::string label() const { return name + "@" + version; }
 };
 

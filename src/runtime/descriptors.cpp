@@ -54,6 +54,17 @@ Result<Descriptor> parse_descriptor(std::string_view text) {
       get_to(i, "make", d.install.make_target);
       get_to(i, "hint", d.install.hint);
     }
+    if (j.contains("profiles")) {
+      for (const auto& [name, p] : j["profiles"].items()) {
+        ProfileDescriptor& out = d.profiles[name];
+        get_to(p, "description", out.description);
+        get_to(p, "requires", out.requires_paths);
+        get_to(p, "extraMounts", out.extra_mounts);
+        get_to(p, "env", out.env);
+        get_to(p, "baselineMb", out.baseline_mb);
+        get_to(p, "hint", out.hint);
+      }
+    }
     if (d.store_binary.empty() && d.system_binary.empty())
       return fail(ErrorCode::invalid_argument, "runtime " + d.name + ": needs store or system");
     return d;

@@ -1,6 +1,7 @@
 // Runtime descriptors: per language, where its binary lives, how it runs inside the sandbox and
 // how it is installed. The data lives in runtimes/*.json, compiled into the binary.
 #pragma once
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,17 @@ struct InstallRecipe {
   std::string source_glob;       // npm-source: source dir inside the tarball
   std::string make_target;       // npm-source: `make <target>` builds the binary
   std::string hint;              // system: how to install it
+};
+
+// A named set of extras a run may ask for (python's "datascience": Debian's numpy, pandas and
+// matplotlib): more read-only host paths, more environment, a larger memory baseline.
+struct ProfileDescriptor {
+  std::string description;
+  std::vector<std::string> requires_paths;  // all must exist on the host for the profile to be usable
+  std::vector<std::string> extra_mounts;    // bound read-only at the same place when they exist
+  std::vector<std::string> env;
+  double baseline_mb = 0;  // on top of the runtime's
+  std::string hint;        // how to install what `requires_paths` names
 };
 
 struct Descriptor {
@@ -37,6 +49,7 @@ struct Descriptor {
   double baseline_mb = 30;                // memory a trivial program needs
   bool compiled = false;                  // built to a binary first (go)
   InstallRecipe install;
+  std::map<std::string, ProfileDescriptor> profiles;  // by name
 };
 
 // Parses one descriptor document (the runtimes/*.json format). Fails naming the field.

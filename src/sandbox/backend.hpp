@@ -34,6 +34,9 @@ struct Job {
   std::string stdin_data;
   std::vector<InlineFile> files;  // placed in one of the slot's drop_dirs before hand-off
   std::vector<Mount> trees;       // a host dir (ours, trusted) copied into the drop dir `target`
+  // Where the slot's output dir (SandboxSpec::output, started empty) is copied to: the slot
+  // spec's host_dest is left empty, so that one pool serves every job.
+  std::filesystem::path output_dest;
 };
 
 // One started sandbox. Single use: run() once, then destroy it; the destructor kills what is
@@ -53,6 +56,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const noexcept = 0;
+  // Whether start() accepts SandboxSpec::output (the /out a run's files leave through).
+  virtual bool has_output_dir() const noexcept { return true; }
 
   // Builds one sandbox; for a warm spec, returns once the bootstrap said it is ready.
   // Errors mean the sandbox could not be provided (or, warm, the bootstrap did not come up).

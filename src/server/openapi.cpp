@@ -49,6 +49,7 @@ constexpr const char* kDocument = R"json({
           "args": { "type": "array", "items": { "type": "string" } },
           "memoryMb": { "type": "integer" }, "timeoutMs": { "type": "integer" },
           "isolation": { "type": "string", "enum": ["native", "docker", "microvm"], "description": "the backend; default: the server's --isolation" },
+          "profile": { "type": "string", "description": "a runtime profile: datascience (python: numpy, pandas, matplotlib)" },
           "idempotencyKey": { "type": "string", "description": "POST /v1/jobs only" }
         }
       },
@@ -81,6 +82,7 @@ constexpr const char* kDocument = R"json({
     "/api/v2/execute": { "post": { "summary": "Piston: execute", "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PistonExecute" } } } }, "responses": { "200": { "description": "{language, version, run: {stdout, stderr, output, code, signal}, compile?}" }, "400": { "description": "{message}" }, "429": { "$ref": "#/components/responses/TooMany" } } } },
     "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text/plain; version=0.0.4" } } } },
     "/v1/pools": { "get": { "summary": "Warm pools: idle slots, demand, hits and misses per kind of run", "responses": { "200": { "description": "{pools:[{runtime, service, idle, starting, target, hits, misses, started, failed, shrunk, refillMs, demandPerS}], idleMemoryBytes, memoryBudgetBytes}" } } } },
+    "/mcp": { "post": { "summary": "MCP (Model Context Protocol), Streamable HTTP, stateless: one JSON-RPC message in, its reply out (tools run_code, run_service, list_runtimes, list_services; docs/agents.md)", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } }, "responses": { "200": { "description": "the JSON-RPC reply" }, "202": { "description": "a notification: nothing to reply" }, "400": { "description": "not JSON, or an unsupported MCP-Protocol-Version: a JSON-RPC error" }, "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "description": "an Origin that is neither this host nor loopback" } } } },
     "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
   }
 })json";

@@ -53,6 +53,15 @@ void expect_common(const Json& j) {
   EXPECT_NE(text.find("status: ok (exit 0)"), std::string::npos) << text;
   EXPECT_NE(text.find("--- stdout ---\n42\n5\n"), std::string::npos) << text;
   EXPECT_NE(text.find("peak memory"), std::string::npos) << text;
+  // Files left in /out: in the document, named in the text, and a PNG as image content.
+  const Json& png = j["png"];
+  ASSERT_EQ(png["images"].size(), 1u) << png;
+  EXPECT_EQ(png["images"][0]["mimeType"], "image/png");
+  EXPECT_EQ(png["images"][0]["width"], 7);
+  EXPECT_EQ(png["images"][0]["height"], 5);
+  EXPECT_EQ(png["files"], Json::parse(R"([{"path":"note.txt","mimeType":"text/plain","encoding":"utf8"},
+                                          {"path":"red.png","mimeType":"image/png","encoding":"base64"}])"));
+  EXPECT_NE(png["text"].get<std::string>().find("red.png (image/png"), std::string::npos) << png["text"];
   // A request Ignite refuses is a tool error the model can read, not a transport failure.
   EXPECT_TRUE(j["bad"]["isError"].get<bool>());
   EXPECT_NE(j["bad"]["text"].get<std::string>().find("unknown runtime 'cobol'"), std::string::npos);
@@ -85,6 +94,23 @@ TEST(McpSdk, the_official_sdk_drives_post_mcp_behind_an_api_key) {
   ASSERT_TRUE(s.started()) << s.stderr_text();
   const Json j = drive("http http://127.0.0.1:" + std::to_string(s.port()) + "/mcp mcp-test-key-1");
   expect_common(j);
+}
+
+// What an agent asks most: pandas reads data, matplotlib draws it, the PNG comes back as an
+// image of the size the program asked for (4 x 3 inches at 100 dpi).
+TEST(McpSdk, a_pandas_chart_saved_to_out_comes_back_as_png_image_content) {
+  REQUIRE_MCP_SDK();
+  if (!fs::exists("/usr/lib/python3/dist-packages/pandas") || !fs::exists("/usr/lib/python3/dist-packages/matplotlib"))
+    GTEST_SKIP() << "python's datascience profile needs python3-pandas and python3-matplotlib (scripts/install-deps)";
+  const Json j = drive("chart " + std::string(IGNITE_BIN));
+  ASSERT_EQ(j["status"], "ok") << j;
+  EXPECT_EQ(j["stdout"], "36\n");
+  ASSERT_EQ(j["images"].size(), 1u) << j;
+  EXPECT_EQ(j["images"][0]["mimeType"], "image/png");
+  EXPECT_EQ(j["images"][0]["width"], 400);
+  EXPECT_EQ(j["images"][0]["height"], 300);
+  EXPECT_GT(j["images"][0]["bytes"].get<int>(), 1000);
+  EXPECT_EQ(j["files"][0]["path"], "chart.png");
 }
 
 TEST(McpHttp, post_mcp_keeps_the_api_rules) {

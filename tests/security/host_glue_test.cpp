@@ -34,9 +34,17 @@ class HostGlue : public SandboxTest {
     return dir;
   }
 
+  // The engine's own dirs (a program's /out lands there) in this test's, which a rootless run
+  // can write too, unlike /run/ignite.
+  engine::EngineConfig engine_config() const {
+    engine::EngineConfig c;
+    c.work_root = work() / "engine";
+    return c;
+  }
+
   Result<engine::JobReport> execute(const fs::path& dir, bool skip_preflight = true) {
     IGNITE_TRY_ASSIGN(config::ServiceConfig svc, config::load_service(dir, config::process_env()));
-    engine::Engine engine(backend(), runtime::Catalog(runtime::default_roots()));
+    engine::Engine engine(backend(), runtime::Catalog(runtime::default_roots()), engine_config());
     engine::JobRequest request{svc, std::nullopt, skip_preflight, ""};  // the engine's backend: this case's
     return engine.execute(request, {});
   }
@@ -113,7 +121,7 @@ TEST_P(HostGlue, an_entry_swapped_for_a_symlink_after_validation_reads_nothing) 
   ASSERT_TRUE(svc.has_value()) << svc.error().message;
   fs::remove(dir / "main.py");
   fs::create_symlink(secret, dir / "main.py");
-  engine::Engine engine(backend(), runtime::Catalog(runtime::default_roots()));
+  engine::Engine engine(backend(), runtime::Catalog(runtime::default_roots()), engine_config());
   auto report = engine.execute({*svc, std::nullopt, true, ""}, {});
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_FALSE(contains(report->result.stdout_data, token()));

@@ -26,16 +26,22 @@ class WarmBackend final : public sandbox::Backend {
   WarmBackend(std::unique_ptr<sandbox::Backend> inner, std::filesystem::path warm_exec)
       : inner_(std::move(inner)), warm_exec_(std::move(warm_exec)) {}
   std::string_view name() const noexcept override { return inner_->name(); }
+  bool has_output_dir() const noexcept override { return inner_->has_output_dir(); }
 
   Result<std::unique_ptr<sandbox::Slot>> start(const SandboxSpec& spec) override {
-    if (spec.output || spec.egress || spec.warm) return inner_->start(spec);
+    // Build steps (a seeded output dir, egress) run cold, as the engine runs them.
+    if ((spec.output && !spec.output->seed.empty()) || spec.egress || spec.warm) return inner_->start(spec);
     SandboxSpec slot = spec;
+    sandbox::Job job;
+    if (slot.output) {  // a program's /out: mounted empty in the slot, taken where the job says
+      job.output_dest = slot.output->host_dest;
+      slot.output->host_dest.clear();
+    }
     slot.argv = {"/opt/ignite/warm/exec"};
     slot.files.push_back({"/opt/ignite/warm/exec", exec_bytes(), true});
     slot.stdin_data.clear();
     slot.warm = true;
     IGNITE_TRY_ASSIGN(auto warm, inner_->start(slot));
-    sandbox::Job job;
     job.argv = spec.argv;
     job.env = spec.env;
     job.workdir = spec.workdir;

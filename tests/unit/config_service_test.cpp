@@ -165,6 +165,16 @@ TEST_F(ServiceConfigTest, RuntimeVersionPinsAreParsed) {
 
 // ---- unknown keys, types, ranges -------------------------------------------------------------
 
+TEST_F(ServiceConfigTest, a_profile_is_a_plain_lowercase_name) {
+  auto r = parse("service:\n  name: a\n  entry: index.ts\n  profile: datascience\n");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->profile, "datascience");
+  EXPECT_EQ(error_of("service:\n  name: a\n  entry: index.ts\n  profile: ../etc\n"),
+            at(4) + "service.profile: '../etc' is not a profile name (lowercase letters, digits and '-')");
+  EXPECT_EQ(error_of("service:\n  name: a\n  entry: index.ts\n  profle: datascience\n"),
+            at(4) + "service.profle: unknown key (did you mean 'profile'?)");
+}
+
 TEST_F(ServiceConfigTest, UnknownKeySuggestsNearest) {
   EXPECT_EQ(error_of("service:\n  name: a\n  entry: index.ts\n  memroyMb: 64\n"),
             at(4) + "service.memroyMb: unknown key (did you mean 'memoryMb'?)");

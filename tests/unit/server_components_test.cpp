@@ -166,8 +166,8 @@ TEST(ServerRequests, service_execute_body) {
 }
 
 TEST(ServerPiston, languages_from_installed_runtimes_and_version_matching) {
-  runtime::Installed py{"python", "3.11.2", "/usr/bin/python3", "/usr/bin/python3", {}, {}, 12, 0};
-  runtime::Installed node{"node", "20.1.0", "/usr/bin/node", "/usr/bin/node", {}, {}, 30, 0};
+  runtime::Installed py{"python", "3.11.2", "/usr/bin/python3", "/usr/bin/python3", {}, {}, 12, 0, {}};
+  runtime::Installed node{"node", "20.1.0", "/usr/bin/node", "/usr/bin/node", {}, {}, 30, 0, {}};
   auto list = piston_runtimes({py, node});
   auto has = [&](const std::string& lang, const std::string& rt) {
     return std::any_of(list.begin(), list.end(), [&](const PistonRuntime& p) { return p.language == lang && p.runtime == rt; });

@@ -68,10 +68,29 @@ TEST(WarmSplit, a_service_keeps_its_dir_in_the_slot) {
 TEST(WarmSplit, runs_that_cannot_be_warm_are_said_so) {
   SandboxSpec step = cold_run("1");
   step.output = OutputDir{};
+  step.output->seed.push_back({"package.json", "{}"});  // a build step's: it runs cold
+  EXPECT_FALSE(warm_split(step, python(), 2, true).has_value());
+  step.output->seed.clear();
+  step.egress = Egress{};
   EXPECT_FALSE(warm_split(step, python(), 2, true).has_value());
   runtime::Installed qjs = python();
   qjs.name = "quickjs";
   EXPECT_FALSE(warm_split(cold_run("1"), qjs, 2, true).has_value());
+}
+
+// A program's /out: the slot mounts it empty (one pool for every job), the job says where its
+// contents go.
+TEST(WarmSplit, an_output_dir_starts_empty_in_the_slot_and_goes_where_the_job_says) {
+  SandboxSpec run = cold_run("1");
+  run.output = OutputDir{"/out", "/run/ignite/work/out-abc", 1 << 20, 100, {}, true};
+  auto w = warm_split(run, python(), 2, true);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(w->slot.output.has_value());
+  EXPECT_EQ(w->slot.output->target, "/out");
+  EXPECT_TRUE(w->slot.output->host_dest.empty());
+  EXPECT_TRUE(w->slot.output->lenient);
+  EXPECT_EQ(w->job.output_dest, "/run/ignite/work/out-abc");
+  EXPECT_TRUE(validate(w->slot, {}).has_value());
 }
 
 TEST(HandOff, the_header_is_the_length_then_json_with_control_characters_escaped) {

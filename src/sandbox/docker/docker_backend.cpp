@@ -110,6 +110,7 @@ class DockerBackend final : public Backend {
         reaper_(std::make_shared<Reaper>(EngineClient(config_.engine))) {}
 
   std::string_view name() const noexcept override { return "docker"; }
+  bool has_output_dir() const noexcept override { return false; }
 
   Result<std::unique_ptr<Slot>> start(const SandboxSpec& spec) override {
     IGNITE_TRY(validate(spec, config_.ceilings));

@@ -60,7 +60,8 @@ Result<EgressPolicy> egress_policy(const Egress& egress) {
 
 // Copies what the program left in its output dir to the host. Everything in the sandbox is
 // dead now; the tmpfs lives on through our fd alone. A hostile tree (a FIFO, too deep) is the
-// program's failure: an error when the program itself succeeded, else just no output.
+// program's failure: lenient (a program's /out), the result says so; else an error when the
+// program itself succeeded, and just no output when it did not.
 Status take_output(const OutputDir& o, const sys::Fd& dir, ExecutionResult& r) {
   const bool succeeded = r.outcome == Outcome::exited && r.exit_code == 0;
   if (!dir) {
@@ -70,6 +71,10 @@ Status take_output(const OutputDir& o, const sys::Fd& dir, ExecutionResult& r) {
   auto copied = sys::copy_tree_out(dir.get(), o.host_dest, {o.max_bytes, o.max_entries, kMaxOutputDepth});
   if (copied) {
     r.output = std::move(*copied);
+    return ok();
+  }
+  if (o.lenient) {
+    r.output_error = o.target.string() + ": " + copied.error().message;
     return ok();
   }
   if (!succeeded) return ok();
@@ -131,6 +136,11 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   used_ = true;
   const SandboxSpec& spec = p_.spec;
   const auto run_called = Clock::now();
+  // Where the output dir goes: a warm slot's job says; a cold spec says itself.
+  const std::filesystem::path output_dest =
+      !job.output_dest.empty() || !spec.output ? job.output_dest : spec.output->host_dest;
+  if (spec.output && !output_dest.is_absolute())
+    return fail(ErrorCode::internal, "the job names no absolute destination for " + spec.output->target.string());
   std::string stdin_data, nonce;
   CgroupUsage baseline;
   if (spec.warm) {
@@ -176,7 +186,11 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   if (spec.warm && !p_.cgroup)
     facts.degradations.emplace_back("metrics: without a cgroup, a warm slot's CPU time includes its bootstrap's");
   IGNITE_TRY_ASSIGN(ExecutionResult r, result_of(sup, std::move(facts)));
-  if (spec.output) IGNITE_TRY(take_output(*spec.output, handed.out_dir, r));
+  if (spec.output) {
+    OutputDir out = *spec.output;
+    out.host_dest = output_dest;
+    IGNITE_TRY(take_output(out, handed.out_dir, r));
+  }
   return r;
 }
 
