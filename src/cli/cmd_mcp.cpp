@@ -188,25 +188,16 @@ int serve_mcp(McpFlags f) {
   // Before anything can spawn a sandbox or a thread: see cancel_on_signal.hpp.
   auto signals = CancelOnSignal::start();
   if (!signals) return report_error(signals.error());
-  std::unique_ptr<runner::ServiceIndex> services;
-  if (!f.services_dir.empty()) {
-    services = std::make_unique<runner::ServiceIndex>(f.services_dir);
-    if (auto checked = check_services(*services, f.services_dir); !checked) return report_error(checked.error());
-  }
-  HostOptions host_options;
-  host_options.allow_degraded = f.allow_degraded;
-  if (!f.isolation.empty()) host_options.isolation = f.isolation;
-  host_options.max_memory_mb = f.limits.max_memory_mb;
-  host_options.max_timeout_ms = f.limits.max_timeout_ms;
-  auto host = make_pooled_engine(host_options, f.pools, f.limits.default_memory_mb, f.limits.default_timeout_ms);
-  if (!host) return report_error(host.error());
+  auto made = make_transport_host(f.services_dir, f.pools, f.limits, f.allow_degraded, f.isolation);
+  if (!made) return report_error(made.error());
+  engine::Engine& engine = *made->host.engine;
 
   runner::RunnerOptions ro;
   ro.max_running = f.concurrency != 0 ? f.concurrency : std::max(1u, std::thread::hardware_concurrency());
   ro.max_queued = kMaxCallsInFlight;
   ro.limits = f.limits;
-  runner::Runner runner(ro, *host->engine);
-  mcp::IgniteTools tools(runner, services.get(), [&] { return host->engine->catalog().list(); });
+  runner::Runner runner(ro, engine);
+  mcp::IgniteTools tools(runner, made->services.get(), [&] { return engine.catalog().list(); });
   spdlog::info("MCP server on stdio ({} sandboxes at once)", ro.max_running);
   StdioServer server(tools);
   return server.serve((*signals)->token());

@@ -66,26 +66,16 @@ int work(WorkerFlags f) {
                 w.stream.consumer.c_str(), w.stream.results_bucket.c_str());
     return 0;
   }
-  std::unique_ptr<runner::ServiceIndex> services;
-  if (!f.services_dir.empty()) {
-    services = std::make_unique<runner::ServiceIndex>(f.services_dir);
-    if (auto checked = check_services(*services, f.services_dir); !checked) return report_error(checked.error());
-  }
-  HostOptions host_options;
-  host_options.allow_degraded = f.allow_degraded;
-  if (!f.isolation.empty()) host_options.isolation = f.isolation;
-  host_options.max_memory_mb = f.limits.max_memory_mb;
-  host_options.max_timeout_ms = f.limits.max_timeout_ms;
-  auto host = make_pooled_engine(host_options, f.pools, f.limits.default_memory_mb, f.limits.default_timeout_ms);
-  if (!host) return report_error(host.error());
+  auto made = make_transport_host(f.services_dir, f.pools, f.limits, f.allow_degraded, f.isolation);
+  if (!made) return report_error(made.error());
 
   runner::RunnerOptions ro;
   ro.max_running = w.concurrency;
   ro.max_queued = 4 * w.concurrency;  // service requests waiting for a slot
   ro.limits = f.limits;
   ro.queue_timeout = std::chrono::milliseconds(f.queue_timeout_ms);
-  runner::Runner runner(ro, *host->engine);
-  queue::Worker worker(w, runner, services.get());
+  runner::Runner runner(ro, *made->host.engine);
+  queue::Worker worker(w, runner, made->services.get());
   if (auto started = worker.start((*signals)->token()); !started) {
     if ((*signals)->signal() != 0) return 0;  // stopped while waiting for NATS
     return report_error(started.error());

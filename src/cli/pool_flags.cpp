@@ -44,4 +44,21 @@ Result<HostEngine> make_pooled_engine(HostOptions options, const PoolFlags& flag
   return host;
 }
 
+Result<TransportHost> make_transport_host(const std::string& services_dir, const PoolFlags& pools,
+                                          const api::AdhocLimits& limits, bool allow_degraded,
+                                          const std::string& isolation) {
+  TransportHost t;
+  if (!services_dir.empty()) {
+    t.services = std::make_unique<runner::ServiceIndex>(services_dir);
+    IGNITE_TRY(check_services(*t.services, services_dir));
+  }
+  HostOptions options;
+  options.allow_degraded = allow_degraded;
+  if (!isolation.empty()) options.isolation = isolation;
+  options.max_memory_mb = limits.max_memory_mb;
+  options.max_timeout_ms = limits.max_timeout_ms;
+  IGNITE_TRY_ASSIGN(t.host, make_pooled_engine(options, pools, limits.default_memory_mb, limits.default_timeout_ms));
+  return t;
+}
+
 }  // namespace ignite::cli

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/requests.hpp"
 #include "cli/common.hpp"
 #include "core/result.hpp"
 #include "pool/pools.hpp"
@@ -26,5 +27,15 @@ Result<pool::PoolConfig> pool_config(const PoolFlags& flags);
 // and the pools for ad-hoc code with the default limits started at once.
 Result<HostEngine> make_pooled_engine(HostOptions options, const PoolFlags& flags,
                                       std::uint32_t default_memory_mb, std::uint32_t default_timeout_ms);
+
+// What `ignite worker` and `ignite mcp` run on: the services under `services_dir` (none when
+// it is empty; checked, invalid ones logged) and a pooled engine within `limits`.
+struct TransportHost {
+  std::unique_ptr<runner::ServiceIndex> services;
+  HostEngine host;
+};
+Result<TransportHost> make_transport_host(const std::string& services_dir, const PoolFlags& pools,
+                                          const api::AdhocLimits& limits, bool allow_degraded,
+                                          const std::string& isolation);
 
 }  // namespace ignite::cli

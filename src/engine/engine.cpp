@@ -193,6 +193,9 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
                                       const runtime::Installed& rt, const ProgramInputs& inputs,
                                       JobReport report, sandbox::Backend& run_backend, std::stop_token stop,
                                       const sandbox::OutputSink& sink) {
+  if (!service.profile.empty() && run_backend.name() == "docker")
+    return fail(ErrorCode::unsupported, "profile '" + service.profile +
+                                            "' runs on the native backend only (a runtime image holds the runtime's own files)");
   SandboxSpec spec = plan_service_run(service, rt, inputs.input_json);
   spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
   spec.stdin_data = inputs.stdin_data;

@@ -105,8 +105,7 @@ class Engine {
   pool::Pools* pools_;
 };
 
-// What preflight needs to know about a resolved runtime.
-// The runtime's facts for preflight; a profile's memory baseline counts too.
+// What preflight needs to know about a resolved runtime; a profile's memory baseline counts too.
 preflight::RuntimeFacts runtime_facts(const runtime::Installed& rt, const std::string& profile = "");
 
 // invalid_argument when the runtime has no such profile, failed_precondition (with how to
