@@ -35,7 +35,9 @@ Status write_one(int root, const std::filesystem::path& dir, const engine::Outpu
     if (it == last) break;
     IGNITE_TRY_ASSIGN(parent, open_subdir(parent.get(), part, shown.string()));
   }
-  sys::Fd out(::openat(parent.get(), last->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+  // O_NONBLOCK: a FIFO planted under the name fails (ENXIO) instead of waiting for a reader.
+  sys::Fd out(::openat(parent.get(), last->c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
   if (!out) return fail(Error::from_errno("write " + shown.string()));
   struct stat st {};
   if (::fstat(out.get(), &st) != 0 || !S_ISREG(st.st_mode))

@@ -144,6 +144,11 @@ TEST(OutDir, out_writes_the_files_and_never_through_a_planted_link) {
   std::ifstream v(victim);
   std::string kept((std::istreambuf_iterator<char>(v)), {});
   EXPECT_EQ(kept, "keep");
+  // Nor does a FIFO under the name make ignite wait for a reader.
+  fs::remove(dir / "r.txt");
+  ASSERT_EQ(::mkfifo((dir / "r.txt").c_str(), 0644), 0);
+  r = run_cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
+  EXPECT_EQ(r.exit_code, 125) << r.err;
   fs::remove_all(dir);
   fs::remove(victim);
 }
