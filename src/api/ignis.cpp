@@ -65,7 +65,7 @@ std::variant<IgnisJob, IgnisRejected> decode_ignis_job(std::string_view body, co
     return IgnisRejected{id, bad_request("field 'variant' must be a string")};
   if (doc.contains("idempotencyKey"))
     return IgnisRejected{id, unprocessable("field 'idempotencyKey' is not for jobs: the id is the key")};
-  auto decoded = decode_adhoc(body, limits);
+  auto decoded = decode_adhoc_object(doc, limits);  // parsed once, above
   if (auto* e = std::get_if<RequestError>(&decoded)) return IgnisRejected{id, *e};
   IgnisJob job{id, std::move(std::get<AdhocJob>(decoded).request)};
   std::size_t code_bytes = 0;

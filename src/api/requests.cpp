@@ -71,7 +71,11 @@ Decoded<json> parse_object(std::string_view body) {
 Decoded<ServiceExecute> decode_service_execute(std::string_view body) {
   auto parsed = parse_object(body);
   if (auto* e = std::get_if<RequestError>(&parsed)) return *e;
-  const json& doc = std::get<json>(parsed);
+  return decode_service_execute_object(std::get<json>(parsed));
+}
+
+Decoded<ServiceExecute> decode_service_execute_object(const json& doc) {
+  if (!doc.is_object()) return bad_request("request body must be a JSON object");
   ServiceExecute out;
   if (auto it = doc.find("input"); it != doc.end()) out.input_json = it->dump();
   std::optional<bool> skip;
@@ -83,7 +87,11 @@ Decoded<ServiceExecute> decode_service_execute(std::string_view body) {
 Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits) {
   auto parsed = parse_object(body);
   if (auto* e = std::get_if<RequestError>(&parsed)) return *e;
-  const json& doc = std::get<json>(parsed);
+  return decode_adhoc_object(std::get<json>(parsed), limits);
+}
+
+Decoded<AdhocJob> decode_adhoc_object(const json& doc, const AdhocLimits& limits) {
+  if (!doc.is_object()) return bad_request("request body must be a JSON object");
   AdhocJob job;
   engine::AdhocRequest& req = job.request;
 

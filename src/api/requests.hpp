@@ -27,6 +27,8 @@ struct ServiceExecute {
 };
 // POST /services/:name/execute: {"input": any, "skipPreflight": bool}.
 Decoded<ServiceExecute> decode_service_execute(std::string_view body);
+// The same for a document already parsed (bounded) by the caller: an Ignis job, MCP arguments.
+Decoded<ServiceExecute> decode_service_execute_object(const nlohmann::json& doc);
 
 struct AdhocJob {
   engine::AdhocRequest request;
@@ -36,5 +38,6 @@ struct AdhocJob {
 // "memoryMb","timeoutMs","isolation","profile"[,"idempotencyKey"]}. 400: malformed JSON or a field of the wrong type;
 // 422: well-formed but impossible (unknown runtime, limits out of range, code and files).
 Decoded<AdhocJob> decode_adhoc(std::string_view body, const AdhocLimits& limits);
+Decoded<AdhocJob> decode_adhoc_object(const nlohmann::json& doc, const AdhocLimits& limits);
 
 }  // namespace ignite::api

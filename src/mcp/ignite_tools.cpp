@@ -172,7 +172,7 @@ std::optional<json> IgniteTools::call(const std::string& name, const json& argum
 
 json IgniteTools::run_code(const json& arguments, std::stop_token stop) {
   // The same decoder as POST /v1/execute: the same fields, limits and refusals.
-  auto decoded = api::decode_adhoc(arguments.dump(), runner_.limits);
+  auto decoded = api::decode_adhoc_object(arguments, runner_.limits);
   if (auto* e = std::get_if<api::RequestError>(&decoded)) return request_error(*e);
   engine::AdhocRequest request = std::move(std::get<api::AdhocJob>(decoded).request);
   runner::Work work = [this, request = std::move(request)](std::stop_token s, const sandbox::OutputSink& sink) {
@@ -190,7 +190,7 @@ json IgniteTools::run_service(const json& arguments, std::stop_token stop) {
   json body = json::object();
   for (const char* key : {"input", "skipPreflight"})
     if (auto it = arguments.find(key); it != arguments.end()) body[key] = *it;
-  auto decoded = api::decode_service_execute(body.dump());
+  auto decoded = api::decode_service_execute_object(body);
   if (auto* e = std::get_if<api::RequestError>(&decoded)) return request_error(*e);
   const auto& execute = std::get<api::ServiceExecute>(decoded);
   engine::JobRequest job{std::get<config::ServiceConfig>(std::move(found)), execute.input_json, execute.skip_preflight, ""};

@@ -25,8 +25,6 @@ bool origin_allowed(const Request& req) {
   return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
 }
 
-void send_rpc(Response& res, int status, const nlohmann::json& body) { send_json(res, status, body); }
-
 }  // namespace
 
 void add_mcp_routes(ServerState& s) {
@@ -35,16 +33,16 @@ void add_mcp_routes(ServerState& s) {
     if (!origin_allowed(req)) return send_error(res, {403, "forbidden", "Origin " + req.header("origin") + " may not use /mcp"});
     const std::string version = req.header("mcp-protocol-version");
     if (!version.empty() && !mcp::known_protocol_version(version))
-      return send_rpc(res, 400, mcp::error_reply(nullptr, mcp::kInvalidRequest, "unsupported MCP-Protocol-Version " + version));
+      return send_json(res, 400, mcp::error_reply(nullptr, mcp::kInvalidRequest, "unsupported MCP-Protocol-Version " + version));
     auto message = parse_json_bounded(req.body);
-    if (!message) return send_rpc(res, 400, mcp::error_reply(nullptr, mcp::kParseError, "parse error: " + message.error().message));
+    if (!message) return send_json(res, 400, mcp::error_reply(nullptr, mcp::kParseError, "parse error: " + message.error().message));
     mcp::Session session(*tools, IGNITE_VERSION);
     auto reply = session.handle(*message, s.stop_token());
     if (!reply) {  // a notification or a response: accepted, nothing to say
       res.status = 202;
       return;
     }
-    send_rpc(res, 200, *reply);
+    send_json(res, 200, *reply);
   });
   // No server-to-client stream and no sessions to end (the transport allows both answers).
   for (const char* method : {"GET", "DELETE"}) {
