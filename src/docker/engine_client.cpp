@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <chrono>
 #include <initializer_list>
+#include <thread>
 
 #include "docker/unix_http.hpp"
 
@@ -232,9 +234,20 @@ Status EngineClient::kill(std::string_view id, std::string_view signal) {
 
 Status EngineClient::remove(std::string_view id, bool force) {
   IGNITE_TRY(check_ref("container id", id));
-  IGNITE_TRY(call(options_, "DELETE", "/containers/" + std::string(id) + "?v=1&force=" + (force ? "1" : "0"), {}, {},
-                  std::chrono::milliseconds(-1), {404}));
-  return ok();
+  const std::string path = "/containers/" + std::string(id) + "?v=1&force=" + (force ? "1" : "0");
+  // A forced remove can race the container's own exit inside dockerd: "HTTP 500: Could not kill
+  // running container …, cannot remove - Container … is not running", or 409 "removal in
+  // progress"; the container is left half-removed and a later DELETE succeeds (seen on
+  // dockerd 20.10 under load). So a forced remove tries again for up to ~3 s; 404 = gone.
+  auto delay = std::chrono::milliseconds(50);
+  for (int attempt = 1;; ++attempt) {
+    auto removed = call(options_, "DELETE", path, {}, {}, std::chrono::milliseconds(-1), {404});
+    if (removed) return ok();
+    const bool raced = removed.error().code == ErrorCode::internal || removed.error().code == ErrorCode::failed_precondition;
+    if (!force || !raced || attempt == 7) return Unexpected{std::move(removed).error()};
+    std::this_thread::sleep_for(delay);
+    delay *= 2;
+  }
 }
 
 Result<std::vector<std::string>> EngineClient::list_containers(std::string_view label_filter) {
@@ -308,7 +321,8 @@ Result<std::vector<ImageSummary>> EngineClient::list_images(std::string_view lab
     image.id = i["Id"].get<std::string>();
     if (i.contains("RepoTags") && i["RepoTags"].is_array())
       for (const json& t : i["RepoTags"])
-        if (t.is_string()) image.tags.push_back(t.get<std::string>());
+        // API 1.41 lists an untagged (dangling) image as "<none>:<none>": that is no tag.
+        if (t.is_string() && t.get<std::string>() != "<none>:<none>") image.tags.push_back(t.get<std::string>());
     if (i.contains("Size") && i["Size"].is_number_unsigned()) image.size_bytes = i["Size"].get<std::uint64_t>();
     if (i.contains("Labels") && i["Labels"].is_object())
       for (const auto& [key, value] : i["Labels"].items())

@@ -175,6 +175,39 @@ TEST_F(DockerImage, a_context_that_fails_midway_builds_nothing) {
   EXPECT_FALSE(client_->inspect_image(tag));
 }
 
+// An older image of the same runtime version that lost its tag (the daemon lists it as
+// "<none>:<none>") is ours to tidy too: building the current image removes it and the tagged one.
+TEST_F(DockerImage, building_removes_older_images_of_the_version_tagged_or_not) {
+  const auto rt = installed("python");
+  if (!rt) GTEST_SKIP() << "python is not installed";
+  const std::string old_tag = "ignite-runtime/python:" + rt->version + "-old" + std::to_string(::getpid());
+  const Labels labels = {{std::string(kImageLabel), "runtime"},
+                         {std::string(kRuntimeLabel), "python"},
+                         {std::string(kRuntimeVersionLabel), rt->version}};
+  std::vector<std::string> old_ids;
+  for (const std::string content : {"first", "second"}) {  // the second takes the tag from the first
+    const std::string dockerfile = "FROM scratch\nCOPY f /f\n";
+    const std::string context = *tar_header("Dockerfile", TarType::file, dockerfile.size(), 0644) + dockerfile +
+                                std::string(tar_padding(dockerfile.size()), '\0') +
+                                *tar_header("f", TarType::file, content.size(), 0644) + content +
+                                std::string(tar_padding(content.size()), '\0') + std::string(kTarTrailer, '\0');
+    auto built = client_->build_image(context, old_tag, labels);
+    ASSERT_TRUE(built) << built.error().message;
+    old_ids.push_back(*built);
+  }
+  ASSERT_NE(old_ids[0], old_ids[1]);
+  auto listed = client_->list_images(std::string(kRuntimeLabel) + "=python");
+  ASSERT_TRUE(listed) << listed.error().message;
+  const auto untagged = std::find_if(listed->begin(), listed->end(),
+                                     [&](const ImageSummary& i) { return i.id == old_ids[0]; });
+  ASSERT_NE(untagged, listed->end());
+  EXPECT_TRUE(untagged->tags.empty()) << untagged->tags.front();
+
+  auto image = ensure_runtime_image(*client_, *rt, IGNITE_DOCKER_INIT, /*rebuild=*/true);
+  ASSERT_TRUE(image) << image.error().message;
+  for (const std::string& id : old_ids) EXPECT_FALSE(client_->inspect_image(id)) << id << " is still there";
+}
+
 TEST_F(DockerImage, list_images_finds_runtime_images_by_label) {
   const auto rt = installed("python");
   if (!rt) GTEST_SKIP() << "python is not installed";
