@@ -103,6 +103,7 @@ std::string to_text(const ServiceSummary& r) {
       << "  Dependencies:  " << joined(s.dependencies)
       << (s.dependencies.empty()    ? ""
           : s.dependencies_declared ? " (declared)"
+          : s.runtime.name == "python" ? " (from requirements.txt)"
                                     : " (from package.json)")
       << "\n\n"
       << "Runtime\n";

@@ -1,5 +1,6 @@
 // Dependency auto-detection from package.json, used when service.yaml lists none.
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -16,20 +17,28 @@ constexpr std::uintmax_t kMaxPackageJsonBytes = 4u << 20;
 
 }  // namespace
 
+Result<std::optional<std::string>> read_service_file(const fs::path& dir, std::string_view name,
+                                                     std::uintmax_t max_bytes) {
+  const fs::path file = dir / name;
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return std::optional<std::string>{};
+  // Same rule as the entry: what the service dir declares must come from the service dir.
+  const fs::path resolved = fs::canonical(file, ec);
+  if (ec) return fail(ErrorCode::invalid_argument, file.string() + ": cannot resolve: " + ec.message());
+  if (!path_within(dir, resolved))
+    return fail(ErrorCode::invalid_argument, file.string() + ": resolves outside the service directory");
+  IGNITE_TRY_ASSIGN(std::string text, read_small_file(resolved, max_bytes));
+  return std::optional<std::string>{std::move(text)};
+}
+
 Result<std::vector<std::string>> detect_dependencies(const fs::path& dir) {
   const fs::path file = dir / "package.json";
-  std::error_code ec;
-  const fs::file_status link_status = fs::symlink_status(file, ec);
-  if (!fs::exists(link_status)) return std::vector<std::string>{};
   auto bad = [&](std::string problem) {
     return fail(ErrorCode::invalid_argument, file.string() + ": " + std::move(problem));
   };
-  // Same rule as the entry: what the service dir declares must come from the service dir.
-  const fs::path resolved = fs::canonical(file, ec);
-  if (ec) return bad("cannot resolve: " + ec.message());
-  if (!path_within(dir, resolved)) return bad("resolves outside the service directory");
-
-  IGNITE_TRY_ASSIGN(const std::string text, read_small_file(resolved, kMaxPackageJsonBytes));
+  IGNITE_TRY_ASSIGN(const std::optional<std::string> read, read_service_file(dir, "package.json", kMaxPackageJsonBytes));
+  if (!read) return std::vector<std::string>{};
+  const std::string& text = *read;
   // Security: a service directory is hostile: bounded depth (core/json_limits.hpp).
   auto parsed = parse_json_bounded(text);
   if (!parsed) return bad(parsed.error().message);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <optional>
 #include <system_error>
 #include <unordered_set>
 
@@ -23,11 +24,12 @@ using detail::Field;
 namespace {
 
 constexpr std::array<std::string_view, 2> kTopKeys = {"service", "preflight"};
-constexpr std::array<std::string_view, 13> kServiceKeys = {"name",     "runtime",   "entry",
+constexpr std::array<std::string_view, 14> kServiceKeys = {"name",     "runtime",   "entry",
                                                            "memoryMb", "timeoutMs", "cpuLimit",
                                                            "network",  "env",       "dependencies",
                                                            "installScripts", "isolation", "image",
-                                                           "profile"};
+                                                           "profile",  "pip"};
+constexpr std::array<std::string_view, 3> kPipKeys = {"indexUrl", "findLinks", "noIndex"};
 constexpr std::array<std::string_view, 1> kPreflightKeys = {"memory"};
 constexpr std::array<std::string_view, 4> kMemoryKeys = {"baseMb", "perDependencyMb", "warnRatio",
                                                          "failRatio"};
@@ -99,6 +101,49 @@ Status parse_dependencies(const Field& field, ServiceConfig& out) {
   return ok();
 }
 
+bool http_url(std::string_view text) {
+  const bool scheme = text.rfind("https://", 0) == 0 || text.rfind("http://", 0) == 0;
+  return scheme && text.size() <= 2048 &&
+         std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+}
+
+// `pip:` — where the install step's pip looks. A local findLinks dir must lie inside the service
+// dir (it is copied into the step, and its files are part of the cache key).
+Status parse_pip(const Field& field, const fs::path& dir, PipConfig& out) {
+  IGNITE_TRY_ASSIGN(const std::vector<Field> keys, detail::map_entries(field, kPipKeys));
+  for (const Field& key : keys) {
+    if (key.key == "indexUrl") {
+      IGNITE_TRY_ASSIGN(out.index_url, detail::read_string(key));
+      if (!http_url(out.index_url)) return key.error("expected an http:// or https:// URL");
+    } else if (key.key == "noIndex") {
+      IGNITE_TRY_ASSIGN(out.no_index, detail::read_bool(key));
+    } else {
+      IGNITE_TRY_ASSIGN(const std::vector<Field> items, detail::list_items(key));
+      if (items.size() > PipConfig::kMaxFindLinks)
+        return key.error("at most " + std::to_string(PipConfig::kMaxFindLinks) + " entries");
+      for (const Field& item : items) {
+        PipConfig::FindLinks link;
+        IGNITE_TRY_ASSIGN(link.text, detail::read_string(item));
+        if (!http_url(link.text)) {
+          // Security: one name, so the step's O_NOFOLLOW open of it is the whole check — a
+          // deeper path could have a parent swapped for a link between this check and the copy.
+          std::error_code ec;
+          if (link.text.empty() || link.text == "." || link.text == ".." || link.text.find('/') != std::string::npos)
+            return item.error("expected an http(s) URL or the name of a directory in the service directory, got '" +
+                              link.text + "'");
+          link.dir = dir / link.text;
+          if (!fs::is_directory(fs::symlink_status(link.dir, ec)))
+            return item.error("'" + link.text + "' is not a directory in the service directory (a link is not followed)");
+        }
+        out.find_links.push_back(std::move(link));
+      }
+    }
+  }
+  if (out.no_index && out.find_links.empty())
+    return field.child("noIndex", field.line, {}).error("noIndex needs findLinks (pip would have nowhere to look)");
+  return ok();
+}
+
 Status parse_preflight(const Field& field, PreflightThresholds& out) {
   IGNITE_TRY_ASSIGN(const std::vector<Field> sections, detail::map_entries(field, kPreflightKeys));
   for (const Field& section : sections) {
@@ -139,6 +184,7 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
   bool have_name = false;
   bool have_entry = false;
   bool have_dependencies = false;
+  std::optional<Field> pip_field;
   for (const Field& key : keys) {
     const std::string_view name = key.key;
     if (name == "name") {
@@ -190,6 +236,9 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
       if (out.profile.empty() || out.profile.size() > 64 ||
           out.profile.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
         return key.error("'" + out.profile + "' is not a profile name (lowercase letters, digits and '-')");
+    } else if (name == "pip") {
+      IGNITE_TRY(parse_pip(key, dir, out.pip));
+      pip_field = key;
     } else if (name == "installScripts") {
       IGNITE_TRY_ASSIGN(out.install_scripts, detail::read_bool(key));
     } else if (name == "env") {
@@ -204,8 +253,10 @@ Status parse_service_map(const Field& service, const fs::path& dir, const EnvLoo
     return service.child("image", service.line, {}).error("an image is for isolation: docker only");
   if (!have_name) return service.child("name", service.line, {}).error("missing required key");
   if (!have_entry) return service.child("entry", service.line, {}).error("missing required key");
+  const bool python = out.runtime.name == "python";
+  if (pip_field && !python) return pip_field->error("pip is for runtime: python only");
   if (!have_dependencies) {
-    IGNITE_TRY_ASSIGN(out.dependencies, detail::detect_dependencies(dir));
+    IGNITE_TRY_ASSIGN(out.dependencies, python ? detail::detect_requirements(dir) : detail::detect_dependencies(dir));
     out.dependencies_declared = false;
   }
   return ok();

@@ -37,6 +37,18 @@ struct PreflightThresholds {
   friend bool operator==(const PreflightThresholds&, const PreflightThresholds&) = default;
 };
 
+// Where pip looks for a python service's requirements (service.yaml `pip:`).
+struct PipConfig {
+  struct FindLinks {
+    std::string text;           // as written: an http(s) URL or the name of a dir of the service
+    std::filesystem::path dir;  // <service dir>/<name>, a dir (not a link); empty for a URL
+  };
+  std::string index_url;              // empty: pip's own default index
+  std::vector<FindLinks> find_links;  // at most kMaxFindLinks
+  bool no_index = false;              // findLinks only
+  static constexpr std::size_t kMaxFindLinks = 8;
+};
+
 struct ServiceConfig {
   std::filesystem::path dir;         // absolute, canonical service directory
   std::string name;
@@ -49,11 +61,12 @@ struct ServiceConfig {
   bool network = false;
   bool install_scripts = false;      // run dependencies' lifecycle scripts at install (opt-in)
   std::vector<std::pair<std::string, std::string>> env;  // expanded, in file order
-  std::vector<std::string> dependencies;  // declared, or detected from package.json
+  std::vector<std::string> dependencies;  // declared, or detected (package.json; requirements.txt for python)
   bool dependencies_declared = false;     // true when service.yaml lists them
   std::string isolation;                  // "native" | "docker" | "microvm"; empty: the caller's default
   std::string image;                      // docker only: a local image instead of the runtime's
   std::string profile;                    // a runtime profile ("datascience" for python); empty: none
+  PipConfig pip;                          // python only
   PreflightThresholds preflight;
 };
 

@@ -240,7 +240,10 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
       spec.argv[spec.argv.size() - user_args - 1] = "/opt/ignite/build/" + transpiled_name(service);
     }
   }
-  if (deps) spec.mounts.push_back({deps->dir / "node_modules", "/node_modules", false});
+  if (deps) {
+    const auto [from, to] = dependency_mount(rt);
+    spec.mounts.push_back({deps->dir / from, to, false});
+  }
   // /out lands in a private dir of ours; what fits goes into the result, then the dir goes.
   std::optional<sys::TempDir> out_dir;
   add_program_output(spec, run_backend);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/step_specs.hpp"
 #include "runtime/descriptors.hpp"
 #include "sys/files.hpp"
 
@@ -11,33 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-// A step gets the run's memory, CPU and time (no more: it runs the tenant's input, and may run
-// the tenant's code), and room for the processes and files a compiler or package manager makes.
-Limits step_limits(const Limits& run, std::chrono::milliseconds longest) {
-  Limits l;
-  l.wall_time = std::min(run.wall_time, longest);
-  l.memory_bytes = run.memory_bytes;
-  l.cpu_cores = run.cpu_cores;
-  l.max_output_bytes = run.max_output_bytes;
-  l.max_processes = std::max<std::uint32_t>(run.max_processes, 512);
-  // tmpfs pages are charged to the memory limit anyway; 1 GiB is the backends' own ceiling.
-  l.tmp_bytes = std::min<std::uint64_t>(run.memory_bytes, 1ull << 30);
-  l.max_file_bytes = 512ull << 20;
-  l.max_open_files = 4096;
-  l.network = false;
-  return l;
-}
-
-SandboxSpec step_spec(const runtime::Installed& rt, Limits limits) {
-  SandboxSpec spec;
-  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8"};
-  spec.env.insert(spec.env.end(), rt.env.begin(), rt.env.end());
-  spec.mounts = rt.mounts;
-  spec.output.emplace();  // /out: what leaves the step
-  spec.limits = limits;
-  return spec;
-}
 
 bool has_suffix(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -80,12 +54,55 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
+// A step gets the run's memory, CPU and time (no more: it runs the tenant's input, and may run
+// the tenant's code), and room for the processes and files a compiler or package manager makes.
+Limits step_limits(const Limits& run, std::chrono::milliseconds longest) {
+  Limits l;
+  l.wall_time = std::min(run.wall_time, longest);
+  l.memory_bytes = run.memory_bytes;
+  l.cpu_cores = run.cpu_cores;
+  l.max_output_bytes = run.max_output_bytes;
+  l.max_processes = std::max<std::uint32_t>(run.max_processes, 512);
+  // tmpfs pages are charged to the memory limit anyway; 1 GiB is the backends' own ceiling.
+  l.tmp_bytes = std::min<std::uint64_t>(run.memory_bytes, 1ull << 30);
+  l.max_file_bytes = 512ull << 20;
+  l.max_open_files = 4096;
+  l.network = false;
+  return l;
+}
+
+SandboxSpec step_spec(const runtime::Installed& rt, Limits limits) {
+  SandboxSpec spec;
+  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8"};
+  spec.env.insert(spec.env.end(), rt.env.begin(), rt.env.end());
+  spec.mounts = rt.mounts;
+  spec.output.emplace();  // /out: what leaves the step
+  spec.limits = limits;
+  return spec;
+}
+
+void add_egress(SandboxSpec& spec, const StepContext& ctx) {
+  // Security: out through the egress proxy only — its own network namespace, so neither the
+  // host's loopback services nor its abstract unix sockets are reachable.
+  spec.egress = Egress{3128, ctx.egress_allow};
+  for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"})
+    spec.env.push_back(std::string(var) + "=http://127.0.0.1:3128");
+  // Trust what the host trusts (/etc/ssl is visible with egress): hosts behind a
+  // TLS-inspecting proxy add their CA there, and node ignores the system store.
+  if (std::filesystem::exists("/etc/ssl/certs/ca-certificates.crt")) {
+    spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
+    spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
+  }
+}
+
 bool needs_dependencies(const config::ServiceConfig& service) {
+  if (service.runtime.name == "python") return !service.dependencies.empty();
   return !service.dependencies.empty() && fs::exists(service.dir / "package.json");
 }
 
 Result<Artifact> install_dependencies(const StepContext& ctx, const config::ServiceConfig& service,
                                       const runtime::Installed& rt) {
+  if (rt.name == "python") return install_python_packages(ctx, service, rt);
   // The package manager: bun's for every runtime but node, which gets npm (run by node).
   const bool use_npm = rt.name == "node";
   runtime::Installed tool = rt;
@@ -122,18 +139,8 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
     SandboxSpec spec = step_spec(tool, step_limits(ctx.run_limits, 300s));
     spec.output->seed = manifests;
     spec.workdir = "/out";
-    // Security: out through the egress proxy only — its own network namespace, so neither the
-    // host's loopback services nor its abstract unix sockets are reachable.
-    spec.egress = Egress{3128, ctx.egress_allow};
-    for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"})
-      spec.env.push_back(std::string(var) + "=http://127.0.0.1:3128");
+    add_egress(spec, ctx);
     spec.env.push_back("npm_config_cache=/tmp/.npm");
-    // Trust what the host trusts (/etc/ssl is visible with egress): hosts behind a
-    // TLS-inspecting proxy add their CA there, and node ignores the system store.
-    if (fs::exists("/etc/ssl/certs/ca-certificates.crt")) {
-      spec.env.push_back("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
-      spec.env.push_back("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
-    }
     spec.env.push_back("npm_config_update_notifier=false");
     // Install scripts (when allowed) run through /bin/sh; a shell and nothing else of /usr/bin.
     spec.mounts.push_back({"/usr/bin/dash", "/usr/bin/sh", false});

@@ -9,6 +9,7 @@
 #pragma once
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/service_config.hpp"
@@ -26,11 +27,18 @@ struct StepContext {
   std::stop_token stop;
 };
 
-// package.json with dependencies -> node_modules. Lifecycle scripts run only when the service
-// opts in (`installScripts: true`).
+// package.json with dependencies -> node_modules; for python, requirements.txt (or the declared
+// dependencies) -> site-packages, by pip (pip_install.cpp). Lifecycle scripts (setup.py builds
+// for python) run only when the service opts in (`installScripts: true`).
 bool needs_dependencies(const config::ServiceConfig& service);
 Result<Artifact> install_dependencies(const StepContext& ctx, const config::ServiceConfig& service,
                                       const runtime::Installed& rt);
+Result<Artifact> install_python_packages(const StepContext& ctx, const config::ServiceConfig& service,
+                                         const runtime::Installed& rt);
+
+// Where a run sees its dependency artifact: {the dir in the artifact, the path in the sandbox}.
+// Python's is a directory its `site` adds to sys.path by itself (-E ignores PYTHONPATH).
+std::pair<std::string, std::string> dependency_mount(const runtime::Installed& rt);
 
 // A .ts entry on a runtime without native TypeScript (node, quickjs): bundled by bun into
 // <artifact>/<stem>.mjs. `deps` (may be null) is visible to the bundler at /node_modules.

@@ -29,6 +29,7 @@ class LoopbackListener {
   }
   bool ok() const { return port_ != 0; }
   std::string port() const { return std::to_string(port_); }
+  int fd() const { return fd_.get(); }
 
  private:
   sys::Fd fd_;

@@ -510,6 +510,59 @@ TEST_F(ServiceConfigTest, DependenciesDetectedFromPackageJson) {
   EXPECT_FALSE(null_deps->dependencies_declared);
 }
 
+// ---- python: requirements.txt and pip ------------------------------------------------------
+
+constexpr std::string_view kPython = "service:\n  name: py\n  runtime: python\n  entry: main.py\n";
+
+TEST_F(ServiceConfigTest, python_dependencies_are_detected_from_requirements_txt) {
+  write("main.py", "print(1)\n");
+  write("package.json", R"({"dependencies":{"zod":"^3"}})");  // not python's
+  write("requirements.txt",
+        "# pinned\nRequests==2.31.0  # http\npandas[excel]>=2 ; python_version>'3.8'\n-r more.txt\n"
+        "--index-url https://example.invalid/simple\n\nmylib @ https://example.invalid/mylib.whl\n"
+        "https://example.invalid/other-1.0.tar.gz\nrequests\n");
+  auto r = parse(kPython);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->dependencies, (std::vector<std::string>{"https://example.invalid/other-1.0.tar.gz", "mylib", "pandas",
+                                                        "requests"}));
+  EXPECT_FALSE(r->dependencies_declared);
+}
+
+TEST_F(ServiceConfigTest, a_requirements_txt_linked_out_of_the_service_is_refused) {
+  write("main.py", "print(1)\n");
+  write("secret.txt", "x\n", root_);
+  fs::create_symlink(root_ / "secret.txt", dir_ / "requirements.txt");
+  EXPECT_TRUE(contains(error_of(kPython), "requirements.txt: resolves outside the service directory"));
+}
+
+TEST_F(ServiceConfigTest, pip_settings_are_read_and_checked) {
+  write("main.py", "print(1)\n");
+  fs::create_directories(dir_ / "wheels");
+  auto r = parse(std::string(kPython) +
+                 "  pip:\n    indexUrl: https://pypi.internal/simple\n    findLinks: [wheels, https://x.invalid/links]\n");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->pip.index_url, "https://pypi.internal/simple");
+  ASSERT_EQ(r->pip.find_links.size(), 2u);
+  EXPECT_EQ(r->pip.find_links[0].dir, fs::canonical(dir_) / "wheels");
+  EXPECT_TRUE(r->pip.find_links[1].dir.empty());
+  EXPECT_FALSE(r->pip.no_index);
+
+  EXPECT_EQ(error_of(std::string(kPython) + "  pip:\n    indexUrl: file:///etc\n"),
+            at(6) + "service.pip.indexUrl: expected an http:// or https:// URL");
+  for (const char* bad : {"..", "/tmp", "wheels/../..", "."})
+    EXPECT_EQ(error_of(std::string(kPython) + "  pip:\n    findLinks: [\"" + bad + "\"]\n"),
+              at(6) + "service.pip.findLinks[0]: expected an http(s) URL or the name of a directory in the service "
+                      "directory, got '" + bad + "'");
+  fs::create_symlink(root_, dir_ / "up");
+  EXPECT_EQ(error_of(std::string(kPython) + "  pip:\n    findLinks: [up]\n"),
+            at(6) + "service.pip.findLinks[0]: 'up' is not a directory in the service directory (a link is not followed)");
+  EXPECT_TRUE(contains(error_of(std::string(kPython) + "  pip:\n    noIndex: true\n"), "noIndex needs findLinks"));
+  EXPECT_EQ(error_of(std::string(kPython) + "  pip:\n    indexURL: https://x\n"),
+            at(6) + "service.pip.indexURL: unknown key (did you mean 'indexUrl'?)");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "  pip:\n    noIndex: false\n"),
+            at(4) + "service.pip: pip is for runtime: python only");
+}
+
 TEST_F(ServiceConfigTest, PackageJsonWithoutDependencies) {
   write("package.json", R"({"name":"x"})");
   auto r = parse(kMinimal);
