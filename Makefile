@@ -1,7 +1,7 @@
 # The README's commands. `make demo`: install, build, run the seed example.
 # `make test`: install, build, run every test (unit + integration + e2e + security, and the
 # cgroup v2 tier in a QEMU guest), then the unit tests again under AddressSanitizer/UBSan.
-.PHONY: all deps build build-cli demo test test-dev test-asan bench clean
+.PHONY: all deps build build-cli demo dist test test-dev test-asan bench clean
 
 JOBS ?= $(shell nproc)
 IGNITE := build/dev/src/cli/ignite
@@ -22,6 +22,11 @@ build-cli:
 
 demo: deps build-cli
 	$(IGNITE) run examples/data-processor --input '{"data":[1,2,3,4,5],"operation":"sum"}'
+
+# The release artefact: dist/ignite-<version>-linux-<arch>.tar.gz (+ .sha256); scripts/install.sh
+# installs it (docs/deploy.md).
+dist: build-cli
+	./scripts/make-dist
 
 test: deps test-dev test-asan
 
@@ -44,4 +49,4 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf build
+	rm -rf build dist
