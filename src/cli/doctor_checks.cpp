@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -110,6 +111,7 @@ class Doctor {
           "(systemd: Delegate=yes); or accept rlimit-only limits with --allow-degraded");
       return;
     }
+    bool read_only = false;  // EROFS: mounted read-only (a container's default)
     if (layout.version == CgroupVersion::v2) {
       const fs::path own = layout.v2_base;
       const auto controllers = read_trimmed(own / "cgroup.controllers");
@@ -121,6 +123,7 @@ class Doctor {
       d_.features["cgroupKill"] = fs::exists(own / "cgroup.kill") || at_least(version_, 5, 14);
       d_.features["cloneIntoCgroup"] = at_least(version_, 5, 7);
       writable_ = ::access(own.c_str(), W_OK) == 0;
+      read_only |= !writable_ && errno == EROFS;
     } else {
       writable_ = true;
       for (const auto& [controller, dir] : layout.v1_base) {
@@ -129,6 +132,7 @@ class Doctor {
         if (::access(probe.c_str(), W_OK) == 0) {
           d_.usable_controllers.push_back(controller);
         } else if (controller == "memory" || controller == "pids") {
+          read_only |= errno == EROFS;
           writable_ = false;
         }
       }
@@ -138,7 +142,13 @@ class Doctor {
     std::string list;
     for (const auto& c : d_.usable_controllers) list += (list.empty() ? "" : ", ") + c;
     const std::string name = layout.version == CgroupVersion::v2 ? "cgroup v2" : "cgroup v1";
-    if (!writable_) {
+    if (!writable_ && read_only) {
+      // A container's cgroup mounts are read-only unless it may remount its own (docs/deploy.md).
+      add("cgroups", FindingStatus::fail, name + " is mounted read-only here (as in a container by default)",
+          "in Ignite's image: docker run with deploy/docker/least-privilege.flags (--cgroupns=private and "
+          "CAP_SYS_ADMIN let its entrypoint make the container's own cgroups writable); otherwise "
+          "--allow-degraded gives rlimit-only limits");
+    } else if (!writable_) {
       add("cgroups", r_.root ? FindingStatus::fail : FindingStatus::warn,
           name + " is mounted but not delegated to this user (usable: " +
               (list.empty() ? "none" : list) + ")",

@@ -1,0 +1,143 @@
+// Ignite's own container image (issue 17): built from the release tarball without a registry
+// (scripts/build-server-image), started with the documented least privilege
+// (deploy/docker/least-privilege.flags: no --privileged), it serves the seed; a fork bomb and a
+// memory bomb in requests are contained, and the container stays healthy (its HEALTHCHECK).
+// Requests go through `docker exec` + the image's busybox wget: the test daemon has no bridge.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "../common/dockerd.hpp"
+#include "sys/temp_dir.hpp"
+
+namespace ignite::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct Shell {
+  int status = -1;
+  std::string out;
+};
+
+Shell shell(const std::string& command) {
+  Shell r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string sh_quote(const std::string& s) { return "'" + s + "'"; }
+
+// The documented flags, one per line, paths relative to the source dir made absolute.
+std::string least_privilege_flags() {
+  std::ifstream in(fs::path(IGNITE_SOURCE_DIR) / "deploy/docker/least-privilege.flags");
+  std::string line, flags;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const std::string rel = "seccomp=deploy/";
+    if (const auto at = line.find(rel); at != std::string::npos)
+      line.replace(at + 8, 0, std::string(IGNITE_SOURCE_DIR) + "/");
+    flags += " " + sh_quote(line);
+  }
+  return flags;
+}
+
+class ServerImage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto& daemon = docker_daemon();
+    if (!daemon.ready) GTEST_SKIP() << "no Docker daemon: " << daemon.why;
+    if (shell("command -v docker").status != 0) GTEST_SKIP() << "the docker CLI is not installed (docker.io)";
+    if (!fs::exists("/bin/busybox")) GTEST_SKIP() << "busybox-static is not installed (the image's healthcheck)";
+    auto dir = sys::TempDir::create(fs::temp_directory_path(), "ignite-image-test-");
+    ASSERT_TRUE(dir);
+    dir_.emplace(std::move(*dir));
+    const std::string src = IGNITE_SOURCE_DIR;
+    const fs::path build = fs::path(IGNITE_BIN).parent_path().parent_path().parent_path();
+    const Shell made = shell("IGNITE_BUILD_DIR=" + sh_quote(build.string()) + " " + sh_quote(src + "/scripts/make-dist") + " " +
+                             sh_quote((dir_->path() / "dist").string()));
+    ASSERT_EQ(made.status, 0) << made.out;
+    const std::string tarball = made.out.substr(made.out.rfind('\n', made.out.size() - 2) + 1);
+    const Shell built = shell(sh_quote(src + "/scripts/build-server-image") + " --tag " + tag_ + " " +
+                              sh_quote(tarball.substr(0, tarball.find_last_not_of('\n') + 1)));
+    ASSERT_EQ(built.status, 0) << built.out;
+  }
+  void TearDown() override {
+    if (!dir_) return;
+    shell("docker rm -f " + name_);
+    shell("docker rmi -f " + tag_);
+  }
+  // POST `body` to `path` of the server in the container.
+  Json post(const std::string& path, const std::string& body) {
+    const Shell r = shell("docker exec " + name_ + " busybox wget -q -O- --post-data " + sh_quote(body) +
+                          " http://127.0.0.1:8080" + path);
+    EXPECT_EQ(r.status, 0) << r.out;
+    const Json doc = Json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << r.out;
+    return doc;
+  }
+  std::string health() const {
+    const Shell r = shell("docker inspect --format '{{.State.Health.Status}}' " + name_);
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  const std::string tag_ = "ignite-test/server:" + std::to_string(::getpid());
+  const std::string name_ = "ignite-test-server-" + std::to_string(::getpid());
+  std::optional<sys::TempDir> dir_;
+};
+
+TEST_F(ServerImage, serves_the_seed_with_least_privilege_and_contains_bombs) {
+  const Shell started = shell("docker run -d --name " + name_ + least_privilege_flags() + " --health-interval=1s " + tag_);
+  ASSERT_EQ(started.status, 0) << started.out;
+  EXPECT_EQ(shell("docker inspect --format '{{.HostConfig.Privileged}}' " + name_).out, "false\n");
+
+  // The server is up when /health answers.
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    up = shell("docker exec " + name_ + " busybox wget -q -O- http://127.0.0.1:8080/health").status == 0;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(up) << shell("docker logs " + name_).out;
+  // Full isolation, not the rlimit-only fallback: the entrypoint made its own cgroups writable.
+  const Shell doctor = shell("docker exec " + name_ + " /opt/ignite/bin/ignite doctor");
+  EXPECT_NE(doctor.out.find("isolation level for `ignite run`: full"), std::string::npos) << doctor.out;
+
+  const Json seed = post("/services/data-processor/execute", R"j({"input":{"data":[1,2,3],"operation":"sum"}})j");
+  EXPECT_NE(seed.value("output", "").find("\"result\":6"), std::string::npos) << seed.dump();
+  EXPECT_EQ(seed.value("isolationLevel", ""), "full");
+
+  const Json fork_bomb = post("/v1/execute", R"j({"runtime":"python","code":"import os\nwhile True:\n  os.fork()"})j");
+  EXPECT_NE(fork_bomb.value("status", "ok"), "ok") << fork_bomb.dump();
+  EXPECT_LE(fork_bomb["metrics"].value("pidsPeak", 1000), 64) << fork_bomb.dump();
+
+  const Json memory_bomb =
+      post("/v1/execute", R"j({"runtime":"python","memoryMb":64,"code":"x=[]\nwhile True:\n  x.append(bytearray(1<<20))"})j");
+  EXPECT_EQ(memory_bomb.value("status", ""), "memory_limit") << memory_bomb.dump();
+
+  // Still serving, and docker's own healthcheck says so.
+  const Json again = post("/services/data-processor/execute", R"j({"input":{"data":[4,5],"operation":"sum"}})j");
+  EXPECT_NE(again.value("output", "").find("\"result\":9"), std::string::npos) << again.dump();
+  std::string status;
+  for (int i = 0; i < 100 && status != "healthy"; ++i) {
+    status = health();
+    if (status != "healthy") std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status, "healthy");
+  EXPECT_EQ(shell("docker inspect --format '{{.State.Running}}' " + name_).out, "true\n");
+}
+
+}  // namespace
+}  // namespace ignite::testing
