@@ -145,8 +145,8 @@ class Doctor {
     if (!writable_ && read_only) {
       // A container's cgroup mounts are read-only unless it may remount its own (docs/deploy.md).
       add("cgroups", FindingStatus::fail, name + " is mounted read-only here (as in a container by default)",
-          "in Ignite's image: docker run with deploy/docker/least-privilege.flags (--cgroupns=private and "
-          "CAP_SYS_ADMIN let its entrypoint make the container's own cgroups writable); otherwise "
+          "in a container: IGNITE_IN_CONTAINER=1 (Ignite's image sets it) with CAP_SYS_ADMIN lets Ignite "
+          "mount its own cgroups writable (deploy/docker/least-privilege.flags, docs/deploy.md); otherwise "
           "--allow-degraded gives rlimit-only limits");
     } else if (!writable_) {
       add("cgroups", r_.root ? FindingStatus::fail : FindingStatus::warn,

@@ -8,15 +8,19 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/context.hpp"
+#include "sandbox/native/container_cgroups.hpp"
 
 int main(int argc, char** argv) {
   // Writing to a pipe whose reader is gone (a program that closed stdin, a client that left)
   // must be an EPIPE error for the writer, not the death of the supervisor.
   std::signal(SIGPIPE, SIG_IGN);
+  // In Ignite's container image: cgroups of our own, before any thread exists.
+  const auto own_cgroups = ignite::sandbox::native::own_container_cgroups();
   // Logs go to stderr so that stdout carries only program output or the JSON document.
   spdlog::set_default_logger(spdlog::stderr_color_mt("ignite"));
   spdlog::set_pattern("[ignite] %^%l%$: %v");
   spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug
+  if (!own_cgroups) spdlog::warn("IGNITE_IN_CONTAINER: {} (cgroups stay read-only; `ignite doctor`)", own_cgroups.error().message);
 
   CLI::App app{"Ignite: run untrusted code in a sandbox, with exact measurements"};
   app.set_version_flag("--version", std::string("ignite ") + IGNITE_VERSION);

@@ -139,5 +139,63 @@ TEST_F(ServerImage, serves_the_seed_with_least_privilege_and_contains_bombs) {
   EXPECT_EQ(shell("docker inspect --format '{{.State.Running}}' " + name_).out, "true\n");
 }
 
+// deploy/compose.yaml with Debian's docker-compose: serve, NATS JetStream and two workers come
+// up; a job POSTed to /v1/jobs goes through NATS to a worker (the server runs none itself with
+// --nats); a service call succeeds; `down` leaves no container of the project.
+TEST_F(ServerImage, compose_brings_up_serve_nats_and_two_workers_and_down_leaves_nothing) {
+  if (shell("command -v docker-compose").status != 0) GTEST_SKIP() << "docker-compose is not installed (scripts/install-deps)";
+  const std::string nats_tag = "ignite-test/nats:" + std::to_string(::getpid());
+  const Shell nats = shell(sh_quote(std::string(IGNITE_SOURCE_DIR) + "/scripts/build-nats-image") + " --tag " + nats_tag);
+  ASSERT_EQ(nats.status, 0) << nats.out;
+  // A free port for the published 8080.
+  const Shell port_probe = shell("/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+  const std::string port = port_probe.out.substr(0, port_probe.out.find('\n'));
+  const std::string project = "ignitetest" + std::to_string(::getpid());
+  const std::string compose = "cd " + sh_quote(IGNITE_SOURCE_DIR) + " && IGNITE_IMAGE=" + tag_ + " NATS_IMAGE=" + nats_tag +
+                              " IGNITE_PORT=" + port + " docker-compose -f deploy/compose.yaml -p " + project + " ";
+  struct Down {
+    std::string cmd;
+    ~Down() { shell(cmd + "down -v --timeout 5"); }
+  } down{compose};
+  const Shell up = shell(compose + "up -d");
+  ASSERT_EQ(up.status, 0) << up.out;
+
+  const std::string base = "http://127.0.0.1:" + port;
+  bool healthy = false;
+  for (int i = 0; i < 100 && !healthy; ++i) {
+    healthy = shell("curl -sf --max-time 2 " + base + "/health").status == 0;
+    if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(healthy) << shell(compose + "logs --tail 20").out;
+
+  const Shell seed = shell("curl -s -X POST " + base + "/services/data-processor/execute -d " +
+                           sh_quote(R"j({"input":{"data":[1,2,3],"operation":"sum"}})j"));
+  EXPECT_NE(seed.out.find(R"(\"result\":6)"), std::string::npos) << seed.out;
+
+  // With the workers stopped the job waits in the stream; started again, one of them runs it.
+  ASSERT_EQ(shell(compose + "stop --timeout 5 worker-1 worker-2").status, 0);
+  const Shell queued = shell("curl -s -X POST " + base + "/v1/jobs -d " + sh_quote(R"j({"runtime":"python","code":"print(6*7)"})j"));
+  const Json job = Json::parse(queued.out, nullptr, false);
+  ASSERT_TRUE(job.is_object() && job.contains("id")) << queued.out;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const Json waiting = Json::parse(shell("curl -s " + base + "/v1/jobs/" + job["id"].get<std::string>()).out, nullptr, false);
+  EXPECT_EQ(waiting.value("status", ""), "queued") << waiting.dump();
+  ASSERT_EQ(shell(compose + "start worker-1 worker-2").status, 0);
+  Json done;
+  for (int i = 0; i < 150; ++i) {
+    done = Json::parse(shell("curl -s " + base + "/v1/jobs/" + job["id"].get<std::string>()).out, nullptr, false);
+    if (done.is_object() && done.value("status", "") == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(done.value("status", ""), "done") << done.dump();
+  EXPECT_EQ(done["result"].value("stdout", ""), "42\n");
+  EXPECT_EQ(done["result"].value("isolationLevel", ""), "full");
+
+  const Shell stopped = shell(compose + "down --timeout 5");
+  EXPECT_EQ(stopped.status, 0) << stopped.out;
+  EXPECT_EQ(shell("docker ps -aq --filter label=com.docker.compose.project=" + project).out, "");
+  shell("docker rmi -f " + nats_tag);
+}
+
 }  // namespace
 }  // namespace ignite::testing

@@ -15,13 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct MountEntry {
-  std::string root;        // the path inside the hierarchy that is mounted
-  std::string mountpoint;
-  std::string fstype;
-  std::string super_options;
-};
-
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -31,21 +24,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
     if (pos == std::string_view::npos) return out;
     start = pos + 1;
   }
-}
-
-std::vector<MountEntry> parse_mountinfo(const std::string& text) {
-  std::vector<MountEntry> mounts;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto fields = split(line, ' ');
-    std::size_t dash = 0;
-    while (dash < fields.size() && fields[dash] != "-") ++dash;
-    if (dash < 5 || dash + 2 >= fields.size()) continue;
-    MountEntry m{fields[3], fields[4], fields[dash + 1], dash + 3 < fields.size() ? fields[dash + 3] : ""};
-    if (m.fstype == "cgroup" || m.fstype == "cgroup2") mounts.push_back(std::move(m));
-  }
-  return mounts;
 }
 
 bool has_option(const std::string& options, std::string_view opt) {
@@ -123,6 +101,22 @@ Status enable_controllers(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::vector<MountEntry> parse_mountinfo(const std::string& text) {
+  std::vector<MountEntry> mounts;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto fields = split(line, ' ');
+    std::size_t dash = 0;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (dash < 5 || dash + 2 >= fields.size()) continue;
+    MountEntry m{fields[3], fields[4], fields[dash + 1], dash + 3 < fields.size() ? fields[dash + 3] : "", fields[5]};
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2") mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
 
 ProcessCgroups cgroups_of(int pid, const fs::path& proc) {
   ProcessCgroups out;

@@ -12,6 +12,16 @@ namespace ignite::sandbox::native {
 
 enum class CgroupVersion { none, v1, v2 };
 
+// A cgroup (v1) or cgroup2 mount of /proc/<pid>/mountinfo.
+struct MountEntry {
+  std::string root;        // the path inside the hierarchy that is mounted
+  std::string mountpoint;
+  std::string fstype;
+  std::string super_options;  // the hierarchy's: "rw,memory", "rw,nsdelegate"
+  std::string mount_options;  // this mount's: "ro,nosuid,nodev,noexec,relatime"
+};
+std::vector<MountEntry> parse_mountinfo(const std::string& text);
+
 struct CgroupLayout {
   CgroupVersion version = CgroupVersion::none;
   // v2: the directory under which per-run cgroups are created (memory, pids, cpu enabled).
