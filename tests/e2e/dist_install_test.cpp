@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "cli_helpers.hpp"
+#include "server_helpers.hpp"
 #include "sys/temp_dir.hpp"
 
 namespace ignite::testing {
@@ -18,24 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Shell {
-  int status = -1;
-  std::string out;  // stdout and stderr together
-};
+using Shell = ShellResult;
+Shell shell(const std::string& command) { return run_shell(command); }
 
-Shell shell(const std::string& command) {
-  Shell r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string quoted(const fs::path& p) { return sh_quote(p.string()); }
 
 std::vector<std::string> files_under(const fs::path& dir) {
   std::vector<std::string> out;

@@ -110,6 +110,14 @@ class ServerProcess {
 std::string examples_dir();  // IGNITE_SOURCE_DIR/examples
 // `cmd` through the shell; its stdout, and its wait status in `rc`.
 std::string run_command(const std::string& cmd, int& rc);
+// `cmd` through the shell: its stdout and stderr together, and its exit status (-1: no exit).
+struct ShellResult {
+  int status = -1;
+  std::string out;
+};
+ShellResult run_shell(const std::string& cmd);
+// `text` as one single-quoted shell word.
+std::string sh_quote(const std::string& text);
 bool sandbox_available();    // root: the native sandbox works here
 
 // Skips a test that needs the native sandbox where it cannot run, saying why.

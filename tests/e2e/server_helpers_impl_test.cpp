@@ -338,6 +338,20 @@ std::string run_command(const std::string& cmd, int& rc) {
   return out;
 }
 
+ShellResult run_shell(const std::string& cmd) {
+  int rc = 0;
+  ShellResult r;
+  r.out = run_command(cmd + " 2>&1", rc);
+  r.status = rc >= 0 && WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return r;
+}
+
+std::string sh_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 std::string examples_dir() { return std::string(IGNITE_SOURCE_DIR) + "/examples"; }
 bool sandbox_available() { return ::geteuid() == 0; }
 

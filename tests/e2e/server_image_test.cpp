@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/dockerd.hpp"
+#include "server_helpers.hpp"
 #include "sys/temp_dir.hpp"
 
 namespace ignite::testing {
@@ -23,24 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct Shell {
-  int status = -1;
-  std::string out;
-};
-
-Shell shell(const std::string& command) {
-  Shell r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string sh_quote(const std::string& s) { return "'" + s + "'"; }
+using Shell = ShellResult;
+Shell shell(const std::string& command) { return run_shell(command); }
 
 // The documented flags, one per line, paths relative to the source dir made absolute.
 std::string least_privilege_flags() {
@@ -126,6 +111,19 @@ TEST_F(ServerImage, serves_the_seed_with_least_privilege_and_contains_bombs) {
   const Json memory_bomb =
       post("/v1/execute", R"j({"runtime":"python","memoryMb":64,"code":"x=[]\nwhile True:\n  x.append(bytearray(1<<20))"})j");
   EXPECT_EQ(memory_bomb.value("status", ""), "memory_limit") << memory_bomb.dump();
+
+  // A sleeper ends at its deadline (the sandbox's processes run as another uid: killing them
+  // takes CAP_KILL), and a file the program left unreadable in /out still comes back (the
+  // sandbox's uid owns it: reading it takes CAP_DAC_OVERRIDE).
+  const Json sleeper = post("/v1/execute", R"j({"runtime":"python","timeoutMs":1000,"code":"import time\ntime.sleep(30)"})j");
+  EXPECT_EQ(sleeper.value("status", ""), "timeout") << sleeper.dump();
+  EXPECT_LT(sleeper["metrics"].value("executionTimeMs", 1e9), 5000.0) << sleeper.dump();
+  const Json private_file = post(
+      "/v1/execute",
+      R"j({"runtime":"python","code":"import os\nopen(\"/out/a.txt\",\"w\").write(\"hi\")\nos.chmod(\"/out/a.txt\",0o600)"})j");
+  ASSERT_TRUE(private_file.contains("files")) << private_file.dump();
+  ASSERT_EQ(private_file["files"].size(), 1u) << private_file.dump();
+  EXPECT_EQ(private_file["files"][0].value("content", ""), "hi");
 
   // Still serving, and docker's own healthcheck says so.
   const Json again = post("/services/data-processor/execute", R"j({"input":{"data":[4,5],"operation":"sum"}})j");
