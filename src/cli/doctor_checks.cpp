@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -42,6 +44,7 @@ class Doctor {
   Diagnosis run() {
     kernel();
     user_namespaces();
+    capabilities();
     cgroups();
     seccomp();
     filesystems();
@@ -96,6 +99,38 @@ class Doctor {
           blocked.empty() ? "not available" : "restricted by " + blocked,
           remedy.empty() ? "use a kernel with CONFIG_USER_NS" : remedy);
     }
+  }
+
+  // As root, the capabilities sandbox creation takes (a container or a systemd unit may have
+  // dropped them): without CAP_KILL a deadline signals nothing (the sandbox runs as another
+  // uid), without CAP_DAC_OVERRIDE a 0600 file in /out is not read back.
+  void capabilities() {
+    if (!r_.root) return;
+    struct Needed {
+      int bit;
+      const char* name;
+      const char* why;
+    };
+    static constexpr Needed kNeeded[] = {
+        {21, "CAP_SYS_ADMIN", "namespaces, mounts, pivot_root"},
+        {7, "CAP_SETUID", "a uid per sandbox"},
+        {6, "CAP_SETGID", "a gid per sandbox"},
+        {8, "CAP_SETPCAP", "each sandbox drops its capabilities"},
+        {5, "CAP_KILL", "deadlines: signals to another uid"},
+        {1, "CAP_DAC_OVERRIDE", "reading /out and removing what a sandbox left"},
+    };
+    const std::string status = read_trimmed(r_.proc / "self/status");
+    const auto at = status.find("CapEff:");
+    if (at == std::string::npos) return;
+    const std::uint64_t effective = std::strtoull(status.c_str() + at + 7, nullptr, 16);
+    std::string missing;
+    for (const Needed& n : kNeeded)
+      if ((effective & (1ull << n.bit)) == 0) missing += (missing.empty() ? "" : ", ") + std::string(n.name) + " (" + n.why + ")";
+    if (missing.empty()) return;
+    capabilities_missing_ = true;
+    add("capabilities", FindingStatus::fail, "running as root without " + missing,
+        "grant them (docker: deploy/docker/least-privilege.flags; systemd: CapabilityBoundingSet in "
+        "deploy/systemd/ignite.service)");
   }
 
   void cgroups() {
@@ -273,10 +308,13 @@ class Doctor {
     const bool cgroup = (d_.features["cgroupV1"] || d_.features["cgroupV2"]) && writable_;
     // A rootless run is degraded even with a cgroup: every run is the invoking user's one uid
     // (results list it under "degradations"; only a missing cgroup makes `ignite run` refuse).
-    d_.isolation_level = !can_build ? "unavailable" : (cgroup && r_.root ? "full" : "degraded");
+    d_.isolation_level = !can_build ? "unavailable" : (cgroup && r_.root && !capabilities_missing_ ? "full" : "degraded");
     std::string detail = r_.root ? "running as root" : "rootless (user namespace)";
     if (d_.isolation_level == "full") {
       add("isolation", FindingStatus::ok, detail + ": full isolation (namespaces, cgroup limits, seccomp)");
+    } else if (d_.isolation_level == "degraded" && capabilities_missing_) {
+      add("isolation", FindingStatus::fail, detail + " without the capabilities sandboxes need: limits may not hold",
+          "see the capabilities finding");
     } else if (d_.isolation_level == "degraded" && cgroup) {
       add("isolation", FindingStatus::warn,
           detail + " with a delegated cgroup: every limit holds, but all runs share your uid, so "
@@ -298,6 +336,7 @@ class Doctor {
   Diagnosis d_;
   std::pair<int, int> version_{0, 0};
   bool writable_ = false;
+  bool capabilities_missing_ = false;
   bool swap_limited_ = false;
 };
 

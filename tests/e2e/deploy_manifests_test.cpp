@@ -1,10 +1,14 @@
-// deploy/kubernetes (issue 17): every manifest validates against the Kubernetes API schemas
+// deploy/kubernetes and deploy/systemd (issue 17): every manifest validates against the Kubernetes API schemas
 // (kubernetes-models from npm: the OpenAPI schema of each kind, checked by ajv), and every
 // Ignite container has exactly the privileges of the tested container
 // (deploy/docker/least-privilege.flags, ServerImage.*). A broken copy and a copy with one
 // capability more are both refused, so the check can fail.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,6 +88,52 @@ TEST(KubernetesManifests, a_schema_error_or_a_privilege_beyond_the_tested_ones_i
   const Verdict privileges = validate({wider});
   EXPECT_EQ(privileges.rc, 1) << privileges.raw;
   EXPECT_NE(privileges.raw.find("container serve adds"), std::string::npos) << privileges.raw;
+}
+
+// deploy/systemd/ignite.service: `systemd-analyze verify` finds nothing to say (no unknown key,
+// its binary executable), its CapabilityBoundingSet is the tested container's set, and ignite
+// under exactly that bounding set and no_new_privs (setpriv, as systemd would start it) runs the
+// seed and ends a sleeper at its deadline (which takes CAP_KILL).
+TEST(SystemdUnit, verifies_and_its_capabilities_are_enough_for_sandboxes) {
+  if (run_shell("command -v systemd-analyze && command -v setpriv").status != 0)
+    GTEST_SKIP() << "systemd-analyze or setpriv is missing (systemd, util-linux)";
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: the unit runs ignite as root";
+  auto dir = sys::TempDir::create(fs::temp_directory_path(), "ignite-unit-test-");
+  ASSERT_TRUE(dir);
+  const fs::path unit = dir->path() / "ignite.service";
+  std::ofstream(unit) << replaced(read(kSource / "deploy/systemd/ignite.service"), "/usr/local/bin/ignite", IGNITE_BIN);
+  const ShellResult verified = run_shell("systemd-analyze verify " + unit.string());
+  EXPECT_EQ(verified.status, 0) << verified.out;
+  EXPECT_EQ(verified.out, "") << "warnings from systemd-analyze";
+
+  // CapabilityBoundingSet=CAP_A CAP_B … against --cap-add=A of the flags.
+  const std::string text = read(unit);
+  const auto at = text.find("\nCapabilityBoundingSet=");
+  ASSERT_NE(at, std::string::npos);
+  std::istringstream caps(text.substr(at + 23, text.find('\n', at + 1) - at - 23));
+  std::vector<std::string> unit_caps, tested;
+  for (std::string c; caps >> c;) unit_caps.push_back(c.substr(4));
+  std::istringstream flags(read(kSource / "deploy/docker/least-privilege.flags"));
+  for (std::string line; std::getline(flags, line);)
+    if (line.rfind("--cap-add=", 0) == 0) tested.push_back(line.substr(10));
+  std::sort(unit_caps.begin(), unit_caps.end());
+  std::sort(tested.begin(), tested.end());
+  EXPECT_EQ(unit_caps, tested);
+
+  std::string bounding = "-all";
+  for (std::string c : unit_caps) {
+    std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    bounding += ",+" + c;
+  }
+  const std::string as_unit = "setpriv --bounding-set=" + bounding + " --no-new-privs " + std::string(IGNITE_BIN) + " ";
+  const ShellResult seed = run_shell(as_unit + "run " + (kSource / "examples/data-processor").string() +
+                                     " --input '{\"data\":[1,2,3],\"operation\":\"sum\"}'");
+  EXPECT_EQ(seed.status, 0) << seed.out;
+  EXPECT_NE(seed.out.find("\"result\":6"), std::string::npos) << seed.out;
+  const auto start = std::chrono::steady_clock::now();
+  const ShellResult sleeper = run_shell(as_unit + "exec --runtime python --timeout 1000 --code 'import time; time.sleep(20)'");
+  EXPECT_EQ(sleeper.status, 124) << sleeper.out;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8)) << "the deadline did not end it";
 }
 
 }  // namespace

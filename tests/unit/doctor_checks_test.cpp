@@ -87,6 +87,25 @@ TEST_F(DoctorTest, a_cgroup_v1_host_reports_its_usable_controllers) {
   EXPECT_TRUE(d.ok());
 }
 
+// Root in a container or a unit that dropped capabilities: named, and not "full".
+TEST_F(DoctorTest, root_without_the_capabilities_sandboxes_need_is_named_and_not_full) {
+  cgroup_v1();
+  put("proc/self/status", "Name:\tignite\nCapEff:\t00000000002001c0\n");  // SYS_ADMIN SETUID SETGID SETPCAP
+  auto d = diagnose(roots_);
+  EXPECT_EQ(d.isolation_level, "degraded");
+  auto* f = finding(d, "capabilities");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->status, FindingStatus::fail);
+  EXPECT_NE(f->detail.find("CAP_KILL"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("CAP_DAC_OVERRIDE"), std::string::npos) << f->detail;
+  EXPECT_EQ(f->detail.find("CAP_SYS_ADMIN"), std::string::npos) << f->detail;
+
+  put("proc/self/status", "Name:\tignite\nCapEff:\t00000000002001e2\n");  // and KILL, DAC_OVERRIDE
+  auto full = diagnose(roots_);
+  EXPECT_EQ(full.isolation_level, "full");
+  for (const auto& finding : full.findings) EXPECT_NE(finding.check, "capabilities");
+}
+
 TEST_F(DoctorTest, without_cgroups_runs_are_degraded_and_the_remedy_says_how_to_fix_it) {
   put("proc/self/mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
   put("proc/self/cgroup", "0::/\n");
