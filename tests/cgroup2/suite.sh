@@ -27,6 +27,20 @@ case "$layout" in
                 "born in its cgroup" "isolation level for \`ignite run\`: full"; do
       echo "$out" | grep -qF "$want" || { echo "FAILED: doctor does not say: $want"; status=1; }
     done
+    # What Docker or Kubernetes gives Ignite's image on a v2 host: a cgroup of its own, seen
+    # through a private cgroup namespace and mounted read-only, and only the image's
+    # capabilities (deploy/docker/least-privilege.flags). IGNITE_IN_CONTAINER=1 must turn that
+    # into full isolation (docs/deploy.md); no Docker is involved here.
+    step "in a container's place: read-only cgroup2 of its own, the image's capabilities"
+    caps="-all"
+    for c in $(sed -n 's/^--cap-add=//p' "$(dirname "$0")/../../deploy/docker/least-privilege.flags"); do
+      caps="$caps,+$(echo "$c" | tr 'A-Z' 'a-z')"
+    done
+    out="$("$(dirname "$0")/as_container.sh" "$ignite" "$caps" 2>&1)"
+    echo "$out"
+    for want in "isolation level for \`ignite run\`: full" '"status":"memory_limit"'; do
+      echo "$out" | grep -qF "$want" || { echo "FAILED: in a container's place: $want"; status=1; }
+    done
     ;;
   service)
     # What differs from the root layout is where the per-run parent goes and who else is in
