@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/dockerd.hpp"
 #include "../common/loopback_listener.hpp"
 #include "cli_helpers.hpp"
 #include "sys/temp_dir.hpp"
@@ -160,6 +161,24 @@ TEST_F(PipInstall, a_local_wheel_index_installs_once_then_the_cached_environment
   ASSERT_EQ(third.value("exitCode", -1), 0) << third.dump();
   EXPECT_EQ(third["install"]["cached"], false);
   EXPECT_EQ(third["stdout"].get<std::string>().rfind("tiny 1.1 ", 0), 0u) << third["stdout"];
+}
+
+// The install runs natively (as npm's does); the docker backend mounts the cached packages into
+// its container at the same place.
+TEST_F(PipInstall, a_docker_run_sees_the_cached_packages_too) {
+  REQUIRE_PIP();
+  const auto& daemon = docker_daemon();
+  if (!daemon.ready) GTEST_SKIP() << "no Docker daemon: " << daemon.why;
+  const fs::path svc = service("docker", {{"service.yaml", python_service("pip-docker", kLocalLinks)},
+                                          {"requirements.txt", "tinypkg==1.0\n"},
+                                          {"main.py", "import tinypkg\nprint(tinypkg.VALUE)\n"}},
+                               wheel_maker("1.0"));
+  auto r = run_cli({"run", svc.string(), "--json", "--skip-preflight", "--isolation", "docker"},
+                   {"IGNITE_CACHE_DIR=" + (root() / "cache").string()});
+  ASSERT_FALSE(r.out.empty()) << r.err;
+  const Json doc = Json::parse(r.out);
+  EXPECT_EQ(doc.value("isolation", ""), "docker") << doc.dump();
+  EXPECT_EQ(doc.value("stdout", ""), "tiny 1.0\n") << doc.dump();
 }
 
 TEST_F(PipInstall, declared_dependencies_are_the_requirements_when_there_is_no_requirements_txt) {
