@@ -181,6 +181,8 @@ TEST_P(OutDir, warm_and_cold_runs_return_the_same_files) {
       R"J({"runtime":"python","code":"import os\nprint(sorted(os.listdir('/out')))\nopen('/out/r.txt','w').write('run')"})J";
   auto c = cold.post("/v1/execute", body).json();
   EXPECT_TRUE(c["metrics"]["coldStart"].get<bool>());
+  ASSERT_EQ(c["files"].size(), 1u) << c;
+  EXPECT_EQ(c["files"][0]["content"], "run");
   bool saw_warm = false;
   for (int i = 0; i < 6 && !saw_warm; ++i) {
     auto w = warm.post("/v1/execute", body).json();
