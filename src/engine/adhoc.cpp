@@ -130,7 +130,7 @@ void Engine::prime_pools(const AdhocRequest& shape) {
     service.network = shape.network;
     if (needs_compile(*rt) || needs_transpile(service, *rt)) continue;
     SandboxSpec spec = plan_service_run(service, *rt, std::nullopt);
-    add_program_output(spec, pools_->backend());  // as run_program does
+    add_program_output(spec);  // as run_program does
     if (auto w = warm_split(spec, *rt, 0, true)) pools_->prime(name, w->slot);
   }
 }

@@ -245,18 +245,14 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     spec.mounts.push_back({deps->dir / from, to, false});
   }
   // /out lands in a private dir of ours; what fits goes into the result, then the dir goes.
-  std::optional<sys::TempDir> out_dir;
-  add_program_output(spec, run_backend);
-  if (spec.output) {
-    IGNITE_TRY(sys::ensure_owned_dir(config_.work_root, 0700));
-    IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(config_.work_root, "out-"));
-    spec.output->host_dest = dir.path();
-    out_dir.emplace(std::move(dir));
-  }
+  add_program_output(spec);
+  IGNITE_TRY(sys::ensure_owned_dir(config_.work_root, 0700));
+  IGNITE_TRY_ASSIGN(const sys::TempDir out_dir, sys::TempDir::create(config_.work_root, "out-"));
+  spec.output->host_dest = out_dir.path();
   IGNITE_TRY_ASSIGN(report.result, run_sandboxed(spec, rt, inputs, {deps ? &*deps : nullptr, built ? &*built : nullptr},
                                                  run_backend, stop, sink));
   report.cold_start = !report.result.warm;
-  if (out_dir) collect_output_files(out_dir->path(), report.result, report);
+  collect_output_files(out_dir.path(), report.result, report);
   return report;
 }
 

@@ -8,8 +8,7 @@
 
 namespace ignite::engine {
 
-void add_program_output(SandboxSpec& spec, const sandbox::Backend& backend) {
-  if (!backend.has_output_dir()) return;  // docker: not yet (docs/backends.md)
+void add_program_output(SandboxSpec& spec) {
   OutputDir o;
   o.target = "/out";
   o.max_bytes = kOutMaxBytes;

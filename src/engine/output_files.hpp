@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "core/spec.hpp"
-#include "sandbox/backend.hpp"
 #include "engine/job.hpp"
 
 namespace ignite::engine {
@@ -18,9 +17,9 @@ inline constexpr std::uint64_t kOutMaxBytes = 16ull << 20;         // the tmpfs;
 inline constexpr std::uint32_t kOutMaxEntries = 1000;              // files, dirs and links
 inline constexpr std::uint64_t kOutMaxDocumentBytes = 8ull << 20;  // file contents in one result
 
-// The /out every program run gets (lenient: a tree the host refuses is reported, not fatal),
-// on a backend that has output dirs; host_dest is filled in per run.
-void add_program_output(SandboxSpec& spec, const sandbox::Backend& backend);
+// The /out every program run gets, on every backend (lenient: a tree the host refuses is
+// reported, not fatal); host_dest is filled in per run.
+void add_program_output(SandboxSpec& spec);
 
 // Reads the regular files `result.output` lists under `dir` into report.files, in walk order,
 // while their sizes add up to at most `max_bytes` (the rest: files_truncated); symlinks and

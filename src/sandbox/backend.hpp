@@ -56,8 +56,6 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const noexcept = 0;
-  // Whether start() accepts SandboxSpec::output (the /out a run's files leave through).
-  virtual bool has_output_dir() const noexcept { return true; }
 
   // Builds one sandbox; for a warm spec, returns once the bootstrap said it is ready.
   // Errors mean the sandbox could not be provided (or, warm, the bootstrap did not come up).

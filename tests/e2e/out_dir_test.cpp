@@ -1,7 +1,8 @@
 // /out (CONTRACT §1, §4): what a program leaves there comes back in the result document, and
 // `--out DIR` writes it; every trick a program can play there (a symlink to a host file, a
 // FIFO, a device node, 10,000 files, a huge sparse file) ends contained and flagged, with the
-// host untouched. Warm slots give the same /out as cold runs.
+// host untouched. Warm slots give the same /out as cold runs. Every promise holds on every
+// backend: native, and docker (containers on the test dockerd, tests/common/dockerd.hpp).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/dockerd.hpp"
 #include "cli_helpers.hpp"
 #include "server_helpers.hpp"
 
@@ -20,17 +22,38 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-#define REQUIRE_ROOT() \
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root for the native sandbox"
+// The isolation (`--isolation native|docker`) is the parameter.
+class OutDir : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root for the sandbox";
+    if (GetParam() == "docker") {
+      const auto& daemon = docker_daemon();
+      if (!daemon.ready) GTEST_SKIP() << "no Docker daemon: " << daemon.why;
+      env_ = {"DOCKER_HOST=unix://" + daemon.socket};
+    }
+  }
 
-Json exec_json(const std::string& code, const std::vector<std::string>& more = {}) {
-  std::vector<std::string> args = {"exec", "--runtime", "python", "--json", "--code", code};
-  args.insert(args.end(), more.begin(), more.end());
-  CliResult r = run_cli(args);
-  Json doc = Json::parse(r.out, nullptr, false);
-  EXPECT_FALSE(doc.is_discarded()) << r.out << r.err;
-  return doc;
-}
+  CliResult cli(std::vector<std::string> args) const {
+    args.insert(args.begin() + 1, {"--isolation", GetParam()});
+    return run_cli(args, env_);
+  }
+
+  Json exec_json(const std::string& code) const {
+    CliResult r = cli({"exec", "--runtime", "python", "--json", "--code", code});
+    Json doc = Json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << r.out << r.err;
+    if (!doc.is_discarded()) {
+      EXPECT_EQ(doc["isolation"], GetParam()) << doc;
+    }
+    return doc;
+  }
+
+  std::vector<std::string> env_;
+};
+
+INSTANTIATE_TEST_SUITE_P(, OutDir, ::testing::Values("native", "docker"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 // Files under Ignite's work root now (staging and /out copies are removed after each run).
 std::size_t work_entries() {
@@ -42,48 +65,47 @@ std::size_t work_entries() {
   return n;
 }
 
-TEST(OutDir, files_come_back_typed_and_symlinks_do_not) {
-  REQUIRE_ROOT();
+TEST_P(OutDir, files_come_back_typed_and_symlinks_do_not) {
   const std::size_t before = work_entries();
   Json doc = exec_json(
       "import os\n"
       "os.makedirs('/out/sub')\n"
       "open('/out/hello.txt', 'w').write('hi\\n')\n"
+      "open('/out/plot.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(8))\n"
       "open('/out/sub/data.bin', 'wb').write(bytes([0, 255, 1]))\n"
       "open('/out/table.csv', 'w').write('a,b\\n1,2\\n')\n"
       "os.symlink('/etc/shadow', '/out/shadow')\n"
       "print('ok')\n");
   ASSERT_EQ(doc["status"], "ok") << doc;
   const Json files = doc["files"];
-  ASSERT_EQ(files.size(), 3u) << files;  // walk order: names sorted per directory
+  ASSERT_EQ(files.size(), 4u) << files;  // walk order: names sorted per directory
   EXPECT_EQ(files[0], Json({{"path", "hello.txt"}, {"size", 3}, {"mimeType", "text/plain"}, {"encoding", "utf8"}, {"content", "hi\n"}}));
-  EXPECT_EQ(files[1]["path"], "sub/data.bin");
-  EXPECT_EQ(files[1]["encoding"], "base64");
-  EXPECT_EQ(files[1]["content"], "AP8B");
-  EXPECT_EQ(files[1]["mimeType"], "application/octet-stream");
-  EXPECT_EQ(files[2]["mimeType"], "text/csv");
+  EXPECT_EQ(files[1], Json({{"path", "plot.png"}, {"size", 16}, {"mimeType", "image/png"}, {"encoding", "base64"},
+                            {"content", "iVBORw0KGgoAAAAAAAAAAA=="}}));
+  EXPECT_EQ(files[2]["path"], "sub/data.bin");
+  EXPECT_EQ(files[2]["encoding"], "base64");
+  EXPECT_EQ(files[2]["content"], "AP8B");
+  EXPECT_EQ(files[2]["mimeType"], "application/octet-stream");
+  EXPECT_EQ(files[3]["mimeType"], "text/csv");
   EXPECT_FALSE(doc["filesTruncated"].get<bool>());
   EXPECT_FALSE(doc.contains("filesError"));
   EXPECT_EQ(work_entries(), before);  // the host copy is gone with the run
 }
 
-TEST(OutDir, a_run_that_leaves_nothing_has_no_files_field) {
-  REQUIRE_ROOT();
+TEST_P(OutDir, a_run_that_leaves_nothing_has_no_files_field) {
   Json doc = exec_json("print(1)");
   EXPECT_EQ(doc["status"], "ok");
   EXPECT_FALSE(doc.contains("files")) << doc;
 }
 
-TEST(OutDir, a_fifo_makes_the_host_refuse_out_and_says_so) {
-  REQUIRE_ROOT();
+TEST_P(OutDir, a_fifo_makes_the_host_refuse_out_and_says_so) {
   Json doc = exec_json("import os\nos.mkfifo('/out/pipe')\nopen('/out/a.txt', 'w').write('a')\nprint('ok')\n");
   EXPECT_EQ(doc["status"], "ok") << doc;  // the program's own status
   EXPECT_TRUE(doc["files"].empty()) << doc;
   EXPECT_NE(doc["filesError"].get<std::string>().find("FIFO"), std::string::npos) << doc;
 }
 
-TEST(OutDir, a_device_node_cannot_be_made) {
-  REQUIRE_ROOT();
+TEST_P(OutDir, a_device_node_cannot_be_made) {
   Json doc = exec_json(
       "import os, stat\n"
       "try:\n  os.mknod('/out/mem', 0o666 | stat.S_IFCHR, os.makedev(1, 1)); print('made')\n"
@@ -93,8 +115,7 @@ TEST(OutDir, a_device_node_cannot_be_made) {
   EXPECT_FALSE(doc.contains("files")) << doc;
 }
 
-TEST(OutDir, ten_thousand_files_stop_at_the_entry_bound) {
-  REQUIRE_ROOT();
+TEST_P(OutDir, ten_thousand_files_stop_at_the_entry_bound) {
   Json doc = exec_json(
       "n = 0\n"
       "try:\n"
@@ -107,8 +128,7 @@ TEST(OutDir, ten_thousand_files_stop_at_the_entry_bound) {
   EXPECT_GT(doc["files"].size(), 900u);
 }
 
-TEST(OutDir, a_huge_sparse_file_is_bounded_and_flagged) {
-  REQUIRE_ROOT();
+TEST_P(OutDir, a_huge_sparse_file_is_bounded_and_flagged) {
   Json doc = exec_json(
       "import os\n"
       "f = open('/out/sparse', 'wb')\n"
@@ -123,12 +143,11 @@ TEST(OutDir, a_huge_sparse_file_is_bounded_and_flagged) {
   EXPECT_TRUE(doc["files"].empty());
 }
 
-TEST(OutDir, out_writes_the_files_and_never_through_a_planted_link) {
-  REQUIRE_ROOT();
-  const fs::path dir = fs::temp_directory_path() / ("ignite-out-" + std::to_string(::getpid()));
+TEST_P(OutDir, out_writes_the_files_and_never_through_a_planted_link) {
+  const fs::path dir = fs::temp_directory_path() / ("ignite-out-" + GetParam() + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string code = "import os\nos.makedirs('/out/d')\nopen('/out/d/x.txt','w').write('x')\nopen('/out/r.txt','w').write('r')\n";
-  CliResult r = run_cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
+  CliResult r = cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("2 file(s) from /out written to"), std::string::npos) << r.err;
   std::ifstream x(dir / "d/x.txt");
@@ -139,7 +158,7 @@ TEST(OutDir, out_writes_the_files_and_never_through_a_planted_link) {
   std::ofstream(victim) << "keep";
   fs::remove(dir / "r.txt");
   fs::create_symlink(victim, dir / "r.txt");
-  r = run_cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
+  r = cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
   EXPECT_EQ(r.exit_code, 125) << r.err;
   std::ifstream v(victim);
   std::string kept((std::istreambuf_iterator<char>(v)), {});
@@ -147,22 +166,23 @@ TEST(OutDir, out_writes_the_files_and_never_through_a_planted_link) {
   // Nor does a FIFO under the name make ignite wait for a reader.
   fs::remove(dir / "r.txt");
   ASSERT_EQ(::mkfifo((dir / "r.txt").c_str(), 0644), 0);
-  r = run_cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
+  r = cli({"exec", "--runtime", "python", "--out", dir.string(), "--code", code});
   EXPECT_EQ(r.exit_code, 125) << r.err;
   fs::remove_all(dir);
   fs::remove(victim);
 }
 
 // A warm slot's /out starts empty and comes back like a cold run's.
-TEST(OutDir, warm_and_cold_runs_return_the_same_files) {
-  REQUIRE_ROOT();
-  ServerProcess warm({{"--pool", "python=1..2"}, {}});
-  ServerProcess cold({{"--pool", "none"}, {}});
+TEST_P(OutDir, warm_and_cold_runs_return_the_same_files) {
+  ServerProcess warm({{"--isolation", GetParam(), "--pool", "python=1..2"}, env_});
+  ServerProcess cold({{"--isolation", GetParam(), "--pool", "none"}, env_});
   ASSERT_TRUE(warm.started() && cold.started());
   const std::string body =
       R"J({"runtime":"python","code":"import os\nprint(sorted(os.listdir('/out')))\nopen('/out/r.txt','w').write('run')"})J";
   auto c = cold.post("/v1/execute", body).json();
   EXPECT_TRUE(c["metrics"]["coldStart"].get<bool>());
+  ASSERT_EQ(c["files"].size(), 1u) << c;
+  EXPECT_EQ(c["files"][0]["content"], "run");
   bool saw_warm = false;
   for (int i = 0; i < 6 && !saw_warm; ++i) {
     auto w = warm.post("/v1/execute", body).json();

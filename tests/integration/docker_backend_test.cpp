@@ -176,8 +176,9 @@ TEST_F(DockerBackendTest, two_hundred_runs_with_timeouts_and_oom_kills_leave_no_
 
 TEST_F(DockerBackendTest, a_build_step_is_refused_with_the_reason) {
   auto spec = python("print(1)\n");
-  spec.output = OutputDir{};
+  spec.output = OutputDir{};  // a program's /out is fine; a seeded one is a build step's
   spec.output->host_dest = work_;
+  spec.output->seed.push_back({"package.json", "{}", false});
   auto r = backend_->run(spec, {}, {});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::unsupported);

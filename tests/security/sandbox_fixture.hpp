@@ -113,12 +113,12 @@ bool contains(const std::string& text, const std::string& part);
                            ::ignite::security::backend_name)
 
 // Skips the test (reason printed) on backends that run no build or install step (docker: those
-// steps, with their output dir and egress proxy, always run on the native backend).
+// steps, with their seeded output dir and egress proxy, always run on the native backend).
 #define IGNITE_REQUIRE_BUILD_STEPS()                                                                  \
   do {                                                                                               \
     if (containers())                                                                                \
-      GTEST_SKIP() << GetParam().name << " runs programs only: build and install steps (output dir, " \
-                   << "egress proxy) run on the native backend, where this promise is checked";     \
+      GTEST_SKIP() << GetParam().name << " runs programs only: build and install steps (seeded "      \
+                   << "output dir, egress proxy) run on the native backend, where this is checked"; \
   } while (0)
 
 // Skips the test (reason printed) when the run has no cgroup.

@@ -26,7 +26,6 @@ class WarmBackend final : public sandbox::Backend {
   WarmBackend(std::unique_ptr<sandbox::Backend> inner, std::filesystem::path warm_exec)
       : inner_(std::move(inner)), warm_exec_(std::move(warm_exec)) {}
   std::string_view name() const noexcept override { return inner_->name(); }
-  bool has_output_dir() const noexcept override { return inner_->has_output_dir(); }
 
   Result<std::unique_ptr<sandbox::Slot>> start(const SandboxSpec& spec) override {
     // Build steps (a seeded output dir, egress) run cold, as the engine runs them.

@@ -29,12 +29,21 @@ json container_config(const SandboxSpec& spec, const ContainerPlan& plan) {
   json masked = json::array({"/sys"});
   for (auto p : kMaskedProcFiles) masked.push_back(std::string(p));
   for (auto p : kMaskedProcDirs) masked.push_back(std::string(p));
+  // As native's /tmp: size and inodes capped, programs may run from it.
+  json tmpfs = {{"/tmp", "rw,exec,nosuid,nodev,size=" + std::to_string(spec.limits.tmp_bytes) +
+                             ",nr_inodes=4096,mode=1777"}};
+  if (spec.output) {
+    // As native's output dir: the program's own, size and inodes capped. Its pages are charged
+    // to the container's memory cgroup (the writer's), so the memory limit holds them too; the
+    // backend takes it out through an fd it opened before the program started.
+    const OutputDir& o = *spec.output;
+    tmpfs[o.target.string()] = "rw,exec,nosuid,nodev,size=" + std::to_string(o.max_bytes) +
+                               ",nr_inodes=" + std::to_string(o.max_entries) + ",mode=0755,uid=" + id + ",gid=" + id;
+  }
   json host = {
       {"Mounts", mounts},
       {"ReadonlyRootfs", true},
-      // As native's /tmp: size and inodes capped, programs may run from it.
-      {"Tmpfs", {{"/tmp", "rw,exec,nosuid,nodev,size=" + std::to_string(spec.limits.tmp_bytes) +
-                              ",nr_inodes=4096,mode=1777"}}},
+      {"Tmpfs", tmpfs},
       {"NetworkMode", spec.limits.network ? "bridge" : "none"},
       {"CapDrop", json::array({"ALL"})},
       // Docker's own profile would answer some calls ours kills (kexec_load) with EPERM first

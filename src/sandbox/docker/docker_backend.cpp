@@ -1,7 +1,12 @@
 #include "sandbox/docker/docker_backend.hpp"
 
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,6 +105,34 @@ Result<sys::Fd> pidfd_of(pid_t pid) {
   return fd;
 }
 
+// The container's output tmpfs (SandboxSpec::output), opened through its init's root while only
+// our init has run in it: the fd outlives the container, and the program's files are taken out
+// through it once everything in the container is dead (DockerSlot::run).
+// Security: the walk from the container's root never leaves it (RESOLVE_IN_ROOT: an image's
+// link at the target resolves inside, never to a host path) and follows no magic link; what it
+// finds must be a tmpfs directory owned by the slot's own uid, i.e. the mount docker made for
+// this slot. The init still alive afterwards means /proc/<pid> was that init, not a reused pid.
+Result<sys::Fd> open_output_dir(const fs::path& proc, pid_t pid, int pidfd, const fs::path& target, unsigned uid) {
+  const fs::path root_path = proc / std::to_string(pid) / "root";
+  sys::Fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail(Error::from_errno("open the container's root"));
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const std::string rel = target.relative_path().string();
+  sys::Fd dir(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
+  if (!dir) return fail(Error::from_errno("open the container's " + target.string()));
+  struct statfs fs_info {};
+  struct stat st {};
+  if (::fstatfs(dir.get(), &fs_info) != 0 || ::fstat(dir.get(), &st) != 0)
+    return fail(Error::from_errno("stat the container's " + target.string()));
+  if (fs_info.f_type != TMPFS_MAGIC || st.st_uid != uid || st.st_gid != uid)
+    return fail(ErrorCode::internal, "the container's " + target.string() + " is not the tmpfs made for it");
+  pollfd gone{pidfd, POLLIN, 0};
+  if (::poll(&gone, 1, 0) != 0) return fail(ErrorCode::internal, "the container's init ended during start");
+  return dir;
+}
+
 class DockerBackend final : public Backend {
  public:
   DockerBackend(DockerConfig config, native::SeccompFilter filter)
@@ -110,11 +143,11 @@ class DockerBackend final : public Backend {
         reaper_(std::make_shared<Reaper>(EngineClient(config_.engine))) {}
 
   std::string_view name() const noexcept override { return "docker"; }
-  bool has_output_dir() const noexcept override { return false; }
 
   Result<std::unique_ptr<Slot>> start(const SandboxSpec& spec) override {
     IGNITE_TRY(validate(spec, config_.ceilings));
-    if (spec.output || spec.egress)
+    // A program's /out, yes; a seeded output dir or egress is a build or install step.
+    if ((spec.output && !spec.output->seed.empty()) || spec.egress)
       return fail(ErrorCode::unsupported,
                   "the docker backend runs programs only; build and install steps run on the native backend");
     IGNITE_TRY_ASSIGN(std::string image, config_.image_for(spec));
@@ -161,6 +194,9 @@ class DockerBackend final : public Backend {
     sys::ChildProcess init(p.init.pid, std::move(pidfd));
     p.cgroup.emplace(native::Cgroup::observe(p.init.pid, config_.proc));
     if (p.cgroup->empty()) return fail(ErrorCode::unsupported, "the container's cgroup is not visible here");
+    if (spec.output) {
+      IGNITE_TRY_ASSIGN(p.out_dir, open_output_dir(config_.proc, p.init.pid, init.pidfd(), spec.output->target, uid));
+    }
 
     IGNITE_TRY_ASSIGN(p.in, sys::make_pipe());
     IGNITE_TRY_ASSIGN(p.out, sys::make_pipe());

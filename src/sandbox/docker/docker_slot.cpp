@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "sandbox/common/handoff.hpp"
+#include "sandbox/common/output_dir.hpp"
 #include "sandbox/native/run_result.hpp"
 #include "sandbox/native/supervisor.hpp"
 
@@ -12,14 +13,23 @@ namespace ignite::sandbox::docker {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Whether the process behind `pidfd` has ended within `ms`.
+bool ended(int pidfd, int ms) {
+  pollfd gone{pidfd, POLLIN, 0};
+  return ::poll(&gone, 1, ms) > 0;
+}
+
+}  // namespace
+
 DockerSlot::~DockerSlot() {
   // The container ends with its PID 1. Our dirs go now, once it is gone (nothing of the run
   // can still write into them); the container itself and the uid go to the reaper, off the
   // caller's path (removing a container takes the daemon ~20 ms).
   if (init_) {
     (void)init_.send_signal(SIGKILL);
-    pollfd gone{init_.pidfd(), POLLIN, 0};
-    (void)::poll(&gone, 1, 2000);
+    (void)ended(init_.pidfd(), 2000);
   }
   p_.remains.scratch.reset();
   if (reap_) reap_(std::move(p_.remains));
@@ -55,6 +65,7 @@ Result<ExecutionResult> DockerSlot::run(Job job, std::stop_token stop, const Out
   used_ = true;
   const SandboxSpec& spec = p_.spec;
   const auto run_called = Clock::now();
+  IGNITE_TRY_ASSIGN(const std::filesystem::path output_dest, output_destination(spec, job));
   std::string stdin_data, nonce;
   // Usage counts from here: what runc's setup or a warm bootstrap used is not the program's.
   native::CgroupUsage baseline = p_.cgroup->begin_job();
@@ -85,7 +96,18 @@ Result<ExecutionResult> DockerSlot::run(Job job, std::stop_token stop, const Out
                          .usage = usage,
                          .degradations = {},
                          .plan = nullptr};
-  return native::result_of(sup, std::move(facts));
+  IGNITE_TRY_ASSIGN(ExecutionResult r, native::result_of(sup, std::move(facts)));
+  if (spec.output) {
+    // The init kills and reaps all the program left before it reports, and a killed init takes
+    // its PID namespace along: once it is gone, nothing can write to /out any more, and the
+    // tmpfs lives on through our fd alone.
+    if (!ended(init_.pidfd(), 2000)) {
+      (void)init_.send_signal(SIGKILL);
+      if (!ended(init_.pidfd(), 2000)) return fail(ErrorCode::internal, "the container's init did not end");
+    }
+    IGNITE_TRY(take_output(*spec.output, output_dest, p_.out_dir.get(), r));
+  }
+  return r;
 }
 
 }  // namespace ignite::sandbox::docker

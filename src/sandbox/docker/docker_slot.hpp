@@ -37,6 +37,7 @@ struct DockerSlotParts {
   InitConnection init;                            // closed once the run is measured: init exits
   InitStart start;                                // sent at release
   std::optional<native::Cgroup> cgroup;           // docker's, for the container (read only)
+  sys::Fd out_dir;                                // the container's output tmpfs (spec.output)
   sys::Pipe in, out, err, report, exec;
   sys::Fd notify_parent, notify_child;
   std::chrono::steady_clock::time_point started;

@@ -11,6 +11,7 @@
 
 #include "core/classify.hpp"
 #include "sandbox/common/handoff.hpp"
+#include "sandbox/common/output_dir.hpp"
 #include "sandbox/native/child.hpp"
 #include "sandbox/native/egress_proxy.hpp"
 #include "sandbox/native/handover.hpp"
@@ -19,7 +20,6 @@
 #include "sandbox/native/supervisor.hpp"
 #include "sys/files.hpp"
 #include "sys/no_sigpipe.hpp"
-#include "sys/tree.hpp"
 
 namespace ignite::sandbox::native {
 namespace {
@@ -28,10 +28,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
-
-// node_modules trees nest deep (scoped packages inside nested node_modules); beyond this a tree
-// is hostile, not a package layout.
-constexpr std::uint32_t kMaxOutputDepth = 128;
 
 // What a run without a cgroup does not get, for ExecutionResult::degradations.
 std::vector<std::string> degradations(bool have_cgroup, bool in_user_namespace, bool private_inodes) {
@@ -56,29 +52,6 @@ Result<EgressPolicy> egress_policy(const Egress& egress) {
     allowed.push_back(c);
   }
   return EgressPolicy(std::move(allowed), EgressPolicy::local_addresses());
-}
-
-// Copies what the program left in its output dir to the host. Everything in the sandbox is
-// dead now; the tmpfs lives on through our fd alone. A hostile tree (a FIFO, too deep) is the
-// program's failure: lenient (a program's /out), the result says so; else an error when the
-// program itself succeeded, and just no output when it did not.
-Status take_output(const OutputDir& o, const sys::Fd& dir, ExecutionResult& r) {
-  const bool succeeded = r.outcome == Outcome::exited && r.exit_code == 0;
-  if (!dir) {
-    if (!succeeded) return ok();
-    return fail(ErrorCode::internal, "sandbox init did not hand over its output dir");
-  }
-  auto copied = sys::copy_tree_out(dir.get(), o.host_dest, {o.max_bytes, o.max_entries, kMaxOutputDepth});
-  if (copied) {
-    r.output = std::move(*copied);
-    return ok();
-  }
-  if (o.lenient) {
-    r.output_error = o.target.string() + ": " + copied.error().message;
-    return ok();
-  }
-  if (!succeeded) return ok();
-  return fail(ErrorCode::invalid_argument, "the program's " + o.target.string() + ": " + copied.error().message);
 }
 
 }  // namespace
@@ -136,11 +109,7 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   used_ = true;
   const SandboxSpec& spec = p_.spec;
   const auto run_called = Clock::now();
-  // Where the output dir goes: a warm slot's job says; a cold spec says itself.
-  const std::filesystem::path output_dest =
-      !job.output_dest.empty() || !spec.output ? job.output_dest : spec.output->host_dest;
-  if (spec.output && !output_dest.is_absolute())
-    return fail(ErrorCode::internal, "the job names no absolute destination for " + spec.output->target.string());
+  IGNITE_TRY_ASSIGN(const std::filesystem::path output_dest, output_destination(spec, job));
   std::string stdin_data, nonce;
   CgroupUsage baseline;
   if (spec.warm) {
@@ -186,11 +155,8 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
   if (spec.warm && !p_.cgroup)
     facts.degradations.emplace_back("metrics: without a cgroup, a warm slot's CPU time includes its bootstrap's");
   IGNITE_TRY_ASSIGN(ExecutionResult r, result_of(sup, std::move(facts)));
-  if (spec.output) {
-    OutputDir out = *spec.output;
-    out.host_dest = output_dest;
-    IGNITE_TRY(take_output(out, handed.out_dir, r));
-  }
+  // Everything in the sandbox is dead now; the tmpfs lives on through our fd alone.
+  if (spec.output) IGNITE_TRY(take_output(*spec.output, output_dest, handed.out_dir.get(), r));
   return r;
 }
 
