@@ -35,12 +35,13 @@ test: deps test-dev test-asan
 test-dev: build
 	./scripts/guest-kernel >/dev/null
 	./scripts/test-dockerd start
-	ctest --preset dev -j 1 --timeout 300; rc=$$?; ./scripts/test-dockerd stop; exit $$rc
+	ctest --preset dev -j 1 --timeout 300; rc=$$?; ./scripts/test-dockerd stop; \
+	  [ $$rc = 0 ] || ./scripts/ctest-failures build/dev; exit $$rc
 
 test-asan:
 	cmake --preset asan -DBUILD_TESTING=ON >/dev/null
 	cmake --build --preset asan -j $(JOBS) --target ignite_unit_tests
-	ctest --preset asan --timeout 300
+	ctest --preset asan --timeout 300 || { rc=$$?; ./scripts/ctest-failures build/asan; exit $$rc; }
 
 # Start-up latency and throughput against baselines measured in the same run (bare process,
 # bubblewrap, docker); not a test, not part of `make test`. Knobs: bench/run.sh.
