@@ -77,6 +77,7 @@ api::Decoded<engine::JobReport> Runner::run_admitted(Admission::Slot slot, const
   const std::string runtime = report->runtime.substr(0, report->runtime.find('@'));
   metrics.record_execution(runtime, std::string(status_name(r.outcome, r.exit_code)),
                            static_cast<double>(r.usage.wall.count()) / 1e6, r.usage.peak_memory_bytes);
+  recent_runs.record(*report);
   return std::move(*report);
 }
 

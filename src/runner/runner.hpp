@@ -18,6 +18,7 @@
 #include "runner/admission.hpp"
 #include "runner/jobs.hpp"
 #include "runner/metrics.hpp"
+#include "runner/recent_runs.hpp"
 
 namespace ignite::runner {
 
@@ -69,6 +70,7 @@ class Runner {
   const api::AdhocLimits limits;
   Admission admission;
   Metrics metrics;
+  RecentRuns recent_runs;  // the dashboard's table
 
  private:
   std::stop_source stop_;

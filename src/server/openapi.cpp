@@ -9,7 +9,7 @@ constexpr const char* kDocument = R"json({
   "openapi": "3.0.3",
   "info": {
     "title": "Ignite",
-    "description": "Run untrusted code in a sandbox and get its output with exact measurements. When the server has API keys, every route but /health needs `Authorization: Bearer <key>` (or `X-API-Key`). Errors are {\"error\":{\"code\",\"message\"}}; a program that fails is still 200 with success:false.",
+    "description": "Run untrusted code in a sandbox and get its output with exact measurements. When the server has API keys, every route but /health and the web UI's files (/, /ui/…) needs `Authorization: Bearer <key>` (or `X-API-Key`). Errors are {\"error\":{\"code\",\"message\"}}; a program that fails is still 200 with success:false.",
     "version": "1"
   },
   "components": {
@@ -82,6 +82,8 @@ constexpr const char* kDocument = R"json({
     "/api/v2/execute": { "post": { "summary": "Piston: execute", "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PistonExecute" } } } }, "responses": { "200": { "description": "{language, version, run: {stdout, stderr, output, code, signal}, compile?}" }, "400": { "description": "{message}" }, "429": { "$ref": "#/components/responses/TooMany" } } } },
     "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text/plain; version=0.0.4" } } } },
     "/v1/pools": { "get": { "summary": "Warm pools: idle slots, demand, hits and misses per kind of run", "responses": { "200": { "description": "{pools:[{runtime, service, idle, starting, target, hits, misses, started, failed, shrunk, refillMs, demandPerS}], idleMemoryBytes, memoryBudgetBytes}" } } } },
+    "/v1/runs": { "get": { "summary": "The last 100 runs this server finished, newest first: how each ended, never its input or output", "responses": { "200": { "description": "{runs:[{id, time, service, runtime, isolation, status, wallMs, cpuMs, memoryPeakBytes, coldStart}]}" } } } },
+    "/ui/": { "get": { "summary": "The web UI (also /ui/app.js, /ui/app.css; GET / redirects here); no key needed: the files hold no data", "security": [], "responses": { "200": { "description": "text/html" }, "404": { "description": "ui_unavailable: built without the UI's assets" } } } },
     "/mcp": { "post": { "summary": "MCP (Model Context Protocol), Streamable HTTP, stateless: one JSON-RPC message in, its reply out (tools run_code, run_service, list_runtimes, list_services; docs/agents.md)", "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } }, "responses": { "200": { "description": "the JSON-RPC reply" }, "202": { "description": "a notification: nothing to reply" }, "400": { "description": "not JSON, or an unsupported MCP-Protocol-Version: a JSON-RPC error" }, "401": { "$ref": "#/components/responses/Unauthorized" }, "403": { "description": "an Origin that is neither this host nor loopback" } } } },
     "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
   }

@@ -1,7 +1,8 @@
-// GET /health, /metrics, /openapi.json, /v1/runtimes.
+// GET /health, /metrics, /v1/pools, /v1/runs, /openapi.json, /v1/runtimes.
 #include <cmath>
 #include <memory>
 
+#include "api/result_json.hpp"
 #include "server/pool_status.hpp"
 #include "server/server_state.hpp"
 
@@ -29,6 +30,23 @@ void add_meta_routes(ServerState& s) {
   s.router.add("GET", "/v1/pools", Dispatch::quick, [&s](const Request&, Response& res) {
     const auto* pools = s.engine.pools();
     send_json(res, 200, pools ? pools_json(pools->status()) : nlohmann::json{{"pools", nlohmann::json::array()}});
+  });
+
+  // The dashboard's table: how recent runs ended, never their input or output (recent_runs.hpp).
+  s.router.add("GET", "/v1/runs", Dispatch::quick, [&s](const Request&, Response& res) {
+    nlohmann::json runs = nlohmann::json::array();
+    for (const runner::RunSummary& r : s.recent_runs.newest_first())
+      runs.push_back({{"id", r.seq},
+                      {"time", r.finished_at},
+                      {"service", api::sanitize_utf8(r.service)},
+                      {"runtime", r.runtime},
+                      {"isolation", r.isolation},
+                      {"status", r.status},
+                      {"wallMs", std::round(r.wall_ms * 10) / 10},
+                      {"cpuMs", std::round(r.cpu_ms * 10) / 10},
+                      {"memoryPeakBytes", r.peak_memory_bytes},
+                      {"coldStart", r.cold_start}});
+    send_json(res, 200, {{"runs", std::move(runs)}});
   });
 
   // Serialized once: the document never changes while the server runs.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/result_json.hpp"
+#include "runner/recent_runs.hpp"
 #include "server/http_listener.hpp"
 #include "server/server_state.hpp"
 
@@ -41,15 +42,6 @@ std::string peer_of(const ServerState& s, const Request& req) {
     if (!last.empty()) return last;
   }
   return req.remote_addr;
-}
-
-std::string utc_now() {
-  char buf[32];
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Every connection holds a descriptor and every running sandbox about ten (pidfd, pipes, epoll,
@@ -90,7 +82,7 @@ class Middleware final : public HttpApp {
     req.id = sane_request_id(given) ? given : random_id().substr(0, 16);
     req.client = peer_of(s_, req);
     if (req.path != "/health") {  // probes need neither key nor budget
-      if (s_.keys.required()) {
+      if (s_.keys.required() && !is_public_path(req.path)) {
         const std::string key = presented_key(req.header("Authorization"), req.header("X-API-Key"));
         if (!s_.keys.accepts(key)) {
           s_.metrics.record_rejection("unauthorized");
@@ -146,7 +138,7 @@ class Middleware final : public HttpApp {
                           ? 0
                           : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - req.start).count();
     nlohmann::json line = {
-        {"time", utc_now()},         {"requestId", req.id},   {"method", api::sanitize_utf8(req.method)},
+        {"time", runner::utc_timestamp()},         {"requestId", req.id},   {"method", api::sanitize_utf8(req.method)},
         {"path", api::sanitize_utf8(req.path)}, {"status", res.status},
         {"durationMs", std::round(ms * 10) / 10}, {"remote", req.remote_addr},
         {"client", req.client},      {"bytes", res.body_size()},
@@ -200,6 +192,7 @@ Server::Server(ServerOptions options, engine::Engine& engine) {
   add_adhoc_routes(s);
   add_piston_routes(s);
   add_mcp_routes(s);
+  add_ui_routes(s);
   s.middleware = std::make_unique<Middleware>(s);
   s.listener = std::make_unique<HttpListener>(http_limits(s.options), *s.middleware);
 }
