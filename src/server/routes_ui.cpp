@@ -34,8 +34,9 @@ void redirect(Response& res, const char* to) {
 
 }  // namespace
 
-bool is_public_path(std::string_view path) {
-  if (path == "/health" || path == "/" || path == "/ui") return true;
+bool is_public(std::string_view method, std::string_view path) {
+  if (method != "GET") return false;
+  if (path == "/" || path == "/ui") return true;
   for (const UiAsset& asset : ui_assets())
     if (path == asset.path) return true;
   return path == "/ui/";  // also when the UI is unavailable: the answer says so, keyless

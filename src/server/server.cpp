@@ -82,7 +82,7 @@ class Middleware final : public HttpApp {
     req.id = sane_request_id(given) ? given : random_id().substr(0, 16);
     req.client = peer_of(s_, req);
     if (req.path != "/health") {  // probes need neither key nor budget
-      if (s_.keys.required() && !is_public_path(req.path)) {
+      if (s_.keys.required() && !is_public(req.method, req.path)) {
         const std::string key = presented_key(req.header("Authorization"), req.header("X-API-Key"));
         if (!s_.keys.accepts(key)) {
           s_.metrics.record_rejection("unauthorized");

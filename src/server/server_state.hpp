@@ -76,8 +76,8 @@ void add_piston_routes(ServerState& s);    // /api/v2/...
 void add_mcp_routes(ServerState& s);       // /mcp (MCP Streamable HTTP)
 void add_ui_routes(ServerState& s);        // / /ui/... (the web UI's files)
 
-// Paths served without an API key: /health (probes) and the web UI's files (no data in them).
-bool is_public_path(std::string_view path);
+// Requests served without an API key: GET of the web UI's files (no data in them).
+bool is_public(std::string_view method, std::string_view path);
 
 // Streams a run as Server-Sent Events: output chunks, then "result" (or "error").
 void stream_run(ServerState& s, Response& res, Admission::Slot slot, Work work,
