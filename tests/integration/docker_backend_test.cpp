@@ -1,6 +1,8 @@
 // The docker backend on a real dockerd (the test command starts one; dockerd.hpp otherwise):
 // what a run gets and reports, its limits, warm slots, and that nothing is left behind.
 #include <gtest/gtest.h>
+
+#include <iostream>
 #include <unistd.h>
 
 #include <filesystem>
@@ -154,6 +156,7 @@ TEST_F(DockerBackendTest, a_warm_slot_gets_ad_hoc_files_at_the_hand_off) {
 TEST_F(DockerBackendTest, two_hundred_runs_with_timeouts_and_oom_kills_leave_no_container_or_dir) {
   // The bar: 200 runs, timeouts and OOM kills among them.
   const std::size_t before = our_containers();
+  if (before > 0) std::cout << "[ docker   ] " << before << " container(s) of ours were there before this test\n";
   const auto timeout = python("while True: pass\n", 64, 300);
   const auto oom = python("x = []\nwhile True: x.append(' ' * (1 << 20))\n", 32);
   const auto hello = python("print('ok')\n");

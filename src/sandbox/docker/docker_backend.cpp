@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <deque>
+#include <algorithm>
+#include <list>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -42,7 +43,11 @@ constexpr std::chrono::seconds kConnectTimeout{20};
 constexpr std::chrono::seconds kWarmUpTimeout{20};
 
 // Removes what slots leave, one at a time, off the callers' paths: the container (docker takes
-// its cgroup with it), then the slot's dirs and, last, its uid.
+// its cgroup with it), then the slot's dirs and, last, its uid. A removal the daemon refuses
+// (under load dockerd 20.10 can leave a container half-removed for seconds, past the client's
+// own retries) is tried again later, 2, 4, 8 and 16 s on, keeping the slot's dirs and uid
+// until the container is gone: a leaked container would also pin its image. After that it is
+// left to the next start-up's collection, said in the log.
 class Reaper {
  public:
   explicit Reaper(EngineClient client) : client_(std::move(client)), thread_([this] { loop(); }) {}
@@ -55,33 +60,63 @@ class Reaper {
     thread_.join();
   }
 
-  void reap(Remains r) {
+  void reap(Remains r) { queue({std::move(r)}); }
+
+  // On the caller's thread (a failed start, start-up collection); a refusal is retried later.
+  void remove_now(Remains r) { attempt({std::move(r)}); }
+
+ private:
+  static constexpr int kAttempts = 5;
+
+  struct Pending {
+    Remains remains;
+    int failures = 0;
+    Clock::time_point due{};
+  };
+
+  void queue(Pending p) {
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(std::move(r));
+      queue_.push_back(std::move(p));
     }
     cv_.notify_all();
   }
 
-  void remove_now(Remains r) {
-    if (!r.container.empty()) {
-      if (auto removed = client_.remove(r.container, true); !removed)
-        spdlog::warn("docker: removing container {}: {}", r.container.substr(0, 12), removed.error().message);
+  void attempt(Pending p) {
+    if (!p.remains.container.empty()) {
+      if (auto removed = client_.remove(p.remains.container, true); !removed) {
+        const std::string id = p.remains.container.substr(0, 12);
+        if (++p.failures < kAttempts) {
+          if (p.failures == 1) spdlog::warn("docker: removing container {}: {} (trying again)", id, removed.error().message);
+          p.due = Clock::now() + std::chrono::seconds(1 << p.failures);
+          return queue(std::move(p));
+        }
+        spdlog::error("docker: container {} could not be removed: {}; the next start-up collects it", id,
+                      removed.error().message);
+      }
     }
-    r.scratch.reset();
-    r.id.reset();
+    p.remains.scratch.reset();
+    p.remains.id.reset();
   }
 
- private:
   void loop() {
     std::unique_lock lock(mu_);
     for (;;) {
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is removed
-      Remains r = std::move(queue_.front());
-      queue_.pop_front();
+      if (queue_.empty()) {
+        if (stopping_) return;  // everything is removed
+        cv_.wait(lock);
+        continue;
+      }
+      const auto next = std::min_element(queue_.begin(), queue_.end(),
+                                         [](const Pending& a, const Pending& b) { return a.due < b.due; });
+      if (next->due > Clock::now()) {
+        cv_.wait_until(lock, next->due);
+        continue;
+      }
+      Pending p = std::move(*next);
+      queue_.erase(next);
       lock.unlock();
-      remove_now(std::move(r));
+      attempt(std::move(p));
       lock.lock();
     }
   }
@@ -89,7 +124,7 @@ class Reaper {
   EngineClient client_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Remains> queue_;
+  std::list<Pending> queue_;  // a list: Remains can be moved, not assigned
   bool stopping_ = false;
   std::thread thread_;  // last: starts once everything it uses exists
 };
