@@ -53,18 +53,8 @@ std::vector<std::string> tool_metadata(bool scripts) {
 // The requirements pip reads: the service's requirements.txt, else the declared dependencies,
 // one per line (each a requirement, never an option).
 Result<std::string> requirements_text(const config::ServiceConfig& service) {
-  const fs::path file = service.dir / "requirements.txt";
-  std::error_code ec;
-  if (fs::exists(fs::symlink_status(file, ec))) {
-    // Security: read as a plain file of the service dir, never through a link.
-    auto read = sys::read_plain_file(file, kMaxRequirementsBytes);
-    if (!read && read.error().sys_errno == 0)
-      return fail(ErrorCode::invalid_argument, "requirements.txt must be a regular file of at most " +
-                                                   std::to_string(kMaxRequirementsBytes) + " bytes");
-    if (!read)
-      return fail(ErrorCode::invalid_argument, std::string("cannot read requirements.txt: ") + std::strerror(read.error().sys_errno));
-    return std::move(*read);
-  }
+  IGNITE_TRY_ASSIGN(auto file, read_manifest(service.dir, "requirements.txt", kMaxRequirementsBytes));
+  if (file) return std::move(*file);
   std::string text;
   for (const std::string& dep : service.dependencies) {
     if (dep.front() == '-')
@@ -84,10 +74,11 @@ struct LinkCopies {
   }
 };
 
-KeyBuilder base_key(const config::ServiceConfig& service, const runtime::Installed& rt, const std::string& requirements) {
+KeyBuilder base_key(const config::ServiceConfig& service, const runtime::Installed& rt, const std::string& requirements,
+                    const std::vector<std::string>& metadata) {
   KeyBuilder k("pip");
   std::string tools;
-  for (const auto& name : tool_metadata(service.install_scripts)) tools += framed(name);
+  for (const auto& name : metadata) tools += framed(name);
   k.add("python", rt.label()).add("tools", tools);
   k.add("scripts", service.install_scripts ? "on" : "off").add("requirements", requirements);
   k.add("index", service.pip.index_url).add("no-index", service.pip.no_index ? "1" : "0");
@@ -116,8 +107,9 @@ Result<Artifact> install_python_packages(const StepContext& ctx, const config::S
       return fail(ErrorCode::unsupported, "installScripts for python needs " + m +
                                               ": apt-get install python3-setuptools python3-wheel");
   IGNITE_TRY_ASSIGN(const std::string requirements, requirements_text(service));
+  const std::vector<std::string> metadata = tool_metadata(scripts);  // listed once: key and mounts
 
-  KeyBuilder lookup = base_key(service, rt, requirements);
+  KeyBuilder lookup = base_key(service, rt, requirements, metadata);
   for (std::size_t i = 0; i < service.pip.find_links.size(); ++i)
     if (!service.pip.find_links[i].dir.empty())
       IGNITE_TRY(lookup.add_tree("links/" + std::to_string(i), service.pip.find_links[i].dir, ctx.cache.memo()));
@@ -125,13 +117,13 @@ Result<Artifact> install_python_packages(const StepContext& ctx, const config::S
   auto make_plan = [&]() -> Result<StepPlan> {
     auto copies = std::make_shared<LinkCopies>();
     IGNITE_TRY_ASSIGN(copies->dir, ctx.cache.snapshot_dir("pip"));
-    KeyBuilder key = base_key(service, rt, requirements);
+    KeyBuilder key = base_key(service, rt, requirements, metadata);
     SandboxSpec spec = step_spec(rt, step_limits(ctx.run_limits, 300s));
     spec.output->seed = {{"requirements.txt", requirements}};
     spec.workdir = "/out";
     add_egress(spec, ctx);
     spec.env.push_back("PIP_CONFIG_FILE=/dev/null");  // no pip.conf of anyone's
-    for (const auto& names : {tool_modules(scripts), tool_metadata(scripts)})
+    for (const auto& names : {tool_modules(scripts), metadata})
       for (const std::string& m : names) spec.mounts.push_back({kDistPackages / m, kDistPackages / m, false});
     spec.argv = {rt.sandbox_binary, "-E", "-s", "-m", "pip", "install", "--target", "/out/site-packages",
                  "--requirement", "/out/requirements.txt", "--no-input", "--disable-pip-version-check",

@@ -1,6 +1,7 @@
 #include "engine/steps.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "engine/step_specs.hpp"
@@ -81,6 +82,21 @@ SandboxSpec step_spec(const runtime::Installed& rt, Limits limits) {
   return spec;
 }
 
+Result<std::optional<std::string>> read_manifest(const fs::path& dir, std::string_view name, std::uint64_t max_bytes) {
+  const fs::path file = dir / name;
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return std::optional<std::string>{};
+  auto read = sys::read_plain_file(file, max_bytes);
+  if (!read && read.error().sys_errno == 0)
+    return fail(ErrorCode::invalid_argument,
+                std::string(name) + " must be a regular file of at most " + std::to_string(max_bytes) + " bytes");
+  if (!read && read.error().sys_errno == ELOOP)
+    return fail(ErrorCode::invalid_argument, std::string(name) + " is a symbolic link: install steps read only regular files");
+  if (!read)
+    return fail(ErrorCode::invalid_argument, "cannot read " + std::string(name) + ": " + std::strerror(read.error().sys_errno));
+  return std::optional<std::string>(std::move(*read));
+}
+
 void add_egress(SandboxSpec& spec, const StepContext& ctx) {
   // Security: out through the egress proxy only — its own network namespace, so neither the
   // host's loopback services nor its abstract unix sockets are reachable.
@@ -118,17 +134,8 @@ Result<Artifact> install_dependencies(const StepContext& ctx, const config::Serv
   constexpr std::uint64_t kMaxManifestBytes = 16ull << 20;
   std::vector<InlineFile> manifests;
   for (const char* name : {"package.json", "package-lock.json", "bun.lock", "bun.lockb", "npm-shrinkwrap.json"}) {
-    // Security: read as a plain file of the service dir, never through a link (a lock file
-    // linked to /proc/self/environ would hand our environment to the install).
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(service.dir / name, ec))) continue;
-    auto read = sys::read_plain_file(service.dir / name, kMaxManifestBytes);
-    // Named as the service's file, not by its host path.
-    if (!read && read.error().sys_errno == 0)
-      return fail(ErrorCode::invalid_argument,
-                  std::string(name) + " must be a regular file of at most " + std::to_string(kMaxManifestBytes) + " bytes");
-    if (!read) return fail(ErrorCode::invalid_argument, std::string("cannot read ") + name + ": " + std::strerror(read.error().sys_errno));
-    manifests.push_back({name, std::move(*read)});
+    IGNITE_TRY_ASSIGN(auto read, read_manifest(service.dir, name, kMaxManifestBytes));
+    if (read) manifests.push_back({name, std::move(*read)});
   }
   KeyBuilder key("deps");
   key.add("tool", tool.label() + (use_npm ? "+npm" : "+bun")).add("scripts", service.install_scripts ? "on" : "off");
