@@ -2,9 +2,9 @@
 // time and a bar chart. Colours come from app.css classes (series-0…series-5).
 import { svg, clear } from './dom.js';
 
-const W = 600;
-const H = 220;
-const PAD = { left: 56, right: 12, top: 12, bottom: 40 };
+const W = 420;
+const H = 210;
+const PAD = { left: 52, right: 10, top: 10, bottom: 42 };
 
 function niceMax(v) {
   if (!(v > 0)) return 1;
@@ -30,7 +30,7 @@ function legend(el, names) {
   names.forEach((name, i) => {
     el.append(svg('rect', { class: `series-${i % 6} swatch`, x, y: H - 14, width: 10, height: 10 }));
     el.append(svg('text', { class: 'legend', x: x + 14, y: H - 5 }, name));
-    x += 22 + name.length * 7;
+    x += 24 + name.length * 6.5;
   });
 }
 
@@ -72,7 +72,7 @@ export function barChart(el, { bars, format = String, name = '' }) {
     const x = PAD.left + i * bw;
     el.append(svg('rect', { class: 'series-0 bar', x: x + 2, y: PAD.top + plotH - hgt, width: Math.max(1, bw - 4), height: hgt },
       svg('title', {}, `${b.label}: ${b.value}`)));
-    if (bars.length <= 16 || i % 2 === 0) {
+    if (bars.length <= 8 || i % Math.ceil(bars.length / 8) === 0) {
       el.append(svg('text', { class: 'axis', x: x + bw / 2, y: H - PAD.bottom + 14, 'text-anchor': 'middle' }, b.label));
     }
   });

@@ -8,6 +8,13 @@ import { parsePrometheus, total, byLabel, buckets, bucketDelta, quantile, has } 
 const WINDOW_MS = 120_000;
 const POLL_MS = 1000;
 
+function shortBytes(b) {
+  if (b >= 1024 ** 3) return `${+(b / 1024 ** 3).toFixed(1)}G`;
+  if (b >= 1024 ** 2) return `${+(b / 1024 ** 2).toFixed(1)}M`;
+  if (b >= 1024) return `${+(b / 1024).toFixed(1)}K`;
+  return `${b}`;
+}
+
 function card(id, label) {
   return h('div', { class: 'card stat' }, h('div', { class: 'stat-label', text: label }), h('div', { id, class: 'stat-value', text: '–' }));
 }
@@ -86,8 +93,13 @@ export function mountDashboard(container) {
 
     // Peak memory: how many runs fell in each bucket.
     const mem = buckets(samples, 'ignite_execution_peak_memory_bytes');
+    const bars = mem.map((b, i) => ({
+      label: b.le === Infinity ? `>${shortBytes(mem[i - 1]?.le ?? 0)}` : `≤${shortBytes(b.le)}`,
+      value: b.count - (i ? mem[i - 1].count : 0),
+    }));
+    while (bars.length > 4 && bars[bars.length - 1].value === 0 && bars[bars.length - 2].value === 0) bars.pop();
     barChart(chartMemory, {
-      bars: mem.map((b, i) => ({ label: b.le === Infinity ? `>${formatBytes(mem[i - 1]?.le ?? 0)}` : `≤${formatBytes(b.le)}`, value: b.count - (i ? mem[i - 1].count : 0) })),
+      bars,
       format: (v) => String(Math.round(v)), name: 'runs per peak-memory bucket',
     });
 

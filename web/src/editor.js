@@ -28,6 +28,23 @@ const theme = EditorView.theme({
   '.cm-gutters': { backgroundColor: '#f6f7f9', color: '#6b7280', borderRight: '1px solid #e5e7eb' },
 });
 
+// Security (CSP): typed text that replaces a selection is left to the browser's editing by
+// default, and Chromium then wraps it in a span with the replaced text's inline style (which
+// the CSP blocks and reports). Applying such input through CodeMirror instead keeps the page
+// free of inline styles; plain typing at a cursor and IME composition stay native.
+const replaceSelectionOnInput = EditorView.domEventHandlers({
+  beforeinput(event, view) {
+    if (event.inputType !== 'insertText' || typeof event.data !== 'string' || view.composing) return false;
+    const { main } = view.state.selection;
+    if (main.empty) return false;
+    event.preventDefault();
+    const insert = () => view.state.update(view.state.replaceSelection(event.data), { userEvent: 'input.type', scrollIntoView: true });
+    // The input handlers (e.g. closing brackets around a selection) get their say first.
+    if (!view.state.facet(EditorView.inputHandler).some((f) => f(view, main.from, main.to, event.data, insert))) view.dispatch(insert());
+    return true;
+  },
+});
+
 // host: an element of the page; onRun: called on Ctrl+Enter / Cmd+Enter.
 export function createEditor(host, { doc = '', language = 'python', onRun }) {
   const shadow = host.shadowRoot || host.attachShadow({ mode: 'open' });
@@ -42,6 +59,7 @@ export function createEditor(host, { doc = '', language = 'python', onRun }) {
       doc,
       extensions: [
         Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => (onRun(), true) }])),
+        replaceSelectionOnInput,
         basicSetup,
         indentUnit.of('    '),
         lang.of(languages[language]()),

@@ -49,9 +49,10 @@ export function mountPlayground(container, ctx, query) {
   const panel = createOutputPanel({ status: 'status', exitCode: 'exit-code', error: 'run-error', stdout: 'stdout', stderr: 'stderr', metrics: 'metrics', files: 'files' });
 
   const field = (label, id, control) => h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
+  const languageField = field('Language', 'language', languageSel);
   container.append(h('section', { class: 'view playground' },
     h('div', { class: 'toolbar' },
-      field('Runtime', 'runtime', runtimeSel), field('Language', 'language', languageSel),
+      field('Runtime', 'runtime', runtimeSel), languageField,
       field('Profile', 'profile', profileSel), field('Example', 'examples', examplesSel),
       h('div', { class: 'buttons' }, runBtn, cancelBtn, shareBtn)),
     h('div', { class: 'split' },
@@ -68,11 +69,12 @@ export function mountPlayground(container, ctx, query) {
 
   function fillExamples() {
     examplesSel.replaceChildren(h('option', { value: '', text: 'load an example…' }),
-      examplesFor(rtName()).map((e) => h('option', { value: e.id, text: e.title })));
+      ...examplesFor(rtName()).map((e) => h('option', { value: e.id, text: e.title })));
   }
 
   function syncControls() {
-    languageSel.disabled = !isTsCapable();
+    // JavaScript or TypeScript: a choice only where the runtime runs TypeScript as is.
+    languageField.hidden = !isTsCapable();
     if (!isTsCapable()) languageSel.value = 'javascript';
     profileSel.disabled = rtName() !== 'python';
     if (profileSel.disabled) profileSel.value = '';
