@@ -25,16 +25,16 @@ function frame(el, yMax, format) {
   }
 }
 
-function legend(el, names) {
+function legend(el, entries) {
   let x = PAD.left;
-  names.forEach((name, i) => {
-    el.append(svg('rect', { class: `series-${i % 6} swatch`, x, y: H - 14, width: 10, height: 10 }));
+  entries.forEach(({ name, cls }) => {
+    el.append(svg('rect', { class: `${cls} swatch`, x, y: H - 14, width: 10, height: 10 }));
     el.append(svg('text', { class: 'legend', x: x + 14, y: H - 5 }, name));
     x += 24 + name.length * 6.5;
   });
 }
 
-// series: [{name, points: [[x, y]]}]; xs within [x0, x1].
+// series: [{name, points: [[x, y]], cls?}]; xs within [x0, x1]; cls: a series-N colour class.
 export function lineChart(el, { series, x0, x1, format = String, xLabel = '' }) {
   let yMax = 0;
   for (const s of series) for (const [, y] of s.points) if (Number.isFinite(y)) yMax = Math.max(yMax, y);
@@ -45,19 +45,20 @@ export function lineChart(el, { series, x0, x1, format = String, xLabel = '' }) 
   const px = (x) => PAD.left + (plotW * (x - x0)) / (x1 - x0 || 1);
   const py = (y) => PAD.top + plotH - (plotH * y) / yMax;
   series.forEach((s, i) => {
+    const cls = s.cls || `series-${i % 6}`;
     const pts = s.points.filter(([, y]) => Number.isFinite(y));
     if (pts.length === 0) return;
     if (pts.length === 1) {
-      el.append(svg('circle', { class: `series-${i % 6} dot`, cx: px(pts[0][0]), cy: py(pts[0][1]), r: 3 }));
+      el.append(svg('circle', { class: `${cls} dot`, cx: px(pts[0][0]), cy: py(pts[0][1]), r: 3 }));
       return;
     }
     el.append(svg('polyline', {
-      class: `series-${i % 6} line`,
+      class: `${cls} line`,
       points: pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' '),
     }));
   });
   if (xLabel) el.append(svg('text', { class: 'axis', x: W - PAD.right, y: H - 24, 'text-anchor': 'end' }, xLabel));
-  legend(el, series.map((s) => s.name));
+  legend(el, series.map((s, i) => ({ name: s.name, cls: s.cls || `series-${i % 6}` })));
 }
 
 // bars: [{label, value}]

@@ -7,6 +7,8 @@ import { parsePrometheus, total, byLabel, buckets, bucketDelta, quantile, has } 
 
 const WINDOW_MS = 120_000;
 const POLL_MS = 1000;
+// Fixed colours for the usual statuses (app.css series-N): ok green, failures warm.
+const STATUS_CLASS = { ok: 'series-2', runtime_error: 'series-1', timeout: 'series-3', memory_limit: 'series-4', cancelled: 'series-5', signaled: 'series-1' };
 
 function shortBytes(b) {
   if (b >= 1024 ** 3) return `${+(b / 1024 ** 3).toFixed(1)}G`;
@@ -71,6 +73,7 @@ export function mountDashboard(container) {
     const statuses = [...new Set(history.flatMap((s) => [...s.byStatus.keys()]))].sort();
     const series = statuses.map((status) => ({
       name: status,
+      cls: STATUS_CLASS[status],
       points: history.slice(1).map((s, i) => {
         const prev = history[i];
         const d = (s.byStatus.get(status) || 0) - (prev.byStatus.get(status) || 0);
