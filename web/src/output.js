@@ -161,3 +161,30 @@ export async function runInto(panel, path, body, signal) {
     else panel.showError('network', e.message || String(e));
   }
 }
+
+// One run at a time behind a Run and a Cancel button. Cancel aborts the fetch, which closes the
+// connection; the server cancels the run when its client goes.
+export function createRunControl(panel, runBtn, cancelBtn) {
+  let controller = null;
+  const abort = () => controller && controller.abort();
+  cancelBtn.addEventListener('click', abort);
+  return {
+    get busy() {
+      return controller !== null;
+    },
+    abort,
+    async start(path, body) {
+      if (controller) return;
+      controller = new AbortController();
+      runBtn.disabled = true;
+      cancelBtn.disabled = false;
+      try {
+        await runInto(panel, path, body, controller.signal);
+      } finally {
+        controller = null;
+        runBtn.disabled = false;
+        cancelBtn.disabled = true;
+      }
+    },
+  };
+}

@@ -2,7 +2,7 @@
 import { h, setText } from './dom.js';
 import { createEditor } from './editor.js';
 import { EXAMPLES, examplesFor, defaultLanguage } from './examples.js';
-import { createOutputPanel, runInto } from './output.js';
+import { createOutputPanel, createRunControl } from './output.js';
 
 // Kept across views, so going to the dashboard and back does not lose the code.
 const saved = { runtime: '', language: '', code: null, profile: '', stdin: '', input: '', timeout: '', memory: '' };
@@ -133,7 +133,7 @@ export function mountPlayground(container, ctx, query) {
   });
   inputJson.addEventListener('input', () => setText(inputError, ''));
 
-  let controller = null;
+  const control = createRunControl(panel, runBtn, cancelBtn);
 
   function request() {
     let input;
@@ -165,25 +165,13 @@ export function mountPlayground(container, ctx, query) {
   }
 
   async function run() {
-    if (controller) return;
+    if (control.busy) return;
     setText(inputError, '');
     const body = request();
-    if (!body) return;
-    controller = new AbortController();
-    runBtn.disabled = true;
-    cancelBtn.disabled = false;
-    try {
-      await runInto(panel, '/v1/execute?stream=1', body, controller.signal);
-    } finally {
-      controller = null;
-      runBtn.disabled = false;
-      cancelBtn.disabled = true;
-    }
+    if (body) await control.start('/v1/execute?stream=1', body);
   }
 
   runBtn.addEventListener('click', run);
-  // Aborting the fetch closes the connection; the server cancels the run when its client goes.
-  cancelBtn.addEventListener('click', () => controller && controller.abort());
   shareBtn.addEventListener('click', () => {
     const params = new URLSearchParams({ rt: runtimeSel.value, code: encodeShare(editor.getCode()) });
     if (language() === 'typescript') params.set('lang', 'ts');
@@ -194,7 +182,7 @@ export function mountPlayground(container, ctx, query) {
   });
 
   return () => {
-    if (controller) controller.abort();
+    control.abort();
     Object.assign(saved, {
       runtime: runtimeSel.value, language: languageSel.value, code: editor.getCode(), profile: profileSel.value,
       stdin: stdin.value, input: inputJson.value, timeout: timeout.value, memory: memory.value,

@@ -1,7 +1,7 @@
 // #/services: the server's services, one's config and preflight checks, and a run with input.
 import { ApiError, getJson } from './api.js';
 import { h, clear, setText } from './dom.js';
-import { createOutputPanel, runInto } from './output.js';
+import { createOutputPanel, createRunControl } from './output.js';
 
 let lastSelected = '';
 let lastInput = '';
@@ -32,7 +32,7 @@ export function mountServices(container) {
     h('div', { class: 'services-main' }, title, detail)));
 
   let selected = '';
-  let controller = null;
+  const control = createRunControl(panel, runBtn, cancelBtn);
   let gone = false;
 
   async function loadList() {
@@ -61,7 +61,7 @@ export function mountServices(container) {
   }
 
   async function select(name) {
-    if (controller) controller.abort();
+    control.abort();
     selected = name;
     lastSelected = name;
     for (const li of list.querySelectorAll('.service')) li.classList.toggle('selected', li.dataset.name === name);
@@ -92,7 +92,7 @@ export function mountServices(container) {
   }
 
   async function run() {
-    if (!selected || controller) return;
+    if (!selected || control.busy) return;
     setText(inputError, '');
     let value = null;
     if (input.value.trim() !== '') {
@@ -104,26 +104,16 @@ export function mountServices(container) {
       }
     }
     lastInput = input.value;
-    controller = new AbortController();
-    runBtn.disabled = true;
-    cancelBtn.disabled = false;
-    try {
-      await runInto(panel, `/services/${encodeURIComponent(selected)}/execute?stream=1`, { input: value }, controller.signal);
-    } finally {
-      controller = null;
-      runBtn.disabled = false;
-      cancelBtn.disabled = true;
-    }
+    await control.start(`/services/${encodeURIComponent(selected)}/execute?stream=1`, { input: value });
   }
 
   runBtn.addEventListener('click', run);
-  cancelBtn.addEventListener('click', () => controller && controller.abort());
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) run(); });
   loadList();
 
   return () => {
     gone = true;
     lastInput = input.value;
-    if (controller) controller.abort();
+    control.abort();
   };
 }
