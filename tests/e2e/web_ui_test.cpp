@@ -123,7 +123,7 @@ TEST(WebUi, headless_chromium_runs_code_services_and_watches_the_dashboard) {
   for (const std::string check : {"login_only_without_key", "login_with_key", "streamed_output_arrives_before_the_end",
                                   "html_in_output_is_text", "chart_from_out_is_shown",
                                   "service_runs_from_the_services_view", "dashboard_counter_moves",
-                                  "no_outside_requests"})
+                                  "no_outside_requests", "no_console_errors_or_csp_violations"})
     EXPECT_NE(drove.out.find("ok " + check + "\n"), std::string::npos) << check << " did not pass:\n" << drove.out;
   EXPECT_EQ(drove.out.find("FAIL"), std::string::npos);
   int screenshots = 0;
