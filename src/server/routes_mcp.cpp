@@ -1,6 +1,7 @@
 // POST /mcp: the MCP Streamable HTTP transport (stateless: every POST is answered with one JSON
 // body, no session id, no server-to-client stream). The same tools as `ignite mcp`, behind the
-// same API keys, rate limits and admission as every other route.
+// same API keys, rate limits and admission as every other route (and the same refusal of other
+// sites' browser pages: server/browser_guard.hpp).
 #include <memory>
 
 #include "core/json_limits.hpp"
@@ -8,29 +9,10 @@
 #include "server/server_state.hpp"
 
 namespace ignite::server {
-namespace {
-
-// Security: a browser page on another site must not drive a local server (DNS rebinding).
-// Requests without Origin (agents, curl) pass; with one, it must name this host or loopback.
-bool origin_allowed(const Request& req) {
-  const std::string origin = req.header("origin");
-  if (origin.empty()) return true;
-  const auto scheme = origin.find("://");
-  if (scheme == std::string::npos) return false;
-  const std::string authority = origin.substr(scheme + 3);
-  if (authority == req.header("host")) return true;
-  const std::string host = authority.substr(0, authority.rfind(':') == std::string::npos || authority.back() == ']'
-                                                   ? authority.size()
-                                                   : authority.rfind(':'));
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
-}
-
-}  // namespace
 
 void add_mcp_routes(ServerState& s) {
   auto tools = std::make_shared<mcp::IgniteTools>(s, &s.services, [&s] { return s.installed_runtimes(); });
   s.router.add("POST", "/mcp", Dispatch::blocking, [&s, tools](const Request& req, Response& res) {
-    if (!origin_allowed(req)) return send_error(res, {403, "forbidden", "Origin " + req.header("origin") + " may not use /mcp"});
     const std::string version = req.header("mcp-protocol-version");
     if (!version.empty() && !mcp::known_protocol_version(version))
       return send_json(res, 400, mcp::error_reply(nullptr, mcp::kInvalidRequest, "unsupported MCP-Protocol-Version " + version));

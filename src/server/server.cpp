@@ -13,6 +13,7 @@
 
 #include "api/result_json.hpp"
 #include "runner/recent_runs.hpp"
+#include "server/browser_guard.hpp"
 #include "server/http_listener.hpp"
 #include "server/server_state.hpp"
 
@@ -81,6 +82,10 @@ class Middleware final : public HttpApp {
     const std::string given = req.header("X-Request-Id");
     req.id = sane_request_id(given) ? given : random_id().substr(0, 16);
     req.client = peer_of(s_, req);
+    if (auto refused = browser_refusal(s_.options.host, req.header("Host"), req.header("Origin"))) {
+      s_.metrics.record_rejection("cross_origin");
+      return error(req, {403, "forbidden", *refused});
+    }
     if (req.path != "/health") {  // probes need neither key nor budget
       if (s_.keys.required() && !is_public(req.method, req.path)) {
         const std::string key = presented_key(req.header("Authorization"), req.header("X-API-Key"));

@@ -137,7 +137,7 @@ TEST(ServerErrors, rejected_request_with_a_body_does_not_poison_the_connection) 
   // Unauthenticated POST with a body, then a good request on the same connection: the server
   // must either close (so the body is never parsed as a request) or have consumed the body.
   RawConnection c(s.port());
-  const std::string evil_body = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string evil_body = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   ASSERT_TRUE(c.send(format_request("POST", "/v1/execute", evil_body, {}, /*keep_alive=*/true)));
   c.read_to_eof(std::chrono::seconds(5));
   auto first = parse_response(c.received());
@@ -173,7 +173,7 @@ TEST(ServerErrors, slow_client_is_cut_off_by_the_read_timeout) {
   ServerProcess s({{"--read-timeout", "1"}, {}});
   ASSERT_TRUE(s.started());
   RawConnection c(s.port());
-  ASSERT_TRUE(c.send("POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"));
+  ASSERT_TRUE(c.send("POST /v1/execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"));
   const auto start = std::chrono::steady_clock::now();
   // The server answers (400) once the body stalls for longer than the read timeout, instead of
   // holding the connection thread for as long as the client likes.

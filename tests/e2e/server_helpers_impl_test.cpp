@@ -68,7 +68,9 @@ std::string HttpResponse::header(const std::string& name) const {
 
 std::string format_request(const std::string& method, const std::string& target,
                            const std::string& body, const Headers& headers, bool keep_alive) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\n";
+  const bool has_host = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return lower(h.first) == "host"; });
+  if (!has_host) req += "Host: 127.0.0.1\r\n";
   if (!keep_alive) req += "Connection: close\r\n";
   bool has_type = false;
   for (const auto& [k, v] : headers) {

@@ -55,7 +55,7 @@ TEST(ServerHttp, pipelined_requests_are_all_answered_in_order) {
 
   // A chunked body between two pipelined requests is framed exactly.
   RawConnection d(s.port());
-  ASSERT_TRUE(d.send("POST /v1/execute HTTP/1.1\r\nHost: x\r\nX-Request-Id: chunked\r\n"
+  ASSERT_TRUE(d.send("POST /v1/execute HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: chunked\r\n"
                      "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n" +
                      format_request("GET", "/health", "", {{"X-Request-Id", "after"}}, false)));
   ASSERT_TRUE(d.read_to_eof(5s));
@@ -82,9 +82,9 @@ TEST(ServerHttp, conflicting_transfer_encoding_and_content_length_is_rejected) {
                                    "Transfer-Encoding: gzip\r\n",
                                    "Content-Length: 5\r\nContent-Length: 7\r\n"}) {
     RawConnection c(s.port());
-    ASSERT_TRUE(c.send("POST /v1/execute HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n0\r\n\r\n"));
+    ASSERT_TRUE(c.send("POST /v1/execute HTTP/1.1\r\nHost: 127.0.0.1\r\n" + fields + "\r\n0\r\n\r\n"));
     ASSERT_TRUE(c.read_until("\r\n\r\n", 5s)) << fields;
-    c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");  // may fail: the server closed
+    c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");  // may fail: the server closed
     EXPECT_TRUE(c.read_to_eof(3s)) << fields << "the connection stayed open";
     auto responses = parse_responses(c.received());
     ASSERT_EQ(responses.size(), 1u) << fields << c.received();
@@ -103,7 +103,7 @@ TEST(ServerHttp, chunked_bodies_obey_the_body_limit) {
   ASSERT_TRUE(s.started());
   const long rss_before = s.rss_kib();
   auto c = std::make_shared<RawConnection>(s.port());
-  ASSERT_TRUE(c->send("POST /v1/execute HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(c->send("POST /v1/execute HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"));
   // 300 MiB in 64 KiB chunks, as fast as the server takes them, from another thread.
   std::atomic<bool> stop{false};
   std::atomic<long> sent{0};
@@ -138,7 +138,7 @@ TEST(ServerHttp, chunked_bodies_obey_the_body_limit) {
   const std::string small = R"({"runtime":"cobol","code":""})";
   char size[16];
   std::snprintf(size, sizeof size, "%zx", small.size());
-  ASSERT_TRUE(ok.send("POST /v1/execute HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n" +
+  ASSERT_TRUE(ok.send("POST /v1/execute HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n" +
                       std::string(size) + "\r\n" + small + "\r\n0\r\n\r\n"));
   ASSERT_TRUE(ok.read_to_eof(5s));
   EXPECT_EQ(parse_response(ok.received()).status, 422) << ok.received();
@@ -156,7 +156,7 @@ TEST(ServerHttp, slow_clients_cannot_starve_health) {
   for (int i = 0; i < 600; ++i) {
     slow.push_back(std::make_unique<RawConnection>(s.port(), kHostile));
     ASSERT_TRUE(slow.back()->connected()) << i;
-    slow.back()->send("GET /health HTTP/1.1\r\nHost: x\r\n");
+    slow.back()->send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
   }
   const std::string trickle = "X-Slow: y\r\n";
   std::vector<double> probe_ms;
@@ -191,7 +191,7 @@ TEST(ServerHttp, a_request_head_must_arrive_within_the_header_deadline) {
   ServerProcess s({{"--header-timeout", "2"}, {}});
   ASSERT_TRUE(s.started());
   RawConnection c(s.port());
-  const std::string head = "GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(200, 'x') + "\r\n\r\n";
+  const std::string head = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(200, 'x') + "\r\n\r\n";
   // A byte every 100 ms: every single read is quick, the head as a whole is not.
   const auto start = Clock::now();
   bool cut = false;

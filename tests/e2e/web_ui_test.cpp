@@ -79,6 +79,28 @@ TEST(WebUi, every_route_with_data_still_needs_the_key) {
   EXPECT_EQ(s.get("/v1/runs", kAuth).status, 200);
 }
 
+// Another site's page in the user's browser: a text/plain POST needs no CORS preflight, and a
+// rebinding page's requests look same-origin. Neither runs anything (a keyless server too).
+TEST(WebUi, other_sites_pages_can_neither_post_nor_rebind_to_the_server) {
+  REQUIRE_SANDBOX();
+  ServerProcess s({{"--pool", "none", "--services", examples_dir()}, {}});  // no key: the local default
+  ASSERT_TRUE(s.started()) << s.stderr_text();
+  const std::string body = R"J({"runtime":"python","code":"print(7)"})J";
+  const HttpResponse csrf = s.post("/v1/execute", body, {{"Content-Type", "text/plain"}, {"Origin", "http://evil.example"}});
+  EXPECT_EQ(csrf.status, 403) << csrf.body;
+  EXPECT_NE(csrf.body.find("cross-origin requests are refused"), std::string::npos) << csrf.body;
+  const HttpResponse rebound = s.post("/v1/execute", body, {{"Host", "evil.example:" + std::to_string(s.port())},
+                                                            {"Origin", "http://evil.example:" + std::to_string(s.port())}});
+  EXPECT_EQ(rebound.status, 403) << rebound.body;
+  EXPECT_EQ(s.get("/v1/runs", {{"Host", "evil.example"}}).status, 403);
+  EXPECT_EQ(s.get("/v1/runs").json()["runs"].size(), 0u) << "a refused request ran";
+  // The UI's own requests, and clients without Origin, still work.
+  const std::string own = "http://127.0.0.1:" + std::to_string(s.port());
+  EXPECT_EQ(s.post("/v1/execute", body, {{"Origin", own}}).status, 200);
+  EXPECT_EQ(s.post("/v1/execute", body).status, 200);
+  EXPECT_EQ(s.get("/v1/runs").json()["runs"].size(), 2u);
+}
+
 TEST(WebUi, recent_runs_say_how_runs_ended_and_never_what_they_printed) {
   REQUIRE_SANDBOX();
   ServerProcess s(keyed_server());
