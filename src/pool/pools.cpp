@@ -6,6 +6,7 @@
 
 #include "core/framed.hpp"
 #include "sandbox/common/handoff.hpp"
+#include "sys/sha256.hpp"
 
 namespace ignite::pool {
 namespace {
@@ -71,6 +72,7 @@ std::string service_of(const SandboxSpec& s) {
 }  // namespace
 
 struct Pools::Key {
+  std::string id;  // KeyStatus::id
   std::string runtime, service;
   SandboxSpec spec;
   Bounds bounds;
@@ -148,6 +150,9 @@ Pools::Key& Pools::key_for(std::string_view runtime, const SandboxSpec& slot) {
   auto it = keys_.find(id);
   if (it != keys_.end()) return *it->second;
   auto key = std::make_unique<Key>();
+  sys::Sha256 digest;
+  digest.update(id);
+  key->id = digest.hex().substr(0, 12);
   key->runtime = std::string(runtime);
   key->service = service_of(slot);
   key->spec = slot;
@@ -318,7 +323,7 @@ PoolsStatus Pools::status() const {
   s.memory_budget_bytes = config_.memory_budget_bytes;
   const auto now = Clock::now();
   for (const auto& [id, key] : keys_) {
-    s.keys.push_back({key->runtime, key->service, key->idle.size(), key->starting,
+    s.keys.push_back({key->id, key->runtime, key->service, key->spec.limits.memory_bytes, key->idle.size(), key->starting,
                       key->target(now, config_.idle_after), key->hits, key->misses, key->started,
                       key->failed, key->shrunk, key->refill_ms, key->rate.at(now)});
   }

@@ -37,7 +37,10 @@ struct PoolConfig {
 };
 
 struct KeyStatus {
+  std::string id;                // 12 hex digits of the key's hash: two kinds of run of one
+                                 // runtime (limits, profile) are two pools
   std::string runtime, service;  // service: "" for ad-hoc code
+  std::uint64_t memory_bytes = 0;  // the slots' memory limit
   std::size_t idle = 0, starting = 0;
   std::uint32_t target = 0;
   std::uint64_t hits = 0, misses = 0, started = 0, failed = 0, shrunk = 0;

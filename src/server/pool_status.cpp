@@ -6,8 +6,9 @@ namespace ignite::server {
 namespace {
 
 std::string labels(const pool::KeyStatus& k) {
-  // Runtime and service names are checked at load time ([a-z0-9-]); nothing needs escaping.
-  return "{runtime=\"" + k.runtime + "\",service=\"" + k.service + "\"}";
+  // Runtime and service names are checked at load time ([a-z0-9-]), the id is hex: nothing needs
+  // escaping. The id keeps two pools of one runtime (other limits, a profile) two series.
+  return "{pool=\"" + k.id + "\",runtime=\"" + k.runtime + "\",service=\"" + k.service + "\"}";
 }
 
 }  // namespace
@@ -40,8 +41,10 @@ std::string render_pool_metrics(const pool::PoolsStatus& status) {
 nlohmann::json pools_json(const pool::PoolsStatus& status) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& k : status.keys) {
-    list.push_back({{"runtime", k.runtime},
+    list.push_back({{"id", k.id},
+                    {"runtime", k.runtime},
                     {"service", k.service},
+                    {"memoryMb", k.memory_bytes >> 20},
                     {"idle", k.idle},
                     {"starting", k.starting},
                     {"target", k.target},

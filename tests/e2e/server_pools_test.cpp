@@ -1,6 +1,10 @@
 // `ignite serve` with warm pools: requests take warm slots, pools show in /v1/pools and
 // /metrics, a bad --pool is a clear start-up error, and shutdown leaves no sandbox behind.
 #include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <set>
 #include <signal.h>
 
 #include <cstdio>
@@ -43,14 +47,33 @@ TEST(ServerPools, a_request_takes_a_warm_slot_and_the_pools_say_so) {
   EXPECT_EQ(j["stdout"], "['a'] {\"k\":1} " + token + "\n");
   EXPECT_EQ(j["metrics"]["coldStart"], false) << "the request did not take the warm slot";
 
+  // Other limits are another kind of run: a pool of its own (its first job starts cold).
+  ASSERT_EQ(s.post("/v1/execute", R"j({"runtime":"python","code":"print(2)","memoryMb":256})j").status, 200);
+
   Json pools = s.get("/v1/pools").json();
-  ASSERT_EQ(pools["pools"].size(), 1u) << pools.dump();
-  EXPECT_EQ(pools["pools"][0]["hits"], 1);
-  EXPECT_EQ(pools["pools"][0]["misses"], 0);
+  ASSERT_EQ(pools["pools"].size(), 2u) << pools.dump();
+  Json fast, big;
+  for (const Json& p : pools["pools"]) (p["memoryMb"] == 256 ? big : fast) = p;
+  ASSERT_TRUE(fast.is_object() && big.is_object()) << pools.dump();
+  EXPECT_EQ(fast["hits"], 1);
+  EXPECT_EQ(fast["misses"], 0);
+  EXPECT_EQ(fast["memoryMb"], 128);
+  EXPECT_EQ(big["misses"], 1);
+  EXPECT_EQ(fast["id"].get<std::string>().size(), 12u);
+  EXPECT_NE(fast["id"], big["id"]);
   EXPECT_GT(pools["memoryBudgetBytes"].get<long>(), 0);
   const std::string metrics = s.get("/metrics").body;
-  EXPECT_NE(metrics.find("ignite_pool_hits_total{runtime=\"python\",service=\"\"} 1"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("ignite_pool_refill_seconds{runtime=\"python\""), std::string::npos);
+  const std::string id = fast["id"];
+  EXPECT_NE(metrics.find("ignite_pool_hits_total{pool=\"" + id + "\",runtime=\"python\",service=\"\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("ignite_pool_refill_seconds{pool=\""), std::string::npos);
+  // Two pools of one runtime are two series, never one label set twice.
+  std::set<std::string> series;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') {
+      EXPECT_TRUE(series.insert(line.substr(0, line.rfind(' '))).second) << line;
+    }
 
   // Shutdown destroys every slot: no process of a sandbox outlives the server.
   s.signal(SIGTERM);

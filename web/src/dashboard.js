@@ -34,7 +34,7 @@ export function mountDashboard(container) {
   const chartRate = svg('svg', { id: 'chart-rate', class: 'chart' });
   const chartLatency = svg('svg', { id: 'chart-latency', class: 'chart' });
   const chartMemory = svg('svg', { id: 'chart-memory', class: 'chart' });
-  const pools = table('pools', ['runtime', 'service', 'idle', 'starting', 'target', 'hits', 'misses']);
+  const pools = table('pools', ['runtime', 'service', 'memory', 'idle', 'starting', 'target', 'hits', 'misses']);
   const runs = table('recent-runs', ['time', 'service', 'runtime', 'status', 'wall', 'cpu', 'peak memory']);
   const worker = h('section', { id: 'worker', class: 'card', hidden: true }, h('h3', { text: 'NATS workers' }), h('ul', { class: 'worker-list' }));
   const error = h('p', { id: 'dash-error', class: 'error', role: 'alert' });
@@ -121,9 +121,9 @@ export function mountDashboard(container) {
   function renderPools(doc) {
     clear(pools.body);
     const list = doc.pools || [];
-    if (!list.length) pools.body.append(row(['no warm pools', '', '', '', '', '', '']));
+    if (!list.length) pools.body.append(row(['no warm pools', '', '', '', '', '', '', '']));
     for (const p of list) {
-      pools.body.append(row([p.runtime, p.service || '(ad-hoc)', p.idle, p.starting, p.target, p.hits, p.misses]));
+      pools.body.append(row([p.runtime, p.service || '(ad-hoc)', p.memoryMb ? `${p.memoryMb} MiB` : '', p.idle, p.starting, p.target, p.hits, p.misses]));
     }
   }
 
