@@ -6,6 +6,7 @@
 #include "docker/runtime_image.hpp"
 #include "runtime/catalog.hpp"
 #include "runtime/warm.hpp"
+#include "sandbox/microvm/microvm_backend.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -73,8 +74,16 @@ Result<sandbox::Backend*> OtherBackends::get(std::string_view isolation) {
     }
     return docker_.get();
   }
-  return fail(ErrorCode::unsupported,
-              "isolation '" + std::string(isolation) + "' is not available in this build (available: native, docker)");
+  if (isolation == "microvm") {
+    std::lock_guard lock(mu_);
+    if (!microvm_) {
+      IGNITE_TRY_ASSIGN(sandbox::microvm::MicroVmConfig config, sandbox::microvm::detect_microvm_config(scratch_root_));
+      IGNITE_TRY_ASSIGN(microvm_, sandbox::microvm::make_microvm_backend(std::move(config)));
+    }
+    return microvm_.get();
+  }
+  return fail(ErrorCode::unsupported, "isolation '" + std::string(isolation) +
+                                          "' is not available in this build (available: native, docker, microvm)");
 }
 
 Result<sandbox::docker::DockerConfig> docker_config(const sys::Instance& instance) {

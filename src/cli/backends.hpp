@@ -1,6 +1,6 @@
 // The isolation backends of one Ignite process besides the native one (which every engine has
-// and which runs every build and install step): docker, made on first use so that a daemon
-// started later is still found, and then kept.
+// and which runs every build and install step): docker and microvm, each made on first use (so
+// that a daemon started or a guest kernel built later is still found), and then kept.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -22,7 +22,9 @@ class OtherBackends {
  public:
   // A configuration that failed (no ignite-docker-init, a DOCKER_HOST we cannot speak) is
   // the error of every request for docker.
-  explicit OtherBackends(Result<sandbox::docker::DockerConfig> docker) : docker_config_(std::move(docker)) {}
+  // microVMs keep their per-VM dirs under `scratch_root` (the instance's private dir).
+  OtherBackends(Result<sandbox::docker::DockerConfig> docker, std::filesystem::path scratch_root)
+      : docker_config_(std::move(docker)), scratch_root_(std::move(scratch_root)) {}
 
   // The backend named `isolation`; `unavailable`/`unsupported` with the reason (and the remedy)
   // when it cannot be had here. A failed attempt is not remembered: the next call tries again.
@@ -36,6 +38,8 @@ class OtherBackends {
   std::mutex mu_;
   Result<sandbox::docker::DockerConfig> docker_config_;
   std::unique_ptr<sandbox::Backend> docker_;
+  std::filesystem::path scratch_root_;
+  std::unique_ptr<sandbox::Backend> microvm_;
 };
 
 // `--isolation native|docker|microvm` on `cmd`, into `isolation` (left empty when not given:

@@ -1,0 +1,143 @@
+// ignite-guest-agent: PID 1 of a microvm guest (the initramfs's /init). Mounts what the guest
+// needs, says hello to the host over the virtio-serial port, receives one job, runs it
+// (agent_job.cpp) in a root built from the job's mount plan (agent_root.cpp), sends the result
+// and powers the VM off. The VM is single use: every path ends in a power-off, so the host
+// never waits on a guest that lost its agent (and kills QEMU at its own deadline anyway).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "guest/agent_job.hpp"
+#include "guest/agent_root.hpp"
+#include "guest/protocol.hpp"
+
+namespace {
+
+using namespace ignite;
+using namespace ignite::guest;
+
+void log(const std::string& line) {
+  const int fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return;
+  const std::string text = "ignite-agent: " + line + "\n";
+  (void)::write(fd, text.data(), text.size());
+  ::close(fd);
+}
+
+[[noreturn]] void power_off() {
+  ::sync();
+  // The kernel runs with reboot=t and QEMU with -no-reboot: a reboot ends QEMU (microvm has no
+  // ACPI power-off with our kernel).
+  ::reboot(RB_AUTOBOOT);
+  for (;;) ::pause();
+}
+
+void mount_or_log(const char* source, const char* target, const char* type, unsigned long flags, const char* data) {
+  ::mkdir(target, 0755);
+  if (::mount(source, target, type, flags, data) != 0) log(std::string("mount ") + target + ": " + std::strerror(errno));
+}
+
+// /dev/vportNpM whose name is ours; empty when QEMU gave the guest no such port.
+std::string find_port() {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (DIR* dir = ::opendir("/sys/class/virtio-ports")) {
+      while (const dirent* e = ::readdir(dir)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream name(std::string("/sys/class/virtio-ports/") + e->d_name + "/name");
+        std::string text;
+        std::getline(name, text);
+        if (text == kPortName) {
+          std::string dev = std::string("/dev/") + e->d_name;
+          ::closedir(dir);
+          return dev;
+        }
+      }
+      ::closedir(dir);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
+}
+
+bool write_all(int fd, const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The next whole frame from the host; an error when the stream ends or breaks the protocol.
+Result<Message> receive(int fd, FrameReader& reader) {
+  std::string buf(64 * 1024, '\0');
+  for (;;) {
+    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, reader.next());
+    if (frame) return decode(*frame);
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("read the agent port"));
+    // virtio-serial reads 0 while the host is not connected yet: wait for it.
+    if (n == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  }
+}
+
+}  // namespace
+
+int main() {
+  mount_or_log("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  mount_or_log("sys", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  mount_or_log("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  mount_or_log("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+
+  const std::string port = find_port();
+  if (port.empty()) {
+    log("no virtio-serial port named " + std::string(kPortName));
+    power_off();
+  }
+  // Opened once, read-write, and kept open: separate opens lose the host's bytes.
+  const int fd = ::open(port.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    log("open " + port + ": " + std::strerror(errno));
+    power_off();
+  }
+  const Send send = [fd](const std::string& frame) { return write_all(fd, frame); };
+  auto fail_run = [&](const std::string& why) {
+    log(why);
+    send(error_frame(why));
+    power_off();
+  };
+
+  ::mkdir(kHostRoot, 0755);
+  if (::mount("hostroot", kHostRoot, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
+              "trans=virtio,version=9p2000.L,msize=512000,cache=loose") != 0)
+    fail_run(std::string("mount the host's root: ") + std::strerror(errno));
+  if (!send(hello_frame())) fail_run("the host is gone");
+
+  FrameReader reader;
+  auto message = receive(fd, reader);
+  if (!message) fail_run("no job: " + message.error().message);
+  if (message->type != "job" || !message->job) fail_run("expected a job, got '" + message->type + "'");
+  const JobMessage& job = *message->job;
+
+  if (auto built = build_job_root(job); !built) fail_run("job root: " + built.error().message);
+  ResultMessage result = run_job(job, send);
+  if (result.outcome == "error") fail_run(result.detail);
+  send(result_frame(result));
+  power_off();
+}

@@ -1,0 +1,245 @@
+#include "guest/agent_job.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "guest/agent_root.hpp"
+
+namespace ignite::guest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kCgroup = "/sys/fs/cgroup/job";
+
+bool write_text(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool done = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return done;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// "key value" lines (memory.events, cpu.stat): the value of `key`, 0 when absent.
+std::uint64_t keyed(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  std::string k;
+  std::uint64_t v = 0;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return 0;
+}
+
+std::uint64_t number(const std::string& path) {
+  try {
+    return std::stoull(read_text(path));
+  } catch (...) {
+    return 0;
+  }
+}
+
+// The job's cgroup, with its limits. The agent stays in the root cgroup.
+std::string make_cgroup(const JobMessage& job) {
+  write_text("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids +cpu");
+  if (::mkdir(kCgroup, 0755) != 0 && errno != EEXIST) return "mkdir " + std::string(kCgroup) + ": " + std::strerror(errno);
+  if (!write_text(std::string(kCgroup) + "/memory.max", std::to_string(job.memory_bytes))) return "memory.max refused";
+  write_text(std::string(kCgroup) + "/memory.swap.max", "0");
+  if (!write_text(std::string(kCgroup) + "/pids.max", std::to_string(job.max_processes))) return "pids.max refused";
+  const auto quota = static_cast<std::uint64_t>(std::llround(job.cpu_cores * 100000.0));
+  write_text(std::string(kCgroup) + "/cpu.max", std::to_string(std::max<std::uint64_t>(quota, 1000)) + " 100000");
+  return {};
+}
+
+void set_limit(int resource, std::uint64_t value) {
+  const rlimit r{value, value};
+  ::setrlimit(resource, &r);
+}
+
+// The child, between fork and exec: only async-signal-safe calls (the agent is single-threaded,
+// but keep to the rule anyway). Reports a failed step as exit 127 with its name on stderr.
+[[noreturn]] void exec_job(const JobMessage& job, char* const* argv, char* const* envp, int in, int out, int err) {
+  auto die = [](const char* what) {
+    const int e = errno;
+    (void)::write(2, "ignite-agent: ", 14);
+    (void)::write(2, what, std::strlen(what));
+    (void)::write(2, ": ", 2);
+    const char* msg = std::strerror(e);
+    (void)::write(2, msg, std::strlen(msg));
+    (void)::write(2, "\n", 1);
+    ::_exit(127);
+  };
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  ::setsid();
+  const int procs = ::open("/sys/fs/cgroup/job/cgroup.procs", O_WRONLY | O_CLOEXEC);
+  if (procs < 0 || ::write(procs, "0", 1) != 1) die("join the job's cgroup");
+  ::close(procs);
+  if (::chroot(kJobRoot) != 0) die("chroot");
+  if (::chdir(job.workdir.c_str()) != 0) die("chdir to the working directory");
+  set_limit(RLIMIT_NOFILE, job.max_open_files);
+  set_limit(RLIMIT_FSIZE, job.max_file_bytes);
+  set_limit(RLIMIT_STACK, job.stack_bytes);
+  set_limit(RLIMIT_CORE, 0);
+  // Security: the program is not root in the guest: it cannot remount, reach /host, load
+  // nothing into the guest kernel, or change the cgroup limits that hold it.
+  if (::setgroups(0, nullptr) != 0 || ::setgid(kJobId) != 0 || ::setuid(kJobId) != 0) die("drop to the job's uid");
+  set_limit(RLIMIT_NPROC, job.max_processes);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
+  ::execve(argv[0], argv, envp);
+  die("execute the program");
+}
+
+struct Stream {
+  int fd = -1;
+  guest::Stream which;
+  std::uint64_t kept = 0;
+  bool truncated = false;
+};
+
+}  // namespace
+
+ResultMessage run_job(const JobMessage& job, const Send& send) {
+  ResultMessage result;
+  if (auto why = make_cgroup(job); !why.empty()) {
+    result.outcome = "error";
+    result.detail = "job cgroup: " + why;
+    return result;
+  }
+  std::vector<std::string> argv_s = job.argv, env_s = job.env;
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  for (auto& e : env_s) envp.push_back(e.data());
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    result.outcome = "error";
+    result.detail = "pipes: " + std::string(std::strerror(errno));
+    return result;
+  }
+  const auto started = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1]);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (pid < 0) {
+    result.outcome = "error";
+    result.detail = "fork: " + std::string(std::strerror(errno));
+    return result;
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  int stdin_fd = in[1];
+  ::fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
+  ::signal(SIGPIPE, SIG_IGN);
+  std::size_t stdin_done = 0;
+  if (job.stdin_data.empty()) {
+    ::close(stdin_fd);
+    stdin_fd = -1;
+  }
+  Stream streams[2] = {{out[0], guest::Stream::out}, {err[0], guest::Stream::err}};
+  for (auto& s : streams) ::fcntl(s.fd, F_SETFL, O_NONBLOCK);  // one poll serves every stream
+  const auto deadline = started + std::chrono::milliseconds(job.wall_ms);
+  bool exited = false, timed_out = false;
+  int status = 0;
+  std::string chunk(64 * 1024, '\0');
+  while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
+    pollfd fds[4];
+    nfds_t n = 0;
+    for (auto& s : streams)
+      if (s.fd >= 0) fds[n++] = {s.fd, POLLIN, 0};
+    if (stdin_fd >= 0) fds[n++] = {stdin_fd, POLLOUT, 0};
+    if (!exited && pidfd >= 0) fds[n++] = {pidfd, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0 && !timed_out) {
+      // The whole cgroup, so children that kept the pipes open end too.
+      timed_out = !exited;
+      write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+      if (!timed_out) break;  // exited, but descendants hold the pipes: done anyway
+    }
+    ::poll(fds, n, left <= 0 ? 100 : static_cast<int>(std::min<long long>(left, 1000)));
+    for (auto& s : streams) {
+      if (s.fd < 0) continue;
+      const ssize_t got = ::read(s.fd, chunk.data(), chunk.size());
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        ::close(s.fd);
+        s.fd = -1;
+        continue;
+      }
+      if (got < 0) continue;
+      const auto room = job.max_output_bytes - std::min(s.kept, job.max_output_bytes);
+      const auto keep = std::min<std::uint64_t>(room, static_cast<std::uint64_t>(got));
+      if (keep < static_cast<std::uint64_t>(got)) s.truncated = true;
+      if (keep > 0) send(output_frame(s.which, std::string_view(chunk.data(), keep)));
+      s.kept += keep;
+    }
+    if (stdin_fd >= 0) {
+      const ssize_t put = ::write(stdin_fd, job.stdin_data.data() + stdin_done, job.stdin_data.size() - stdin_done);
+      if (put > 0) stdin_done += static_cast<std::size_t>(put);
+      if ((put < 0 && errno != EAGAIN) || stdin_done == job.stdin_data.size()) {
+        ::close(stdin_fd);
+        stdin_fd = -1;
+      }
+    }
+    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      // The program is done; what it left running in its cgroup goes with it.
+      write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+    }
+  }
+  if (!exited) ::waitpid(pid, &status, 0);
+  if (stdin_fd >= 0) ::close(stdin_fd);
+  if (pidfd >= 0) ::close(pidfd);
+  result.wall_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
+
+  const std::string cg(kCgroup);
+  const std::string events = read_text(cg + "/memory.events");
+  result.cpu_us = keyed(read_text(cg + "/cpu.stat"), "usage_usec");
+  result.peak_memory_bytes = number(cg + "/memory.peak");
+  result.pids_peak = static_cast<std::uint32_t>(number(cg + "/pids.peak"));
+  if (!job.output_dir.empty()) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(std::string(kJobRoot) + job.output_dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      ++result.output_entries;
+  }
+  result.stdout_truncated = streams[0].truncated;
+  result.stderr_truncated = streams[1].truncated;
+  if (timed_out) {
+    result.outcome = "wall_time_exceeded";
+    result.signal = SIGKILL;
+  } else if (WIFEXITED(status)) {
+    result.outcome = "exited";
+    result.exit_code = WEXITSTATUS(status);
+  } else {
+    result.signal = WTERMSIG(status);
+    result.outcome = result.signal == SIGKILL && keyed(events, "oom_kill") > 0 ? "memory_exceeded" : "signaled";
+  }
+  return result;
+}
+
+}  // namespace ignite::guest

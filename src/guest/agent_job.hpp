@@ -1,0 +1,21 @@
+// Runs the one job inside the guest: a cgroup v2 of its own (memory, pids, CPU), the chroot
+// into the job's root as an unprivileged uid with rlimits and no_new_privs, stdin fed, stdout
+// and stderr streamed to the host as frames (each capped), the wall-clock limit enforced with
+// cgroup.kill, and the usage read from the cgroup.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "guest/protocol.hpp"
+
+namespace ignite::guest {
+
+// Sends one frame to the host; false once the channel is gone.
+using Send = std::function<bool(const std::string& frame)>;
+
+// The uid/gid the program runs as in the guest (nobody).
+inline constexpr unsigned kJobId = 65534;
+
+ResultMessage run_job(const JobMessage& job, const Send& send);
+
+}  // namespace ignite::guest

@@ -1,0 +1,310 @@
+#include "guest/protocol.hpp"
+
+#include <array>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "core/json_limits.hpp"
+
+namespace ignite::guest {
+namespace {
+
+using json = nlohmann::json;
+
+// JSON nesting of a valid message: the job object, its arrays, their objects.
+constexpr std::size_t kMaxDepth = 8;
+
+constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+Error bad(std::string_view what) { return {ErrorCode::invalid_argument, "agent protocol: " + std::string(what)}; }
+
+// Field readers: a missing field keeps the default; a field of another type or range fails.
+class Fields {
+ public:
+  explicit Fields(const json& object) : o_(object) {}
+
+  Status str(const char* key, std::string& out) const {
+    auto it = o_.find(key);
+    if (it == o_.end()) return ok();
+    if (!it->is_string()) return fail(bad(std::string(key) + " is not a string"));
+    out = it->get<std::string>();
+    return ok();
+  }
+  Status bytes(const char* key, std::string& out) const {
+    std::string text;
+    IGNITE_TRY(str(key, text));
+    IGNITE_TRY_ASSIGN(out, base64_decode(text));
+    return ok();
+  }
+  template <typename T>
+  Status num(const char* key, T& out) const {
+    auto it = o_.find(key);
+    if (it == o_.end()) return ok();
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!it->is_number()) return fail(bad(std::string(key) + " is not a number"));
+      out = it->get<T>();
+    } else if constexpr (std::is_signed_v<T>) {
+      if (!it->is_number_integer()) return fail(bad(std::string(key) + " is not an integer"));
+      const auto v = it->get<std::int64_t>();
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+        return fail(bad(std::string(key) + " is out of range"));
+      out = static_cast<T>(v);
+    } else {
+      if (!it->is_number_unsigned()) return fail(bad(std::string(key) + " is not an unsigned integer"));
+      const auto v = it->get<std::uint64_t>();
+      if (v > std::numeric_limits<T>::max()) return fail(bad(std::string(key) + " is out of range"));
+      out = static_cast<T>(v);
+    }
+    return ok();
+  }
+  Status flag(const char* key, bool& out) const {
+    auto it = o_.find(key);
+    if (it == o_.end()) return ok();
+    if (!it->is_boolean()) return fail(bad(std::string(key) + " is not a boolean"));
+    out = it->get<bool>();
+    return ok();
+  }
+  Status strings(const char* key, std::vector<std::string>& out) const {
+    auto it = o_.find(key);
+    if (it == o_.end()) return ok();
+    if (!it->is_array()) return fail(bad(std::string(key) + " is not an array"));
+    out.clear();
+    for (const auto& e : *it) {
+      if (!e.is_string()) return fail(bad(std::string(key) + " holds a non-string"));
+      out.push_back(e.get<std::string>());
+    }
+    return ok();
+  }
+  Result<const json*> objects(const char* key) const {
+    auto it = o_.find(key);
+    if (it == o_.end()) return static_cast<const json*>(nullptr);
+    if (!it->is_array()) return fail(bad(std::string(key) + " is not an array"));
+    for (const auto& e : *it)
+      if (!e.is_object()) return fail(bad(std::string(key) + " holds a non-object"));
+    return &*it;
+  }
+
+ private:
+  const json& o_;
+};
+
+// replace: a string that is not UTF-8 (an argv byte string) must not throw; it is sent with U+FFFD.
+std::string dump(const json& j) { return encode_frame(j.dump(-1, ' ', false, json::error_handler_t::replace)); }
+
+Result<JobMessage> decode_job(const json& j) {
+  JobMessage m;
+  Fields f(j);
+  IGNITE_TRY(f.strings("argv", m.argv));
+  IGNITE_TRY(f.strings("env", m.env));
+  IGNITE_TRY(f.str("workdir", m.workdir));
+  IGNITE_TRY(f.strings("dirs", m.dirs));
+  IGNITE_TRY(f.str("outputDir", m.output_dir));
+  IGNITE_TRY(f.num("outputBytes", m.output_bytes));
+  IGNITE_TRY(f.bytes("stdin", m.stdin_data));
+  IGNITE_TRY(f.num("wallMs", m.wall_ms));
+  IGNITE_TRY(f.num("memoryBytes", m.memory_bytes));
+  IGNITE_TRY(f.num("cpuCores", m.cpu_cores));
+  IGNITE_TRY(f.num("maxProcesses", m.max_processes));
+  IGNITE_TRY(f.num("maxOutputBytes", m.max_output_bytes));
+  IGNITE_TRY(f.num("maxFileBytes", m.max_file_bytes));
+  IGNITE_TRY(f.num("tmpBytes", m.tmp_bytes));
+  IGNITE_TRY(f.num("maxOpenFiles", m.max_open_files));
+  IGNITE_TRY(f.num("stackBytes", m.stack_bytes));
+  IGNITE_TRY_ASSIGN(const json* mounts, f.objects("mounts"));
+  if (mounts)
+    for (const auto& e : *mounts) {
+      JobMount mount;
+      IGNITE_TRY(Fields(e).str("source", mount.source));
+      IGNITE_TRY(Fields(e).str("target", mount.target));
+      m.mounts.push_back(std::move(mount));
+    }
+  IGNITE_TRY_ASSIGN(const json* files, f.objects("files"));
+  if (files)
+    for (const auto& e : *files) {
+      JobFile file;
+      IGNITE_TRY(Fields(e).str("target", file.target));
+      IGNITE_TRY(Fields(e).bytes("content", file.content));
+      IGNITE_TRY(Fields(e).flag("executable", file.executable));
+      m.files.push_back(std::move(file));
+    }
+  if (m.argv.empty()) return fail(bad("the job has no argv"));
+  return m;
+}
+
+Result<ResultMessage> decode_result(const json& j) {
+  ResultMessage m;
+  Fields f(j);
+  IGNITE_TRY(f.str("outcome", m.outcome));
+  IGNITE_TRY(f.num("exitCode", m.exit_code));
+  IGNITE_TRY(f.num("signal", m.signal));
+  IGNITE_TRY(f.flag("stdoutTruncated", m.stdout_truncated));
+  IGNITE_TRY(f.flag("stderrTruncated", m.stderr_truncated));
+  IGNITE_TRY(f.num("wallUs", m.wall_us));
+  IGNITE_TRY(f.num("cpuUs", m.cpu_us));
+  IGNITE_TRY(f.num("peakMemoryBytes", m.peak_memory_bytes));
+  IGNITE_TRY(f.num("pidsPeak", m.pids_peak));
+  IGNITE_TRY(f.num("outputEntries", m.output_entries));
+  IGNITE_TRY(f.str("detail", m.detail));
+  return m;
+}
+
+}  // namespace
+
+std::string encode_frame(std::string_view payload) {
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  std::string out;
+  out.reserve(4 + payload.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  out.append(payload);
+  return out;
+}
+
+Result<std::optional<std::string>> FrameReader::next() {
+  if (buffered() < 4) return std::optional<std::string>();
+  std::uint32_t n = 0;
+  for (std::size_t i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(buf_[pos_ + i]);
+  if (n > max_) return fail(bad("a frame of " + std::to_string(n) + " bytes is over the limit of " + std::to_string(max_)));
+  if (buffered() < 4 + std::size_t{n}) return std::optional<std::string>();
+  std::string frame = buf_.substr(pos_ + 4, n);
+  pos_ += 4 + std::size_t{n};
+  // Drop consumed bytes once they are most of the buffer, so a long stream stays linear.
+  if (pos_ > 4096 && pos_ * 2 > buf_.size()) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  return std::optional<std::string>(std::move(frame));
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t v = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16) |
+                            (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8) |
+                            static_cast<unsigned char>(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    std::uint32_t v = std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16;
+    if (rest == 2) v |= std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+Result<std::string> base64_decode(std::string_view text) {
+  static const std::array<int, 256> table = [] {
+    std::array<int, 256> t{};
+    t.fill(-1);
+    for (std::size_t i = 0; i < kAlphabet.size(); ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int>(i);
+    return t;
+  }();
+  if (text.size() % 4 != 0) return fail(bad("base64 of a length that is not a multiple of 4"));
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const std::size_t pad = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2u : 1u) : 0u) : 0u;
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      int d = 0;
+      if (k < 4 - pad) {
+        d = table[static_cast<unsigned char>(text[i + k])];
+        if (d < 0) return fail(bad("a byte outside base64's alphabet"));
+      }
+      v = (v << 6) | static_cast<std::uint32_t>(d);
+    }
+    out.push_back(static_cast<char>((v >> 16) & 0xff));
+    if (pad < 2) out.push_back(static_cast<char>((v >> 8) & 0xff));
+    if (pad < 1) out.push_back(static_cast<char>(v & 0xff));
+  }
+  return out;
+}
+
+std::string hello_frame() { return dump({{"type", "hello"}, {"version", kProtocolVersion}}); }
+
+std::string job_frame(const JobMessage& m) {
+  json mounts = json::array(), files = json::array();
+  for (const auto& mount : m.mounts) mounts.push_back({{"source", mount.source}, {"target", mount.target}});
+  for (const auto& file : m.files)
+    files.push_back({{"target", file.target}, {"content", base64_encode(file.content)}, {"executable", file.executable}});
+  return dump({{"type", "job"},
+               {"version", kProtocolVersion},
+               {"argv", m.argv},
+               {"env", m.env},
+               {"workdir", m.workdir},
+               {"mounts", std::move(mounts)},
+               {"files", std::move(files)},
+               {"dirs", m.dirs},
+               {"outputDir", m.output_dir},
+               {"outputBytes", m.output_bytes},
+               {"stdin", base64_encode(m.stdin_data)},
+               {"wallMs", m.wall_ms},
+               {"memoryBytes", m.memory_bytes},
+               {"cpuCores", m.cpu_cores},
+               {"maxProcesses", m.max_processes},
+               {"maxOutputBytes", m.max_output_bytes},
+               {"maxFileBytes", m.max_file_bytes},
+               {"tmpBytes", m.tmp_bytes},
+               {"maxOpenFiles", m.max_open_files},
+               {"stackBytes", m.stack_bytes}});
+}
+
+std::string output_frame(Stream stream, std::string_view data) {
+  return dump({{"type", "output"}, {"stream", stream == Stream::out ? "out" : "err"}, {"data", base64_encode(data)}});
+}
+
+std::string result_frame(const ResultMessage& m) {
+  return dump({{"type", "result"},
+               {"outcome", m.outcome},
+               {"exitCode", m.exit_code},
+               {"signal", m.signal},
+               {"stdoutTruncated", m.stdout_truncated},
+               {"stderrTruncated", m.stderr_truncated},
+               {"wallUs", m.wall_us},
+               {"cpuUs", m.cpu_us},
+               {"peakMemoryBytes", m.peak_memory_bytes},
+               {"pidsPeak", m.pids_peak},
+               {"outputEntries", m.output_entries},
+               {"detail", m.detail}});
+}
+
+std::string error_frame(std::string_view message) {
+  return dump({{"type", "error"}, {"message", message}});
+}
+
+Result<Message> decode(std::string_view payload) {
+  IGNITE_TRY_ASSIGN(json j, parse_json_bounded(payload, kMaxDepth));
+  if (!j.is_object()) return fail(bad("a frame that is not a JSON object"));
+  Message m;
+  Fields f(j);
+  IGNITE_TRY(f.str("type", m.type));
+  if (m.type == "hello" || m.type == "job") {
+    IGNITE_TRY(f.num("version", m.version));
+    if (m.version != kProtocolVersion)
+      return fail(bad("version " + std::to_string(m.version) + " (this side speaks " + std::to_string(kProtocolVersion) + ")"));
+    if (m.type == "job") {
+      IGNITE_TRY_ASSIGN(m.job, decode_job(j));
+    }
+  } else if (m.type == "output") {
+    std::string stream;
+    IGNITE_TRY(f.str("stream", stream));
+    if (stream != "out" && stream != "err") return fail(bad("an output frame for stream '" + stream + "'"));
+    m.stream = stream == "out" ? Stream::out : Stream::err;
+    IGNITE_TRY(f.bytes("data", m.data));
+  } else if (m.type == "result") {
+    IGNITE_TRY_ASSIGN(m.result, decode_result(j));
+  } else if (m.type == "error") {
+    IGNITE_TRY(f.str("message", m.data));
+  } else {
+    return fail(bad("an unknown frame type '" + m.type.substr(0, 32) + "'"));
+  }
+  return m;
+}
+
+}  // namespace ignite::guest

@@ -1,0 +1,125 @@
+// The host <-> guest agent protocol of the microvm backend: length-prefixed JSON frames over one
+// byte stream (virtio-serial under QEMU; the host reaches it as a Unix socket).
+//
+//   guest -> host  {"type":"hello","version":1}            once the agent is up
+//   host  -> guest {"type":"job","version":1,...}          the one job of this VM
+//   guest -> host  {"type":"output","stream":"out"|"err","data":<base64>}   as it is written
+//   guest -> host  {"type":"result",...} or {"type":"error","message":...} then the VM powers off
+//
+// A frame is a 4-byte big-endian length and that many bytes of JSON. Pure logic, shared by the
+// static agent (src/guest/agent*.cpp) and the host (src/sandbox/microvm/).
+// Security: everything the guest sends is untrusted (the program may own the guest kernel):
+// frames are bounded, parsed with a depth bound, and every field is type-checked and range-checked
+// by the host before use; a malformed frame fails the run as an error, it is never guessed at.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace ignite::guest {
+
+inline constexpr int kProtocolVersion = 1;
+// The largest frame either side accepts: a job carries the inline files and stdin (the request
+// limits bound them far lower); output frames are small chunks.
+inline constexpr std::uint32_t kMaxFrameBytes = 96u << 20;
+// The name QEMU gives the agent's virtio-serial port (/sys/class/virtio-ports/*/name).
+inline constexpr std::string_view kPortName = "ignite.agent";
+
+std::string encode_frame(std::string_view payload);
+
+// Splits a byte stream into frames. feed() what arrived; next() returns a whole frame, nothing
+// (need more bytes), or an error once the stream announced a frame over the limit.
+class FrameReader {
+ public:
+  explicit FrameReader(std::uint32_t max_frame = kMaxFrameBytes) : max_(max_frame) {}
+  void feed(std::string_view bytes) { buf_.append(bytes); }
+  Result<std::optional<std::string>> next();
+  std::size_t buffered() const noexcept { return buf_.size() - pos_; }
+
+ private:
+  std::uint32_t max_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
+
+std::string base64_encode(std::string_view bytes);
+Result<std::string> base64_decode(std::string_view text);
+
+struct JobMount {
+  std::string source;  // a host path (the guest sees the host's root read-only under /host)
+  std::string target;  // inside the job's root
+  friend bool operator==(const JobMount&, const JobMount&) = default;
+};
+
+struct JobFile {
+  std::string target;
+  std::string content;
+  bool executable = false;
+  friend bool operator==(const JobFile&, const JobFile&) = default;
+};
+
+// What the agent runs: the mount plan is data (the agent builds the job's root from it).
+struct JobMessage {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string workdir = "/app";
+  std::vector<JobMount> mounts;
+  std::vector<JobFile> files;
+  std::vector<std::string> dirs;  // empty dirs to create (drop dirs, the output dir's target)
+  std::string output_dir;         // a writable tmpfs of output_bytes; empty: none
+  std::uint64_t output_bytes = 0;
+  std::string stdin_data;
+  std::uint64_t wall_ms = 30000;
+  std::uint64_t memory_bytes = 128ull << 20;
+  double cpu_cores = 1.0;
+  std::uint32_t max_processes = 64;
+  std::uint64_t max_output_bytes = 1ull << 20;
+  std::uint64_t max_file_bytes = 64ull << 20;
+  std::uint64_t tmp_bytes = 64ull << 20;
+  std::uint32_t max_open_files = 256;
+  std::uint64_t stack_bytes = 8ull << 20;
+  friend bool operator==(const JobMessage&, const JobMessage&) = default;
+};
+
+// How the job ended, as the agent saw it (mapped onto ignite::Outcome by the host).
+struct ResultMessage {
+  std::string outcome = "exited";  // exited | signaled | wall_time_exceeded | memory_exceeded
+  int exit_code = 0;
+  int signal = 0;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  std::uint64_t wall_us = 0;
+  std::uint64_t cpu_us = 0;
+  std::uint64_t peak_memory_bytes = 0;
+  std::uint32_t pids_peak = 0;
+  std::uint32_t output_entries = 0;  // what the program left in the output dir (not returned yet)
+  std::string detail;
+  friend bool operator==(const ResultMessage&, const ResultMessage&) = default;
+};
+
+enum class Stream { out, err };
+
+std::string hello_frame();
+std::string job_frame(const JobMessage& job);
+std::string output_frame(Stream stream, std::string_view data);
+std::string result_frame(const ResultMessage& result);
+std::string error_frame(std::string_view message);
+
+// One decoded frame from the other side. Exactly one of the optionals is set, as `type` says.
+struct Message {
+  std::string type;  // hello | job | output | result | error
+  int version = 0;   // hello, job
+  std::optional<JobMessage> job;
+  std::optional<ResultMessage> result;
+  Stream stream = Stream::out;  // output
+  std::string data;             // output: the bytes; error: the message
+};
+
+// Parses one frame's payload; invalid_argument naming the first problem.
+Result<Message> decode(std::string_view payload);
+
+}  // namespace ignite::guest

@@ -1,0 +1,48 @@
+// The microvm backend: each sandbox is a single-use QEMU microVM (machine `microvm`) with its own
+// guest kernel between the program and the host. The guest boots an initramfs holding only our
+// static agent (src/guest/), which receives the job over a virtio-serial port (the host side is
+// a Unix socket), builds the job's root from the mount plan out of the host's root (shared
+// read-only over 9p), runs the job under a cgroup v2 of the guest, and returns the result.
+// No network device. Hardware KVM only when kvm_intel/kvm_amd are loaded; else TCG (emulation:
+// tens of times slower, for testing). Phase 1: cold runs only (no warm slots, no writable
+// mounts, no network, output files are not returned).
+#pragma once
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "core/result.hpp"
+#include "core/spec.hpp"
+#include "sandbox/backend.hpp"
+
+namespace ignite::sandbox::microvm {
+
+struct MicroVmConfig {
+  std::filesystem::path qemu;    // qemu-system-x86_64
+  std::filesystem::path kernel;  // the guest kernel (scripts/guest-kernel builds and caches it)
+  std::filesystem::path agent;   // ignite-guest-agent (static)
+  // Per-VM dirs (initramfs, agent socket, console log): the instance's private dir.
+  std::filesystem::path scratch_root = "/run/ignite";
+  std::uint32_t tsc_khz = 0;
+  bool kvm = false;
+  unsigned max_cpus = 1;
+  // From QEMU's start to the agent's hello; generous: TCG boots take 1-3 s, more under load.
+  std::chrono::milliseconds boot_timeout = std::chrono::seconds(60);
+  // How long past the job's wall-time limit the host waits for the agent's result before it
+  // kills QEMU itself (the agent enforces the limit in the guest; this is the backstop).
+  std::chrono::milliseconds kill_grace = std::chrono::seconds(15);
+  Limits ceilings = kBackendCeilings;
+};
+
+// What this host offers: QEMU on PATH, the guest kernel ($IGNITE_GUEST_KERNEL, else the newest
+// in $IGNITE_GUEST_CACHE or /var/cache/ignite/guest), the agent beside ignite
+// ($IGNITE_GUEST_AGENT), the TSC frequency and the accelerator. `unavailable` with the remedy.
+Result<MicroVmConfig> detect_microvm_config(const std::filesystem::path& scratch_root);
+
+// Hardware KVM is proven only by kvm_intel or kvm_amd: a PVM host serves /dev/kvm (and
+// KVM_CREATE_VM succeeds) but boots no ordinary guest.
+bool hardware_kvm();
+
+Result<std::unique_ptr<Backend>> make_microvm_backend(MicroVmConfig config);
+
+}  // namespace ignite::sandbox::microvm

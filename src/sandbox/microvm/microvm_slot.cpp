@@ -1,0 +1,172 @@
+#include "sandbox/microvm/microvm_slot.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "sandbox/common/output_capture.hpp"
+
+namespace ignite::sandbox::microvm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std::stop_token stop) {
+  std::string buf(64 * 1024, '\0');
+  for (;;) {
+    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, vm.reader.next());
+    if (frame) return guest::decode(*frame);
+    if (stop.stop_requested()) return fail(ErrorCode::unavailable, "cancelled");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return fail(ErrorCode::resource_exhausted, "the VM's agent did not answer in time");
+    pollfd fds[2] = {{vm.channel.get(), POLLIN, 0}, {vm.qemu.pidfd(), POLLIN, 0}};
+    // Short slices: a stop request is seen within 100 ms.
+    if (::poll(fds, 2, static_cast<int>(std::min<long long>(left, 100))) < 0 && errno != EINTR)
+      return fail(Error::from_errno("poll the VM"));
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      const ssize_t n = ::read(vm.channel.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail(ErrorCode::unavailable, "the VM closed its agent channel");
+      vm.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      continue;
+    }
+    if (fds[1].revents & POLLIN) return fail(ErrorCode::unavailable, "the VM stopped");
+  }
+}
+
+guest::JobMessage job_message(const SandboxSpec& spec, Job job) {
+  guest::JobMessage m;
+  m.argv = job.argv.empty() ? spec.argv : std::move(job.argv);
+  m.env = job.env.empty() ? spec.env : std::move(job.env);
+  m.workdir = (job.argv.empty() ? spec.workdir : job.workdir).string();
+  for (const auto& mount : spec.mounts) m.mounts.push_back({mount.source.string(), mount.target.string()});
+  for (const auto& f : spec.files) m.files.push_back({f.target.string(), f.content, f.executable});
+  for (auto& f : job.files) m.files.push_back({f.target.string(), std::move(f.content), f.executable});
+  for (const auto& d : spec.drop_dirs) m.dirs.push_back(d.string());
+  if (spec.output) {
+    m.output_dir = spec.output->target.string();
+    m.output_bytes = spec.output->max_bytes;
+    for (const auto& f : spec.output->seed)
+      m.files.push_back({(spec.output->target / f.target.relative_path()).string(), f.content, f.executable});
+  }
+  m.stdin_data = job.stdin_data.empty() ? spec.stdin_data : std::move(job.stdin_data);
+  const Limits& l = spec.limits;
+  m.wall_ms = static_cast<std::uint64_t>(l.wall_time.count());
+  m.memory_bytes = l.memory_bytes;
+  m.cpu_cores = l.cpu_cores;
+  m.max_processes = l.max_processes;
+  m.max_output_bytes = l.max_output_bytes;
+  m.max_file_bytes = l.max_file_bytes;
+  m.tmp_bytes = l.tmp_bytes;
+  m.max_open_files = l.max_open_files;
+  m.stack_bytes = l.stack_bytes;
+  return m;
+}
+
+Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const Limits& limits) {
+  ExecutionResult r;
+  if (m.outcome == "exited") {
+    r.outcome = Outcome::exited;
+  } else if (m.outcome == "signaled") {
+    r.outcome = Outcome::signaled;
+  } else if (m.outcome == "wall_time_exceeded") {
+    r.outcome = Outcome::wall_time_exceeded;
+  } else if (m.outcome == "memory_exceeded") {
+    r.outcome = Outcome::memory_exceeded;
+  } else {
+    return fail(ErrorCode::internal, "agent protocol: an unknown outcome '" + m.outcome.substr(0, 32) + "'");
+  }
+  // Security: the guest's numbers are reports, not facts: kept within what they can be.
+  if (m.exit_code < 0 || m.exit_code > 255) return fail(ErrorCode::internal, "agent protocol: exit code out of range");
+  if (m.signal < 0 || m.signal > 64) return fail(ErrorCode::internal, "agent protocol: signal out of range");
+  r.exit_code = m.exit_code;
+  r.signal = m.signal;
+  r.stdout_truncated = m.stdout_truncated;
+  r.stderr_truncated = m.stderr_truncated;
+  const auto wall_cap = std::chrono::duration_cast<std::chrono::microseconds>(limits.wall_time) + std::chrono::seconds(5);
+  r.usage.wall = std::min(std::chrono::microseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(m.wall_us, 1ull << 50))), wall_cap);
+  r.usage.cpu = std::chrono::microseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(m.cpu_us, 1ull << 50)));
+  r.usage.peak_memory_bytes = std::min(m.peak_memory_bytes, limits.memory_bytes);
+  r.usage.pids_peak = std::min(m.pids_peak, limits.max_processes);
+  if (m.output_entries > 0)
+    r.output_error = "the microvm backend does not return output files yet (" + std::to_string(m.output_entries) +
+                     " entries left in the output dir)";
+  return r;
+}
+
+MicroVmSlot::~MicroVmSlot() = default;
+
+Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const OutputSink& sink) {
+  if (used_) return fail(ErrorCode::internal, "a microvm slot runs once");
+  used_ = true;
+  const auto handed = Clock::now();
+  const Limits limits = spec_.limits;
+  if (!write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job)))))
+    return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
+
+  std::string out, err;
+  bool out_cut = false, err_cut = false;
+  OutputCapture capture_out(Stream::out, limits.max_output_bytes, out, out_cut);
+  OutputCapture capture_err(Stream::err, limits.max_output_bytes, err, err_cut);
+  // The host's own deadline, the backstop behind the agent's: QEMU is killed there.
+  const auto deadline = handed + limits.wall_time + vm_.kill_grace;
+  for (;;) {
+    auto message = next_message(vm_, deadline, stop);
+    if (!message) {
+      ExecutionResult r;
+      if (stop.stop_requested()) {
+        r.outcome = Outcome::cancelled;
+      } else if (message.error().code == ErrorCode::resource_exhausted) {
+        r.outcome = Outcome::wall_time_exceeded;
+        r.detail = "the VM did not report within its wall-time limit; it was killed";
+      } else {
+        return fail(std::move(message).error().with_context("microvm"));
+      }
+      vm_.qemu.send_signal(SIGKILL);
+      r.signal = SIGKILL;
+      r.stdout_data = std::move(out);
+      r.stderr_data = std::move(err);
+      r.stdout_truncated = out_cut;
+      r.stderr_truncated = err_cut;
+      r.usage.wall = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - handed);
+      r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      return r;
+    }
+    if (message->type == "output") {
+      (message->stream == guest::Stream::out ? capture_out : capture_err)
+          .append(message->data, sink);
+    } else if (message->type == "result" && message->result) {
+      IGNITE_TRY_ASSIGN(ExecutionResult r, to_execution_result(*message->result, limits));
+      r.stdout_data = std::move(out);
+      r.stderr_data = std::move(err);
+      r.stdout_truncated = r.stdout_truncated || out_cut;
+      r.stderr_truncated = r.stderr_truncated || err_cut;
+      r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      return r;
+    } else if (message->type == "error") {
+      // The agent's text names host paths of the mount plan: it goes to the log, not the caller.
+      spdlog::warn("microvm: the guest agent failed: {}", message->data.substr(0, 512));
+      return fail(ErrorCode::internal, "microvm: the guest agent could not set the job up (details in the log)");
+    } else {
+      return fail(ErrorCode::internal, "microvm: agent protocol: an unexpected '" + message->type + "' frame");
+    }
+  }
+}
+
+}  // namespace ignite::sandbox::microvm

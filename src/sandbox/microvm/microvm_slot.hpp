@@ -1,0 +1,50 @@
+// MicroVmSlot: one booted microVM whose agent said hello, run once. Owns, in this order, the
+// VM's scratch dir, the QEMU process and the agent connection: destroyed in reverse, so the
+// connection closes, QEMU is killed and reaped, then the dir (initramfs, socket, console log)
+// is removed, on every path.
+#pragma once
+#include <chrono>
+#include <string>
+
+#include "core/spec.hpp"
+#include "guest/protocol.hpp"
+#include "sandbox/backend.hpp"
+#include "sys/child_process.hpp"
+#include "sys/fd.hpp"
+#include "sys/temp_dir.hpp"
+
+namespace ignite::sandbox::microvm {
+
+struct VmParts {
+  sys::TempDir dir;
+  sys::ChildProcess qemu;
+  sys::Fd channel;  // connected to the agent's port
+  guest::FrameReader reader;
+  std::chrono::steady_clock::time_point started;  // QEMU's spawn
+  std::chrono::milliseconds kill_grace{15000};
+};
+
+// Reads the next frame from the agent before `deadline`; unavailable when QEMU ended or the
+// channel closed first, resource_exhausted (a timeout) at the deadline.
+Result<guest::Message> next_message(VmParts& vm, std::chrono::steady_clock::time_point deadline,
+                                    std::stop_token stop = {});
+
+class MicroVmSlot final : public Slot {
+ public:
+  MicroVmSlot(VmParts vm, SandboxSpec spec) : vm_(std::move(vm)), spec_(std::move(spec)) {}
+  ~MicroVmSlot() override;
+  Result<ExecutionResult> run(Job job, std::stop_token stop, const OutputSink& sink) override;
+
+ private:
+  VmParts vm_;
+  SandboxSpec spec_;
+  bool used_ = false;
+};
+
+// The agent's job for `spec` (its mount plan, files, limits) with `job`'s additions.
+guest::JobMessage job_message(const SandboxSpec& spec, Job job);
+
+// The result the agent reported, checked: an outcome we know, codes in range.
+Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const Limits& limits);
+
+}  // namespace ignite::sandbox::microvm

@@ -1,0 +1,102 @@
+#include "sandbox/microvm/vm_image.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+
+namespace ignite::sandbox::microvm {
+namespace {
+
+// Memory the guest needs besides the job: kernel and agent (~30 MiB), the 9p page cache of the
+// runtime's files, the job root's tmpfs (inline files).
+constexpr std::uint64_t kGuestOverheadMib = 192;
+
+void hex8(std::string& out, std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08X", v);
+  out.append(buf, 8);
+}
+
+void pad4(std::string& out) {
+  while (out.size() % 4 != 0) out.push_back('\0');
+}
+
+void record(std::string& out, std::uint32_t ino, const std::string& name, std::uint32_t mode, std::string_view content,
+            std::uint32_t rmaj, std::uint32_t rmin) {
+  out += "070701";
+  hex8(out, ino);
+  hex8(out, mode);
+  hex8(out, 0);  // uid
+  hex8(out, 0);  // gid
+  hex8(out, S_ISDIR(mode) ? 2 : 1);  // nlink
+  hex8(out, 0);  // mtime: fixed, so the archive is the same bytes for the same agent
+  hex8(out, static_cast<std::uint32_t>(content.size()));
+  hex8(out, 0);  // dev major
+  hex8(out, 0);  // dev minor
+  hex8(out, rmaj);
+  hex8(out, rmin);
+  hex8(out, static_cast<std::uint32_t>(name.size() + 1));
+  hex8(out, 0);  // check
+  out += name;
+  out.push_back('\0');
+  pad4(out);
+  out.append(content);
+  pad4(out);
+}
+
+}  // namespace
+
+std::string cpio_newc(const std::vector<CpioEntry>& entries) {
+  std::string out;
+  std::uint32_t ino = 1;
+  for (const auto& e : entries)
+    record(out, ino++, e.path, e.mode, S_ISREG(e.mode) ? std::string_view(e.content) : std::string_view(),
+           e.rdev_major, e.rdev_minor);
+  record(out, 0, "TRAILER!!!", 0, {}, 0, 0);
+  return out;
+}
+
+std::string agent_initramfs(std::string_view agent_binary) {
+  std::vector<CpioEntry> entries;
+  for (const char* dir : {"dev", "proc", "sys", "host", "job", "tmp"}) entries.push_back({dir, S_IFDIR | 0755, {}});
+  // The kernel opens /dev/console for init's stdio before anything is mounted.
+  entries.push_back({"dev/console", S_IFCHR | 0600, {}, 5, 1});
+  entries.push_back({"init", S_IFREG | 0755, std::string(agent_binary)});
+  return cpio_newc(entries);
+}
+
+std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes) {
+  return (job_memory_bytes + (1ull << 20) - 1) / (1ull << 20) + kGuestOverheadMib;
+}
+
+std::vector<std::string> qemu_argv(const VmPlan& p) {
+  std::string append = "console=ttyS0 quiet loglevel=1 panic=-1 reboot=t cgroup_no_v1=all rdinit=/init";
+  // Without it, microvm boots under TCG hang at random in TSC calibration (measured).
+  if (p.tsc_khz) append += " tsc_early_khz=" + std::to_string(p.tsc_khz);
+  return {
+      p.qemu.string(),
+      "-M", "microvm,pit=on,pic=on,rtc=on,acpi=off",
+      "-accel", p.kvm ? "kvm" : "tcg",
+      "-cpu", p.kvm ? "host" : "max",
+      "-m", std::to_string(p.memory_mib),
+      "-smp", std::to_string(p.cpus),
+      // Security: no default devices, no user config, no network device at all (-nic none):
+      // the guest has a serial console, an RNG, the read-only root share and the agent port.
+      "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
+      "-serial", "file:" + p.console.string(),
+      "-kernel", p.kernel.string(),
+      "-initrd", p.initramfs.string(),
+      "-append", append,
+      "-device", "virtio-rng-device",
+      // Security: the host's root, read-only as QEMU enforces it (readonly=on), so a guest
+      // kernel the program took over still cannot write the host. The agent binds only the
+      // job's mount plan out of it into the job's root.
+      "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
+      "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot",
+      "-chardev", "socket,id=agent,path=" + p.socket.string() + ",server=on,wait=off",
+      "-device", "virtio-serial-device,max_ports=1",
+      "-device", "virtserialport,chardev=agent,name=ignite.agent",
+  };
+}
+
+}  // namespace ignite::sandbox::microvm

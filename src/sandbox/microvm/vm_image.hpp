@@ -1,0 +1,46 @@
+// What one microVM boots: its initramfs (our static agent as /init, nothing else) and QEMU's
+// command line. Pure functions, so the parts that decide isolation (no network device, the
+// host's root read-only, memory from the limit) are unit-tested as data.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ignite::sandbox::microvm {
+
+// One entry of a newc ("070701") cpio archive, the format the kernel unpacks as initramfs.
+struct CpioEntry {
+  std::string path;  // relative, no leading '/': "init", "dev/console"
+  std::uint32_t mode = 0;  // type and permission bits (S_IFDIR | 0755, ...)
+  std::string content;     // regular files only
+  std::uint32_t rdev_major = 0, rdev_minor = 0;  // character devices only
+};
+
+// The archive, entries in order, with the "TRAILER!!!" record (uncompressed: the kernel takes it
+// as it is and TCG spends no time inflating).
+std::string cpio_newc(const std::vector<CpioEntry>& entries);
+
+// The guest's initramfs: the mount points the agent uses, /dev/console, and the agent as /init.
+std::string agent_initramfs(std::string_view agent_binary);
+
+struct VmPlan {
+  std::filesystem::path qemu;
+  std::filesystem::path kernel;     // an uncompressed vmlinux (PVH entry)
+  std::filesystem::path initramfs;
+  std::filesystem::path socket;     // the agent channel: QEMU listens, the host connects
+  std::filesystem::path console;    // the guest's serial console (and QEMU's own errors)
+  std::uint64_t memory_mib = 256;
+  unsigned cpus = 1;
+  std::uint32_t tsc_khz = 0;        // 0: unknown (then boots may hang in calibration)
+  bool kvm = false;                 // hardware KVM proven (kvm_intel/kvm_amd); else TCG
+};
+
+// The VM's memory: the job's limit plus what the guest kernel, the agent, the 9p page cache and
+// the job's root tmpfs need around it, in MiB.
+std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes);
+
+std::vector<std::string> qemu_argv(const VmPlan& plan);
+
+}  // namespace ignite::sandbox::microvm
