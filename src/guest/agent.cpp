@@ -1,6 +1,6 @@
 // ignite-guest-agent: PID 1 of a microvm guest (the initramfs's /init). Mounts what the guest
 // needs, says hello to the host over the virtio-serial port, receives one job, runs it
-// (agent_job.cpp) in a root built from the job's mount plan (agent_root.cpp), sends the result
+// (agent_job.cpp) in a root built from the job's mount plan, sends the result
 // and powers the VM off. The VM is single use: every path ends in a power-off, so the host
 // never waits on a guest that lost its agent (and kills QEMU at its own deadline anyway).
 #include <dirent.h>
@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "guest/agent_job.hpp"
-#include "guest/agent_root.hpp"
 #include "guest/protocol.hpp"
 
 namespace {
@@ -123,8 +122,8 @@ int main() {
     power_off();
   };
 
-  ::mkdir(kHostRoot, 0755);
-  if (::mount("hostroot", kHostRoot, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
+  ::mkdir("/host", 0755);
+  if (::mount("hostroot", "/host", "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
               "trans=virtio,version=9p2000.L,msize=512000,cache=loose") != 0)
     fail_run(std::string("mount the host's root: ") + std::strerror(errno));
   if (!send(hello_frame())) fail_run("the host is gone");
@@ -135,7 +134,6 @@ int main() {
   if (message->type != "job" || !message->job) fail_run("expected a job, got '" + message->type + "'");
   const JobMessage& job = *message->job;
 
-  if (auto built = build_job_root(job); !built) fail_run("job root: " + built.error().message);
   ResultMessage result = run_job(job, send);
   if (result.outcome == "error") fail_run(result.detail);
   send(result_frame(result));

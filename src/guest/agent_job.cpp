@@ -4,6 +4,8 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,7 +20,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "guest/agent_root.hpp"
+#include "sandbox/native/mount_ops.hpp"
 
 namespace ignite::guest {
 namespace {
@@ -76,17 +78,13 @@ void set_limit(int resource, std::uint64_t value) {
   ::setrlimit(resource, &r);
 }
 
-// The child, between fork and exec: only async-signal-safe calls (the agent is single-threaded,
-// but keep to the rule anyway). Reports a failed step as exit 127 with its name on stderr.
-[[noreturn]] void exec_job(const JobMessage& job, char* const* argv, char* const* envp, int in, int out, int err) {
-  auto die = [](const char* what) {
-    const int e = errno;
-    (void)::write(2, "ignite-agent: ", 14);
-    (void)::write(2, what, std::strlen(what));
-    (void)::write(2, ": ", 2);
-    const char* msg = std::strerror(e);
-    (void)::write(2, msg, std::strlen(msg));
-    (void)::write(2, "\n", 1);
+// The child, between fork and exec (the agent is single-threaded, so allocation is safe here).
+// A failed step is reported on `report` (close-on-exec: empty when the exec succeeded).
+[[noreturn]] void exec_job(const JobMessage& job, char* const* argv, char* const* envp, int in, int out, int err,
+                           int report) {
+  auto die = [report](const std::string& what) {
+    const std::string text = what + ": " + std::strerror(errno);
+    (void)!::write(report, text.data(), text.size());
     ::_exit(127);
   };
   ::dup2(in, 0);
@@ -96,22 +94,40 @@ void set_limit(int resource, std::uint64_t value) {
   const int procs = ::open("/sys/fs/cgroup/job/cgroup.procs", O_WRONLY | O_CLOEXEC);
   if (procs < 0 || ::write(procs, "0", 1) != 1) die("join the job's cgroup");
   ::close(procs);
-  if (::chroot(kJobRoot) != 0) die("chroot");
+  // The job's root: the native backend's plan, executed by the same code, in a mount namespace
+  // of its own (the agent's view, /host included, stays as it is).
+  if (::unshare(CLONE_NEWNS) != 0) die("unshare the mount namespace");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make mounts private");
+  if (::mkdir(job.root.c_str(), 0755) != 0 && errno != EEXIST) die("mkdir the root");
+  if (::chdir(job.root.c_str()) != 0) die("chdir to the root");
+  for (std::size_t i = 0; i < job.plan.size(); ++i) {
+    const auto& op = job.plan[i];
+    if (sandbox::native::run_mount_op(op) != 0 && !(op.optional && errno == ENOENT))
+      die("mount step " + std::to_string(i) + " (" + op.target + ")");
+  }
+  // Security: the root replaces the initramfs (switch_root's move): /host, the agent and its
+  // files are under it, out of reach of a process without privileges.
+  if (::chdir(job.root.c_str()) != 0 || ::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0 || ::chroot(".") != 0 ||
+      ::chdir("/") != 0)
+    die("enter the job's root");
+  if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+    die("remount the root read-only");
   if (::chdir(job.workdir.c_str()) != 0) die("chdir to the working directory");
   set_limit(RLIMIT_NOFILE, job.max_open_files);
   set_limit(RLIMIT_FSIZE, job.max_file_bytes);
   set_limit(RLIMIT_STACK, job.stack_bytes);
   set_limit(RLIMIT_CORE, 0);
   // Security: the program is not root in the guest: it cannot remount, reach /host, load
-  // nothing into the guest kernel, or change the cgroup limits that hold it.
-  if (::setgroups(0, nullptr) != 0 || ::setgid(kJobId) != 0 || ::setuid(kJobId) != 0) die("drop to the job's uid");
+  // anything into the guest kernel, or change the cgroup limits that hold it.
+  if (::setgroups(0, nullptr) != 0 || ::setgid(job.gid) != 0 || ::setuid(job.uid) != 0) die("drop to the job's uid");
   set_limit(RLIMIT_NPROC, job.max_processes);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
   ::execve(argv[0], argv, envp);
-  die("execute the program");
+  die(std::string("execute ") + argv[0]);
+  ::_exit(127);  // die() does not return; the compiler cannot see it through the lambda
 }
 
-struct Stream {
+struct Capture {
   int fd = -1;
   guest::Stream which;
   std::uint64_t kept = 0;
@@ -134,24 +150,53 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   argv.push_back(nullptr);
   envp.push_back(nullptr);
 
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+  int in[2], out[2], err[2], report[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+      ::pipe2(report, O_CLOEXEC) != 0) {
     result.outcome = "error";
     result.detail = "pipes: " + std::string(std::strerror(errno));
     return result;
   }
-  const auto started = Clock::now();
+  // The program is PID 1 of a PID namespace of its own: its /proc shows only its processes.
+  if (::unshare(CLONE_NEWPID) != 0) {
+    result.outcome = "error";
+    result.detail = "unshare the PID namespace: " + std::string(std::strerror(errno));
+    return result;
+  }
   const pid_t pid = ::fork();
-  if (pid == 0) exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1]);
+  if (pid == 0) exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1], report[1]);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
+  ::close(report[1]);
   if (pid < 0) {
     result.outcome = "error";
     result.detail = "fork: " + std::string(std::strerror(errno));
     return result;
   }
+  // The report pipe closes at the exec (or carries why the set-up failed): wait for it, so the
+  // set-up is not the program's failure and its time is not the program's.
+  std::string failed(512, '\0');
+  ssize_t failed_n;
+  do failed_n = ::read(report[0], failed.data(), failed.size());
+  while (failed_n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (failed_n > 0) {
+    ::waitpid(pid, nullptr, 0);
+    ::close(in[1]);
+    ::close(out[0]);
+    ::close(err[0]);
+    result.outcome = "error";
+    result.detail = "job set-up: " + failed.substr(0, static_cast<std::size_t>(failed_n));
+    return result;
+  }
+  // The output dir, held open from outside the program's namespace: it outlives the program.
+  int out_dir = -1;
+  if (!job.output_dir.empty())
+    out_dir = ::open(("/proc/" + std::to_string(pid) + "/root" + job.output_dir).c_str(),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  const auto started = Clock::now();
   int stdin_fd = in[1];
   ::fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
   ::signal(SIGPIPE, SIG_IGN);
@@ -160,7 +205,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     ::close(stdin_fd);
     stdin_fd = -1;
   }
-  Stream streams[2] = {{out[0], guest::Stream::out}, {err[0], guest::Stream::err}};
+  Capture streams[2] = {{out[0], guest::Stream::out}, {err[0], guest::Stream::err}};
   for (auto& s : streams) ::fcntl(s.fd, F_SETFL, O_NONBLOCK);  // one poll serves every stream
   const auto deadline = started + std::chrono::milliseconds(job.wall_ms);
   bool exited = false, timed_out = false;
@@ -170,9 +215,9 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     pollfd fds[4];
     nfds_t n = 0;
     for (auto& s : streams)
-      if (s.fd >= 0) fds[n++] = {s.fd, POLLIN, 0};
-    if (stdin_fd >= 0) fds[n++] = {stdin_fd, POLLOUT, 0};
-    if (!exited && pidfd >= 0) fds[n++] = {pidfd, POLLIN, 0};
+      if (s.fd >= 0) fds[n++] = pollfd{s.fd, POLLIN, 0};
+    if (stdin_fd >= 0) fds[n++] = pollfd{stdin_fd, POLLOUT, 0};
+    if (!exited && pidfd >= 0) fds[n++] = pollfd{pidfd, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0 && !timed_out) {
       // The whole cgroup, so children that kept the pipes open end too.
@@ -221,11 +266,12 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   result.cpu_us = keyed(read_text(cg + "/cpu.stat"), "usage_usec");
   result.peak_memory_bytes = number(cg + "/memory.peak");
   result.pids_peak = static_cast<std::uint32_t>(number(cg + "/pids.peak"));
-  if (!job.output_dir.empty()) {
+  if (out_dir >= 0) {
     std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(std::string(kJobRoot) + job.output_dir, ec);
+    for (auto it = std::filesystem::recursive_directory_iterator("/proc/self/fd/" + std::to_string(out_dir), ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
       ++result.output_entries;
+    ::close(out_dir);
   }
   result.stdout_truncated = streams[0].truncated;
   result.stderr_truncated = streams[1].truncated;

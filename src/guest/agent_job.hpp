@@ -13,9 +13,6 @@ namespace ignite::guest {
 // Sends one frame to the host; false once the channel is gone.
 using Send = std::function<bool(const std::string& frame)>;
 
-// The uid/gid the program runs as in the guest (nobody).
-inline constexpr unsigned kJobId = 65534;
-
 ResultMessage run_job(const JobMessage& job, const Send& send);
 
 }  // namespace ignite::guest

@@ -1,6 +1,7 @@
 #include "guest/protocol.hpp"
 
 #include <array>
+#include <utility>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -90,6 +91,25 @@ class Fields {
 };
 
 // replace: a string that is not UTF-8 (an argv byte string) must not throw; it is sent with U+FFFD.
+using sandbox::native::OpKind;
+constexpr std::pair<OpKind, std::string_view> kOpNames[] = {
+    {OpKind::mkdir, "mkdir"}, {OpKind::mkfile, "mkfile"}, {OpKind::symlink, "symlink"},
+    {OpKind::write_file, "write_file"}, {OpKind::bind, "bind"}, {OpKind::tmpfs, "tmpfs"},
+    {OpKind::proc, "proc"}, {OpKind::mask, "mask"}, {OpKind::remount_ro, "remount_ro"},
+    {OpKind::overlay, "overlay"}};
+
+std::string_view op_name(OpKind kind) {
+  for (const auto& [k, name] : kOpNames)
+    if (k == kind) return name;
+  return "?";
+}
+
+Result<OpKind> op_kind(const std::string& name) {
+  for (const auto& [k, n] : kOpNames)
+    if (n == name) return k;
+  return fail(bad("an unknown mount step '" + name.substr(0, 32) + "'"));
+}
+
 std::string dump(const json& j) { return encode_frame(j.dump(-1, ' ', false, json::error_handler_t::replace)); }
 
 Result<JobMessage> decode_job(const json& j) {
@@ -98,9 +118,10 @@ Result<JobMessage> decode_job(const json& j) {
   IGNITE_TRY(f.strings("argv", m.argv));
   IGNITE_TRY(f.strings("env", m.env));
   IGNITE_TRY(f.str("workdir", m.workdir));
-  IGNITE_TRY(f.strings("dirs", m.dirs));
+  IGNITE_TRY(f.str("root", m.root));
   IGNITE_TRY(f.str("outputDir", m.output_dir));
-  IGNITE_TRY(f.num("outputBytes", m.output_bytes));
+  IGNITE_TRY(f.num("uid", m.uid));
+  IGNITE_TRY(f.num("gid", m.gid));
   IGNITE_TRY(f.bytes("stdin", m.stdin_data));
   IGNITE_TRY(f.num("wallMs", m.wall_ms));
   IGNITE_TRY(f.num("memoryBytes", m.memory_bytes));
@@ -111,22 +132,22 @@ Result<JobMessage> decode_job(const json& j) {
   IGNITE_TRY(f.num("tmpBytes", m.tmp_bytes));
   IGNITE_TRY(f.num("maxOpenFiles", m.max_open_files));
   IGNITE_TRY(f.num("stackBytes", m.stack_bytes));
-  IGNITE_TRY_ASSIGN(const json* mounts, f.objects("mounts"));
-  if (mounts)
-    for (const auto& e : *mounts) {
-      JobMount mount;
-      IGNITE_TRY(Fields(e).str("source", mount.source));
-      IGNITE_TRY(Fields(e).str("target", mount.target));
-      m.mounts.push_back(std::move(mount));
-    }
-  IGNITE_TRY_ASSIGN(const json* files, f.objects("files"));
-  if (files)
-    for (const auto& e : *files) {
-      JobFile file;
-      IGNITE_TRY(Fields(e).str("target", file.target));
-      IGNITE_TRY(Fields(e).bytes("content", file.content));
-      IGNITE_TRY(Fields(e).flag("executable", file.executable));
-      m.files.push_back(std::move(file));
+  IGNITE_TRY_ASSIGN(const json* plan, f.objects("plan"));
+  if (plan)
+    for (const auto& e : *plan) {
+      sandbox::native::MountOp op;
+      Fields step(e);
+      std::string kind;
+      IGNITE_TRY(step.str("kind", kind));
+      IGNITE_TRY_ASSIGN(op.kind, op_kind(kind));
+      IGNITE_TRY(step.str("source", op.source));
+      IGNITE_TRY(step.str("target", op.target));
+      IGNITE_TRY(step.bytes("data", op.data));
+      IGNITE_TRY(step.flag("writable", op.writable));
+      IGNITE_TRY(step.flag("optional", op.optional));
+      IGNITE_TRY(step.flag("isDir", op.is_dir));
+      IGNITE_TRY(step.flag("executable", op.executable));
+      m.plan.push_back(std::move(op));
     }
   if (m.argv.empty()) return fail(bad("the job has no argv"));
   return m;
@@ -229,20 +250,21 @@ Result<std::string> base64_decode(std::string_view text) {
 std::string hello_frame() { return dump({{"type", "hello"}, {"version", kProtocolVersion}}); }
 
 std::string job_frame(const JobMessage& m) {
-  json mounts = json::array(), files = json::array();
-  for (const auto& mount : m.mounts) mounts.push_back({{"source", mount.source}, {"target", mount.target}});
-  for (const auto& file : m.files)
-    files.push_back({{"target", file.target}, {"content", base64_encode(file.content)}, {"executable", file.executable}});
+  json plan = json::array();
+  for (const auto& op : m.plan)
+    plan.push_back({{"kind", op_name(op.kind)}, {"source", op.source}, {"target", op.target},
+                    {"data", base64_encode(op.data)}, {"writable", op.writable}, {"optional", op.optional},
+                    {"isDir", op.is_dir}, {"executable", op.executable}});
   return dump({{"type", "job"},
                {"version", kProtocolVersion},
                {"argv", m.argv},
                {"env", m.env},
                {"workdir", m.workdir},
-               {"mounts", std::move(mounts)},
-               {"files", std::move(files)},
-               {"dirs", m.dirs},
+               {"root", m.root},
+               {"plan", std::move(plan)},
                {"outputDir", m.output_dir},
-               {"outputBytes", m.output_bytes},
+               {"uid", m.uid},
+               {"gid", m.gid},
                {"stdin", base64_encode(m.stdin_data)},
                {"wallMs", m.wall_ms},
                {"memoryBytes", m.memory_bytes},

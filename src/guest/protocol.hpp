@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "sandbox/native/mount_plan.hpp"
 
 namespace ignite::guest {
 
@@ -49,29 +50,17 @@ class FrameReader {
 std::string base64_encode(std::string_view bytes);
 Result<std::string> base64_decode(std::string_view text);
 
-struct JobMount {
-  std::string source;  // a host path (the guest sees the host's root read-only under /host)
-  std::string target;  // inside the job's root
-  friend bool operator==(const JobMount&, const JobMount&) = default;
-};
-
-struct JobFile {
-  std::string target;
-  std::string content;
-  bool executable = false;
-  friend bool operator==(const JobFile&, const JobFile&) = default;
-};
-
-// What the agent runs: the mount plan is data (the agent builds the job's root from it).
+// What the agent runs. The job's root is the native backend's mount plan (mount_plan.hpp), as
+// data: the host computes it for the spec, the agent executes it step by step with the same code
+// (mount_ops.cpp), then moves it over / and drops to `uid`.
 struct JobMessage {
   std::vector<std::string> argv;
   std::vector<std::string> env;
   std::string workdir = "/app";
-  std::vector<JobMount> mounts;
-  std::vector<JobFile> files;
-  std::vector<std::string> dirs;  // empty dirs to create (drop dirs, the output dir's target)
-  std::string output_dir;         // a writable tmpfs of output_bytes; empty: none
-  std::uint64_t output_bytes = 0;
+  std::string root = "/job";  // where the plan assembles the root (every target is under it)
+  std::vector<sandbox::native::MountOp> plan;
+  std::string output_dir;     // inside the root; the agent counts what the program left there
+  unsigned uid = 60000, gid = 60000;
   std::string stdin_data;
   std::uint64_t wall_ms = 30000;
   std::uint64_t memory_bytes = 128ull << 20;
@@ -82,7 +71,6 @@ struct JobMessage {
   std::uint64_t tmp_bytes = 64ull << 20;
   std::uint32_t max_open_files = 256;
   std::uint64_t stack_bytes = 8ull << 20;
-  friend bool operator==(const JobMessage&, const JobMessage&) = default;
 };
 
 // How the job ended, as the agent saw it (mapped onto ignite::Outcome by the host).

@@ -180,7 +180,7 @@ class MicroVmBackend final : public Backend {
       if (!f.flush()) return fail(ErrorCode::internal, "microvm: cannot write the initramfs");
     }
     IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn(qemu_argv(plan), plan.console));
-    VmParts vm{std::move(dir), std::move(qemu), {}, {}, started, c_.kill_grace};
+    VmParts vm{std::move(dir), std::move(qemu), sys::Fd(), guest::FrameReader(), started, c_.kill_grace};
     const auto boot_deadline = started + c_.boot_timeout;
     auto channel = connect_agent(plan.socket, vm.qemu, boot_deadline);
     if (!channel) return boot_failed(vm, plan, channel.error().message);

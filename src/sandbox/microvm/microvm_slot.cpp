@@ -9,9 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/common/output_capture.hpp"
+#include "sandbox/native/mount_plan.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
+
+// Where the agent mounts the host's root (read-only 9p) in the guest.
+constexpr std::string_view kGuestHostRoot = "/host";
 
 using Clock = std::chrono::steady_clock;
 
@@ -50,21 +54,24 @@ Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std
   }
 }
 
-guest::JobMessage job_message(const SandboxSpec& spec, Job job) {
+Result<guest::JobMessage> job_message(const SandboxSpec& spec, Job job) {
   guest::JobMessage m;
   m.argv = job.argv.empty() ? spec.argv : std::move(job.argv);
   m.env = job.env.empty() ? spec.env : std::move(job.env);
   m.workdir = (job.argv.empty() ? spec.workdir : job.workdir).string();
-  for (const auto& mount : spec.mounts) m.mounts.push_back({mount.source.string(), mount.target.string()});
-  for (const auto& f : spec.files) m.files.push_back({f.target.string(), f.content, f.executable});
-  for (auto& f : job.files) m.files.push_back({f.target.string(), std::move(f.content), f.executable});
-  for (const auto& d : spec.drop_dirs) m.dirs.push_back(d.string());
-  if (spec.output) {
-    m.output_dir = spec.output->target.string();
-    m.output_bytes = spec.output->max_bytes;
-    for (const auto& f : spec.output->seed)
-      m.files.push_back({(spec.output->target / f.target.relative_path()).string(), f.content, f.executable});
+  // The native backend's plan for this spec, computed here (it stats the host's sources, which
+  // the guest sees at the same paths under /host) and executed by the agent.
+  const native::SandboxIdentity id;
+  IGNITE_TRY_ASSIGN(native::MountPlan plan, native::build_mount_plan(spec, m.root, id));
+  for (auto& op : plan.ops) {
+    // Read-only binds come from the host's root (the guest's /host, read-only over 9p); the
+    // writable ones are the device nodes (/dev/null, ...), which are the guest's own.
+    if (op.kind == native::OpKind::bind && !op.writable) op.source = std::string(kGuestHostRoot) + op.source;
   }
+  m.plan = std::move(plan.ops);
+  m.uid = id.uid;
+  m.gid = id.gid;
+  if (spec.output) m.output_dir = spec.output->target.string();
   m.stdin_data = job.stdin_data.empty() ? spec.stdin_data : std::move(job.stdin_data);
   const Limits& l = spec.limits;
   m.wall_ms = static_cast<std::uint64_t>(l.wall_time.count());
@@ -117,7 +124,8 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
   used_ = true;
   const auto handed = Clock::now();
   const Limits limits = spec_.limits;
-  if (!write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job)))))
+  IGNITE_TRY_ASSIGN(guest::JobMessage job_msg, job_message(spec_, std::move(job)));
+  if (!write_all(vm_.channel.get(), guest::job_frame(job_msg)))
     return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
 
   std::string out, err;
@@ -138,7 +146,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       } else {
         return fail(std::move(message).error().with_context("microvm"));
       }
-      vm_.qemu.send_signal(SIGKILL);
+      (void)vm_.qemu.send_signal(SIGKILL);  // already gone is fine: the destructor reaps it
       r.signal = SIGKILL;
       r.stdout_data = std::move(out);
       r.stderr_data = std::move(err);

@@ -41,8 +41,9 @@ class MicroVmSlot final : public Slot {
   bool used_ = false;
 };
 
-// The agent's job for `spec` (its mount plan, files, limits) with `job`'s additions.
-guest::JobMessage job_message(const SandboxSpec& spec, Job job);
+// The agent's job for `spec` (its mount plan, files, limits) with `job`'s argv, env and stdin
+// (a cold slot's job has only stdin; warm hand-off is not built yet).
+Result<guest::JobMessage> job_message(const SandboxSpec& spec, Job job);
 
 // The result the agent reported, checked: an outcome we know, codes in range.
 Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const Limits& limits);

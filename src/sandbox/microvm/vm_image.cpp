@@ -94,7 +94,7 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
       "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot",
       "-chardev", "socket,id=agent,path=" + p.socket.string() + ",server=on,wait=off",
-      "-device", "virtio-serial-device,max_ports=1",
+      "-device", "virtio-serial-device",
       "-device", "virtserialport,chardev=agent,name=ignite.agent",
   };
 }

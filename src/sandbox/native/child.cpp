@@ -24,6 +24,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "sandbox/native/mount_ops.hpp"
 #include "sys/fd_passing.hpp"
 
 namespace ignite::sandbox::native {
@@ -41,61 +42,6 @@ void report(int fd, ChildStage stage, int err, int detail = 0, int status = 0,
   ::_exit(127);
 }
 
-constexpr unsigned long kRoBind = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV;
-
-int run_op(const MountOp& op) noexcept {
-  const char* t = op.target.c_str();
-  switch (op.kind) {
-    case OpKind::mkdir:
-      return (::mkdir(t, 0755) == 0 || errno == EEXIST) ? 0 : -1;
-    case OpKind::mkfile: {
-      // Already there (a file of a read-only mount below, where open(O_CREAT) would be EROFS).
-      struct stat st;
-      if (::lstat(t, &st) == 0) return 0;
-      int fd = ::open(t, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (fd < 0) return errno == EEXIST ? 0 : -1;
-      ::close(fd);
-      return 0;
-    }
-    case OpKind::symlink:
-      return ::symlink(op.source.c_str(), t);
-    case OpKind::write_file: {
-      int fd = ::open(t, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, op.executable ? 0755 : 0644);
-      if (fd < 0) return -1;
-      std::size_t off = 0;
-      while (off < op.data.size()) {
-        ssize_t n = ::write(fd, op.data.data() + off, op.data.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        off += static_cast<std::size_t>(n);
-      }
-      const int err = errno;
-      ::close(fd);
-      errno = err;
-      return off == op.data.size() ? 0 : -1;
-    }
-    case OpKind::bind:
-      if (::mount(op.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
-      // Writable binds are the device nodes: they must keep working, so no MS_NODEV there.
-      return ::mount(nullptr, t, nullptr, op.writable ? (MS_BIND | MS_REMOUNT | MS_NOSUID) : kRoBind,
-                     nullptr);
-    case OpKind::tmpfs:
-      return ::mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, op.data.c_str());
-    case OpKind::proc:
-      return ::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-    case OpKind::mask:
-      if (op.is_dir) return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
-      return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
-    case OpKind::overlay:
-      return ::mount("overlay", t, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op.data.c_str());
-    case OpKind::remount_ro:
-      if (::mount(t, t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
-      return ::mount(nullptr, t, nullptr, kRoBind, nullptr);
-  }
-  errno = EINVAL;
-  return -1;
-}
-
 void build_root(const ChildArgs& a) noexcept {
   // Security: make every mount private first, so nothing we mount propagates to the host.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die(a, ChildStage::mount_private);
@@ -104,7 +50,7 @@ void build_root(const ChildArgs& a) noexcept {
   if (::chdir(a.plan->root.c_str()) != 0) die(a, ChildStage::mount_private);
   const auto& ops = a.plan->ops;
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (run_op(ops[i]) != 0 && !(ops[i].optional && errno == ENOENT))
+    if (run_mount_op(ops[i]) != 0 && !(ops[i].optional && errno == ENOENT))
       die(a, ChildStage::mount_op, static_cast<int>(i));
   }
   // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only

@@ -1,0 +1,173 @@
+// The microvm backend with real QEMU microVMs booted under this host's accelerator (TCG here:
+// emulation, so timeouts are generous): what a run gets and reports, its limits, and that no
+// QEMU process, socket or file is left behind. Skips, with the reason, where QEMU, the guest
+// kernel (scripts/guest-kernel) or the agent is missing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "config/service_config.hpp"
+#include "engine/engine.hpp"
+#include "runtime/catalog.hpp"
+#include "sandbox/microvm/microvm_backend.hpp"
+#include "sys/files.hpp"
+
+namespace ignite {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class MicroVm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scratch_ = fs::temp_directory_path() / ("ignite-microvm-test-" + std::to_string(::getpid()));
+    work_ = scratch_.string() + "-work";
+    fs::create_directories(work_);
+    fs::permissions(work_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    if (!std::getenv("IGNITE_GUEST_AGENT")) ::setenv("IGNITE_GUEST_AGENT", IGNITE_GUEST_AGENT, 1);
+    auto config = sandbox::microvm::detect_microvm_config(scratch_);
+    if (!config) GTEST_SKIP() << config.error().message;
+    auto b = sandbox::microvm::make_microvm_backend(std::move(*config));
+    ASSERT_TRUE(b.has_value()) << b.error().message;
+    backend_ = std::move(*b);
+  }
+  void TearDown() override {
+    backend_.reset();
+    std::error_code ec;
+    fs::remove_all(work_, ec);
+    fs::remove_all(scratch_, ec);
+  }
+
+  SandboxSpec python(const std::string& code, unsigned memory_mb = 64, unsigned timeout_ms = 20000) {
+    const fs::path dir = work_ / ("svc-" + std::to_string(counter_++));
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    EXPECT_TRUE(sys::write_new_file(dir / "main.py", code).has_value());
+    EXPECT_TRUE(sys::write_new_file(dir / "service.yaml", "service:\n  name: vm\n  runtime: python\n  entry: main.py\n"
+                                                          "  memoryMb: " + std::to_string(memory_mb) +
+                                                          "\n  timeoutMs: " + std::to_string(timeout_ms) + "\n")
+                    .has_value());
+    fs::permissions(dir / "main.py", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                         fs::perms::others_read);
+    auto service = config::load_service(dir, config::process_env());
+    auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
+    if (!service || !rt) {
+      ADD_FAILURE() << (service ? rt.error().message : service.error().message);
+      return {};
+    }
+    return engine::plan_service_run(*service, *rt, std::string(R"({"n":7})"));
+  }
+
+  ExecutionResult run_ok(const SandboxSpec& spec, std::stop_token stop = {}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = backend_->run(spec, stop, {});
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    std::cout << "[ microvm  ] boot " << (r ? r->setup.count() / 1000 : 0) << " ms, run "
+              << (r ? r->usage.wall.count() / 1000 : 0) << " ms, total "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+              << " ms\n";
+    return r ? *r : ExecutionResult{};
+  }
+
+  // Processes whose command line names our scratch dir (QEMU's does: its socket, its initramfs).
+  std::vector<int> our_processes() const {
+    std::vector<int> found;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream f(e.path() / "cmdline", std::ios::binary);
+      std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      if (cmdline.find(scratch_.string() + "/") != std::string::npos) found.push_back(std::stoi(name));
+    }
+    return found;
+  }
+
+  void expect_nothing_left() {
+    EXPECT_TRUE(our_processes().empty()) << "a QEMU process outlived its slot";
+    std::error_code ec;
+    EXPECT_TRUE(!fs::exists(scratch_, ec) || fs::is_empty(scratch_, ec)) << "a VM's dir (socket, initramfs) was left";
+  }
+
+  fs::path scratch_, work_;
+  std::unique_ptr<sandbox::Backend> backend_;
+  int counter_ = 0;
+};
+
+TEST_F(MicroVm, a_python_program_runs_in_a_booted_vm_with_its_input_and_is_measured) {
+  auto r = run_ok(python("import os, json\nprint(6 * 7, json.loads(os.environ['IGNITE_INPUT'])['n'])\n"
+                         "print(open(os.environ['IGNITE_INPUT_FILE']).read())\nprint(os.getuid(), os.getcwd())\n"));
+  EXPECT_EQ(r.outcome, Outcome::exited);
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "42 7\n{\"n\":7}\n65534 /app\n");
+  EXPECT_GT(r.usage.wall.count(), 0);
+  EXPECT_GT(r.usage.cpu.count(), 0);
+  EXPECT_GT(r.usage.peak_memory_bytes, 0u);
+  EXPECT_GT(r.setup.count(), 0);
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_nonzero_exit_comes_back_with_its_stderr_and_stdin) {
+  auto spec = python("import sys\ndata = sys.stdin.read()\nsys.stderr.write('err:' + data)\nsys.exit(3)\n");
+  spec.stdin_data = "from-stdin";
+  auto r = run_ok(spec);
+  EXPECT_EQ(r.outcome, Outcome::exited);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.stderr_data, "err:from-stdin");
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_program_over_its_wall_time_ends_as_timeout) {
+  auto r = run_ok(python("while True: pass\n", 64, 3000));
+  EXPECT_EQ(r.outcome, Outcome::wall_time_exceeded);
+  EXPECT_EQ(status_name(r.outcome, r.exit_code), "timeout");
+  EXPECT_GE(r.usage.wall, 3000ms);
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_memory_bomb_ends_as_memory_limit) {
+  auto r = run_ok(python("x = []\nwhile True: x.append(' ' * (1 << 20))\n", 48));
+  EXPECT_EQ(r.outcome, Outcome::memory_exceeded) << r.stderr_data;
+  EXPECT_EQ(status_name(r.outcome, r.exit_code), "memory_limit");
+  EXPECT_LE(r.usage.peak_memory_bytes, 48ull << 20);
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_cancelled_run_kills_its_vm_and_leaves_nothing) {
+  std::stop_source stop;
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(4s);
+    stop.request_stop();
+  });
+  auto r = run_ok(python("while True: pass\n", 64, 60000), stop.get_token());
+  EXPECT_EQ(r.outcome, Outcome::cancelled);
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_vm_whose_agent_never_answers_is_killed_at_the_boot_deadline) {
+  // A guest kernel that is no kernel: QEMU refuses it or the guest never says hello.
+  auto config = sandbox::microvm::detect_microvm_config(scratch_);
+  ASSERT_TRUE(config.has_value());
+  const fs::path bogus = work_ / "not-a-kernel";
+  ASSERT_TRUE(sys::write_new_file(bogus, std::string(4096, '\0')).has_value());
+  config->kernel = bogus;
+  config->boot_timeout = 5s;
+  auto b = sandbox::microvm::make_microvm_backend(std::move(*config));
+  ASSERT_TRUE(b.has_value());
+  auto r = (*b)->run(python("print(1)\n"), {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("did not come up"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find(work_.string()), std::string::npos) << "a host path in the error";
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace ignite

@@ -1,0 +1,66 @@
+// What a microVM boots, as data: the initramfs archive and QEMU's command line.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "sandbox/microvm/vm_image.hpp"
+
+namespace ignite::sandbox::microvm {
+namespace {
+
+bool has(const std::vector<std::string>& argv, const std::string& s) {
+  return std::find(argv.begin(), argv.end(), s) != argv.end();
+}
+
+TEST(MicroVmImage, the_initramfs_is_newc_cpio_with_the_agent_as_init) {
+  const std::string agent = "\x7f" "ELF-agent";
+  const std::string a = agent_initramfs(agent);
+  EXPECT_EQ(a.substr(0, 6), "070701");
+  EXPECT_EQ(a.size() % 4, 0u);
+  EXPECT_NE(a.find(std::string("init\0", 5)), std::string::npos);
+  EXPECT_NE(a.find(agent), std::string::npos);
+  EXPECT_NE(a.find(std::string("TRAILER!!!\0", 11)), std::string::npos);
+  // The same bytes for the same agent (no timestamps): cacheable.
+  EXPECT_EQ(a, agent_initramfs(agent));
+}
+
+TEST(MicroVmImage, one_cpio_record_has_the_newc_header_layout) {
+  const std::string a = cpio_newc({{"x", S_IFREG | 0644, "abc"}});
+  // magic, ino 1, mode, uid, gid, nlink 1, mtime, filesize 3, devs, namesize 2 ("x\0"), check.
+  EXPECT_EQ(a.substr(0, 110), "070701" "00000001" "000081A4" "00000000" "00000000" "00000001" "00000000"
+                              "00000003" "00000000" "00000000" "00000000" "00000000" "00000002" "00000000");
+  // The name ends 4-aligned at 112, the content follows, padded to 116.
+  EXPECT_EQ(a.substr(110, 6), std::string("x\0abc\0", 6));
+}
+
+TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
+  VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio",
+              .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
+              .tsc_khz = 2100000, .kvm = false};
+  const auto argv = qemu_argv(plan);
+  EXPECT_TRUE(has(argv, "-nodefaults"));
+  EXPECT_TRUE(has(argv, "none"));  // -nic none
+  EXPECT_TRUE(has(argv, "tcg"));
+  EXPECT_TRUE(has(argv, "320"));
+  for (const auto& a : argv) {
+    EXPECT_EQ(a.find("-netdev"), std::string::npos);
+    EXPECT_EQ(a.find("virtio-net"), std::string::npos);
+    if (a.rfind("local,", 0) == 0) {
+      EXPECT_NE(a.find("readonly=on"), std::string::npos) << a;
+    }
+  }
+  const auto append = std::find(argv.begin(), argv.end(), "-append");
+  ASSERT_NE(append, argv.end());
+  EXPECT_NE((append + 1)->find("tsc_early_khz=2100000"), std::string::npos);
+  plan.kvm = true;
+  EXPECT_TRUE(has(qemu_argv(plan), "kvm"));
+}
+
+TEST(MicroVmImage, vm_memory_is_the_jobs_limit_plus_the_guests_overhead) {
+  EXPECT_GT(vm_memory_mib(128ull << 20), 128u);
+  EXPECT_EQ(vm_memory_mib((128ull << 20) + 1) - vm_memory_mib(128ull << 20), 1u);
+}
+
+}  // namespace
+}  // namespace ignite::sandbox::microvm
