@@ -27,6 +27,9 @@ inline constexpr int kProtocolVersion = 1;
 // The largest frame either side accepts: a job carries the inline files and stdin (the request
 // limits bound them far lower); output frames are small chunks.
 inline constexpr std::uint32_t kMaxFrameBytes = 96u << 20;
+// What the host accepts from the guest: output arrives in chunks of 64 KiB (base64: ~88 KiB),
+// the result is small. Security: a hostile guest cannot make the host buffer more than this.
+inline constexpr std::uint32_t kMaxGuestFrameBytes = 1u << 20;
 // The name QEMU gives the agent's virtio-serial port (/sys/class/virtio-ports/*/name).
 inline constexpr std::string_view kPortName = "ignite.agent";
 

@@ -37,7 +37,7 @@ TEST(MicroVmImage, one_cpio_record_has_the_newc_header_layout) {
 TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio",
               .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
-              .tsc_khz = 2100000, .kvm = false};
+              .tsc_khz = 2100000, .kvm = false, .runas = {}};
   const auto argv = qemu_argv(plan);
   EXPECT_TRUE(has(argv, "-nodefaults"));
   EXPECT_TRUE(has(argv, "none"));  // -nic none
@@ -55,6 +55,19 @@ TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   EXPECT_NE((append + 1)->find("tsc_early_khz=2100000"), std::string::npos);
   plan.kvm = true;
   EXPECT_TRUE(has(qemu_argv(plan), "kvm"));
+}
+
+TEST(MicroVmImage, qemu_runs_under_its_own_seccomp_filter) {
+  VmPlan plan;
+  const auto argv = qemu_argv(plan);
+  const auto it = std::find(argv.begin(), argv.end(), "-sandbox");
+  ASSERT_NE(it, argv.end());
+  for (const char* part : {"on", "spawn=deny", "obsolete=deny", "elevateprivileges=deny"})
+    EXPECT_NE((it + 1)->find(part), std::string::npos) << part;
+  plan.runas = "nobody";  // then setuid must stay allowed for -runas itself
+  const auto with_user = qemu_argv(plan);
+  EXPECT_TRUE(has(with_user, "-runas"));
+  EXPECT_EQ((std::find(with_user.begin(), with_user.end(), "-sandbox") + 1)->find("elevateprivileges"), std::string::npos);
 }
 
 TEST(MicroVmImage, vm_memory_is_the_jobs_limit_plus_the_guests_overhead) {

@@ -172,7 +172,8 @@ class MicroVmBackend final : public Backend {
                 .memory_mib = vm_memory_mib(spec.limits.memory_bytes),
                 .cpus = std::clamp(static_cast<unsigned>(std::ceil(spec.limits.cpu_cores)), 1u, c_.max_cpus),
                 .tsc_khz = c_.tsc_khz,
-                .kvm = c_.kvm};
+                .kvm = c_.kvm,
+                .runas = {}};
     IGNITE_TRY_ASSIGN(std::string agent, sys::read_file(c_.agent, 64u << 20));
     {
       std::ofstream f(plan.initramfs, std::ios::binary);
@@ -180,7 +181,7 @@ class MicroVmBackend final : public Backend {
       if (!f.flush()) return fail(ErrorCode::internal, "microvm: cannot write the initramfs");
     }
     IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn(qemu_argv(plan), plan.console));
-    VmParts vm{std::move(dir), std::move(qemu), sys::Fd(), guest::FrameReader(), started, c_.kill_grace};
+    VmParts vm{std::move(dir), std::move(qemu), sys::Fd(), guest::FrameReader(guest::kMaxGuestFrameBytes), started, c_.kill_grace};
     const auto boot_deadline = started + c_.boot_timeout;
     auto channel = connect_agent(plan.socket, vm.qemu, boot_deadline);
     if (!channel) return boot_failed(vm, plan, channel.error().message);

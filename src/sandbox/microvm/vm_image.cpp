@@ -73,7 +73,7 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
   std::string append = "console=ttyS0 quiet loglevel=1 panic=-1 reboot=t cgroup_no_v1=all rdinit=/init";
   // Without it, microvm boots under TCG hang at random in TSC calibration (measured).
   if (p.tsc_khz) append += " tsc_early_khz=" + std::to_string(p.tsc_khz);
-  return {
+  std::vector<std::string> argv{
       p.qemu.string(),
       "-M", "microvm,pit=on,pic=on,rtc=on,acpi=off",
       "-accel", p.kvm ? "kvm" : "tcg",
@@ -83,6 +83,10 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       // Security: no default devices, no user config, no network device at all (-nic none):
       // the guest has a serial console, an RNG, the read-only root share and the agent port.
       "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
+      // Security: QEMU itself is the next boundary after the guest kernel: it runs under its
+      // own seccomp filter (no exec, no obsolete calls, no resource changes).
+      "-sandbox", std::string("on,obsolete=deny,spawn=deny,resourcecontrol=deny") +
+                      (p.runas.empty() ? ",elevateprivileges=deny" : ""),
       "-serial", "file:" + p.console.string(),
       "-kernel", p.kernel.string(),
       "-initrd", p.initramfs.string(),
@@ -97,6 +101,10 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-device", "virtio-serial-device",
       "-device", "virtserialport,chardev=agent,name=ignite.agent",
   };
+  // Not elevateprivileges=deny with -runas: the filter is installed before -runas's setuid,
+  // which it would then refuse (QEMU exits); without exec an unprivileged QEMU cannot elevate.
+  if (!p.runas.empty()) argv.insert(argv.end(), {"-runas", p.runas});
+  return argv;
 }
 
 }  // namespace ignite::sandbox::microvm

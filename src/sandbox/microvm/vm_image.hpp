@@ -35,6 +35,10 @@ struct VmPlan {
   unsigned cpus = 1;
   std::uint32_t tsc_khz = 0;        // 0: unknown (then boots may hang in calibration)
   bool kvm = false;                 // hardware KVM proven (kvm_intel/kvm_amd); else TCG
+  // The user QEMU drops to before the guest starts; empty: it stays root. Not used yet: the 9p
+  // share resolves paths as that user, and a run's staging dirs sit below root-only dirs
+  // (BRANCH-NOTES.md: per-mount shares opened before the drop are the way).
+  std::string runas;
 };
 
 // The VM's memory: the job's limit plus what the guest kernel, the agent, the 9p page cache and
