@@ -1,0 +1,75 @@
+// `--isolation microvm` end to end: the built binary boots a QEMU microVM per run (TCG here, so
+// a run takes seconds), as a user runs it: exec, run of the seed example, and no QEMU left.
+// Skips, with the reason, where this host has no QEMU, guest kernel or agent.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_helpers.hpp"
+#include "server_helpers.hpp"
+
+namespace ignite::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// QEMU processes of the microvm backend on this host (their command line names our agent port;
+// other QEMUs, such as scripts/guest-run's, do not count).
+int qemu_processes() {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::ifstream f(e.path() / "cmdline", std::ios::binary);
+    const std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmdline.find("qemu-system") != std::string::npos && cmdline.find("name=ignite.agent") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+class MicroVmIsolation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    REQUIRE_SANDBOX();
+    if (::geteuid() != 0) GTEST_SKIP() << "the microvm backend runs QEMU as root for now";
+    before_ = qemu_processes();
+  }
+  // The backend says why it cannot run here (no QEMU, no guest kernel): a skip, not a failure.
+  void skip_when_unavailable(const CliResult& r) {
+    for (const char* why : {"microvm: qemu-system-x86_64 is not installed", "microvm: no guest kernel",
+                            "microvm: ignite-guest-agent is not installed"})
+      if (r.err.find(why) != std::string::npos) GTEST_SKIP() << r.err;
+  }
+  int before_ = 0;
+};
+
+TEST_F(MicroVmIsolation, exec_prints_its_result_document_from_a_booted_vm) {
+  auto r = run_cli({"exec", "--isolation", "microvm", "--runtime", "python", "--code", "print(6*7)", "--json"});
+  skip_when_unavailable(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto doc = json::parse(r.out);
+  EXPECT_EQ(doc["isolation"], "microvm");
+  EXPECT_EQ(doc["status"], "ok");
+  EXPECT_EQ(doc["exitCode"], 0);
+  EXPECT_EQ(doc["stdout"], "42\n");
+  EXPECT_GT(doc["metrics"]["memoryPeakBytes"].get<double>(), 0);
+  EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
+}
+
+TEST_F(MicroVmIsolation, the_seed_example_prints_its_sum_in_a_vm) {
+  auto r = run_cli({"run", examples_dir() + "/data-processor", "--isolation", "microvm", "--input",
+                    R"({"data":[1,2,3,4,5],"operation":"sum"})", "--json"});
+  skip_when_unavailable(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto doc = json::parse(r.out);
+  EXPECT_EQ(doc["isolation"], "microvm");
+  EXPECT_NE(doc["stdout"].get<std::string>().find("\"result\":15"), std::string::npos) << doc["stdout"];
+  EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
+}
+
+}  // namespace
+}  // namespace ignite::testing
