@@ -115,6 +115,30 @@ TEST_F(MicroVm, a_python_program_runs_in_a_booted_vm_with_its_input_and_is_measu
   expect_nothing_left();
 }
 
+TEST_F(MicroVm, the_program_sees_only_its_mount_plan_not_the_hosts_root) {
+  // The guest has the host's whole root read-only under /host; the program's root is the plan.
+  auto r = run_ok(python("import os\n"
+                         "for p in ['/host', '/init', '/etc/shadow', '/root', '/var', '" + work_.string() + "']:\n"
+                         "    print(p, os.path.exists(p))\n"
+                         "try:\n    open('/usr/x', 'w')\nexcept OSError as e:\n    print('write', e.errno)\n"));
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "/host False\n/init False\n/etc/shadow False\n/root False\n/var False\n" + work_.string() +
+                               " False\nwrite 30\n");  // EROFS
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, the_vm_has_no_network) {
+  auto r = run_ok(python("import socket\n"
+                         "print(sorted(n for _, n in socket.if_nameindex()))\n"
+                         "try:\n    socket.create_connection(('10.0.2.2', 80), timeout=2)\n    print('connected')\n"
+                         "except OSError as e:\n    print('refused', e.errno)\n"));
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  // Only loopback (down) at most; no route anywhere: ENETUNREACH.
+  EXPECT_EQ(r.stdout_data.find("eth"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("refused 101"), std::string::npos) << r.stdout_data;
+  expect_nothing_left();
+}
+
 TEST_F(MicroVm, a_nonzero_exit_comes_back_with_its_stderr_and_stdin) {
   auto spec = python("import sys\ndata = sys.stdin.read()\nsys.stderr.write('err:' + data)\nsys.exit(3)\n");
   spec.stdin_data = "from-stdin";
