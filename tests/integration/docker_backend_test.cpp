@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../common/docker_backend.hpp"
+#include "../common/python_service.hpp"
 #include "config/service_config.hpp"
 #include "engine/engine.hpp"
 #include "runtime/catalog.hpp"
@@ -42,20 +43,7 @@ class DockerBackendTest : public ::testing::Test {
   }
 
   SandboxSpec python(const std::string& code, unsigned memory_mb = 64, unsigned timeout_ms = 10000) {
-    const fs::path dir = work_ / ("svc-" + std::to_string(counter_++));
-    fs::create_directories(dir);
-    EXPECT_TRUE(sys::write_new_file(dir / "main.py", code).has_value());
-    EXPECT_TRUE(sys::write_new_file(dir / "service.yaml", "service:\n  name: dock\n  runtime: python\n  entry: main.py\n"
-                                                          "  memoryMb: " + std::to_string(memory_mb) +
-                                                          "\n  timeoutMs: " + std::to_string(timeout_ms) + "\n")
-                    .has_value());
-    auto service = config::load_service(dir, config::process_env());
-    auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
-    if (!service || !rt) {
-      ADD_FAILURE() << (service ? rt.error().message : service.error().message);
-      return {};
-    }
-    return engine::plan_service_run(*service, *rt, std::string(R"({"n":7})"));
+    return testing::python_service_spec(work_ / ("svc-" + std::to_string(counter_++)), "dock", code, memory_mb, timeout_ms);
   }
 
   ExecutionResult run_ok(const SandboxSpec& spec) {

@@ -12,9 +12,7 @@
 #include <iostream>
 #include <thread>
 
-#include "config/service_config.hpp"
-#include "engine/engine.hpp"
-#include "runtime/catalog.hpp"
+#include "../common/python_service.hpp"
 #include "sandbox/microvm/microvm_backend.hpp"
 #include "sys/files.hpp"
 
@@ -45,25 +43,14 @@ class MicroVm : public ::testing::Test {
     fs::remove_all(scratch_, ec);
   }
 
+  // The dir and its files world-readable: the guest's 9p server reads them (QEMU is root now,
+  // but the program's uid must be able to, as on native).
   SandboxSpec python(const std::string& code, unsigned memory_mb = 64, unsigned timeout_ms = 20000) {
     const fs::path dir = work_ / ("svc-" + std::to_string(counter_++));
-    fs::create_directories(dir);
-    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                             fs::perms::others_read | fs::perms::others_exec);
-    EXPECT_TRUE(sys::write_new_file(dir / "main.py", code).has_value());
-    EXPECT_TRUE(sys::write_new_file(dir / "service.yaml", "service:\n  name: vm\n  runtime: python\n  entry: main.py\n"
-                                                          "  memoryMb: " + std::to_string(memory_mb) +
-                                                          "\n  timeoutMs: " + std::to_string(timeout_ms) + "\n")
-                    .has_value());
-    fs::permissions(dir / "main.py", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                         fs::perms::others_read);
-    auto service = config::load_service(dir, config::process_env());
-    auto rt = runtime::Catalog(runtime::default_roots()).resolve({"python", ""});
-    if (!service || !rt) {
-      ADD_FAILURE() << (service ? rt.error().message : service.error().message);
-      return {};
-    }
-    return engine::plan_service_run(*service, *rt, std::string(R"({"n":7})"));
+    auto spec = testing::python_service_spec(dir, "vm", code, memory_mb, timeout_ms);
+    fs::permissions(dir / "main.py", fs::perms::others_read | fs::perms::group_read, fs::perm_options::add);
+    fs::permissions(dir, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    return spec;
   }
 
   ExecutionResult run_ok(const SandboxSpec& spec, std::stop_token stop = {}) {
