@@ -2,10 +2,14 @@
 // a run takes seconds), as a user runs it: exec, run of the seed example, and no QEMU left.
 // Skips, with the reason, where this host has no QEMU, guest kernel or agent.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 // QEMU processes of the microvm backend on this host (their command line names our agent port;
 // other QEMUs, such as scripts/guest-run's, do not count).
@@ -68,6 +73,34 @@ TEST_F(MicroVmIsolation, the_seed_example_prints_its_sum_in_a_vm) {
   EXPECT_EQ(doc["isolation"], "microvm");
   EXPECT_NE(doc["stdout"].get<std::string>().find("\"result\":15"), std::string::npos) << doc["stdout"];
   EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
+}
+
+TEST_F(MicroVmIsolation, kill_9_of_ignite_mid_run_leaves_no_qemu) {
+  // QEMU dies with the thread that started it (PDEATHSIG); its dir goes with the instance's,
+  // collected by the next Ignite that starts.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+    ::execl(IGNITE_BIN, IGNITE_BIN, "exec", "--isolation", "microvm", "--runtime", "python", "--timeout", "60000",
+            "--code", "while True: pass", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Until its VM is up (or 20 s).
+  for (int i = 0; i < 200 && qemu_processes() == before_; ++i) std::this_thread::sleep_for(100ms);
+  if (qemu_processes() == before_) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    auto probe = run_cli({"exec", "--isolation", "microvm", "--runtime", "python", "--code", "print(1)"});
+    skip_when_unavailable(probe);
+    FAIL() << "no VM came up: " << probe.err;
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  for (int i = 0; i < 50 && qemu_processes() != before_; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived the ignite that started it";
 }
 
 }  // namespace
