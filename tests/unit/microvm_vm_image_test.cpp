@@ -35,7 +35,7 @@ TEST(MicroVmImage, one_cpio_record_has_the_newc_header_layout) {
 }
 
 TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
-  VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio",
+  VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio", .share = "/d/share",
               .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
               .tsc_khz = 2100000, .kvm = false, .runas = {}};
   const auto argv = qemu_argv(plan);
@@ -55,6 +55,39 @@ TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   EXPECT_NE((append + 1)->find("tsc_early_khz=2100000"), std::string::npos);
   plan.kvm = true;
   EXPECT_TRUE(has(qemu_argv(plan), "kvm"));
+}
+
+TEST(MicroVmImage, the_vm_shares_only_the_plans_sources_not_the_hosts_root) {
+  VmPlan plan;
+  plan.share = "/run/ignite/x/microvm-1/share";
+  const auto argv = qemu_argv(plan);
+  int shares = 0;
+  for (const auto& a : argv) {
+    if (a.rfind("local,", 0) != 0) continue;
+    ++shares;
+    EXPECT_NE(a.find("path=/run/ignite/x/microvm-1/share,"), std::string::npos) << a;
+    EXPECT_EQ(a.find("path=/,"), std::string::npos) << a;
+  }
+  EXPECT_EQ(shares, 1);
+
+  SandboxSpec spec;
+  spec.argv = {"/usr/bin/true"};
+  spec.mounts = {{"/usr", "/usr"}, {"/etc/hostname", "/etc/name"}, {"/usr", "/again"}};
+  auto shared = shared_plan(spec);
+  ASSERT_TRUE(shared.has_value()) << shared.error().message;
+  ASSERT_EQ(shared->share.size(), 2u);  // /usr once, though bound twice
+  EXPECT_EQ(shared->share[0].source, "/usr");
+  EXPECT_TRUE(shared->share[0].is_dir);
+  EXPECT_EQ(shared->share[1].source, "/etc/hostname");
+  EXPECT_FALSE(shared->share[1].is_dir);
+  for (const auto& op : shared->ops) {
+    if (op.kind != native::OpKind::bind) continue;
+    if (op.writable) {
+      EXPECT_EQ(op.source.rfind("/dev/", 0), 0u) << op.source;  // the guest's own device nodes
+    } else {
+      EXPECT_EQ(op.source.rfind("/host/", 0), 0u) << op.source;  // never a host path as such
+    }
+  }
 }
 
 TEST(MicroVmImage, qemu_runs_under_its_own_seccomp_filter) {

@@ -2,8 +2,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -13,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -82,12 +86,19 @@ std::uint32_t tsc_khz() {
 }
 
 // fork + exec of QEMU with its stdio on /dev/null and the console log. The child dies with the
-// thread that started it (PDEATHSIG), so a killed Ignite leaves no VM running.
-Result<sys::ChildProcess> spawn(const std::vector<std::string>& argv, const fs::path& log) {
+// thread that started it (PDEATHSIG), so a killed Ignite leaves no VM running. Before the exec it
+// assembles the share in a mount namespace of its own: a tmpfs on `share` with each entry bound
+// read-only at <share>/<name>, seen by this QEMU alone (nothing propagates to the host).
+Result<sys::ChildProcess> spawn(const std::vector<std::string>& argv, const fs::path& log, const fs::path& share,
+                                const std::vector<ShareEntry>& entries) {
   std::vector<char*> args;
   std::vector<std::string> copy = argv;
   for (auto& a : copy) args.push_back(a.data());
   args.push_back(nullptr);
+  // Everything the child touches is prepared here: between fork and exec it only makes syscalls.
+  std::vector<std::string> targets;
+  for (const auto& e : entries) targets.push_back((share / e.name).string());
+  const std::string share_dir = share.string();
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (null_fd < 0 || log_fd < 0) {
@@ -104,6 +115,30 @@ Result<sys::ChildProcess> spawn(const std::vector<std::string>& argv, const fs::
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
+    auto die = [](const char* what) {
+      (void)!::write(2, "ignite: share: ", 15);
+      (void)!::write(2, what, std::strlen(what));
+      (void)!::write(2, "\n", 1);
+      ::_exit(126);
+    };
+    if (::unshare(CLONE_NEWNS) != 0) die("unshare");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make mounts private");
+    if (::mount("share", share_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) die("tmpfs");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const char* t = targets[i].c_str();
+      if (entries[i].is_dir) {
+        if (::mkdir(t, 0755) != 0) die("mkdir");
+      } else {
+        const int fd = ::open(t, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0) die("create");
+        ::close(fd);
+      }
+      if (::mount(entries[i].source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) die("bind");
+      if (::mount(nullptr, t, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+        die("remount read-only");
+    }
+    if (::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+      die("remount the share read-only");
     ::syscall(SYS_close_range, 3u, ~0u, 0u);
     ::execv(args[0], args.data());
     ::_exit(127);
@@ -160,6 +195,7 @@ class MicroVmBackend final : public Backend {
       if (m.writable) return fail(ErrorCode::unsupported, "microvm: writable mounts are not built yet");
 
     const auto started = Clock::now();
+    IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec));
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
     // QEMU's option syntax splits at commas: our own dir, but never let one through.
     if (dir.path().string().find(',') != std::string::npos)
@@ -167,6 +203,7 @@ class MicroVmBackend final : public Backend {
     VmPlan plan{.qemu = c_.qemu,
                 .kernel = c_.kernel,
                 .initramfs = dir.path() / "initramfs.cpio",
+                .share = dir.path() / "share",
                 .socket = dir.path() / "agent.sock",
                 .console = dir.path() / "console.log",
                 .memory_mib = vm_memory_mib(spec.limits.memory_bytes),
@@ -180,7 +217,9 @@ class MicroVmBackend final : public Backend {
       f << agent_initramfs(agent);
       if (!f.flush()) return fail(ErrorCode::internal, "microvm: cannot write the initramfs");
     }
-    IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn(qemu_argv(plan), plan.console));
+    std::error_code ec;
+    if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
+    IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn(qemu_argv(plan), plan.console, plan.share, shared.share));
     VmParts vm{std::move(dir), std::move(qemu), sys::Fd(), guest::FrameReader(guest::kMaxGuestFrameBytes), started, c_.kill_grace};
     const auto boot_deadline = started + c_.boot_timeout;
     auto channel = connect_agent(plan.socket, vm.qemu, boot_deadline);
@@ -192,7 +231,7 @@ class MicroVmBackend final : public Backend {
     if (hello->type != "hello") return boot_failed(vm, plan, "the agent's first frame is '" + hello->type + "'");
     SandboxSpec kept = spec;
     kept.stdin_data.clear();
-    return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept)));
+    return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
   }
 
  private:

@@ -9,13 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/common/output_capture.hpp"
-#include "sandbox/native/mount_plan.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
-
-// Where the agent mounts the host's root (read-only 9p) in the guest.
-constexpr std::string_view kGuestHostRoot = "/host";
 
 using Clock = std::chrono::steady_clock;
 
@@ -54,23 +50,14 @@ Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std
   }
 }
 
-Result<guest::JobMessage> job_message(const SandboxSpec& spec, Job job) {
+guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan& plan) {
   guest::JobMessage m;
   m.argv = job.argv.empty() ? spec.argv : std::move(job.argv);
   m.env = job.env.empty() ? spec.env : std::move(job.env);
   m.workdir = (job.argv.empty() ? spec.workdir : job.workdir).string();
-  // The native backend's plan for this spec, computed here (it stats the host's sources, which
-  // the guest sees at the same paths under /host) and executed by the agent.
-  const native::SandboxIdentity id;
-  IGNITE_TRY_ASSIGN(native::MountPlan plan, native::build_mount_plan(spec, m.root, id));
-  for (auto& op : plan.ops) {
-    // Read-only binds come from the host's root (the guest's /host, read-only over 9p); the
-    // writable ones are the device nodes (/dev/null, ...), which are the guest's own.
-    if (op.kind == native::OpKind::bind && !op.writable) op.source = std::string(kGuestHostRoot) + op.source;
-  }
-  m.plan = std::move(plan.ops);
-  m.uid = id.uid;
-  m.gid = id.gid;
+  m.plan = plan.ops;
+  m.uid = plan.id.uid;
+  m.gid = plan.id.gid;
   if (spec.output) m.output_dir = spec.output->target.string();
   m.stdin_data = job.stdin_data.empty() ? spec.stdin_data : std::move(job.stdin_data);
   const Limits& l = spec.limits;
@@ -124,8 +111,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
   used_ = true;
   const auto handed = Clock::now();
   const Limits limits = spec_.limits;
-  IGNITE_TRY_ASSIGN(guest::JobMessage job_msg, job_message(spec_, std::move(job)));
-  if (!write_all(vm_.channel.get(), guest::job_frame(job_msg)))
+  if (!write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
     return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
 
   std::string out, err;

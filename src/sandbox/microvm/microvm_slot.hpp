@@ -9,6 +9,7 @@
 #include "core/spec.hpp"
 #include "guest/protocol.hpp"
 #include "sandbox/backend.hpp"
+#include "sandbox/microvm/vm_image.hpp"
 #include "sys/child_process.hpp"
 #include "sys/fd.hpp"
 #include "sys/temp_dir.hpp"
@@ -31,19 +32,21 @@ Result<guest::Message> next_message(VmParts& vm, std::chrono::steady_clock::time
 
 class MicroVmSlot final : public Slot {
  public:
-  MicroVmSlot(VmParts vm, SandboxSpec spec) : vm_(std::move(vm)), spec_(std::move(spec)) {}
+  MicroVmSlot(VmParts vm, SandboxSpec spec, SharedPlan plan)
+      : vm_(std::move(vm)), spec_(std::move(spec)), plan_(std::move(plan)) {}
   ~MicroVmSlot() override;
   Result<ExecutionResult> run(Job job, std::stop_token stop, const OutputSink& sink) override;
 
  private:
   VmParts vm_;
   SandboxSpec spec_;
+  SharedPlan plan_;
   bool used_ = false;
 };
 
-// The agent's job for `spec` (its mount plan, files, limits) with `job`'s argv, env and stdin
+// The agent's job for `spec` (its shared mount plan, limits) with `job`'s argv, env and stdin
 // (a cold slot's job has only stdin; warm hand-off is not built yet).
-Result<guest::JobMessage> job_message(const SandboxSpec& spec, Job job);
+guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan& plan);
 
 // The result the agent reported, checked: an outcome we know, codes in range.
 Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const Limits& limits);

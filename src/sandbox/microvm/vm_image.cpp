@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <map>
 
 namespace ignite::sandbox::microvm {
 namespace {
@@ -65,6 +66,26 @@ std::string agent_initramfs(std::string_view agent_binary) {
   return cpio_newc(entries);
 }
 
+Result<SharedPlan> shared_plan(const SandboxSpec& spec) {
+  SharedPlan out;
+  IGNITE_TRY_ASSIGN(native::MountPlan plan, native::build_mount_plan(spec, "/job", out.id));
+  std::map<std::string, std::string> names;
+  for (auto& op : plan.ops) {
+    // Writable binds are the device nodes (/dev/null, ...): the guest's own, not shared.
+    if (op.kind != native::OpKind::bind || op.writable) continue;
+    auto [it, added] = names.try_emplace(op.source, std::to_string(names.size()));
+    if (added) {
+      struct stat st {};
+      if (::stat(op.source.c_str(), &st) != 0)
+        return fail(ErrorCode::invalid_argument, "mount source does not exist: " + op.source);
+      out.share.push_back({op.source, it->second, S_ISDIR(st.st_mode)});
+    }
+    op.source = std::string(kGuestShare) + "/" + it->second;
+  }
+  out.ops = std::move(plan.ops);
+  return out;
+}
+
 std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes) {
   return (job_memory_bytes + (1ull << 20) - 1) / (1ull << 20) + kGuestOverheadMib;
 }
@@ -92,10 +113,10 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-initrd", p.initramfs.string(),
       "-append", append,
       "-device", "virtio-rng-device",
-      // Security: the host's root, read-only as QEMU enforces it (readonly=on), so a guest
-      // kernel the program took over still cannot write the host. The agent binds only the
-      // job's mount plan out of it into the job's root.
-      "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
+      // Security: only the plan's sources (the share dir), read-only as QEMU enforces it
+      // (readonly=on), so a guest kernel the program took over can neither write the host nor
+      // read anything of it beyond what the run was given.
+      "-fsdev", "local,id=hostroot,path=" + p.share.string() + ",security_model=none,readonly=on,multidevs=remap",
       "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot",
       "-chardev", "socket,id=agent,path=" + p.socket.string() + ",server=on,wait=off",
       "-device", "virtio-serial-device",

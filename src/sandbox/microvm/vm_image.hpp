@@ -8,7 +8,32 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
+#include "core/spec.hpp"
+#include "sandbox/native/mount_plan.hpp"
+
 namespace ignite::sandbox::microvm {
+
+// Where the agent mounts the VM's 9p share in the guest.
+inline constexpr std::string_view kGuestShare = "/host";
+
+// One host path the VM's share holds, as <share dir>/<name> (bound there read-only, in QEMU's
+// own mount namespace, just before QEMU starts).
+struct ShareEntry {
+  std::string source;  // on the host
+  std::string name;    // "0", "1", ...
+  bool is_dir = false;
+};
+
+// The job's root for `spec`: the native backend's mount plan (assembled at /job in the guest),
+// with each read-only bind's host source replaced by its place in the share (/host/<name>).
+// Security: the guest sees only these sources, never the host's whole root.
+struct SharedPlan {
+  std::vector<native::MountOp> ops;
+  std::vector<ShareEntry> share;
+  native::SandboxIdentity id;
+};
+Result<SharedPlan> shared_plan(const SandboxSpec& spec);
 
 // One entry of a newc ("070701") cpio archive, the format the kernel unpacks as initramfs.
 struct CpioEntry {
@@ -29,6 +54,7 @@ struct VmPlan {
   std::filesystem::path qemu;
   std::filesystem::path kernel;     // an uncompressed vmlinux (PVH entry)
   std::filesystem::path initramfs;
+  std::filesystem::path share;      // the dir QEMU exports read-only over 9p (ShareEntry's)
   std::filesystem::path socket;     // the agent channel: QEMU listens, the host connects
   std::filesystem::path console;    // the guest's serial console (and QEMU's own errors)
   std::uint64_t memory_mib = 256;
