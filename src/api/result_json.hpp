@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/base64.hpp"
 #include "core/utf8.hpp"
 #include "engine/job.hpp"
 #include "preflight/service_checks.hpp"
@@ -31,6 +32,6 @@ using ignite::is_valid_utf8;
 std::string sanitize_utf8(std::string_view text);
 
 // Standard base64 alphabet with '=' padding (RFC 4648 §4).
-std::string base64_encode(std::string_view data);
+using ignite::base64_encode;  // core/base64.hpp, here for the API's callers
 
 }  // namespace ignite::api

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/result.hpp"
 #include "sandbox/native/mount_plan.hpp"
 
@@ -50,7 +51,7 @@ class FrameReader {
   std::size_t pos_ = 0;
 };
 
-std::string base64_encode(std::string_view bytes);
+using ignite::base64_encode;  // core/base64.hpp; the decoder is the guest protocol's own
 Result<std::string> base64_decode(std::string_view text);
 
 // What the agent runs. The job's root is the native backend's mount plan (mount_plan.hpp), as
