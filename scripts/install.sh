@@ -91,7 +91,7 @@ version=$("$prefix/bin/ignite" --version 2>/dev/null || true)
 if [ -z "$version" ]; then
   echo "install.sh: $prefix/bin/ignite does not start; missing libraries:" >&2
   ldd "$prefix/bin/ignite" | grep 'not found' >&2 || true
-  echo "  apt-get install libseccomp2 libyaml-cpp0.7 libspdlog1.10 libfmt9 libssl3" >&2
+  echo "  it needs glibc 2.36 or newer (Debian 12's libc6); everything else is linked in" >&2
   exit 1
 fi
 echo "$version installed in $prefix (uninstall: $0 --uninstall --prefix $prefix)"

@@ -68,6 +68,21 @@ TEST(CliE2E, the_cli_does_not_link_libcurl_or_cnats) {
   }
 }
 
+// With IGNITE_STATIC_DEPS (the default outside sanitizer builds) the libraries every start
+// binds are inside the binary: the loader maps and searches only libc and libm
+// (cmake/link_deps.cmake says why).
+TEST(CliE2E, the_cli_loads_no_cxx_library_at_start) {
+  if (!IGNITE_STATIC_DEPS) GTEST_SKIP() << "built with IGNITE_STATIC_DEPS=OFF: shared libraries by choice";
+  const int fd = ::open(IGNITE_BIN, O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto deps = docker::read_elf_deps(fd);
+  ::close(fd);
+  ASSERT_TRUE(deps && *deps);
+  for (const std::string& lib : (*deps)->needed)
+    EXPECT_TRUE(lib.rfind("libc.so", 0) == 0 || lib.rfind("libm.so", 0) == 0 || lib.rfind("ld-linux", 0) == 0)
+        << "ignite needs " << lib;
+}
+
 TEST(CliE2E, unknown_subcommand_is_exit_125) {
   auto r = run_cli({"frobnicate"});
   EXPECT_EQ(r.exit_code, 125);

@@ -3,6 +3,8 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
 #include "sandbox/native/seccomp_filter.hpp"
 
 namespace ignite::sandbox::native {
@@ -78,6 +80,22 @@ TEST(SeccompPolicy, bad_socket_lines_name_the_line_and_the_problem) {
     auto p = parse_seccomp_policy(text);
     ASSERT_FALSE(p.has_value()) << text;
     EXPECT_NE(p.error().message.find(want), std::string::npos) << text << "\n" << p.error().message;
+  }
+}
+
+// The BPF built into the binary at build time is exactly what libseccomp compiles from the
+// default policy now, in both forms: a stale or hand-edited program fails here.
+TEST(SeccompPolicy, the_built_in_default_filter_is_the_compiled_default_policy) {
+  for (const bool notify : {false, true}) {
+    auto compiled = SeccompFilter::compile(default_policy(), notify);
+    ASSERT_TRUE(compiled.has_value()) << compiled.error().message;
+    const SeccompFilter built_in = default_seccomp_filter(notify);
+    EXPECT_EQ(built_in.notify_kills(), notify);
+    const sock_fprog* a = built_in.program();
+    const sock_fprog* b = compiled->program();
+    ASSERT_EQ(a->len, b->len) << "notify=" << notify;
+    ASSERT_GT(a->len, 50);
+    EXPECT_EQ(std::memcmp(a->filter, b->filter, a->len * sizeof(sock_filter)), 0) << "notify=" << notify;
   }
 }
 

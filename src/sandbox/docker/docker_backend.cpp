@@ -329,9 +329,7 @@ Result<std::unique_ptr<Backend>> make_docker_backend(DockerConfig config) {
   IGNITE_TRY_ASSIGN(const nlohmann::json info, client.info());
   if (info.value("CgroupDriver", "") == "none")
     return fail(ErrorCode::unsupported, "dockerd runs without cgroups: limits cannot be enforced");
-  IGNITE_TRY_ASSIGN(auto rules, native::parse_seccomp_policy(native::default_seccomp_policy()));
-  IGNITE_TRY_ASSIGN(native::SeccompFilter filter,
-                    native::SeccompFilter::compile(rules, native::kernel_has_user_notif(config.proc)));
+  native::SeccompFilter filter = native::default_seccomp_filter(native::kernel_has_user_notif(config.proc));
   IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
   auto backend = std::make_unique<DockerBackend>(std::move(config), std::move(filter));
   backend->collect_stale();

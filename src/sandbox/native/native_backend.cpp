@@ -280,9 +280,7 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   }
   if (layout.version == CgroupVersion::none)
     spdlog::warn("DEGRADED isolation: {}; limits fall back to rlimits", layout.describe());
-  IGNITE_TRY_ASSIGN(auto rules, parse_seccomp_policy(default_seccomp_policy()));
-  IGNITE_TRY_ASSIGN(SeccompFilter filter,
-                    SeccompFilter::compile(rules, kernel_has_user_notif(config.proc)));
+  SeccompFilter filter = default_seccomp_filter(kernel_has_user_notif(config.proc));
   IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
   if (config.private_inodes && !kernel_has_overlayfs(config.proc)) {
     spdlog::warn("no overlayfs in this kernel: concurrent runs share the inodes of read-only files");

@@ -131,6 +131,15 @@ Result<SeccompFilter> SeccompFilter::compile(const SeccompPolicy& policy, bool n
   return f;
 }
 
+SeccompFilter SeccompFilter::from_program(std::span<const sock_filter> code, bool notify_kills) {
+  SeccompFilter f;
+  f.notify_kills_ = notify_kills;
+  f.code_.assign(code.begin(), code.end());
+  f.prog_.len = static_cast<unsigned short>(f.code_.size());
+  f.prog_.filter = f.code_.data();
+  return f;
+}
+
 SeccompFilter::SeccompFilter(SeccompFilter&& other) noexcept
     : code_(std::move(other.code_)), notify_kills_(other.notify_kills_) {
   prog_.len = static_cast<unsigned short>(code_.size());

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,9 @@ class SeccompFilter {
   // SECCOMP_RET_KILL_PROCESS.
   static Result<SeccompFilter> compile(const SeccompPolicy& policy, bool notify_kills = false);
 
+  // A program compiled earlier by compile() (see default_seccomp_filter).
+  static SeccompFilter from_program(std::span<const sock_filter> code, bool notify_kills);
+
   bool notify_kills() const noexcept { return notify_kills_; }
 
   // The compiled program, valid while this object lives. Loading it needs only prctl(2),
@@ -39,6 +43,11 @@ class SeccompFilter {
   sock_fprog prog_{};
   bool notify_kills_ = false;
 };
+
+// The default policy (policies/seccomp/default.txt), compiled at build time: what
+// compile(parse_seccomp_policy(default_seccomp_policy()), notify_kills) returns, without
+// libseccomp's work at every start (a unit test holds the two equal).
+SeccompFilter default_seccomp_filter(bool notify_kills);
 
 // Name of a syscall number on this architecture, for "blocked syscall: ptrace" messages.
 std::string syscall_name(int nr);
