@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "guest/agent_output.hpp"
 #include "sandbox/native/mount_ops.hpp"
 
 namespace ignite::guest {
@@ -71,6 +72,18 @@ std::string make_cgroup(const JobMessage& job) {
   const auto quota = static_cast<std::uint64_t>(std::llround(job.cpu_cores * 100000.0));
   write_text(std::string(kCgroup) + "/cpu.max", std::to_string(std::max<std::uint64_t>(quota, 1000)) + " 100000");
   return {};
+}
+
+// Whether the job's cgroup holds no process any more, within `wait` (it was killed).
+bool cgroup_emptied(std::chrono::milliseconds wait) {
+  const auto until = Clock::now() + wait;
+  for (;;) {
+    // Read as text: an unreadable file is not "empty".
+    if (read_text(std::string(kCgroup) + "/cgroup.events").find("populated 0") != std::string::npos) return true;
+    if (Clock::now() > until) return false;
+    write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+    ::usleep(5000);
+  }
 }
 
 void set_limit(int resource, std::uint64_t value) {
@@ -267,10 +280,14 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   result.peak_memory_bytes = number(cg + "/memory.peak");
   result.pids_peak = static_cast<std::uint32_t>(number(cg + "/pids.peak"));
   if (out_dir >= 0) {
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator("/proc/self/fd/" + std::to_string(out_dir), ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-      ++result.output_entries;
+    // Security: nothing of the program may still write while the tree is read: the cgroup was
+    // killed; wait until it is empty (a bounded wait: a kill takes milliseconds).
+    if (!cgroup_emptied(std::chrono::seconds(5))) {
+      result.output_incomplete = true;
+    } else {
+      const sys::TreeLimits limits{job.output_max_bytes, job.output_max_entries, job.output_max_depth};
+      result.output_incomplete = !send_output_tree(out_dir, limits, send);
+    }
     ::close(out_dir);
   }
   result.stdout_truncated = streams[0].truncated;

@@ -110,6 +110,33 @@ Result<OpKind> op_kind(const std::string& name) {
   return fail(bad("an unknown mount step '" + name.substr(0, 32) + "'"));
 }
 
+constexpr std::pair<FileKind, std::string_view> kFileKinds[] = {
+    {FileKind::dir, "dir"},     {FileKind::file, "file"},     {FileKind::symlink, "symlink"}, {FileKind::fifo, "fifo"},
+    {FileKind::socket, "socket"}, {FileKind::device, "device"}, {FileKind::other, "other"}};
+
+std::string_view file_kind_name(FileKind kind) {
+  for (const auto& [k, name] : kFileKinds)
+    if (k == kind) return name;
+  return "other";
+}
+
+Result<FileMessage> decode_file(const json& j) {
+  FileMessage m;
+  Fields f(j);
+  std::string kind;
+  IGNITE_TRY(f.bytes("path", m.path));
+  IGNITE_TRY(f.str("kind", kind));
+  IGNITE_TRY(f.num("mode", m.mode));
+  IGNITE_TRY(f.num("size", m.size));
+  IGNITE_TRY(f.bytes("link", m.link));
+  bool known = false;
+  for (const auto& [k, name] : kFileKinds)
+    if (name == kind) m.kind = k, known = true;
+  if (!known) return fail(bad("a file of an unknown kind '" + kind.substr(0, 32) + "'"));
+  if (m.mode > 07777) return fail(bad("a file mode out of range"));
+  return m;
+}
+
 std::string dump(const json& j) { return encode_frame(j.dump(-1, ' ', false, json::error_handler_t::replace)); }
 
 Result<JobMessage> decode_job(const json& j) {
@@ -120,6 +147,9 @@ Result<JobMessage> decode_job(const json& j) {
   IGNITE_TRY(f.str("workdir", m.workdir));
   IGNITE_TRY(f.str("root", m.root));
   IGNITE_TRY(f.str("outputDir", m.output_dir));
+  IGNITE_TRY(f.num("outputMaxBytes", m.output_max_bytes));
+  IGNITE_TRY(f.num("outputMaxEntries", m.output_max_entries));
+  IGNITE_TRY(f.num("outputMaxDepth", m.output_max_depth));
   IGNITE_TRY(f.num("uid", m.uid));
   IGNITE_TRY(f.num("gid", m.gid));
   IGNITE_TRY(f.bytes("stdin", m.stdin_data));
@@ -165,7 +195,7 @@ Result<ResultMessage> decode_result(const json& j) {
   IGNITE_TRY(f.num("cpuUs", m.cpu_us));
   IGNITE_TRY(f.num("peakMemoryBytes", m.peak_memory_bytes));
   IGNITE_TRY(f.num("pidsPeak", m.pids_peak));
-  IGNITE_TRY(f.num("outputEntries", m.output_entries));
+  IGNITE_TRY(f.flag("outputIncomplete", m.output_incomplete));
   IGNITE_TRY(f.str("detail", m.detail));
   return m;
 }
@@ -242,6 +272,9 @@ std::string job_frame(const JobMessage& m) {
                {"root", m.root},
                {"plan", std::move(plan)},
                {"outputDir", m.output_dir},
+               {"outputMaxBytes", m.output_max_bytes},
+               {"outputMaxEntries", m.output_max_entries},
+               {"outputMaxDepth", m.output_max_depth},
                {"uid", m.uid},
                {"gid", m.gid},
                {"stdin", base64_encode(m.stdin_data)},
@@ -271,12 +304,26 @@ std::string result_frame(const ResultMessage& m) {
                {"cpuUs", m.cpu_us},
                {"peakMemoryBytes", m.peak_memory_bytes},
                {"pidsPeak", m.pids_peak},
-               {"outputEntries", m.output_entries},
+               {"outputIncomplete", m.output_incomplete},
                {"detail", m.detail}});
 }
 
 std::string error_frame(std::string_view message) {
   return dump({{"type", "error"}, {"message", message}});
+}
+
+// The path and the link are byte strings (a name need not be UTF-8): base64, never U+FFFD.
+std::string file_frame(const FileMessage& m) {
+  return dump({{"type", "file"},
+               {"path", base64_encode(m.path)},
+               {"kind", file_kind_name(m.kind)},
+               {"mode", m.mode},
+               {"size", m.size},
+               {"link", base64_encode(m.link)}});
+}
+
+std::string file_data_frame(std::string_view bytes) {
+  return dump({{"type", "fileData"}, {"data", base64_encode(bytes)}});
 }
 
 Result<Message> decode(std::string_view payload) {
@@ -297,6 +344,10 @@ Result<Message> decode(std::string_view payload) {
     IGNITE_TRY(f.str("stream", stream));
     if (stream != "out" && stream != "err") return fail(bad("an output frame for stream '" + stream + "'"));
     m.stream = stream == "out" ? Stream::out : Stream::err;
+    IGNITE_TRY(f.bytes("data", m.data));
+  } else if (m.type == "file") {
+    IGNITE_TRY_ASSIGN(m.file, decode_file(j));
+  } else if (m.type == "fileData") {
     IGNITE_TRY(f.bytes("data", m.data));
   } else if (m.type == "result") {
     IGNITE_TRY_ASSIGN(m.result, decode_result(j));

@@ -4,6 +4,9 @@
 //   guest -> host  {"type":"hello","version":1}            once the agent is up
 //   host  -> guest {"type":"job","version":1,...}          the one job of this VM
 //   guest -> host  {"type":"output","stream":"out"|"err","data":<base64>}   as it is written
+//   guest -> host  {"type":"file","path":"sub/b.bin","kind":"file","mode":420,"size":N}
+//                  {"type":"fileData","data":<base64>}*   the file's N bytes, in chunks
+//                  ... one "file" per entry the program left in the output dir, once it is dead
 //   guest -> host  {"type":"result",...} or {"type":"error","message":...} then the VM powers off
 //
 // A frame is a 4-byte big-endian length and that many bytes of JSON. Pure logic, shared by the
@@ -31,6 +34,8 @@ inline constexpr std::uint32_t kMaxFrameBytes = 96u << 20;
 // What the host accepts from the guest: output arrives in chunks of 64 KiB (base64: ~88 KiB),
 // the result is small. Security: a hostile guest cannot make the host buffer more than this.
 inline constexpr std::uint32_t kMaxGuestFrameBytes = 1u << 20;
+// The raw bytes of one fileData frame (base64: ~88 KiB), far under kMaxGuestFrameBytes.
+inline constexpr std::size_t kFileChunkBytes = 64 * 1024;
 // The name QEMU gives the agent's virtio-serial port (/sys/class/virtio-ports/*/name).
 inline constexpr std::string_view kPortName = "ignite.agent";
 
@@ -63,7 +68,12 @@ struct JobMessage {
   std::string workdir = "/app";
   std::string root = "/job";  // where the plan assembles the root (every target is under it)
   std::vector<sandbox::native::MountOp> plan;
-  std::string output_dir;     // inside the root; the agent counts what the program left there
+  std::string output_dir;     // inside the root; the agent streams what the program left there
+  // The bounds of that tree: the host's own (sandbox::output_tree_limits), so the agent stops
+  // where the host would refuse it.
+  std::uint64_t output_max_bytes = 0;
+  std::uint32_t output_max_entries = 0;
+  std::uint32_t output_max_depth = 0;
   unsigned uid = 60000, gid = 60000;
   std::string stdin_data;
   std::uint64_t wall_ms = 30000;
@@ -88,27 +98,46 @@ struct ResultMessage {
   std::uint64_t cpu_us = 0;
   std::uint64_t peak_memory_bytes = 0;
   std::uint32_t pids_peak = 0;
-  std::uint32_t output_entries = 0;  // what the program left in the output dir (not returned yet)
+  // The agent could not read all of the output dir (an I/O error, not a refusal): the host
+  // refuses the tree it got rather than return part of it.
+  bool output_incomplete = false;
   std::string detail;
   friend bool operator==(const ResultMessage&, const ResultMessage&) = default;
 };
 
 enum class Stream { out, err };
 
+// One entry of the output dir, as the agent found it (lstat: a symlink is never followed).
+// Only dir, file and symlink are kept; the others are sent so that the host refuses the tree
+// in its own words, as copy_tree_out refuses a FIFO on native.
+enum class FileKind { dir, file, symlink, fifo, socket, device, other };
+
+struct FileMessage {
+  std::string path;         // relative, '/'-separated; checked by the host, never trusted
+  FileKind kind = FileKind::file;
+  std::uint32_t mode = 0;   // permission bits (07777); the host keeps only "any x bit"
+  std::uint64_t size = 0;   // files: the bytes that follow in fileData frames
+  std::string link;         // symlinks: the target text, never resolved
+  friend bool operator==(const FileMessage&, const FileMessage&) = default;
+};
+
 std::string hello_frame();
 std::string job_frame(const JobMessage& job);
 std::string output_frame(Stream stream, std::string_view data);
 std::string result_frame(const ResultMessage& result);
 std::string error_frame(std::string_view message);
+std::string file_frame(const FileMessage& file);
+std::string file_data_frame(std::string_view bytes);
 
 // One decoded frame from the other side. Exactly one of the optionals is set, as `type` says.
 struct Message {
-  std::string type;  // hello | job | output | result | error
+  std::string type;  // hello | job | output | file | fileData | result | error
   int version = 0;   // hello, job
   std::optional<JobMessage> job;
   std::optional<ResultMessage> result;
+  std::optional<FileMessage> file;
   Stream stream = Stream::out;  // output
-  std::string data;             // output: the bytes; error: the message
+  std::string data;             // output, fileData: the bytes; error: the message
 };
 
 // Parses one frame's payload; invalid_argument naming the first problem.

@@ -23,16 +23,7 @@ struct Visitor {
   std::function<Status()> leave;
 };
 
-Unexpected refuse(const std::string& rel, const std::string& why) {
-  return fail(ErrorCode::invalid_argument, (rel.empty() ? std::string(".") : rel) + ": " + why);
-}
-
-std::string_view kind_name(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  return "not a file, directory or symlink";
-}
+Unexpected refuse(const std::string& rel, const std::string& why) { return tree_refusal(rel, why); }
 
 // At most `limit` names: a directory of millions must not cost us their memory before the
 // entry bound refuses it.
@@ -58,42 +49,34 @@ Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel,
 
 class Walk {
  public:
-  Walk(const TreeLimits& limits, Visitor visitor) : limits_(limits), v_(std::move(visitor)) {}
+  Walk(TreeBudget& budget, Visitor visitor) : budget_(budget), v_(std::move(visitor)) {}
 
   Status run(int dirfd, const std::string& prefix, std::uint32_t depth) {
     // One more than the budget left is enough to know it is exceeded.
-    const std::size_t left = limits_.max_entries >= entries_ ? limits_.max_entries - entries_ : 0;
-    IGNITE_TRY_ASSIGN(std::vector<std::string> names, sorted_names(dirfd, prefix, left + 1));
+    IGNITE_TRY_ASSIGN(std::vector<std::string> names,
+                      sorted_names(dirfd, prefix, std::size_t{budget_.entries_left()} + 1));
     for (const auto& name : names) {
       const std::string rel = prefix.empty() ? name : prefix + "/" + name;
-      if (++entries_ > limits_.max_entries)
-        return refuse(rel, "more than " + std::to_string(limits_.max_entries) + " entries");
       struct stat st {};
       if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         return fail(Error::from_errno("stat " + rel));
+      // Count, depth and type: the same checks (and words) as the microvm guest's stream.
+      IGNITE_TRY(budget_.entry(rel, st.st_mode, depth));
+      IGNITE_TRY(v_.entry(rel, dirfd, name.c_str(), st));
       if (S_ISDIR(st.st_mode)) {
-        if (depth + 1 > limits_.max_depth)
-          return refuse(rel, "nested deeper than " + std::to_string(limits_.max_depth) + " directories");
-        IGNITE_TRY(v_.entry(rel, dirfd, name.c_str(), st));
         Fd sub(::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!sub) return fail(Error::from_errno("open " + rel));
         if (v_.enter) IGNITE_TRY(v_.enter(rel, dirfd, name.c_str()));
         IGNITE_TRY(run(sub.get(), rel, depth + 1));
         if (v_.leave) IGNITE_TRY(v_.leave());
-      } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
-        IGNITE_TRY(v_.entry(rel, dirfd, name.c_str(), st));
-      } else {
-        return refuse(rel, std::string("is ") + std::string(kind_name(st.st_mode)) +
-                               " (only files, directories and symlinks are allowed)");
       }
     }
     return ok();
   }
 
  private:
-  const TreeLimits& limits_;
+  TreeBudget& budget_;
   Visitor v_;
-  std::uint32_t entries_ = 0;
 };
 
 Result<std::string> read_link(int dirfd, const char* name, const std::string& rel) {
@@ -116,8 +99,7 @@ Result<Fd> open_file(int dirfd, const char* name, const std::string& rel, const 
 }
 
 // Streams `in` through the hash (and to `out` when given); counts against the byte budget.
-Status pump(int in, int out, Sha256& hash, std::uint64_t& size, std::uint64_t& total,
-            std::uint64_t max_total, const std::string& rel) {
+Status pump(int in, int out, Sha256& hash, std::uint64_t& size, TreeBudget* budget, const std::string& rel) {
   char buf[1 << 16];
   for (;;) {
     const ssize_t n = ::read(in, buf, sizeof buf);
@@ -126,8 +108,7 @@ Status pump(int in, int out, Sha256& hash, std::uint64_t& size, std::uint64_t& t
     if (n == 0) return ok();
     const auto len = static_cast<std::size_t>(n);
     size += len;
-    total += len;
-    if (total > max_total) return refuse(rel, "the tree is larger than " + std::to_string(max_total) + " bytes");
+    if (budget) IGNITE_TRY(budget->bytes(rel, len));
     hash.update(std::string_view(buf, len));
     for (std::size_t off = 0; out >= 0 && off < len;) {
       const ssize_t w = ::write(out, buf + off, len - off);
@@ -141,6 +122,7 @@ Status pump(int in, int out, Sha256& hash, std::uint64_t& size, std::uint64_t& t
 // Shared by copy_tree_out and scan_tree: hashes files (copying them when `dest_root` is set).
 Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limits) {
   TreeManifest m;
+  TreeBudget budget(limits);
   const bool copy = dest_root >= 0;
   std::vector<Fd> opened;  // copy: the destination dirs entered below dest_root
   auto dest = [&] { return opened.empty() ? dest_root : opened.back().get(); };
@@ -165,7 +147,7 @@ Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limit
         if (!out) return fail(Error::from_errno("create " + rel));
       }
       Sha256 hash;
-      IGNITE_TRY(pump(in.get(), out.get(), hash, e.size, m.bytes, limits.max_bytes, rel));
+      IGNITE_TRY(pump(in.get(), out.get(), hash, e.size, &budget, rel));
       e.digest = hash.hex();
       // Security: read-only, and no setuid/setgid/sticky bit survives the copy.
       if (copy && ::fchmod(out.get(), e.executable ? 0555 : 0444) != 0)
@@ -189,8 +171,9 @@ Result<TreeManifest> manifest_of(int src, int dest_root, const TreeLimits& limit
       return ok();
     };
   }
-  IGNITE_TRY(Walk(limits, std::move(v)).run(src, "", 0));
+  IGNITE_TRY(Walk(budget, std::move(v)).run(src, "", 0));
   if (copy && ::fchmod(dest_root, 0555) != 0) return fail(Error::from_errno("chmod"));
+  m.bytes = budget.total();
   return m;
 }
 
@@ -206,8 +189,8 @@ Result<std::string> read_hashed(int dirfd, const char* name, const std::string& 
                                 int out) {
   IGNITE_TRY_ASSIGN(Fd in, open_file(dirfd, name, rel, seen));
   Sha256 hash;
-  std::uint64_t size = 0, total = 0;
-  IGNITE_TRY(pump(in.get(), out, hash, size, total, UINT64_MAX, rel));
+  std::uint64_t size = 0;
+  IGNITE_TRY(pump(in.get(), out, hash, size, nullptr, rel));
   return hash.hex();
 }
 
@@ -225,7 +208,8 @@ Status walk_tree(const fs::path& dir, const TreeLimits& limits, const TreeVisito
   IGNITE_TRY_ASSIGN(Fd in, open_dir(dir));
   Visitor v;
   v.entry = visit;
-  return Walk(limits, std::move(v)).run(in.get(), "", 0);
+  TreeBudget budget(limits);
+  return Walk(budget, std::move(v)).run(in.get(), "", 0);
 }
 
 Result<std::string> stat_signature(const fs::path& dir, const TreeLimits& limits) {

@@ -12,6 +12,7 @@
 
 #include "core/file_tree.hpp"
 #include "core/result.hpp"
+#include "sys/tree_budget.hpp"
 
 namespace ignite::sys {
 
@@ -19,11 +20,7 @@ namespace ignite::sys {
 using TreeEntry = FileEntry;
 using TreeManifest = FileTree;
 
-struct TreeLimits {
-  std::uint64_t max_bytes = 1ull << 30;
-  std::uint32_t max_entries = 100000;
-  std::uint32_t max_depth = 64;
-};
+// TreeLimits and the refusals: sys/tree_budget.hpp (shared with the microvm guest agent).
 
 // Calls `visit` for every entry under `dir` (dirs before their entries, names sorted), never
 // following symlinks. Devices, FIFOs and sockets, and going over max_entries or max_depth, fail

@@ -64,6 +64,22 @@ TEST_F(MicroVmIsolation, exec_prints_its_result_document_from_a_booted_vm) {
   EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
 }
 
+TEST_F(MicroVmIsolation, exec_out_writes_the_files_the_program_left_in_out) {
+  const fs::path dir = fs::temp_directory_path() / ("ignite-microvm-out-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto r = run_cli({"exec", "--isolation", "microvm", "--runtime", "python", "--out", dir.string(), "--code",
+                    "import os\nos.makedirs('/out/sub')\nopen('/out/a.txt','w').write('a')\n"
+                    "open('/out/sub/b.bin','wb').write(bytes([0, 255, 10]))\n"});
+  skip_when_unavailable(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 file(s) from /out written to"), std::string::npos) << r.err;
+  std::ifstream a(dir / "a.txt"), b(dir / "sub/b.bin", std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(a)), {}), "a");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(b)), {}), std::string("\0\xff\n", 3));
+  fs::remove_all(dir);
+  EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
+}
+
 TEST_F(MicroVmIsolation, the_seed_example_prints_its_sum_in_a_vm) {
   auto r = run_cli({"run", examples_dir() + "/data-processor", "--isolation", "microvm", "--input",
                     R"({"data":[1,2,3,4,5],"operation":"sum"})", "--json"});

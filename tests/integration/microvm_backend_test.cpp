@@ -2,7 +2,9 @@
 // emulation, so timeouts are generous): what a run gets and reports, its limits, and that no
 // QEMU process, socket or file is left behind. Skips, with the reason, where QEMU, the guest
 // kernel (scripts/guest-kernel) or the agent is missing.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +15,8 @@
 #include <thread>
 
 #include "../common/python_service.hpp"
+#include "engine/output_files.hpp"
+#include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_backend.hpp"
 #include "sys/files.hpp"
 
@@ -62,6 +66,19 @@ class MicroVm : public ::testing::Test {
               << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
               << " ms\n";
     return r ? *r : ExecutionResult{};
+  }
+
+  // The program's /out as the engine asks for it (lenient, its bounds), landing in a fresh dir.
+  SandboxSpec with_output(SandboxSpec spec, const fs::path& dest) {
+    fs::create_directories(dest);
+    engine::add_program_output(spec);
+    spec.output->host_dest = dest;
+    return spec;
+  }
+
+  static std::string read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
   // Processes whose command line names our scratch dir (QEMU's does: its socket, its initramfs).
@@ -194,6 +211,69 @@ TEST_F(MicroVm, a_vm_whose_agent_never_says_hello_is_killed_at_the_boot_deadline
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("did not answer in time"), std::string::npos) << r.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, output_files_come_back_byte_exact_and_a_symlink_as_a_symlink) {
+  const fs::path dest = work_ / "out";
+  auto r = run_ok(with_output(python("import os\n"
+                                     "open('/out/a.txt', 'w').write('hello\\n')\n"
+                                     "os.makedirs('/out/sub')\n"
+                                     "open('/out/sub/b.bin', 'wb').write(bytes(range(256)) * 300)\n"
+                                     "os.chmod('/out/sub/b.bin', 0o755)\n"
+                                     "os.symlink('/etc/passwd', '/out/passwd')\n"),
+                              dest));
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_EQ(r.output_error, "");
+  ASSERT_EQ(r.output.entries.size(), 4u);  // a.txt, passwd, sub, sub/b.bin (walk order)
+  EXPECT_EQ(r.output.entries[1].kind, EntryKind::symlink);
+  EXPECT_EQ(r.output.entries[1].link, "/etc/passwd");
+  EXPECT_TRUE(r.output.entries[3].executable);
+  std::string binary;
+  for (int i = 0; i < 300; ++i)
+    for (int b = 0; b < 256; ++b) binary.push_back(static_cast<char>(b));
+  EXPECT_EQ(read_bytes(dest / "a.txt"), "hello\n");
+  EXPECT_EQ(read_bytes(dest / "sub/b.bin"), binary);  // 75 KiB: more than one chunk
+  EXPECT_TRUE(fs::is_symlink(dest / "passwd"));     // recreated as text, never followed
+  EXPECT_EQ(fs::read_symlink(dest / "passwd"), "/etc/passwd");
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_fifo_in_out_is_refused_in_the_same_words_as_on_native) {
+  auto r = run_ok(with_output(python("import os\nos.symlink('/etc/passwd', '/out/link')\nos.mkfifo('/out/pipe')\n"),
+                              work_ / "out"));
+  EXPECT_EQ(r.outcome, Outcome::exited);
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;  // the program's own status stays
+  EXPECT_TRUE(r.output.entries.empty());
+  // The same tree on the host, through native's hand-over (take_output -> copy_tree_out).
+  const fs::path tree = work_ / "native-tree", native_dest = work_ / "native-dest";
+  fs::create_directories(tree);
+  fs::create_directories(native_dest);
+  fs::create_symlink("/etc/passwd", tree / "link");
+  ASSERT_EQ(::mkfifo((tree / "pipe").c_str(), 0644), 0);
+  const int fd = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ExecutionResult native;
+  SandboxSpec spec;
+  engine::add_program_output(spec);
+  ASSERT_TRUE(sandbox::take_output(*spec.output, native_dest, fd, native).has_value());
+  ::close(fd);
+  EXPECT_EQ(r.output_error, native.output_error);
+  EXPECT_NE(r.output_error.find("pipe: is a FIFO"), std::string::npos) << r.output_error;
+  expect_nothing_left();
+}
+
+TEST_F(MicroVm, a_program_over_the_out_limit_gets_an_output_error) {
+  const fs::path dest = work_ / "out";
+  auto spec = with_output(python("f = open('/out/big', 'wb')\nf.truncate(3 << 20)\nf.close()\n"
+                                 "open('/out/small', 'w').write('s')\nprint('ok')\n"),
+                          dest);
+  spec.output->max_bytes = 1 << 20;  // the guest's tmpfs too; a sparse file is larger than it holds
+  auto r = run_ok(spec);
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "ok\n");
+  EXPECT_EQ(r.output_error, "/out: big: the tree is larger than 1048576 bytes");
+  EXPECT_TRUE(r.output.entries.empty());
+  EXPECT_TRUE(fs::is_empty(dest));
   expect_nothing_left();
 }
 

@@ -1,9 +1,22 @@
 // The microvm host <-> agent protocol as pure logic: framing, the handshake's version check, and
-// that everything the guest sends is checked before the host believes it.
+// that everything the guest sends is checked before the host believes it; and the output dir's
+// tree as the host receives it (OutputReceiver, in a temp dir): staged byte-exact, hostile
+// streams refused in copy_tree_out's words.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "guest/protocol.hpp"
+#include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
+#include "sandbox/microvm/output_receiver.hpp"
+#include "sys/fd.hpp"
+#include "sys/temp_dir.hpp"
+#include "sys/tree.hpp"
 
 namespace ignite::guest {
 namespace {
@@ -139,6 +152,228 @@ TEST(GuestProtocol, a_result_from_the_guest_is_bounded_before_it_becomes_the_run
   m.outcome = "exited";
   m.exit_code = 300;
   EXPECT_FALSE(sandbox::microvm::to_execution_result(m, limits).has_value());
+}
+
+// ---- The output dir's tree, streamed out of the VM ("file" and "fileData" frames) ----
+
+namespace fs = std::filesystem;
+using sandbox::microvm::OutputReceiver;
+
+TEST(GuestProtocol, file_frames_round_trip_with_binary_names_links_and_bytes) {
+  FileMessage f{std::string("sub/\xff\x01name", 10), FileKind::symlink, 0755, 0, "/etc/passwd"};
+  auto m = decode_frame(file_frame(f));
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  EXPECT_EQ(m->type, "file");
+  ASSERT_TRUE(m->file.has_value());
+  EXPECT_EQ(*m->file, f);  // the name is bytes (base64), not U+FFFD
+  for (FileKind k : {FileKind::dir, FileKind::file, FileKind::fifo, FileKind::socket, FileKind::device, FileKind::other}) {
+    f.kind = k;
+    f.size = 1ull << 40;
+    auto back = decode_frame(file_frame(f));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->file->kind, k);
+    EXPECT_EQ(back->file->size, 1ull << 40);
+  }
+  const std::string bytes("\0\xff\x80zz", 5);
+  auto d = decode_frame(file_data_frame(bytes));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->type, "fileData");
+  EXPECT_EQ(d->data, bytes);
+  // A whole chunk is far under what the host accepts from the guest.
+  EXPECT_LT(file_data_frame(std::string(kFileChunkBytes, '\xff')).size(), kMaxGuestFrameBytes / 8);
+  // Types and ranges are checked at decode.
+  EXPECT_FALSE(decode(R"({"type":"file","path":"YQ==","kind":"hardlink"})").has_value());
+  EXPECT_FALSE(decode(R"({"type":"file","path":"YQ==","kind":"file","mode":65536})").has_value());
+  EXPECT_FALSE(decode(R"({"type":"file","path":"a/b","kind":"file"})").has_value());  // not base64
+  EXPECT_FALSE(decode(R"({"type":"file","path":"YQ==","kind":"file","size":-1})").has_value());
+  EXPECT_FALSE(decode(R"({"type":"fileData","data":7})").has_value());
+  // The job carries the tree's bounds.
+  JobMessage job;
+  job.argv = {"/x"};
+  job.output_max_bytes = 123;
+  job.output_max_entries = 45;
+  job.output_max_depth = 6;
+  auto j = decode_frame(job_frame(job));
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->job->output_max_bytes, 123u);
+  EXPECT_EQ(j->job->output_max_entries, 45u);
+  EXPECT_EQ(j->job->output_max_depth, 6u);
+}
+
+class GuestTree : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = sys::TempDir::create(fs::temp_directory_path(), "ignite-guest-tree-");
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    dir_.emplace(std::move(*d));
+  }
+  OutputReceiver receiver(sys::TreeLimits limits = {1 << 20, 100, 8}) {
+    auto r = OutputReceiver::create(dir_->path(), limits);
+    EXPECT_TRUE(r.has_value());
+    return std::move(*r);
+  }
+  static FileMessage dir(std::string p) { return {std::move(p), FileKind::dir, 0755, 0, {}}; }
+  static FileMessage file(std::string p, std::uint64_t size, std::uint32_t mode = 0644) {
+    return {std::move(p), FileKind::file, mode, size, {}};
+  }
+  // The refusal of a stream, or "" when it was taken.
+  static std::string refusal(OutputReceiver& rx) {
+    auto fd = rx.finish();
+    return fd ? std::string() : fd.error().message;
+  }
+  std::optional<sys::TempDir> dir_;
+};
+
+TEST_F(GuestTree, a_streamed_tree_is_staged_and_copied_out_byte_exact) {
+  auto rx = receiver();
+  std::string big;
+  for (int i = 0; i < 200000; ++i) big.push_back(static_cast<char>(i * 7));
+  rx.entry(file("a.txt", 3));
+  rx.data("hi\n");
+  rx.entry(dir("sub"));
+  rx.entry(file("sub/b.bin", big.size(), 0755));
+  for (std::size_t at = 0; at < big.size(); at += kFileChunkBytes) rx.data(std::string_view(big).substr(at, kFileChunkBytes));
+  rx.entry(file("sub/empty", 0));
+  rx.entry({"sub/link", FileKind::symlink, 0777, 0, "/etc/passwd"});
+  auto staged = rx.finish();
+  ASSERT_TRUE(staged.has_value()) << staged.error().message;
+  // The same hand-over as native and docker: take_output on the staging dir's fd.
+  const fs::path dest = dir_->path() / "dest";
+  fs::create_directory(dest);
+  OutputDir o;
+  o.lenient = true;
+  ExecutionResult r;
+  ASSERT_TRUE(sandbox::take_output(o, dest, *staged, r).has_value());
+  EXPECT_TRUE(r.output_error.empty()) << r.output_error;
+  ASSERT_EQ(r.output.entries.size(), 5u);
+  EXPECT_EQ(r.output.entries[0].path, "a.txt");
+  EXPECT_EQ(r.output.entries[2].path, "sub/b.bin");
+  EXPECT_TRUE(r.output.entries[2].executable);
+  EXPECT_FALSE(r.output.entries[0].executable);
+  EXPECT_EQ(r.output.entries[4].kind, EntryKind::symlink);
+  EXPECT_EQ(r.output.entries[4].link, "/etc/passwd");
+  EXPECT_EQ(r.output.bytes, 3 + big.size());
+  std::ifstream in(dest / "sub/b.bin", std::ios::binary);
+  const std::string back((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(back, big);
+}
+
+TEST_F(GuestTree, hostile_paths_are_refused_and_nothing_is_written_outside) {
+  const std::string dots("a\0b", 3);
+  for (const std::string& bad : {std::string(".."), std::string("/etc/x"), std::string("a/../../x"), std::string("."),
+                                 std::string(""), std::string("a//b"), std::string("a/"), dots,
+                                 std::string(256, 'n')}) {
+    auto rx = receiver();
+    rx.entry(dir("a"));
+    rx.entry(file(bad, 1));
+    rx.data("x");
+    EXPECT_NE(refusal(rx).find("invalid path"), std::string::npos) << "accepted '" << bad << "'";
+  }
+  EXPECT_FALSE(fs::exists(dir_->path() / "x"));
+  // A name of NAME_MAX bytes is fine.
+  auto rx = receiver();
+  rx.entry(file(std::string(255, 'n'), 0));
+  EXPECT_EQ(refusal(rx), "");
+}
+
+TEST_F(GuestTree, order_duplicates_and_links_as_parents_are_refused) {
+  {
+    auto rx = receiver();
+    rx.entry(file("d/x", 0));  // before its dir
+    EXPECT_NE(refusal(rx).find("d/x: sent before its directory"), std::string::npos);
+  }
+  {
+    auto rx = receiver();
+    rx.entry(file("a", 1));
+    rx.data("1");
+    rx.entry(file("a", 1));  // again: O_EXCL
+    rx.data("2");
+    EXPECT_NE(refusal(rx).find("a: sent twice"), std::string::npos);
+  }
+  {
+    auto rx = receiver();
+    rx.entry(dir("a"));
+    rx.entry(dir("a"));
+    EXPECT_NE(refusal(rx).find("a: sent twice"), std::string::npos);
+  }
+  {
+    // A symlink to a host dir, then an entry "through" it: never followed.
+    const fs::path victim = dir_->path() / "victim";
+    fs::create_directory(victim);
+    auto rx = receiver();
+    rx.entry({"l", FileKind::symlink, 0777, 0, victim.string()});
+    rx.entry(file("l/planted", 1));
+    rx.data("x");
+    EXPECT_NE(refusal(rx).find("l/planted: its parent is not a directory"), std::string::npos);
+    EXPECT_TRUE(fs::is_empty(victim));
+  }
+  {
+    auto rx = receiver();
+    rx.data("stray");  // bytes before any file
+    EXPECT_NE(refusal(rx).find("file bytes outside a file"), std::string::npos);
+  }
+}
+
+TEST_F(GuestTree, over_the_limits_is_refused_in_copy_tree_outs_words) {
+  {
+    auto rx = receiver({1 << 20, 100, 2});
+    rx.entry(dir("a"));
+    rx.entry(dir("a/b"));
+    rx.entry(dir("a/b/c"));
+    EXPECT_EQ(refusal(rx), "a/b/c: nested deeper than 2 directories");
+  }
+  {
+    auto rx = receiver({1 << 20, 2, 8});
+    rx.entry(file("a", 0));
+    rx.entry(file("b", 0));
+    rx.entry(file("c", 0));
+    EXPECT_EQ(refusal(rx), "c: more than 2 entries");
+  }
+  {
+    auto rx = receiver({10, 100, 8});
+    rx.entry(file("a", 6));
+    rx.data("123456");
+    rx.entry(file("b", 5));  // announced: refused before a byte is written
+    EXPECT_EQ(refusal(rx), "b: the tree is larger than 10 bytes");
+  }
+  {
+    auto rx = receiver();
+    rx.entry(file("a", 2));
+    rx.data("123");  // more than announced
+    EXPECT_EQ(refusal(rx), "a: more bytes than the guest announced");
+  }
+  {
+    auto rx = receiver();
+    rx.entry(file("a", 5));
+    rx.data("12");  // fewer, then the result
+    EXPECT_EQ(refusal(rx), "a: fewer bytes than the guest announced");
+  }
+  {
+    auto rx = receiver();
+    rx.entry(file("a", 0));
+    rx.incomplete();
+    EXPECT_NE(refusal(rx).find("could not read all"), std::string::npos);
+  }
+}
+
+TEST_F(GuestTree, a_fifo_is_refused_exactly_as_copy_tree_out_refuses_it_on_native) {
+  const fs::path tree = dir_->path() / "native";
+  fs::create_directories(tree / "d");
+  ASSERT_EQ(::mkfifo((tree / "d/pipe").c_str(), 0644), 0);
+  sys::Fd src(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const fs::path dest = dir_->path() / "dest";
+  fs::create_directory(dest);
+  auto native = sys::copy_tree_out(src.get(), dest, {1 << 20, 100, 8});
+  ASSERT_FALSE(native.has_value());
+  auto rx = receiver();
+  rx.entry(dir("d"));
+  rx.entry({"d/pipe", FileKind::fifo, 0644, 0, {}});
+  EXPECT_EQ(refusal(rx), native.error().message);
+  for (FileKind k : {FileKind::socket, FileKind::device, FileKind::other}) {
+    auto other = receiver();
+    other.entry({"x", k, 0644, 0, {}});
+    EXPECT_NE(refusal(other).find("(only files, directories and symlinks are allowed)"), std::string::npos);
+  }
 }
 
 }  // namespace

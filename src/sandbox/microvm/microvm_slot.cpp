@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
 #include "sandbox/common/output_capture.hpp"
+#include "sandbox/common/output_dir.hpp"
+#include "sandbox/microvm/output_receiver.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
@@ -58,7 +61,13 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
   m.plan = plan.ops;
   m.uid = plan.id.uid;
   m.gid = plan.id.gid;
-  if (spec.output) m.output_dir = spec.output->target.string();
+  if (spec.output) {
+    m.output_dir = spec.output->target.string();
+    const sys::TreeLimits tree = output_tree_limits(*spec.output);
+    m.output_max_bytes = tree.max_bytes;
+    m.output_max_entries = tree.max_entries;
+    m.output_max_depth = tree.max_depth;
+  }
   m.stdin_data = job.stdin_data.empty() ? spec.stdin_data : std::move(job.stdin_data);
   const Limits& l = spec.limits;
   m.wall_ms = static_cast<std::uint64_t>(l.wall_time.count());
@@ -98,9 +107,6 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
   r.usage.cpu = std::chrono::microseconds(static_cast<std::int64_t>(std::min<std::uint64_t>(m.cpu_us, 1ull << 50)));
   r.usage.peak_memory_bytes = std::min(m.peak_memory_bytes, limits.memory_bytes);
   r.usage.pids_peak = std::min(m.pids_peak, limits.max_processes);
-  if (m.output_entries > 0)
-    r.output_error = "the microvm backend does not return output files yet (" + std::to_string(m.output_entries) +
-                     " entries left in the output dir)";
   return r;
 }
 
@@ -111,6 +117,14 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
   used_ = true;
   const auto handed = Clock::now();
   const Limits limits = spec_.limits;
+  IGNITE_TRY_ASSIGN(const std::filesystem::path output_dest, output_destination(spec_, job));
+  // The output dir's tree arrives before the result; staged in the VM's dir, gone on every path.
+  std::optional<OutputReceiver> tree;
+  if (spec_.output) {
+    auto staging = OutputReceiver::create(vm_.dir.path(), output_tree_limits(*spec_.output));
+    if (!staging) return fail(std::move(staging).error().with_context("microvm"));
+    tree.emplace(std::move(*staging));
+  }
   if (!write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
     return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
 
@@ -140,11 +154,17 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       r.stderr_truncated = err_cut;
       r.usage.wall = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - handed);
       r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      // The VM never finished its tree: no output (the run did not succeed, so no error).
+      if (spec_.output) IGNITE_TRY(take_output(*spec_.output, output_dest, -1, r));
       return r;
     }
     if (message->type == "output") {
       (message->stream == guest::Stream::out ? capture_out : capture_err)
           .append(message->data, sink);
+    } else if (message->type == "file" && message->file && tree) {
+      tree->entry(*message->file);
+    } else if (message->type == "fileData" && tree) {
+      tree->data(message->data);
     } else if (message->type == "result" && message->result) {
       IGNITE_TRY_ASSIGN(ExecutionResult r, to_execution_result(*message->result, limits));
       r.stdout_data = std::move(out);
@@ -152,6 +172,16 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       r.stdout_truncated = r.stdout_truncated || out_cut;
       r.stderr_truncated = r.stderr_truncated || err_cut;
       r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      if (tree) {
+        if (message->result->output_incomplete) tree->incomplete();
+        // The staged tree goes through the native and docker backends' own copy and checks.
+        auto staged = tree->finish();
+        if (staged) {
+          IGNITE_TRY(take_output(*spec_.output, output_dest, *staged, r));
+        } else {
+          IGNITE_TRY(refuse_output(*spec_.output, staged.error(), r));
+        }
+      }
       return r;
     } else if (message->type == "error") {
       // The agent's text names host paths of the mount plan: it goes to the log, not the caller.
