@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sys/dir_names.hpp"
 #include "sys/fd.hpp"
 
 namespace ignite::guest {
@@ -34,7 +35,7 @@ class TreeSender {
   // The entries of `dirfd` (`prefix`: its path, `depth`: dirs below the root).
   Step dir(int dirfd, const std::string& prefix, std::uint32_t depth) {
     std::vector<std::string> names;
-    if (!sorted_names(dirfd, std::size_t{budget_.entries_left()} + 1, names)) return Step::broken;
+    if (sys::sorted_dir_names(dirfd, std::size_t{budget_.entries_left()} + 1, names) != 0) return Step::broken;
     for (const auto& name : names) {
       const std::string rel = prefix.empty() ? name : prefix + "/" + name;
       struct stat st {};
@@ -63,25 +64,6 @@ class TreeSender {
   }
 
  private:
-  // At most `limit` names: a dir of millions costs no more than the budget left.
-  static bool sorted_names(int dirfd, std::size_t limit, std::vector<std::string>& names) {
-    sys::Fd d(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!d) return false;
-    DIR* dp = ::fdopendir(d.get());
-    if (!dp) return false;
-    (void)d.release();  // owned by dp now
-    errno = 0;
-    while (dirent* e = ::readdir(dp)) {
-      const std::string_view n = e->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
-      if (names.size() > limit) break;
-    }
-    const int err = errno;
-    ::closedir(dp);
-    std::sort(names.begin(), names.end());
-    return err == 0;
-  }
-
   // A regular file: its header with the size fstat saw, then exactly that many bytes.
   Step file(int dirfd, const std::string& name, const struct stat& seen, FileMessage f) {
     sys::Fd in(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "sys/dir_names.hpp"
 #include "sys/fd.hpp"
 #include "sys/sha256.hpp"
 
@@ -28,22 +29,9 @@ Unexpected refuse(const std::string& rel, const std::string& why) { return tree_
 // At most `limit` names: a directory of millions must not cost us their memory before the
 // entry bound refuses it.
 Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel, std::size_t limit) {
-  Fd d(::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!d) return fail(Error::from_errno("open " + (rel.empty() ? "." : rel)));
-  DIR* dp = ::fdopendir(d.get());
-  if (!dp) return fail(Error::from_errno("read " + rel));
-  (void)d.release();  // owned by dp now
   std::vector<std::string> names;
-  errno = 0;
-  while (dirent* e = ::readdir(dp)) {
-    const std::string_view n = e->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-    if (names.size() > limit) break;
-  }
-  const int err = errno;
-  ::closedir(dp);
-  if (err) return fail(Error::from_errno("read " + rel, err));
-  std::sort(names.begin(), names.end());
+  if (const int err = sorted_dir_names(dirfd, limit, names); err != 0)
+    return fail(Error::from_errno("read " + (rel.empty() ? std::string(".") : rel), err));
   return names;
 }
 

@@ -12,21 +12,12 @@
 #include "sandbox/common/output_capture.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/output_receiver.hpp"
+#include "sys/write_all.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -125,7 +116,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
     if (!staging) return fail(std::move(staging).error().with_context("microvm"));
     tree.emplace(std::move(*staging));
   }
-  if (!write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
+  if (!sys::write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
     return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
 
   std::string out, err;

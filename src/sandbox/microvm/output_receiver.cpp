@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sys/write_all.hpp"
+
 namespace ignite::sandbox::microvm {
 namespace {
 
@@ -19,16 +21,6 @@ mode_t mode_of(guest::FileKind kind) {
     case guest::FileKind::other: break;
   }
   return 0;  // the budget words it "not a file, directory or symlink"
-}
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // The guest's words never reach the caller: a path it should never have sent is not echoed.
@@ -92,7 +84,7 @@ Status OutputReceiver::end_file() {
 Status OutputReceiver::take_data(std::string_view bytes) {
   if (!file_) return hostile("file bytes outside a file");
   if (bytes.size() > file_left_) return sys::tree_refusal(file_rel_, "more bytes than the guest announced");
-  if (!write_all(file_.get(), bytes)) return fail(Error::from_errno("write " + file_rel_));
+  if (!sys::write_all(file_.get(), bytes)) return fail(Error::from_errno("write " + file_rel_));
   file_left_ -= bytes.size();
   if (file_left_ == 0) return end_file();
   return ok();
