@@ -24,8 +24,6 @@ struct Visitor {
   std::function<Status()> leave;
 };
 
-Unexpected refuse(const std::string& rel, const std::string& why) { return tree_refusal(rel, why); }
-
 // At most `limit` names: a directory of millions must not cost us their memory before the
 // entry bound refuses it.
 Result<std::vector<std::string>> sorted_names(int dirfd, const std::string& rel, std::size_t limit) {
@@ -71,7 +69,7 @@ Result<std::string> read_link(int dirfd, const char* name, const std::string& re
   char buf[PATH_MAX];
   const ssize_t n = ::readlinkat(dirfd, name, buf, sizeof buf);
   if (n < 0) return fail(Error::from_errno("readlink " + rel));
-  if (static_cast<std::size_t>(n) == sizeof buf) return refuse(rel, "symlink target too long");
+  if (static_cast<std::size_t>(n) == sizeof buf) return tree_refusal(rel, "symlink target too long");
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
@@ -82,7 +80,7 @@ Result<Fd> open_file(int dirfd, const char* name, const std::string& rel, const 
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return fail(Error::from_errno("stat " + rel));
   if (!S_ISREG(st.st_mode) || st.st_ino != seen.st_ino || st.st_dev != seen.st_dev)
-    return refuse(rel, "changed while it was read");
+    return tree_refusal(rel, "changed while it was read");
   return in;
 }
 

@@ -27,7 +27,6 @@
 #include "sandbox/native/id_pool.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
-#include "sandbox/native/seccomp_policy.hpp"
 #include "sys/files.hpp"
 #include "sys/owned_dir.hpp"
 

@@ -37,8 +37,6 @@ class OutputReceiver {
   // lives), or the refusal.
   Result<int> finish();
 
-  const std::filesystem::path& path() const noexcept { return dir_.path(); }
-
  private:
   OutputReceiver(sys::TempDir dir, sys::Fd root, const sys::TreeLimits& limits)
       : dir_(std::move(dir)), root_(std::move(root)), budget_(limits) {}
