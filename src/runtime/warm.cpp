@@ -1,8 +1,7 @@
 #include "runtime/warm.hpp"
 
-#include <cstdlib>
-
 #include "sys/files.hpp"
+#include "sys/helper_binary.hpp"
 
 namespace ignite::runtime {
 namespace {
@@ -19,29 +18,11 @@ constexpr std::string_view kDeno =
 
 }  // namespace
 
-namespace {
 
-// A helper binary of ours: $<env> when set (a regular file, else none), else `name` next to
-// the running executable.
-std::optional<std::filesystem::path> beside_us(const char* env_name, std::string_view name) {
-  std::error_code ec;
-  if (const char* env = std::getenv(env_name); env && *env) {
-    if (std::filesystem::is_regular_file(env, ec)) return std::filesystem::path(env);
-    return std::nullopt;
-  }
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return std::nullopt;
-  const auto beside = self.parent_path() / name;
-  if (std::filesystem::is_regular_file(beside, ec)) return beside;
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::optional<std::filesystem::path> warm_exec_binary() { return beside_us("IGNITE_WARM_EXEC", "ignite-warm-exec"); }
+std::optional<std::filesystem::path> warm_exec_binary() { return sys::helper_binary("IGNITE_WARM_EXEC", "ignite-warm-exec"); }
 
 std::optional<std::filesystem::path> docker_init_binary() {
-  return beside_us("IGNITE_DOCKER_INIT", "ignite-docker-init");
+  return sys::helper_binary("IGNITE_DOCKER_INIT", "ignite-docker-init");
 }
 
 std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name) {

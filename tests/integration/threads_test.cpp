@@ -1,13 +1,20 @@
-// Sandboxes created from a process whose other threads come and go (issue 10, item 5).
+// How sandboxes are created from a multi-threaded supervisor (issue 10, item 5).
 //
-// The clone child runs between clone and execve in a copy of a multi-threaded process. If it
-// called into glibc where glibc waits for its other threads (set*id broadcasts, fork handlers,
-// malloc locks held by a thread mid-creation), a thread being created at clone time would hang
-// it. The child uses raw syscalls only; this checks that the promise holds under churn: one
-// thread creates and joins threads without pause while sandboxes are started concurrently
-// from two others (the egress proxy, pools and client libraries all create threads).
+// The clone child shares the supervisor's memory (vfork-style) only until it executes
+// ignite-sandbox-init; if it called into glibc where glibc waits for other threads (set*id
+// broadcasts, fork handlers, malloc locks held by a thread mid-creation), a thread being created
+// at clone time would hang it. The first test checks that promise under churn: one thread
+// creates and joins threads without pause while sandboxes are started from two others (the
+// egress proxy, pools and client libraries all create threads). The second checks that the init
+// is that small program, not a copy of the supervisor.
+#include <dirent.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -17,6 +24,25 @@ namespace ignite::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The pids whose parent is `parent` (from /proc/<pid>/stat).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return out;
+  while (const dirent* e = ::readdir(dir)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+    const std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto paren = text.rfind(')');
+    int ppid = 0;
+    if (paren != std::string::npos && std::sscanf(text.c_str() + paren + 2, "%*c %d", &ppid) == 1 && ppid == parent)
+      out.push_back(pid);
+  }
+  ::closedir(dir);
+  return out;
+}
 
 TEST_F(NativeTest, sandboxes_start_while_other_threads_are_created_and_destroyed) {
   std::atomic<bool> stop{false};
@@ -54,6 +80,35 @@ TEST_F(NativeTest, sandboxes_start_while_other_threads_are_created_and_destroyed
   EXPECT_GT(churned, 80) << "the churn thread must really have been creating threads meanwhile";
   // A hang would show as each run's 10 s setup timeout; 80 runs take a few seconds.
   EXPECT_LT(std::chrono::steady_clock::now() - started, 60s);
+}
+
+// The init shares no memory with the supervisor: it is ignite-sandbox-init's image, with an
+// empty environment, not a copy-on-write clone of this process (whose pages it would otherwise
+// hold for the whole run, costing the supervisor a copy-on-write fault on each page it writes).
+TEST_F(NativeTest, the_init_is_its_own_small_program_not_a_copy_of_the_supervisor) {
+  namespace fs = std::filesystem;
+  const char* expected = std::getenv("IGNITE_SANDBOX_INIT");
+  ASSERT_NE(expected, nullptr);
+  std::atomic<bool> finished{false};
+  std::jthread run_it([&] {
+    auto r = run(probe_spec({"sleep", "1500"}));
+    EXPECT_TRUE(r && r->outcome == Outcome::exited) << (r ? r->detail : r.error().message);
+    finished = true;
+  });
+  std::vector<pid_t> children;
+  for (int i = 0; i < 100 && children.empty() && !finished; ++i) {
+    std::this_thread::sleep_for(10ms);
+    children = children_of(::getpid());
+  }
+  ASSERT_EQ(children.size(), 1u) << "the run's init, a child of this process, was not seen";
+  const std::string proc = "/proc/" + std::to_string(children[0]);
+  std::error_code ec;
+  const fs::path image = fs::read_symlink(proc + "/exe", ec);
+  std::ifstream env(proc + "/environ");
+  const std::string environ_text((std::istreambuf_iterator<char>(env)), {});
+  EXPECT_EQ(image, fs::canonical(expected, ec));
+  EXPECT_NE(image, fs::read_symlink("/proc/self/exe", ec)) << "the init is a clone of the supervisor";
+  EXPECT_EQ(environ_text, "") << "the init holds an environment";
 }
 
 }  // namespace

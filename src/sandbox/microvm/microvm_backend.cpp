@@ -25,6 +25,7 @@
 #include "sandbox/microvm/microvm_slot.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 #include "sys/files.hpp"
+#include "sys/helper_binary.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
@@ -62,15 +63,7 @@ std::optional<fs::path> guest_kernel() {
   return newest;
 }
 
-std::optional<fs::path> agent_binary() {
-  std::error_code ec;
-  if (const char* a = std::getenv("IGNITE_GUEST_AGENT"); a && *a)
-    return fs::is_regular_file(a, ec) ? std::optional<fs::path>(a) : std::nullopt;
-  const auto self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return std::nullopt;
-  const auto beside = self.parent_path() / "ignite-guest-agent";
-  return fs::is_regular_file(beside, ec) ? std::optional<fs::path>(beside) : std::nullopt;
-}
+std::optional<fs::path> agent_binary() { return sys::helper_binary("IGNITE_GUEST_AGENT", "ignite-guest-agent"); }
 
 std::uint32_t tsc_khz() {
   std::ifstream f("/sys/devices/system/cpu/cpu0/tsc_freq_khz");

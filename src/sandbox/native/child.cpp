@@ -1,6 +1,7 @@
-// Security: everything here runs in the freshly cloned child. It may only make syscalls on data
-// prepared by the parent: no malloc (another thread may have held the allocator lock at clone
-// time), no exceptions, no logging. This is also why raw close(2) appears here.
+// The sandbox's init, in ignite-sandbox-init: a single-threaded process of its own, which holds
+// only this run's arguments. It still allocates nothing and logs nothing once it runs: the
+// program is started from it with clone(CLONE_VM | CLONE_VFORK) and runs this code until its
+// own execve.
 #include "sandbox/native/child.hpp"
 
 #include <fcntl.h>
@@ -22,7 +23,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 
 #include "sandbox/native/mount_ops.hpp"
 #include "sys/fd_passing.hpp"
@@ -66,9 +66,8 @@ void build_root(const ChildArgs& a) noexcept {
 
 void drop_privileges(const ChildArgs& a) noexcept {
   if (!a.in_user_namespace) {
-    // Raw syscalls, not glibc's wrappers: those broadcast the change to every thread glibc
-    // believes exists (SIGSETXID), and in a clone of a multi-threaded supervisor that list
-    // names threads this process does not have, so the wrapper can wait forever.
+    // Raw syscalls: glibc's wrappers broadcast the change to every thread (SIGSETXID), which
+    // a one-thread init does not need.
     if (::syscall(SYS_setgroups, 0, nullptr) != 0) die(a, ChildStage::identity);
     if (::syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0) die(a, ChildStage::identity);
   }
@@ -206,18 +205,13 @@ void close_inherited_fds(const ChildArgs& a) noexcept {
   ::syscall(SYS_close_range, next, ~0U, 0);
 }
 
-// Security: init is a copy-on-write clone of the supervisor, so its memory holds whatever the
-// supervisor held (other jobs' inputs, API keys, its environment). The program shares init's
-// PID namespace and, in rootless mode, its uid. Making init non-dumpable puts /proc/1/{mem,
-// environ,maps,fd,exe} out of the program's reach (they need ptrace access, which now needs
-// CAP_SYS_PTRACE over the host's user namespace); /proc/1/cmdline has no access check at all,
-// so the argv and environment strings are wiped in place.
+// Security: the program shares init's PID namespace and, in rootless mode, its uid. Making init
+// non-dumpable puts /proc/1/{mem,environ,maps,fd} out of the program's reach (they need ptrace
+// access, which now needs CAP_SYS_PTRACE over the host's user namespace): init's descriptors
+// reach the supervisor and the cgroup. Its memory holds this run's own arguments only (it is
+// not a copy of the supervisor: init_launch.hpp), and its environment is empty.
 void hide_supervisor(const ChildArgs& a) noexcept {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) die(a, ChildStage::hide_supervisor);
-  for (const auto& range : a.wipe) {
-    if (range[0] && range[1] > range[0])
-      std::memset(range[0], 0, static_cast<std::size_t>(range[1] - range[0]));
-  }
 }
 
 // Security: init dies with its supervisor. Nobody else enforces the run's time limit or removes
@@ -241,7 +235,7 @@ void die_with_supervisor(const ChildArgs& a) noexcept {
   if (::poll(&report, 1, 0) == 1 && (report.revents & POLLERR)) ::_exit(127);
 }
 
-// Moves init (one thread: a clone of one thread of the supervisor) into the run's cgroup v1
+// Moves init (one thread) into the run's cgroup v1
 // hierarchies. Writing "0" to `tasks` moves the calling thread alone, which the kernel does
 // without taking cgroup_threadgroup_rwsem for writing; the supervisor writing init's pid to
 // cgroup.procs takes it, and its first taking in a while waits for an RCU grace period
@@ -276,12 +270,9 @@ void child_main(const ChildArgs& a) noexcept {
   die_with_supervisor(a);  // setresuid() cleared PR_SET_PDEATHSIG
 
   // clone(CLONE_VM | CLONE_VFORK), as posix_spawn does, on a stack of its own: the program
-  // borrows init's memory until its execve instead of copying it. Init is a copy of the whole
-  // supervisor, and copying that again (page tables, then a copy-on-write fault for each page
-  // either side touches) was a large part of the CPU a sandbox start costs. Not glibc's fork():
-  // it runs atfork handlers that take malloc's locks, which another thread of the supervisor
-  // may have held at the moment we were cloned. Init waits (VFORK) until the program's execve
-  // (or its death): nothing in exec_program touches memory init uses.
+  // borrows init's memory until its execve instead of copying it (page tables, then a
+  // copy-on-write fault for each page either side touches). Init waits (VFORK) until the
+  // program's execve (or its death): nothing in exec_program touches memory init uses.
   alignas(16) static char program_stack[64 * 1024];
   pid_t program = ::clone(start_program, program_stack + sizeof program_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
                           const_cast<ChildArgs*>(&a));

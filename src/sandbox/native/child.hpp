@@ -1,5 +1,6 @@
-// The code that runs between clone() and execve(): async-signal-safe only (no allocation,
-// no exceptions, no logging). Failures are reported as {stage, errno} over a CLOEXEC pipe.
+// The sandbox's init (PID 1 of its PID namespace), run by ignite-sandbox-init (init_main.cpp)
+// from ChildArgs the supervisor sent it (child_wire.hpp). Failures are reported as
+// {stage, errno} over a CLOEXEC pipe.
 #pragma once
 #include <linux/filter.h>
 #include <sys/resource.h>
@@ -34,6 +35,7 @@ enum class ChildStage : std::int32_t {
   export_dir,       // handing the output dir (an O_PATH fd) to the supervisor
   egress,           // bringing up loopback and the egress proxy's listening socket
   cgroup,           // init moving itself into the run's cgroup (cgroup v1 `tasks`)
+  start_init,       // executing ignite-sandbox-init, or it reading its arguments
 };
 
 // What the sandbox's init writes to the report pipe (one or more records).
@@ -82,13 +84,10 @@ struct ChildArgs {
   int handover_fd = -1;
   const char* export_path = nullptr;  // absolute, inside the new root; nullptr: none
   std::uint16_t egress_port = 0;      // 0: no egress proxy
-  // The supervisor's argv and environment strings ([start, end) in our copy of its memory):
-  // /proc/1/cmdline is world-readable inside the sandbox, so init wipes them.
-  char* wipe[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};
 };
 
-// Entry point of the clone()d child, which is PID 1 of the new PID namespace: builds the
-// root, drops privileges, forks the program and reaps until it exits. Never returns.
+// The init's work, as PID 1 of the new PID namespace: builds the root, drops privileges, starts
+// the program and reaps until it exits. Never returns.
 [[noreturn]] void child_main(const ChildArgs& args) noexcept;
 
 }  // namespace ignite::sandbox::native

@@ -1,8 +1,6 @@
 #include "sandbox/native/native_backend.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,17 +12,18 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
 #include "sandbox/native/cgroup.hpp"
 #include "sandbox/native/id_pool.hpp"
 #include "sandbox/native/child.hpp"
+#include "sandbox/native/init_launch.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sandbox/native/native_slot.hpp"
 #include "sys/child_process.hpp"
 #include "sys/files.hpp"
+#include "sys/helper_binary.hpp"
 #include "sys/owned_dir.hpp"
 #include "sys/pipe.hpp"
 #include "sys/temp_dir.hpp"
@@ -73,31 +72,14 @@ Result<RunPipes> make_pipes(bool notify, bool handover) {
   return p;
 }
 
-// [start, end) of our argv and environment strings, from /proc/self/stat (fields 48-51), so
-// the sandbox's init can wipe its copies (see hide_supervisor in child.cpp). Zeros if unknown.
-std::array<std::array<char*, 2>, 2> own_arg_env_ranges() {
-  std::array<std::array<char*, 2>, 2> out{};
-  auto stat = sys::read_file("/proc/self/stat");
-  if (!stat) return out;
-  // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
-  std::istringstream in(stat->substr(stat->rfind(')') + 2));
-  std::string field;
-  std::vector<std::uintptr_t> fields;
-  while (in >> field) fields.push_back(std::strtoull(field.c_str(), nullptr, 10));
-  // After ')' comes field 3 (state); fields 48..51 are at index 45..48.
-  if (fields.size() < 49) return out;
-  for (std::size_t i = 0; i < 4; ++i) out[i / 2][i % 2] = reinterpret_cast<char*>(fields[45 + i]);
-  return out;
-}
-
 class NativeBackend final : public Backend {
  public:
-  NativeBackend(NativeConfig config, CgroupLayout layout, SeccompFilter filter)
+  NativeBackend(NativeConfig config, CgroupLayout layout, SeccompFilter filter, sys::Fd init_binary)
       : config_(std::move(config)),
         layout_(std::move(layout)),
         filter_(std::move(filter)),
-        ids_(config_.id_lock_dir, config_.first_id, config_.id_count),
-        wipe_(own_arg_env_ranges()) {}
+        init_binary_(std::move(init_binary)),
+        ids_(config_.id_lock_dir, config_.first_id, config_.id_count) {}
 
   std::string_view name() const noexcept override { return "native"; }
 
@@ -168,8 +150,7 @@ class NativeBackend final : public Backend {
                    .notify_fd = pipes.notify_child.get(),
                    .handover_fd = pipes.handover_child.get(),
                    .export_path = spec.output ? export_path.c_str() : nullptr,
-                   .egress_port = spec.egress ? spec.egress->port : std::uint16_t{0},
-                   .wipe = {{wipe_[0][0], wipe_[0][1]}, {wipe_[1][0], wipe_[1][1]}}};
+                   .egress_port = spec.egress ? spec.egress->port : std::uint16_t{0}};
     int cgroup_dir = -1;  // v2: CLONE_INTO_CGROUP
     if (layout_.version == CgroupVersion::v1) {
       if (join_fds.size() > std::size(args.cgroup_fds)) return fail(ErrorCode::internal, "too many cgroup hierarchies");
@@ -179,7 +160,7 @@ class NativeBackend final : public Backend {
     }
 
     // spawn
-    IGNITE_TRY_ASSIGN(Spawned spawned, spawn(args, spec.limits.network, cgroup_dir));
+    IGNITE_TRY_ASSIGN(LaunchedInit spawned, launch_init(init_binary_.get(), args, spec.limits.network, cgroup_dir));
     sys::ChildProcess init = std::move(spawned.init);
     p.parent_joins_cgroup = p.cgroup && cgroup_dir >= 0 && !spawned.into_cgroup;
     for (sys::Fd* fd : {&pipes.sync.read, &pipes.report.write, &pipes.exec.write, &pipes.in.read,
@@ -198,43 +179,11 @@ class NativeBackend final : public Backend {
     return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
   }
 
-  struct Spawned {
-    sys::ChildProcess init;
-    bool into_cgroup = false;  // born in `cgroup_dir` (CLONE_INTO_CGROUP)
-  };
-
-  // `cgroup_dir` (v2, else -1): init is born in that cgroup. A kernel without CLONE_INTO_CGROUP
-  // (before 5.7) refuses the flag; init is then cloned without it and join() moves it.
-  static Result<Spawned> spawn(const ChildArgs& args, bool network, int cgroup_dir) {
-    std::uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-                          CLONE_NEWCGROUP;
-    if (!network) flags |= CLONE_NEWNET;  // a fresh network namespace: only a loopback, down
-    if (args.in_user_namespace) flags |= CLONE_NEWUSER;
-    int pidfd = -1;
-    clone_args ca{};
-    ca.flags = flags;
-    ca.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-    ca.exit_signal = SIGCHLD;
-    if (cgroup_dir >= 0) {
-      ca.flags |= CLONE_INTO_CGROUP;
-      ca.cgroup = static_cast<__u64>(static_cast<unsigned>(cgroup_dir));
-    }
-    long pid = ::syscall(SYS_clone3, &ca, sizeof ca);
-    if (pid < 0 && cgroup_dir >= 0 && (errno == EINVAL || errno == E2BIG)) {
-      ca.flags = flags;
-      ca.cgroup = 0;
-      pid = ::syscall(SYS_clone3, &ca, sizeof ca);
-    }
-    if (pid < 0) return fail(Error::from_errno("clone3"));
-    if (pid == 0) child_main(args);  // never returns
-    return Spawned{sys::ChildProcess(static_cast<pid_t>(pid), sys::Fd(pidfd)), (ca.flags & CLONE_INTO_CGROUP) != 0};
-  }
-
   NativeConfig config_;
   CgroupLayout layout_;
   SeccompFilter filter_;
+  sys::Fd init_binary_;  // ignite-sandbox-init (O_PATH), what each run's init executes
   IdPool ids_;
-  std::array<std::array<char*, 2>, 2> wipe_;
 };
 
 }  // namespace
@@ -262,6 +211,35 @@ bool kernel_has_overlayfs(const std::filesystem::path& proc) {
   return text && text->find("\toverlay\n") != std::string::npos;
 }
 
+namespace {
+
+// Security: every run's init executes this as root, before it drops anything, so it must be as
+// trustworthy as `ignite` itself: a regular file, owned by root or by us, that nobody else may
+// write. Held open (O_PATH) so that what was checked is what runs.
+Result<sys::Fd> open_init_binary(std::filesystem::path path) {
+  if (path.empty()) {
+    auto found = sys::helper_binary("IGNITE_SANDBOX_INIT", "ignite-sandbox-init");
+    if (!found)
+      return fail(ErrorCode::unavailable,
+                  "ignite-sandbox-init is not installed next to ignite (it is built with it; $IGNITE_SANDBOX_INIT "
+                  "names another)");
+    path = *found;
+  }
+  sys::Fd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!fd) return fail(Error::from_errno("cannot open the sandbox init " + path.string()));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(Error::from_errno("stat " + path.string()));
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+    return fail(ErrorCode::unavailable, "the sandbox init " + path.string() + " is not an executable file");
+  if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & 022) != 0)
+    return fail(ErrorCode::permission_denied,
+                "the sandbox init " + path.string() + " may be changed by another user (owner " +
+                    std::to_string(st.st_uid) + ", mode " + std::to_string(st.st_mode & 07777) + ")");
+  return fd;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   CgroupLayout layout = detect_cgroups(config.proc);
   if (layout.version != CgroupVersion::none) {
@@ -280,6 +258,7 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
   }
   if (layout.version == CgroupVersion::none)
     spdlog::warn("DEGRADED isolation: {}; limits fall back to rlimits", layout.describe());
+  IGNITE_TRY_ASSIGN(sys::Fd init_binary, open_init_binary(config.init_binary));
   SeccompFilter filter = default_seccomp_filter(kernel_has_user_notif(config.proc));
   IGNITE_TRY(sys::ensure_owned_dir(config.scratch_root, 0700));
   if (config.private_inodes && !kernel_has_overlayfs(config.proc)) {
@@ -287,7 +266,7 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
     config.private_inodes = false;
   }
   return std::unique_ptr<Backend>(
-      new NativeBackend(std::move(config), std::move(layout), std::move(filter)));
+      new NativeBackend(std::move(config), std::move(layout), std::move(filter), std::move(init_binary)));
 }
 
 }  // namespace ignite::sandbox::native

@@ -35,6 +35,9 @@ struct NativeConfig {
   // Without a usable cgroup hierarchy, memory/pids/CPU limits cannot be enforced. Refuse
   // unless the operator explicitly accepts rlimit-only enforcement.
   bool allow_degraded = false;
+  // ignite-sandbox-init, which every run's init executes. Empty: $IGNITE_SANDBOX_INIT, else next
+  // to the running executable.
+  std::filesystem::path init_binary;
 };
 
 // Whether this kernel has overlayfs (<proc>/filesystems): read-only mounts are per-run overlays

@@ -34,6 +34,7 @@ std::string_view stage_name(ChildStage s) {
     case ChildStage::export_dir: return "handing over the output directory";
     case ChildStage::egress: return "setting up the egress proxy's socket";
     case ChildStage::cgroup: return "joining the cgroup";
+    case ChildStage::start_init: return "starting the sandbox's init (ignite-sandbox-init)";
   }
   return "setup";
 }
