@@ -268,5 +268,32 @@ TEST_F(NativeTest, nothing_is_left_behind_after_100_runs) {
   EXPECT_TRUE(sandbox_processes().empty());
 }
 
+// Every run's init executes ignite-sandbox-init as root before dropping anything: a copy that
+// another user could replace is refused when the backend is made, as is one that is missing or
+// not executable; an intact copy is accepted.
+TEST_F(NativeTest, a_sandbox_init_others_could_replace_is_refused) {
+  const fs::path dir = scratch_root().parent_path() / ("ignite-init-check-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path copy = dir / "ignite-sandbox-init";
+  fs::copy_file(std::getenv("IGNITE_SANDBOX_INIT"), copy, fs::copy_options::overwrite_existing);
+  auto make = [&](const fs::path& init) {
+    sandbox::native::NativeConfig cfg;
+    cfg.scratch_root = dir / "scratch";
+    cfg.init_binary = init;
+    return sandbox::native::make_native_backend(cfg);
+  };
+  fs::permissions(copy, fs::perms(0755));
+  EXPECT_TRUE(make(copy).has_value());
+  fs::permissions(copy, fs::perms(0775));
+  auto group_writable = make(copy);
+  ASSERT_FALSE(group_writable.has_value());
+  EXPECT_EQ(group_writable.error().code, ErrorCode::permission_denied);
+  EXPECT_NE(group_writable.error().message.find("0775"), std::string::npos) << group_writable.error().message;
+  fs::permissions(copy, fs::perms(0644));
+  EXPECT_FALSE(make(copy).has_value());
+  EXPECT_FALSE(make(dir / "missing").has_value());
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ignite::testing

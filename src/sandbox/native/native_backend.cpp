@@ -233,8 +233,8 @@ Result<sys::Fd> open_init_binary(std::filesystem::path path) {
     return fail(ErrorCode::unavailable, "the sandbox init " + path.string() + " is not an executable file");
   if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & 022) != 0)
     return fail(ErrorCode::permission_denied,
-                "the sandbox init " + path.string() + " may be changed by another user (owner " +
-                    std::to_string(st.st_uid) + ", mode " + std::to_string(st.st_mode & 07777) + ")");
+                fmt::format("the sandbox init {} may be changed by another user (owner uid {}, mode {:04o})",
+                            path.string(), st.st_uid, st.st_mode & 07777));
   return fd;
 }
 
