@@ -62,7 +62,10 @@ class MemoryWatch {
   MemorySample sample() {
     const std::string cg(kCgroup);
     const std::uint64_t hits = keyed(read_text(cg + "/memory.events"), "max");
-    if (hits != last_.limit_hits) last_ = {hits, keyed(read_text(cg + "/memory.stat"), "workingset_refault_file")};
+    if (hits != last_.limit_hits) {
+      const std::string stat = read_text(cg + "/memory.stat");
+      last_ = {hits, keyed(stat, "workingset_refault_file"), keyed(stat, "file")};
+    }
     return last_;
   }
 

@@ -14,16 +14,15 @@ constexpr std::uint64_t kMinBudgetPages = (32ull << 20) / kPage;
 }  // namespace
 
 std::uint64_t thrash_budget_pages(std::uint64_t memory_limit_bytes) {
-  const std::uint64_t limit_pages = memory_limit_bytes / kPage;
-  // Saturating: an absurd limit gives an unreachable budget, not a wrapped small one.
-  const std::uint64_t twice = limit_pages > UINT64_MAX / 2 ? UINT64_MAX : 2 * limit_pages;
-  return std::max(twice, kMinBudgetPages);
+  // Cannot wrap: a count of 4 KiB pages is below 2^52, twice it below 2^53.
+  return std::max(2 * (memory_limit_bytes / kPage), kMinBudgetPages);
 }
 
 bool thrashing_at_limit(std::uint64_t memory_limit_bytes, const MemorySample& sample) {
   // Refaults need evictions, and in the job's own cgroup those come from its limit; the guest's
   // global reclaim (a VM short of memory) evicts too, so the limit must have been hit as well.
-  return sample.limit_hits > 0 && sample.file_refaults > thrash_budget_pages(memory_limit_bytes);
+  return sample.limit_hits > 0 && sample.file_refaults > thrash_budget_pages(memory_limit_bytes) &&
+         sample.file_bytes < memory_limit_bytes / 16;
 }
 
 void classify_job_end(const JobEnd& end, ResultMessage& result) {

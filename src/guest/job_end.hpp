@@ -24,6 +24,7 @@ namespace ignite::guest {
 struct MemorySample {
   std::uint64_t limit_hits = 0;     // memory.events "max": charges that hit memory.max
   std::uint64_t file_refaults = 0;  // memory.stat "workingset_refault_file": evicted file pages read back
+  std::uint64_t file_bytes = 0;     // memory.stat "file": the job's page cache now
 };
 
 // The file pages a job may read back after losing them to its own limit before the agent calls
@@ -33,7 +34,10 @@ struct MemorySample {
 // budget in under a second.
 std::uint64_t thrash_budget_pages(std::uint64_t memory_limit_bytes);
 
-// Whether the job is pinned at its memory limit, reclaiming and re-reading its own pages.
+// Whether the job is pinned at its memory limit, reclaiming and re-reading its own pages: the
+// limit hit, the refaults over the budget, and the page cache squeezed under 1/16 of the limit
+// (what cannot be reclaimed fills the rest). A program streaming files through a roomy page cache
+// refaults as it re-reads, but keeps its cache: not thrashing, however often it re-reads.
 bool thrashing_at_limit(std::uint64_t memory_limit_bytes, const MemorySample& sample);
 
 struct JobEnd {
