@@ -168,9 +168,9 @@ TEST_F(MicroVm, a_memory_bomb_ends_as_memory_limit) {
   EXPECT_LE(r.usage.peak_memory_bytes, 48ull << 20);
   // The memory limit ends it, not the clock: a bomb that thrashes at its limit without an OOM
   // kill (the kernel reclaiming the interpreter's own text) is killed by the agent's thrash
-  // watch within ~1 s of reaching the limit (2-4 s in all under TCG on a loaded host; it was
-  // 20 s, the wall limit, before the watch).
-  EXPECT_LT(r.usage.wall, 10s);
+  // watch within ~1 s of reaching the limit. Measured under TCG: 1.6-7 s in all with load
+  // average 9 on 2 cores; the thrashing runs took the whole 20 s wall limit before the watch.
+  EXPECT_LT(r.usage.wall, 15s);
   expect_nothing_left();
 }
 
