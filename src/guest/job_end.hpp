@@ -9,9 +9,9 @@
 // reclaims the next one: never an OOM, and no progress either. Measured in the microvm under TCG
 // with a 48 MiB python memory bomb: anon stuck at 47.8 MiB, ~230 KiB of file pages, 500,000
 // file refaults and memory.events "max" 41,000 in 18 s, oom 0, oom_kill 0 — until the wall limit
-// ended it as a timeout. On a roomier page cache it ends in an OOM kill within 2 s; which of the
-// two happens is a race with what is resident when the limit is reached (about one run in three
-// on a loaded host).
+// ended it as a timeout. Otherwise it ends in an OOM kill within 2-3 s; which of the two happens
+// depends on what is resident when the limit is reached: 0 of 4 runs idle, 1 in 6 to 9 in 12 with
+// the host loaded (a busy loop, a build on the other core).
 #pragma once
 #include <cstdint>
 #include <optional>
