@@ -174,6 +174,29 @@ TEST_F(MicroVm, a_memory_bomb_ends_as_memory_limit) {
   expect_nothing_left();
 }
 
+TEST_F(MicroVm, a_program_rereading_more_than_its_limit_from_files_is_not_taken_for_a_bomb) {
+  // The standard library (~59 MiB here) read three times under a 48 MiB limit: the second and
+  // third passes refault past the thrash budget, but the page cache stays roomy, so the
+  // agent's thrash watch must leave it alone (and the kernel has nothing to OOM-kill).
+  auto r = run_ok(python("import os, sys\n"
+                         "root = os.path.dirname(os.__file__)\n"
+                         "total = 0\n"
+                         "for _ in range(3):\n"
+                         "    for d, _, names in os.walk(root):\n"
+                         "        for n in names:\n"
+                         "            try:\n"
+                         "                with open(os.path.join(d, n), 'rb') as f:\n"
+                         "                    while chunk := f.read(1 << 16): total += len(chunk)\n"
+                         "            except OSError:\n"
+                         "                pass\n"
+                         "print(total >> 20)\n",
+                         48, 60000));
+  EXPECT_EQ(r.outcome, Outcome::exited) << r.stderr_data;
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+  std::cout << "[ microvm  ] read " << r.stdout_data;
+  expect_nothing_left();
+}
+
 TEST_F(MicroVm, a_cancelled_run_kills_its_vm_and_leaves_nothing) {
   std::stop_source stop;
   std::jthread canceller([&] {
