@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "guest/agent_output.hpp"
+#include "guest/job_end.hpp"
 #include "sandbox/native/mount_ops.hpp"
 
 namespace ignite::guest {
@@ -53,6 +54,24 @@ std::uint64_t keyed(const std::string& text, const std::string& key) {
     if (k == key) return v;
   return 0;
 }
+
+// The job cgroup's memory counters the thrash watch needs (job_end.hpp): memory.stat is read only
+// when the limit was hit since the last sample, so a job far from its limit costs one small read.
+class MemoryWatch {
+ public:
+  MemorySample sample() {
+    const std::string cg(kCgroup);
+    const std::uint64_t hits = keyed(read_text(cg + "/memory.events"), "max");
+    if (hits != last_.limit_hits) {
+      const std::string stat = read_text(cg + "/memory.stat");
+      last_ = {hits, keyed(stat, "workingset_refault_file"), keyed(stat, "file")};
+    }
+    return last_;
+  }
+
+ private:
+  MemorySample last_;
+};
 
 std::uint64_t number(const std::string& path) {
   try {
@@ -221,8 +240,16 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   Capture streams[2] = {{out[0], guest::Stream::out}, {err[0], guest::Stream::err}};
   for (auto& s : streams) ::fcntl(s.fd, F_SETFL, O_NONBLOCK);  // one poll serves every stream
   const auto deadline = started + std::chrono::milliseconds(job.wall_ms);
-  bool exited = false, timed_out = false;
+  bool exited = false;
   int status = 0;
+  JobEnd end;
+  MemoryWatch memory;
+  // Reaps the program if it has ended (the cgroup goes with it: what it left running dies).
+  auto reap = [&] {
+    if (exited || ::waitpid(pid, &status, WNOHANG) != pid) return;
+    exited = true;
+    write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+  };
   std::string chunk(64 * 1024, '\0');
   while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
     pollfd fds[4];
@@ -232,13 +259,22 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     if (stdin_fd >= 0) fds[n++] = pollfd{stdin_fd, POLLOUT, 0};
     if (!exited && pidfd >= 0) fds[n++] = pollfd{pidfd, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0 && !timed_out) {
+    if (left <= 0 && !end.killed_at_deadline) {
+      reap();  // an exit in the last poll's slice is an exit in time, not a timeout
+      // Read before our kill: an OOM kill counted now was the kernel's, before the deadline.
+      end.oom_kill_before_deadline = keyed(read_text(std::string(kCgroup) + "/memory.events"), "oom_kill") > 0;
       // The whole cgroup, so children that kept the pipes open end too.
-      timed_out = !exited;
+      end.killed_at_deadline = !exited;
       write_text(std::string(kCgroup) + "/cgroup.kill", "1");
-      if (!timed_out) break;  // exited, but descendants hold the pipes: done anyway
+      if (!end.killed_at_deadline) break;  // exited, but descendants hold the pipes: done anyway
     }
-    ::poll(fds, n, left <= 0 ? 100 : static_cast<int>(std::min<long long>(left, 1000)));
+    if (!exited && !end.killed_at_deadline && !end.killed_thrashing && thrashing_at_limit(job.memory_bytes, memory.sample())) {
+      // Pinned at its limit with no OOM kill coming (job_end.hpp): the memory limit ends it now.
+      end.killed_thrashing = true;
+      write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+    }
+    // 100 ms slices: the thrash watch's cadence (a thrashing job crosses its budget in ~1 s).
+    ::poll(fds, n, left <= 0 ? 100 : static_cast<int>(std::min<long long>(left, 100)));
     for (auto& s : streams) {
       if (s.fd < 0) continue;
       const ssize_t got = ::read(s.fd, chunk.data(), chunk.size());
@@ -262,11 +298,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
         stdin_fd = -1;
       }
     }
-    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      // The program is done; what it left running in its cgroup goes with it.
-      write_text(std::string(kCgroup) + "/cgroup.kill", "1");
-    }
+    reap();
   }
   if (!exited) ::waitpid(pid, &status, 0);
   if (stdin_fd >= 0) ::close(stdin_fd);
@@ -292,16 +324,9 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   }
   result.stdout_truncated = streams[0].truncated;
   result.stderr_truncated = streams[1].truncated;
-  if (timed_out) {
-    result.outcome = "wall_time_exceeded";
-    result.signal = SIGKILL;
-  } else if (WIFEXITED(status)) {
-    result.outcome = "exited";
-    result.exit_code = WEXITSTATUS(status);
-  } else {
-    result.signal = WTERMSIG(status);
-    result.outcome = result.signal == SIGKILL && keyed(events, "oom_kill") > 0 ? "memory_exceeded" : "signaled";
-  }
+  end.wait_status = status;
+  end.oom_kills = keyed(events, "oom_kill");
+  classify_job_end(end, result);
   return result;
 }
 
