@@ -15,6 +15,7 @@
 #include "sys/files.hpp"
 #include "sys/instance.hpp"
 #include "sys/owned_dir.hpp"
+#include "sys/write_all.hpp"
 
 namespace ignite::cli {
 
@@ -172,13 +173,8 @@ Result<config::ServiceConfig> load_service_with(const std::string& dir,
 
 namespace {
 
-void write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n <= 0) return;  // the reader is gone; the run goes on regardless
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
+// The reader may be gone; the run goes on regardless.
+void write_all(int fd, std::string_view data) { (void)sys::write_all(fd, data); }
 
 // One human line on stderr after a plain run: status, time, CPU, peak memory.
 void print_summary(const engine::JobReport& r) {

@@ -18,6 +18,7 @@
 
 #include "guest/agent_job.hpp"
 #include "guest/protocol.hpp"
+#include "sys/write_all.hpp"
 
 namespace {
 
@@ -67,17 +68,6 @@ std::string find_port() {
   return {};
 }
 
-bool write_all(int fd, const std::string& bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 // The next whole frame from the host; an error when the stream ends or breaks the protocol.
 Result<Message> receive(int fd, FrameReader& reader) {
   std::string buf(64 * 1024, '\0');
@@ -115,7 +105,7 @@ int main() {
     log("open " + port + ": " + std::strerror(errno));
     power_off();
   }
-  const Send send = [fd](const std::string& frame) { return write_all(fd, frame); };
+  const Send send = [fd](const std::string& frame) { return sys::write_all(fd, frame); };
   auto fail_run = [&](const std::string& why) {
     log(why);
     send(error_frame(why));

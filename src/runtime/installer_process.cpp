@@ -11,6 +11,7 @@
 #include <csignal>
 #include <map>
 
+#include "sys/c_strings.hpp"
 #include "sys/child_process.hpp"
 #include "sys/pipe.hpp"
 
@@ -51,13 +52,6 @@ std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
   return out;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 // posix_spawn's attribute and file-action objects, released on every path.
 struct SpawnSetup {
   posix_spawnattr_t attr{};
@@ -77,8 +71,8 @@ struct SpawnSetup {
 Result<sys::ChildProcess> spawn(const Command& cmd, const sys::Pipe& out, const sys::Pipe& err) {
   std::vector<std::string> argv_s = cmd.argv;
   std::vector<std::string> env_s = merged_env(cmd.extra_env);
-  std::vector<char*> argv = c_strings(argv_s);
-  std::vector<char*> envp = c_strings(env_s);
+  std::vector<char*> argv = sys::c_string_pointers(argv_s);
+  std::vector<char*> envp = sys::c_string_pointers(env_s);
   SpawnSetup s;
   // Our main() ignores SIGPIPE; an ignored disposition survives exec, and tar or make should
   // die of a broken pipe as usual. A new process group lets us kill the whole step.

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "sys/fd.hpp"
+#include "sys/write_all.hpp"
 
 namespace ignite::sys {
 
@@ -57,12 +58,7 @@ Result<std::string> read_plain_file(const std::filesystem::path& path, std::uint
 
 namespace {
 Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Error::from_errno("write " + path.string()));
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
+  if (!sys::write_all(fd, data)) return fail(Error::from_errno("write " + path.string()));
   return ok();
 }
 }  // namespace

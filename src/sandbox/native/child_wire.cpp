@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sys/c_strings.hpp"
+
 namespace ignite::sandbox::native {
 namespace {
 
@@ -64,13 +66,6 @@ class Reader {
  private:
   std::string_view in_;
 };
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
 
 struct Fds {
   std::int32_t sync, report, exec, in, out, err, notify, handover, cgroup[4];
@@ -146,8 +141,8 @@ bool decode_child_args(std::string_view bytes, DecodedChildArgs& d) {
       !r.str(d.export_path) || !r.pod(d.args.egress_port) || !r.done())
     return false;
 
-  d.argv = pointers(d.argv_strings);
-  d.envp = pointers(d.envp_strings);
+  d.argv = sys::c_string_pointers(d.argv_strings);
+  d.envp = sys::c_string_pointers(d.envp_strings);
   d.program = {static_cast<unsigned short>(filter_len), d.filter.data()};
   ChildArgs& a = d.args;
   a.plan = &d.plan;

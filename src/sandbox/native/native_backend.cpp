@@ -3,14 +3,11 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -21,6 +18,7 @@
 #include "sandbox/native/init_launch.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sandbox/native/native_slot.hpp"
+#include "sys/c_strings.hpp"
 #include "sys/child_process.hpp"
 #include "sys/files.hpp"
 #include "sys/helper_binary.hpp"
@@ -36,13 +34,11 @@ using Clock = std::chrono::steady_clock;
 // A bootstrap loads its runtime within this (deno, the slowest, takes ~0.1 s on this machine).
 constexpr std::chrono::seconds kWarmUpTimeout{10};
 
-// argv/envp as the NULL-terminated char* arrays execve wants, built before clone.
+// argv/envp as the NULL-terminated char* arrays ChildArgs carries (encoded for the init).
 class CStrings {
  public:
-  explicit CStrings(const std::vector<std::string>& strings) : storage_(strings) {
-    for (auto& s : storage_) ptrs_.push_back(s.data());
-    ptrs_.push_back(nullptr);
-  }
+  explicit CStrings(const std::vector<std::string>& strings)
+      : storage_(strings), ptrs_(sys::c_string_pointers(storage_)) {}
   char* const* get() const { return ptrs_.data(); }
 
  private:
