@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/memory_thrash.hpp"
+
 namespace ignite {
 
 void classify(ExecutionResult& r, const RunEnd& end) {
@@ -23,6 +25,14 @@ void classify(ExecutionResult& r, const RunEnd& end) {
       // own seccomp kill would look, so the status does not depend on the mechanism.
       r.outcome = Outcome::syscall_blocked;
       r.signal = SIGSYS;
+      return;
+    case RunEnd::By::memory_thrash:
+      // The memory limit ended it, though not through the kernel's OOM killer; an exit that
+      // raced our kill is the program's exit.
+      if (status && WIFEXITED(*status)) break;
+      r.outcome = Outcome::memory_exceeded;
+      r.signal = SIGKILL;
+      r.detail = std::string(kThrashKillDetail);
       return;
     case RunEnd::By::cancelled:
       r.outcome = Outcome::cancelled;

@@ -14,6 +14,7 @@ struct RunEnd {
     timeout,          // we killed it at the wall-clock deadline
     cancelled,        // we killed it because the caller asked
     blocked_syscall,  // we killed it for a call the policy ends runs for
+    memory_thrash,    // we killed it thrashing at its memory limit (core/memory_thrash.hpp)
   };
   By by = By::program;
   std::optional<int> wait_status;  // the program's wait(2) status, when known
@@ -21,7 +22,7 @@ struct RunEnd {
 };
 
 // Sets r.outcome, r.exit_code, r.signal and r.detail. Precedence: our own stops (timeout,
-// cancel, blocked call) → an OOM kill (unless the program still exited 0) → SIGSYS (seccomp) →
+// cancel, blocked call, a thrash kill unless the program exited first) → an OOM kill (unless the program still exited 0) → SIGSYS (seccomp) →
 // another signal → the exit code.
 void classify(ExecutionResult& r, const RunEnd& end);
 

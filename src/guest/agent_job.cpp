@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/memory_thrash.hpp"
 #include "guest/agent_output.hpp"
 #include "guest/job_end.hpp"
 #include "sandbox/native/mount_ops.hpp"
@@ -55,23 +56,16 @@ std::uint64_t keyed(const std::string& text, const std::string& key) {
   return 0;
 }
 
-// The job cgroup's memory counters the thrash watch needs (job_end.hpp): memory.stat is read only
-// when the limit was hit since the last sample, so a job far from its limit costs one small read.
-class MemoryWatch {
- public:
-  MemorySample sample() {
-    const std::string cg(kCgroup);
-    const std::uint64_t hits = keyed(read_text(cg + "/memory.events"), "max");
-    if (hits != last_.limit_hits) {
-      const std::string stat = read_text(cg + "/memory.stat");
-      last_ = {hits, keyed(stat, "workingset_refault_file"), keyed(stat, "file")};
-    }
-    return last_;
-  }
-
- private:
-  MemorySample last_;
-};
+// The job cgroup's counters for the thrash watch (core/memory_thrash.hpp).
+ThrashWatch thrash_watch(std::uint64_t memory_bytes) {
+  const std::string cg(kCgroup);
+  return ThrashWatch(
+      memory_bytes, [cg] { return keyed(read_text(cg + "/memory.events"), "max"); },
+      [cg] {
+        const std::string stat = read_text(cg + "/memory.stat");
+        return MemorySample{0, keyed(stat, "workingset_refault_file"), keyed(stat, "file")};
+      });
+}
 
 std::uint64_t number(const std::string& path) {
   try {
@@ -243,7 +237,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   bool exited = false;
   int status = 0;
   JobEnd end;
-  MemoryWatch memory;
+  ThrashWatch memory = thrash_watch(job.memory_bytes);
   // Reaps the program if it has ended (the cgroup goes with it: what it left running dies).
   auto reap = [&] {
     if (exited || ::waitpid(pid, &status, WNOHANG) != pid) return;
@@ -268,13 +262,14 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
       write_text(std::string(kCgroup) + "/cgroup.kill", "1");
       if (!end.killed_at_deadline) break;  // exited, but descendants hold the pipes: done anyway
     }
-    if (!exited && !end.killed_at_deadline && !end.killed_thrashing && thrashing_at_limit(job.memory_bytes, memory.sample())) {
-      // Pinned at its limit with no OOM kill coming (job_end.hpp): the memory limit ends it now.
+    if (!exited && !end.killed_at_deadline && !end.killed_thrashing && memory.thrashing()) {
+      // Pinned at its limit with no OOM kill coming (core/memory_thrash.hpp): the memory limit ends it now.
       end.killed_thrashing = true;
       write_text(std::string(kCgroup) + "/cgroup.kill", "1");
     }
-    // 100 ms slices: the thrash watch's cadence (a thrashing job crosses its budget in ~1 s).
-    ::poll(fds, n, left <= 0 ? 100 : static_cast<int>(std::min<long long>(left, 100)));
+    // Slices of the thrash watch's cadence.
+    const long long slice = kThrashWatchEvery.count();
+    ::poll(fds, n, left <= 0 ? static_cast<int>(slice) : static_cast<int>(std::min<long long>(left, slice)));
     for (auto& s : streams) {
       if (s.fd < 0) continue;
       const ssize_t got = ::read(s.fd, chunk.data(), chunk.size());

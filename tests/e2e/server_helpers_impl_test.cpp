@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../common/host_processes.hpp"
 #include "server_helpers.hpp"
 
 extern char** environ;
@@ -358,16 +359,7 @@ std::string examples_dir() { return std::string(IGNITE_SOURCE_DIR) + "/examples"
 bool sandbox_available() { return ::geteuid() == 0; }
 
 int count_processes_with(const std::string& token) {
-  int n = 0;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find(token) != std::string::npos) ++n;
-  }
-  return n;
+  return static_cast<int>(host_processes_with(token).size());
 }
 
 }  // namespace ignite::testing

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "../common/host_processes.hpp"
 #include "../common/python_service.hpp"
 #include "engine/output_files.hpp"
 #include "sandbox/common/output_dir.hpp"
@@ -83,16 +84,7 @@ class MicroVm : public ::testing::Test {
 
   // Processes whose command line names our scratch dir (QEMU's does: its socket, its initramfs).
   std::vector<int> our_processes() const {
-    std::vector<int> found;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/proc", ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream f(e.path() / "cmdline", std::ios::binary);
-      std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      if (cmdline.find(scratch_.string() + "/") != std::string::npos) found.push_back(std::stoi(name));
-    }
-    return found;
+    return testing::host_processes_with(scratch_.string() + "/");
   }
 
   void expect_nothing_left() {

@@ -43,6 +43,30 @@ static int cmd_mmap(int argc, char** argv) {
   return 0;
 }
 
+/* reread MB PATH PASSES: hold MB of anonymous memory, then read PATH start to end PASSES times
+ * (0: for ever). With MB near the memory limit the file's pages are evicted as fast as they are
+ * read: the run thrashes at its limit, and the kernel has nothing to OOM-kill for. */
+static int cmd_reread(int argc, char** argv) {
+  if (argc < 3) return 2;
+  size_t bytes = (size_t)atol(argv[0]) << 20;
+  long passes = atol(argv[2]);
+  char* p = bytes ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : NULL;
+  if (p == MAP_FAILED) return probe_errno("mmap");
+  for (size_t off = 0; off < bytes; off += 4096) p[off] = 1;
+  static char buf[1 << 16];
+  for (long pass = 0; passes == 0 || pass < passes; ++pass) {
+    int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return probe_errno("open");
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+    }
+    close(fd);
+    if (n < 0) return probe_errno("read");
+  }
+  printf("reread %ld times\n", passes);
+  return 0;
+}
+
 static int cmd_forkbomb(int argc, char** argv) {
   (void)argc;
   (void)argv;
@@ -299,6 +323,7 @@ static int cmd_then_daemon(int argc, char** argv) {
 const struct probe_cmd probe_resource_cmds[] = {
     {"alloc", 1, cmd_alloc, "alloc MB"},
     {"mmap", 1, cmd_mmap, "mmap MB"},
+    {"reread", 3, cmd_reread, "reread MB PATH PASSES"},
     {"forkbomb", 0, cmd_forkbomb, "forkbomb"},
     {"threads", 1, cmd_threads, "threads N"},
     {"flood", 1, cmd_flood, "flood BYTES [out|err|both]"},

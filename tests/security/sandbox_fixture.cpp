@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "../common/docker_backend.hpp"
+#include "../common/host_processes.hpp"
 #include "../common/probe_spec.hpp"
 #include "config/service_config.hpp"
 #include "engine/engine.hpp"
@@ -148,17 +149,7 @@ ExecutionResult SandboxTest::run(const SandboxSpec& spec, const sandbox::OutputS
 namespace host {
 
 std::vector<int> processes_with(const std::string& token) {
-  std::vector<int> pids;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string name = e.path().filename();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::ifstream in(e.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(token) != std::string::npos && std::stoi(name) != ::getpid())
-      pids.push_back(std::stoi(name));
-  }
-  return pids;
+  return testing::host_processes_with(token);
 }
 
 long mount_count() {

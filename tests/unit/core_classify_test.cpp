@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/classify.hpp"
+#include "core/memory_thrash.hpp"
 
 namespace ignite {
 namespace {
@@ -56,6 +57,19 @@ TEST(Classify, an_oom_kill_is_the_memory_limit_unless_the_program_still_succeede
   EXPECT_EQ(judged({RunEnd::By::program, exited(1), true}).outcome, Outcome::memory_exceeded);
   // A child of the program was OOM-killed, the program handled it and exited 0: a success.
   EXPECT_EQ(judged({RunEnd::By::program, exited(0), true}).outcome, Outcome::exited);
+}
+
+TEST(Classify, a_thrash_kill_is_the_memory_limit_unless_the_program_exited_first) {
+  for (auto status : {std::optional<int>{}, std::optional<int>{killed_by(SIGKILL)}}) {
+    auto r = judged({RunEnd::By::memory_thrash, status, false});
+    EXPECT_EQ(r.outcome, Outcome::memory_exceeded);
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_EQ(r.detail, kThrashKillDetail);
+  }
+  // It exited by itself in the moment our kill was on its way: that is its exit.
+  auto raced = judged({RunEnd::By::memory_thrash, exited(4), false});
+  EXPECT_EQ(raced.outcome, Outcome::exited);
+  EXPECT_EQ(raced.exit_code, 4);
 }
 
 }  // namespace

@@ -84,8 +84,9 @@ Result<ExecutionResult> DockerSlot::run(Job job, std::stop_token stop, const Out
   // kill ends it, else once the program is done (the init waits for us until then).
   std::optional<native::CgroupUsage> usage;
   native::SupervisedFds fds{&init_, std::move(p_.exec.read), std::move(p_.out.read), std::move(p_.err.read),
-                            std::move(p_.in.write), std::move(p_.notify_parent), std::move(p_.report.read), nullptr, {}};
+                            std::move(p_.in.write), std::move(p_.notify_parent), std::move(p_.report.read), nullptr, {}, {}};
   fds.before_kill = [&] { usage = p_.cgroup->usage(baseline); };
+  fds.thrash = p_.cgroup->thrash_watch(spec.limits.memory_bytes);
   IGNITE_TRY_ASSIGN(native::Supervision sup, native::supervise(std::move(fds), stdin_data, sl, stop, sink));
   if (!usage) usage = p_.cgroup->usage(baseline);
   p_.init.sock.reset();  // the init exits, and the container with it

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -233,6 +234,36 @@ CgroupUsage Cgroup::begin_job() {
     (void)sys::write_file(dir("memory") / "memory.max_usage_in_bytes", "0");
   }
   return usage();
+}
+
+std::optional<ThrashWatch> Cgroup::thrash_watch(std::uint64_t memory_limit_bytes) const {
+  if (memory_limit_bytes == 0 || version_ == CgroupVersion::none) return std::nullopt;
+  const bool v2 = version_ == CgroupVersion::v2;
+  const fs::path mem = dir(v2 ? "" : "memory");
+  if (mem.empty()) return std::nullopt;
+  // The same counters under both versions' names. v1 has no memory.events; its failcnt counts
+  // limit hits on some kernels and stays 0 on others (6.18 here, thrashing at the limit), so a
+  // sample that finds the usage within the charge batches' slack of the limit counts as a hit
+  // too. v1 calls its page cache "cache".
+  auto hits = [mem, v2, limit = memory_limit_bytes, at_limit = std::uint64_t{0}]() mutable {
+    if (v2) return keyed_value(mem / "memory.events", "max");
+    if (read_or_zero(mem / "memory.usage_in_bytes") + std::max(limit / 64, std::uint64_t{1} << 20) >= limit) ++at_limit;
+    return read_or_zero(mem / "memory.failcnt") + read_or_zero(mem / "memory.memsw.failcnt") + at_limit;
+  };
+  auto stat = [mem, v2] {
+    // One read: the two values come from the same moment.
+    auto text = sys::read_file(mem / "memory.stat");
+    MemorySample s;
+    std::istringstream in(text ? *text : std::string());
+    std::string k;
+    std::uint64_t v = 0;
+    while (in >> k >> v) {
+      if (k == "workingset_refault_file") s.file_refaults = v;
+      if (k == (v2 ? "file" : "cache")) s.file_bytes = v;
+    }
+    return s;
+  };
+  return ThrashWatch(memory_limit_bytes, hits, stat);
 }
 
 void Cgroup::kill_all() const {

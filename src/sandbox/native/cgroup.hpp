@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "core/memory_thrash.hpp"
 #include "core/result.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
 #include "sys/fd.hpp"
@@ -66,6 +68,10 @@ class Cgroup {
   // baseline that usage() subtracts (CPU time so far).
   CgroupUsage begin_job();
   void kill_all() const;        // SIGKILL every member (cgroup.kill on v2)
+  // A thrash watch (core/memory_thrash.hpp) over this cgroup's memory counters, counting from
+  // now; it reads through this object, so it must not outlive it. None without a memory
+  // hierarchy or a limit (0).
+  std::optional<ThrashWatch> thrash_watch(std::uint64_t memory_limit_bytes) const;
 
  private:
   Status apply(const CgroupLimits& limits) const;

@@ -136,11 +136,11 @@ Result<ExecutionResult> NativeSlot::run(Job job, std::stop_token stop, const Out
     IGNITE_TRY_ASSIGN(EgressPolicy policy, egress_policy(*spec.egress));
     IGNITE_TRY_ASSIGN(proxy, EgressProxy::create(std::move(handed.egress_listener), std::move(policy)));
   }
-  IGNITE_TRY_ASSIGN(Supervision sup,
-                    supervise({&init_, std::move(p_.pipes.exec.read), std::move(p_.pipes.out.read),
-                               std::move(p_.pipes.err.read), std::move(p_.pipes.in.write),
-                               std::move(p_.pipes.notify_parent), std::move(p_.pipes.report.read), proxy.get(), {}},
-                              stdin_data, sl, stop, sink));
+  SupervisedFds fds{&init_, std::move(p_.pipes.exec.read), std::move(p_.pipes.out.read),
+                    std::move(p_.pipes.err.read), std::move(p_.pipes.in.write),
+                    std::move(p_.pipes.notify_parent), std::move(p_.pipes.report.read), proxy.get(), {}, {}};
+  if (p_.cgroup) fds.thrash = p_.cgroup->thrash_watch(spec.limits.memory_bytes);
+  IGNITE_TRY_ASSIGN(Supervision sup, supervise(std::move(fds), stdin_data, sl, stop, sink));
   // Reaped here when it is gone already; else init is tearing the sandbox down, and the
   // destructor reaps it (off the caller's path when a pool destroys the slot).
   if (sup.init_exited) (void)init_.wait();

@@ -44,6 +44,7 @@ RunEnd::By run_end_by(StopReason reason) {
     case StopReason::timeout: return RunEnd::By::timeout;
     case StopReason::cancelled: return RunEnd::By::cancelled;
     case StopReason::syscall_blocked: return RunEnd::By::blocked_syscall;
+    case StopReason::memory_thrash: return RunEnd::By::memory_thrash;
     case StopReason::exited:
     case StopReason::setup_timeout: break;
   }

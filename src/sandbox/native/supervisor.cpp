@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <algorithm>
 #include <optional>
 
 #include "sandbox/common/output_capture.hpp"
@@ -115,11 +116,14 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
 
   const auto start = Clock::now();
   auto deadline = start + limits.setup_time;
-  if (!fds.exec_read) {  // a warm slot's program is running already: its clock starts now
+  auto next_watch = Clock::time_point::max();  // the thrash watch's next sample, once the program runs
+  auto program_started = [&](Clock::time_point at) {
     s.exec_seen = true;
-    s.exec_at = start;
-    deadline = start + limits.wall_time;
-  }
+    s.exec_at = at;
+    deadline = at + limits.wall_time;
+    if (fds.thrash) next_watch = at + kThrashWatchEvery;
+  };
+  if (!fds.exec_read) program_started(start);  // a warm slot's program is running already: its clock starts now
   bool killed = false;
   auto kill_with = [&](StopReason why) {
     if (killed) return;
@@ -139,7 +143,14 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
         kill_with(s.exec_seen ? StopReason::timeout : StopReason::setup_timeout);
         continue;
       }
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+      if (now >= next_watch) {
+        next_watch = now + kThrashWatchEvery;
+        if (fds.thrash->thrashing()) {
+          kill_with(StopReason::memory_thrash);
+          continue;
+        }
+      }
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(std::min(deadline, next_watch) - now).count();
       timeout = static_cast<int>(left);
     }
     epoll_event evs[8];
@@ -162,9 +173,7 @@ Result<Supervision> supervise(SupervisedFds fds, const std::string& stdin_data,
           break;
         case kExec:
           // EOF: the program's copy of the CLOEXEC pipe closed at execve (or it died first).
-          s.exec_seen = true;
-          s.exec_at = Clock::now();
-          deadline = s.exec_at + limits.wall_time;
+          program_started(Clock::now());
           ep.remove(fds.exec_read.get());
           break;
         case kOut:

@@ -1,5 +1,6 @@
 // Supervisor: watches one sandboxed run with epoll (exit via pidfd, output pipes with caps,
-// stdin, exec notification, wall clock, cancellation) until the sandbox's init exits.
+// stdin, exec notification, wall clock, cancellation, a memory thrash watch) until the sandbox's
+// init exits.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/memory_thrash.hpp"
 #include "core/result.hpp"
 #include "sandbox/backend.hpp"
 #include "sandbox/native/child.hpp"
@@ -38,6 +40,9 @@ struct SupervisedFds {
   // Called once before the loop kills init (timeout, cancellation, a blocked call): the docker
   // backend reads its container's counters there, before the container and its cgroup go.
   std::function<void()> before_kill;
+  // Sampled every kThrashWatchEvery while the program runs: a run thrashing at its memory limit
+  // without an OOM kill coming is killed, as over its limit (optional).
+  std::optional<ThrashWatch> thrash;
 };
 
 struct SupervisionLimits {
@@ -46,7 +51,7 @@ struct SupervisionLimits {
   std::uint64_t max_output_bytes = 0;
 };
 
-enum class StopReason { exited, timeout, cancelled, setup_timeout, syscall_blocked };
+enum class StopReason { exited, timeout, cancelled, setup_timeout, syscall_blocked, memory_thrash };
 
 // A system call the policy kills for, as the seccomp listener reported it.
 struct BlockedCall {
