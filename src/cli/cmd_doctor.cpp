@@ -10,6 +10,7 @@
 #include "cli/context.hpp"
 #include "cli/doctor_checks.hpp"
 #include "docker/engine_client.hpp"
+#include "sandbox/microvm/microvm_backend.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -49,6 +50,16 @@ int doctor(bool json) {
   roots.root = ::geteuid() == 0;
   // The daemon --isolation docker would use (DOCKER_HOST), not only the default socket.
   if (auto socket = docker::socket_from_env()) roots.docker_socket = *socket;
+  // The backend's own detection: what it would use is what we report.
+  MicroVmHost vm;
+  if (auto c = sandbox::microvm::detect_microvm_config("/run/ignite")) {
+    vm = {.usable = true, .why_not = {}, .qemu = c->qemu, .kernel = c->kernel, .hardware_kvm = c->kvm};
+  } else {
+    constexpr std::string_view prefix = "microvm: ";
+    vm.why_not = c.error().message;
+    if (vm.why_not.starts_with(prefix)) vm.why_not.erase(0, prefix.size());
+  }
+  roots.microvm = vm;
   const Diagnosis d = diagnose(roots);
   if (json) {
     std::printf("%s\n", to_json(d).dump(2).c_str());

@@ -259,16 +259,37 @@ class Doctor {
         d_.features["overlayfs"] ? "" : "modprobe overlay");
   }
 
-  void devices_and_daemons() {
+  // Which VMM and accelerator --isolation microvm would use, and why. /dev/kvm alone proves
+  // nothing: a PVM or nested host serves it and boots no ordinary guest, so the backend (and
+  // this report) count hardware KVM only with kvm_intel or kvm_amd loaded.
+  void microvm() {
     const fs::path kvm = r_.dev / "kvm";
     d_.features["kvm"] = fs::exists(kvm);
-    const bool kvm_rw = d_.features["kvm"] && ::access(kvm.c_str(), R_OK | W_OK) == 0;
-    add("/dev/kvm", d_.features["kvm"] ? (kvm_rw ? FindingStatus::ok : FindingStatus::warn) : FindingStatus::info,
-        !d_.features["kvm"] ? "absent: microvm isolation unavailable"
-                            : (kvm_rw ? "present and usable: microvm isolation possible"
-                                      : "present but not accessible to this user"),
-        !d_.features["kvm"] ? "enable hardware virtualization (or nested KVM) for --isolation microvm"
-                            : (kvm_rw ? "" : "add this user to the kvm group"));
+    if (!r_.microvm) return;
+    const MicroVmHost& vm = *r_.microvm;
+    d_.features["microvm"] = vm.usable;
+    d_.features["hardwareKvm"] = vm.usable && vm.hardware_kvm;
+    if (!vm.usable) {
+      add("microvm", FindingStatus::info, "unavailable: " + vm.why_not, "");
+      return;
+    }
+    const std::string vmm = "QEMU " + vm.qemu.string() + ", guest kernel " + vm.kernel.string() +
+                            " (QEMU is the only VMM: no Firecracker driver yet)";
+    if (vm.hardware_kvm) {
+      add("microvm", FindingStatus::ok, "hardware KVM: " + vmm, "");
+      return;
+    }
+    const std::string kvm_state =
+        !d_.features["kvm"] ? "/dev/kvm is absent"
+                            : "/dev/kvm is present, but neither kvm_intel nor kvm_amd is loaded (a PVM or nested "
+                              "host: no ordinary guest boots under it)";
+    add("microvm", FindingStatus::warn,
+        "TCG emulation (" + kvm_state + "): runs work, tens of times slower; for testing. " + vmm,
+        "load kvm_intel or kvm_amd (hardware virtualization) for microVMs at native speed");
+  }
+
+  void devices_and_daemons() {
+    microvm();
 
     std::string state;
     d_.features["docker"] = false;

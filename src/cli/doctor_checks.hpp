@@ -4,6 +4,7 @@
 #pragma once
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,22 @@
 
 namespace ignite::cli {
 
+// What --isolation microvm would use on this host, as the backend detects it
+// (detect_microvm_config; the caller asks, so these checks stay free of host probing).
+struct MicroVmHost {
+  bool usable = false;
+  std::string why_not;  // when not usable: what is missing, with its remedy
+  std::filesystem::path qemu, kernel;
+  bool hardware_kvm = false;  // kvm_intel/kvm_amd loaded; else QEMU emulates (TCG)
+};
+
 struct HostRoots {
   std::filesystem::path proc = "/proc";
   std::filesystem::path dev = "/dev";
   std::filesystem::path docker_socket = "/var/run/docker.sock";
   runtime::CatalogRoots runtimes;
   bool root = false;  // whether Ignite runs with euid 0
+  std::optional<MicroVmHost> microvm;  // none: not reported
 };
 
 enum class FindingStatus { ok, info, warn, fail };

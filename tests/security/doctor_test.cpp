@@ -1,5 +1,5 @@
 // `ignite doctor --json` tells the truth about this host: the same cgroup version the backend
-// detects, /dev/kvm and the Docker socket as they are.
+// detects, /dev/kvm, the microvm backend's VMM and accelerator and the Docker socket as they are.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/microvm/microvm_backend.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
 #include "sys/fd.hpp"
 
@@ -50,6 +51,12 @@ TEST(Doctor, doctor_reports_this_host_as_it_is) {
   EXPECT_EQ(doc["features"]["cgroupV2"], layout.version == sandbox::native::CgroupVersion::v2);
   EXPECT_EQ(doc["features"]["kvm"], fs::exists("/dev/kvm"));
   EXPECT_EQ(doc["features"]["docker"], docker_accepts());
+  // microvm: what the backend itself would detect, the accelerator included (with the agent
+  // ignite finds beside itself).
+  ::setenv("IGNITE_GUEST_AGENT", (fs::path(IGNITE_BIN).parent_path() / "ignite-guest-agent").c_str(), 1);
+  const bool vm = sandbox::microvm::detect_microvm_config("/run/ignite").has_value();
+  EXPECT_EQ(doc["features"]["microvm"], vm);
+  EXPECT_EQ(doc["features"]["hardwareKvm"], vm && sandbox::microvm::hardware_kvm());
   EXPECT_EQ(code, doc["ok"].get<bool>() ? 0 : 1);
   const std::string expected_level = ::geteuid() == 0 ? "full" : "degraded";
   if (layout.version != sandbox::native::CgroupVersion::none) {

@@ -122,9 +122,45 @@ TEST_F(DoctorTest, no_kvm_and_no_docker_are_reported_with_remedies) {
   auto d = diagnose(roots_);
   EXPECT_FALSE(d.features["kvm"]);
   EXPECT_FALSE(d.features["docker"]);
-  EXPECT_NE(finding(d, "/dev/kvm")->detail.find("absent"), std::string::npos);
+  for (const auto& f : d.findings) EXPECT_NE(f.check, "microvm") << "not asked: not reported";
   EXPECT_NE(finding(d, "docker socket")->detail.find("absent"), std::string::npos);
   EXPECT_FALSE(finding(d, "docker socket")->remedy.empty());
+}
+
+TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
+  cgroup_v1();
+  // Nothing to boot with: why, and no remedy beyond what the reason says.
+  roots_.microvm = MicroVmHost{};
+  roots_.microvm->why_not = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
+  auto none = diagnose(roots_);
+  ASSERT_NE(finding(none, "microvm"), nullptr);
+  EXPECT_EQ(finding(none, "microvm")->status, FindingStatus::info);
+  EXPECT_EQ(finding(none, "microvm")->detail, "unavailable: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+  EXPECT_FALSE(none.features["microvm"]);
+
+  // QEMU and a kernel, no kvm_intel/kvm_amd, but a /dev/kvm (this machine's PVM): TCG, a warning.
+  put("dev/kvm", "");
+  roots_.microvm = MicroVmHost{.usable = true, .why_not = {}, .qemu = "/usr/bin/qemu-system-x86_64",
+                               .kernel = "/var/cache/ignite/guest/vmlinux-x", .hardware_kvm = false};
+  auto tcg = diagnose(roots_);
+  const Finding* f = finding(tcg, "microvm");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->status, FindingStatus::warn);
+  EXPECT_NE(f->detail.find("TCG emulation"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("neither kvm_intel nor kvm_amd"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("/usr/bin/qemu-system-x86_64"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("vmlinux-x"), std::string::npos) << f->detail;
+  EXPECT_FALSE(f->remedy.empty());
+  EXPECT_TRUE(tcg.features["microvm"]);
+  EXPECT_TRUE(tcg.features["kvm"]);
+  EXPECT_FALSE(tcg.features["hardwareKvm"]);
+  EXPECT_TRUE(tcg.ok()) << "emulation works: a warning, not a failure";
+
+  roots_.microvm->hardware_kvm = true;
+  auto kvm = diagnose(roots_);
+  EXPECT_EQ(finding(kvm, "microvm")->status, FindingStatus::ok);
+  EXPECT_NE(finding(kvm, "microvm")->detail.find("hardware KVM"), std::string::npos);
+  EXPECT_TRUE(kvm.features["hardwareKvm"]);
 }
 
 TEST_F(DoctorTest, a_listening_docker_socket_is_reported_as_usable) {
