@@ -179,7 +179,11 @@ Result<JobMessage> decode_job(const json& j) {
       IGNITE_TRY(step.flag("executable", op.executable));
       m.plan.push_back(std::move(op));
     }
+  IGNITE_TRY(f.bytes("seccomp", m.seccomp));
   if (m.argv.empty()) return fail(bad("the job has no argv"));
+  // Whole sock_filter instructions (8 bytes each), as many as the kernel takes (BPF_MAXINSNS).
+  if (m.seccomp.empty() || m.seccomp.size() % 8 != 0 || m.seccomp.size() / 8 > 4096)
+    return fail(bad("the job has no usable seccomp program"));
   return m;
 }
 
@@ -286,7 +290,8 @@ std::string job_frame(const JobMessage& m) {
                {"maxFileBytes", m.max_file_bytes},
                {"tmpBytes", m.tmp_bytes},
                {"maxOpenFiles", m.max_open_files},
-               {"stackBytes", m.stack_bytes}});
+               {"stackBytes", m.stack_bytes},
+               {"seccomp", base64_encode(m.seccomp)}});
 }
 
 std::string output_frame(Stream stream, std::string_view data) {

@@ -85,6 +85,10 @@ struct JobMessage {
   std::uint64_t tmp_bytes = 64ull << 20;
   std::uint32_t max_open_files = 256;
   std::uint64_t stack_bytes = 8ull << 20;
+  // The native backend's seccomp program (struct sock_filter instructions, raw), loaded by the
+  // agent last before execve, as native's init does: its kill rules and foreign ABIs end the
+  // program with SIGSYS (the guest has no supervisor to name the call). Required.
+  std::string seccomp;
 };
 
 // How the job ended, as the agent saw it (mapped onto ignite::Outcome by the host).

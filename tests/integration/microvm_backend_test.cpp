@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -186,6 +187,24 @@ TEST_F(MicroVm, a_program_rereading_more_than_its_limit_from_files_is_not_taken_
   EXPECT_EQ(r.outcome, Outcome::exited) << r.stderr_data;
   EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
   std::cout << "[ microvm  ] read " << r.stdout_data;
+  expect_nothing_left();
+}
+
+// The native syscall policy holds inside the guest too: an `eperm` rule answers EPERM (the
+// program goes on), a `kill` rule ends the run as syscall_blocked. Both calls would succeed or
+// fail otherwise without the filter; both go straight through syscall(2), so no libc wrapper
+// answers first.
+TEST_F(MicroVm, the_native_seccomp_policy_holds_inside_the_guest) {
+  auto r = run_ok(python(
+      "import ctypes, os\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "print('personality', libc.syscall(135, 0xffffffff), os.strerror(ctypes.get_errno()), flush=True)\n"
+      "libc.syscall(304, -100, 0, 0)  # open_by_handle_at: a kill rule\n"
+      "print('survived')\n"));
+  EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stdout_data << r.stderr_data << r.detail;
+  EXPECT_EQ(r.signal, SIGSYS);
+  // personality(0xffffffff) only asks: any program may, unless a filter says EPERM.
+  EXPECT_EQ(r.stdout_data, "personality -1 Operation not permitted\n") << r.stderr_data;
   expect_nothing_left();
 }
 

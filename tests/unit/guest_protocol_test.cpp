@@ -87,6 +87,7 @@ TEST(GuestProtocol, a_job_round_trips_with_binary_files_and_stdin) {
   job.wall_ms = 1234;
   job.memory_bytes = 64 << 20;
   job.cpu_cores = 0.5;
+  job.seccomp = std::string("\x20\0\0\0\x04\0\0\0\x06\0\0\0\0\0\xff\x7f", 16);  // two instructions, NULs included
   auto m = decode_frame(job_frame(job));
   ASSERT_TRUE(m.has_value()) << m.error().message;
   ASSERT_TRUE(m->job.has_value());
@@ -104,6 +105,19 @@ TEST(GuestProtocol, a_job_round_trips_with_binary_files_and_stdin) {
   EXPECT_EQ(m->job->wall_ms, 1234u);
   EXPECT_EQ(m->job->cpu_cores, 0.5);
   EXPECT_EQ(m->job->env[1], "X=\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(m->job->seccomp, job.seccomp);
+}
+
+TEST(GuestProtocol, a_job_without_a_whole_seccomp_program_is_refused) {
+  JobMessage job;
+  job.argv = {"/bin/true"};
+  for (const std::string& program : {std::string(), std::string(12, '\x01'), std::string(8 * 4097, '\x01')}) {
+    job.seccomp = program;
+    auto m = decode_frame(job_frame(job));
+    EXPECT_FALSE(m.has_value()) << program.size() << " bytes";
+  }
+  job.seccomp = std::string(8 * 4096, '\x01');
+  EXPECT_TRUE(decode_frame(job_frame(job)).has_value()) << "BPF_MAXINSNS instructions";
 }
 
 TEST(GuestProtocol, the_handshake_refuses_another_protocol_version) {
@@ -193,6 +207,7 @@ TEST(GuestProtocol, file_frames_round_trip_with_binary_names_links_and_bytes) {
   job.output_max_bytes = 123;
   job.output_max_entries = 45;
   job.output_max_depth = 6;
+  job.seccomp = std::string(8, '\x06');
   auto j = decode_frame(job_frame(job));
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->job->output_max_bytes, 123u);

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,9 +10,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/classify.hpp"
 #include "sandbox/common/output_capture.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/output_receiver.hpp"
+#include "sandbox/native/seccomp_filter.hpp"
 #include "sys/write_all.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -70,15 +73,18 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
   m.tmp_bytes = l.tmp_bytes;
   m.max_open_files = l.max_open_files;
   m.stack_bytes = l.stack_bytes;
+  // Native's default policy, its kill variant: the guest has no supervisor for notifications.
+  const native::SeccompFilter filter = native::default_seccomp_filter(false);
+  const sock_fprog* prog = filter.program();
+  m.seccomp.assign(reinterpret_cast<const char*>(prog->filter), prog->len * sizeof(sock_filter));
   return m;
 }
 
 Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const Limits& limits) {
   ExecutionResult r;
-  if (m.outcome == "exited") {
-    r.outcome = Outcome::exited;
-  } else if (m.outcome == "signaled") {
-    r.outcome = Outcome::signaled;
+  if (m.outcome == "exited" || m.outcome == "signaled") {
+    // What the program did, judged as on native: SIGSYS (the in-guest seccomp filter's kill)
+    // is syscall_blocked. Below, once the numbers are checked.
   } else if (m.outcome == "wall_time_exceeded") {
     r.outcome = Outcome::wall_time_exceeded;
   } else if (m.outcome == "memory_exceeded") {
@@ -88,9 +94,12 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
   }
   // Security: the guest's numbers are reports, not facts: kept within what they can be.
   if (m.exit_code < 0 || m.exit_code > 255) return fail(ErrorCode::internal, "agent protocol: exit code out of range");
-  if (m.signal < 0 || m.signal > 64) return fail(ErrorCode::internal, "agent protocol: signal out of range");
+  if (m.signal < 0 || m.signal > 64 || (m.outcome == "signaled" && m.signal == 0))
+    return fail(ErrorCode::internal, "agent protocol: signal out of range");
   r.exit_code = m.exit_code;
   r.signal = m.signal;
+  if (m.outcome == "exited" || m.outcome == "signaled")
+    classify(r, {RunEnd::By::program, m.outcome == "exited" ? W_EXITCODE(m.exit_code, 0) : W_EXITCODE(0, m.signal), false});
   r.stdout_truncated = m.stdout_truncated;
   r.stderr_truncated = m.stderr_truncated;
   const auto wall_cap = std::chrono::duration_cast<std::chrono::microseconds>(limits.wall_time) + std::chrono::seconds(5);
