@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
+#include "core/memory_thrash.hpp"
 #include "guest/protocol.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
@@ -161,11 +163,43 @@ TEST(GuestProtocol, a_result_from_the_guest_is_bounded_before_it_becomes_the_run
   EXPECT_EQ(r->outcome, Outcome::memory_exceeded);
   EXPECT_EQ(r->usage.peak_memory_bytes, limits.memory_bytes);
   EXPECT_EQ(r->usage.pids_peak, 10u);
+  EXPECT_EQ(r->signal, SIGKILL);
+  EXPECT_EQ(r->detail, "memory limit exceeded (cgroup OOM kill)") << "native's words";
   m.outcome = "ok-trust-me";
   EXPECT_FALSE(sandbox::microvm::to_execution_result(m, limits).has_value());
   m.outcome = "exited";
   m.exit_code = 300;
   EXPECT_FALSE(sandbox::microvm::to_execution_result(m, limits).has_value());
+}
+
+TEST(GuestProtocol, the_agents_outcomes_are_judged_as_native_judges_them) {
+  Limits limits;
+  auto judged = [&](std::string outcome, int exit_code, int signal, std::string detail = {}) {
+    ResultMessage m;
+    m.outcome = std::move(outcome);
+    m.exit_code = exit_code;
+    m.signal = signal;
+    m.detail = std::move(detail);
+    auto r = sandbox::microvm::to_execution_result(m, limits);
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : ExecutionResult{};
+  };
+  EXPECT_EQ(judged("exited", 3, 0).outcome, Outcome::exited);
+  EXPECT_EQ(judged("exited", 3, 0).exit_code, 3);
+  const auto sys = judged("signaled", 0, SIGSYS);  // the in-guest seccomp filter's kill
+  EXPECT_EQ(sys.outcome, Outcome::syscall_blocked);
+  EXPECT_EQ(sys.signal, SIGSYS);
+  EXPECT_EQ(judged("signaled", 0, SIGSEGV).detail, "killed by signal SEGV");
+  const auto late = judged("wall_time_exceeded", 0, SIGKILL);
+  EXPECT_EQ(late.outcome, Outcome::wall_time_exceeded);
+  EXPECT_EQ(late.detail, "wall-clock time limit exceeded");
+  const auto thrash = judged("memory_exceeded", 0, SIGKILL, std::string(kThrashKillDetail));
+  EXPECT_EQ(thrash.outcome, Outcome::memory_exceeded);
+  EXPECT_EQ(thrash.detail, kThrashKillDetail);
+  // A signaled outcome without a signal is a broken report, not an exit 0.
+  ResultMessage nonsense;
+  nonsense.outcome = "signaled";
+  EXPECT_FALSE(sandbox::microvm::to_execution_result(nonsense, limits).has_value());
 }
 
 // ---- The output dir's tree, streamed out of the VM ("file" and "fileData" frames) ----

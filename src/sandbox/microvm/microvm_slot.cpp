@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/classify.hpp"
+#include "core/memory_thrash.hpp"
 #include "sandbox/common/output_capture.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/output_receiver.hpp"
@@ -81,25 +82,27 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
 }
 
 Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const Limits& limits) {
-  ExecutionResult r;
-  if (m.outcome == "exited" || m.outcome == "signaled") {
-    // What the program did, judged as on native: SIGSYS (the in-guest seccomp filter's kill)
-    // is syscall_blocked. Below, once the numbers are checked.
-  } else if (m.outcome == "wall_time_exceeded") {
-    r.outcome = Outcome::wall_time_exceeded;
-  } else if (m.outcome == "memory_exceeded") {
-    r.outcome = Outcome::memory_exceeded;
-  } else {
-    return fail(ErrorCode::internal, "agent protocol: an unknown outcome '" + m.outcome.substr(0, 32) + "'");
-  }
   // Security: the guest's numbers are reports, not facts: kept within what they can be.
   if (m.exit_code < 0 || m.exit_code > 255) return fail(ErrorCode::internal, "agent protocol: exit code out of range");
   if (m.signal < 0 || m.signal > 64 || (m.outcome == "signaled" && m.signal == 0))
     return fail(ErrorCode::internal, "agent protocol: signal out of range");
-  r.exit_code = m.exit_code;
-  r.signal = m.signal;
-  if (m.outcome == "exited" || m.outcome == "signaled")
-    classify(r, {RunEnd::By::program, m.outcome == "exited" ? W_EXITCODE(m.exit_code, 0) : W_EXITCODE(0, m.signal), false});
+  // The agent's outcome, judged by the same code as native's (core/classify): SIGSYS from the
+  // in-guest seccomp filter is syscall_blocked, and the details read alike.
+  RunEnd end;
+  if (m.outcome == "exited") {
+    end = {RunEnd::By::program, W_EXITCODE(m.exit_code, 0), false};
+  } else if (m.outcome == "signaled") {
+    end = {RunEnd::By::program, W_EXITCODE(0, m.signal), false};
+  } else if (m.outcome == "wall_time_exceeded") {
+    end = {RunEnd::By::timeout, std::nullopt, false};
+  } else if (m.outcome == "memory_exceeded") {
+    end = m.detail == kThrashKillDetail ? RunEnd{RunEnd::By::memory_thrash, std::nullopt, false}
+                                        : RunEnd{RunEnd::By::program, W_EXITCODE(0, SIGKILL), true};
+  } else {
+    return fail(ErrorCode::internal, "agent protocol: an unknown outcome '" + m.outcome.substr(0, 32) + "'");
+  }
+  ExecutionResult r;
+  classify(r, end);
   r.stdout_truncated = m.stdout_truncated;
   r.stderr_truncated = m.stderr_truncated;
   const auto wall_cap = std::chrono::duration_cast<std::chrono::microseconds>(limits.wall_time) + std::chrono::seconds(5);
