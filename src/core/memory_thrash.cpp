@@ -24,19 +24,20 @@ bool thrashing_at_limit(std::uint64_t memory_limit_bytes, const MemorySample& sa
 }
 
 ThrashWatch::ThrashWatch(std::uint64_t memory_limit_bytes, Hits hits, Stat stat)
-    : limit_(memory_limit_bytes), hits_(std::move(hits)), stat_(std::move(stat)) {
-  base_hits_ = last_hits_ = hits_();
-}
+    : limit_(memory_limit_bytes), hits_(std::move(hits)), stat_(std::move(stat)) {}
 
 bool ThrashWatch::thrashing() {
   if (limit_ == 0) return false;
   const std::uint64_t hits = hits_();
+  // The baseline is the first sample, not the construction: a run shorter than one sampling
+  // interval (most are) costs no read at all.
+  if (!base_hits_) base_hits_ = last_hits_ = hits;
   if (hits != last_hits_) {
     last_hits_ = hits;
     const MemorySample now = stat_();
     // Refaults count from the first limit hit seen: the ones before were not the limit's doing.
     if (!base_refaults_) base_refaults_ = now.file_refaults;
-    last_ = {hits - std::min(hits, base_hits_), now.file_refaults - std::min(now.file_refaults, *base_refaults_),
+    last_ = {hits - std::min(hits, *base_hits_), now.file_refaults - std::min(now.file_refaults, *base_refaults_),
              now.file_bytes};
   }
   return thrashing_at_limit(limit_, last_);

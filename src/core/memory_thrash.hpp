@@ -50,7 +50,7 @@ std::uint64_t thrash_budget_pages(std::uint64_t memory_limit_bytes);
 // refaults as it re-reads, but keeps its cache: not thrashing, however often it re-reads.
 bool thrashing_at_limit(std::uint64_t memory_limit_bytes, const MemorySample& sample);
 
-// Samples one run's counters and judges them, counting from the watch's start (a warm slot's
+// Samples one run's counters and judges them, counting from its first sample (a warm slot's
 // cgroup has counted its runtime's start-up too). memory.stat is read only when the limit was
 // hit since the last sample, so a run far from its limit costs one small read per sample.
 class ThrashWatch {
@@ -65,7 +65,8 @@ class ThrashWatch {
   std::uint64_t limit_;
   Hits hits_;
   Stat stat_;
-  std::uint64_t base_hits_ = 0, last_hits_ = 0;
+  std::optional<std::uint64_t> base_hits_;  // at the first sample
+  std::uint64_t last_hits_ = 0;
   std::optional<std::uint64_t> base_refaults_;  // at the first limit hit seen
   MemorySample last_;                           // since the start
 };

@@ -62,7 +62,7 @@ ThrashWatch watching(std::uint64_t limit, Counters& c) {
       });
 }
 
-TEST(MemoryThrash, a_watch_counts_from_its_start_and_reads_memory_stat_only_after_new_limit_hits) {
+TEST(MemoryThrash, a_watch_counts_from_its_first_sample_and_reads_memory_stat_only_after_new_limit_hits) {
   // A warm slot's cgroup: its runtime's start-up hit the limit 500 times and refaulted a lot.
   const std::uint64_t limit = 96 * kMiB;
   const std::uint64_t budget = thrash_budget_pages(limit);
@@ -72,6 +72,7 @@ TEST(MemoryThrash, a_watch_counts_from_its_start_and_reads_memory_stat_only_afte
               {9000, 11 * budget, 900 * 1024},  // the budget since that baseline, not over it
               {9900, 11 * budget + 1, 900 * 1024}}};
   ThrashWatch w = watching(limit, c);
+  EXPECT_FALSE(w.thrashing());  // the first sample: the baseline
   c.at = 1;
   EXPECT_FALSE(w.thrashing());
   EXPECT_EQ(c.stat_reads, 0);
@@ -97,6 +98,7 @@ TEST(MemoryThrash, the_native_node_bomb_is_thrashing_within_a_second_or_two) {
               {5460, 62853, 929792},
               {9665, 105630, 929792}}};
   ThrashWatch w = watching(limit, c);
+  EXPECT_FALSE(w.thrashing());  // the first sample: the baseline
   c.at = 1;
   EXPECT_FALSE(w.thrashing());
   c.at = 2;
