@@ -22,8 +22,8 @@ struct RunEnd {
 };
 
 // Sets r.outcome, r.exit_code, r.signal and r.detail. Precedence: our own stops (timeout,
-// cancel, blocked call, a thrash kill unless the program exited first) → an OOM kill (unless the program still exited 0) → SIGSYS (seccomp) →
-// another signal → the exit code.
+// cancel, blocked call, a thrash kill unless the program exited first) → an OOM kill (unless
+// the program still exited 0) → SIGSYS (seccomp) → another signal → the exit code.
 void classify(ExecutionResult& r, const RunEnd& end);
 
 }  // namespace ignite

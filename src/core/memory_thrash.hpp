@@ -25,7 +25,7 @@ namespace ignite {
 
 // A run's cgroup memory counters.
 struct MemorySample {
-  std::uint64_t limit_hits = 0;     // charges that hit the limit (v2 memory.events "max", v1 memory.failcnt)
+  std::uint64_t limit_hits = 0;     // charges that hit the limit (v2 memory.events "max"; v1: cgroup.cpp)
   std::uint64_t file_refaults = 0;  // memory.stat "workingset_refault_file": evicted file pages read back
   std::uint64_t file_bytes = 0;     // the run's page cache now (v2 memory.stat "file", v1 "cache")
 };

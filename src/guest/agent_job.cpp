@@ -272,7 +272,8 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
       if (!end.killed_at_deadline) break;  // exited, but descendants hold the pipes: done anyway
     }
     if (!exited && !end.killed_at_deadline && !end.killed_thrashing && memory.thrashing()) {
-      // Pinned at its limit with no OOM kill coming (core/memory_thrash.hpp): the memory limit ends it now.
+      // Pinned at its limit with no OOM kill coming (core/memory_thrash.hpp): the memory limit
+      // ends it now.
       end.killed_thrashing = true;
       write_text(std::string(kCgroup) + "/cgroup.kill", "1");
     }

@@ -68,9 +68,8 @@ class Cgroup {
   // baseline that usage() subtracts (CPU time so far).
   CgroupUsage begin_job();
   void kill_all() const;        // SIGKILL every member (cgroup.kill on v2)
-  // A thrash watch (core/memory_thrash.hpp) over this cgroup's memory counters, counting from
-  // now; it reads through this object, so it must not outlive it. None without a memory
-  // hierarchy or a limit (0).
+  // A thrash watch (core/memory_thrash.hpp) over this cgroup's memory counters, for the run's
+  // lifetime (it reads the cgroup's files). None without a memory hierarchy or a limit (0).
   std::optional<ThrashWatch> thrash_watch(std::uint64_t memory_limit_bytes) const;
 
  private:
