@@ -31,17 +31,20 @@ std::uint64_t read_or_zero(const fs::path& p) {
   return v ? *v : 0;
 }
 
-// Value of `key` in a "key value" per-line file (memory.events, cpu.stat, memory.oom_control).
-std::uint64_t keyed_value(const fs::path& p, std::string_view key) {
-  auto text = sys::read_file(p);
-  if (!text) return 0;
-  std::istringstream in(*text);
+// Value of `key` in "key value" lines (memory.events, memory.stat, cpu.stat, memory.oom_control).
+std::uint64_t keyed_value(const std::string& text, std::string_view key) {
+  std::istringstream in(text);
   std::string k;
   std::uint64_t v = 0;
   while (in >> k >> v) {
     if (k == key) return v;
   }
   return 0;
+}
+
+std::uint64_t keyed_value(const fs::path& p, std::string_view key) {
+  auto text = sys::read_file(p);
+  return text ? keyed_value(*text, key) : 0;
 }
 
 std::uint64_t read_fd_u64(int fd) {
@@ -253,15 +256,8 @@ std::optional<ThrashWatch> Cgroup::thrash_watch(std::uint64_t memory_limit_bytes
   auto stat = [mem, v2] {
     // One read: the two values come from the same moment.
     auto text = sys::read_file(mem / "memory.stat");
-    MemorySample s;
-    std::istringstream in(text ? *text : std::string());
-    std::string k;
-    std::uint64_t v = 0;
-    while (in >> k >> v) {
-      if (k == "workingset_refault_file") s.file_refaults = v;
-      if (k == (v2 ? "file" : "cache")) s.file_bytes = v;
-    }
-    return s;
+    if (!text) return MemorySample{};
+    return MemorySample{0, keyed_value(*text, "workingset_refault_file"), keyed_value(*text, v2 ? "file" : "cache")};
   };
   return ThrashWatch(memory_limit_bytes, hits, stat);
 }
