@@ -6,8 +6,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -86,6 +89,30 @@ Result<Message> receive(int fd, FrameReader& reader) {
   }
 }
 
+// A guest restored from a template resumes with the template's kernel state: its CRNG, its
+// clock. Before anything of the job runs, the host's seed goes into the input pool (credited, so
+// the kernel takes it as entropy) and the CRNG is reseeded from it; the clock is set to the
+// host's. Both as root, before the program exists.
+Status take_host_state(const JobMessage& job) {
+  const int fd = ::open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Error::from_errno("open /dev/urandom"));
+  std::string info(sizeof(rand_pool_info) + job.seed.size(), '\0');
+  auto* pool = reinterpret_cast<rand_pool_info*>(info.data());
+  pool->entropy_count = static_cast<int>(job.seed.size() * 8);
+  pool->buf_size = static_cast<int>(job.seed.size());
+  std::memcpy(pool->buf, job.seed.data(), job.seed.size());
+  const bool added = ::ioctl(fd, RNDADDENTROPY, pool) == 0;
+  const int add_err = errno;
+  const bool reseeded = added && ::ioctl(fd, RNDRESEEDCRNG) == 0;
+  const int reseed_err = errno;
+  ::close(fd);
+  if (!added) return fail(Error::from_errno("add the host's seed", add_err));
+  if (!reseeded) return fail(Error::from_errno("reseed the CRNG", reseed_err));
+  const timespec now{static_cast<time_t>(job.realtime_ns / 1000000000u), static_cast<long>(job.realtime_ns % 1000000000u)};
+  if (::clock_settime(CLOCK_REALTIME, &now) != 0) return fail(Error::from_errno("set the clock"));
+  return ok();
+}
+
 }  // namespace
 
 int main() {
@@ -112,17 +139,21 @@ int main() {
     power_off();
   };
 
-  ::mkdir("/host", 0755);
-  if (::mount("hostroot", "/host", "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
-              "trans=virtio,version=9p2000.L,msize=512000,cache=loose") != 0)
-    fail_run(std::string("mount the host's root: ") + std::strerror(errno));
   if (!send(hello_frame())) fail_run("the host is gone");
 
+  // A template is saved here, blocked in this read: nothing of a job, and the share not mounted
+  // yet (QEMU refuses to migrate a guest with a 9p export mounted).
   FrameReader reader;
   auto message = receive(fd, reader);
   if (!message) fail_run("no job: " + message.error().message);
   if (message->type != "job" || !message->job) fail_run("expected a job, got '" + message->type + "'");
   const JobMessage& job = *message->job;
+  if (auto taken = take_host_state(job); !taken) fail_run(taken.error().message);
+
+  ::mkdir("/host", 0755);
+  if (::mount("hostroot", "/host", "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
+              "trans=virtio,version=9p2000.L,msize=512000,cache=loose") != 0)
+    fail_run(std::string("mount the host's root: ") + std::strerror(errno));
 
   ResultMessage result = run_job(job, send);
   if (result.outcome == "error") fail_run(result.detail);

@@ -180,10 +180,13 @@ Result<JobMessage> decode_job(const json& j) {
       m.plan.push_back(std::move(op));
     }
   IGNITE_TRY(f.bytes("seccomp", m.seccomp));
+  IGNITE_TRY(f.bytes("seed", m.seed));
+  IGNITE_TRY(f.num("realtimeNs", m.realtime_ns));
   if (m.argv.empty()) return fail(bad("the job has no argv"));
   // Whole sock_filter instructions (8 bytes each), as many as the kernel takes (BPF_MAXINSNS).
   if (m.seccomp.empty() || m.seccomp.size() % 8 != 0 || m.seccomp.size() / 8 > 4096)
     return fail(bad("the job has no usable seccomp program"));
+  if (m.seed.size() < kMinSeedBytes || m.seed.size() > kMaxSeedBytes) return fail(bad("the job has no usable seed"));
   return m;
 }
 
@@ -291,7 +294,9 @@ std::string job_frame(const JobMessage& m) {
                {"tmpBytes", m.tmp_bytes},
                {"maxOpenFiles", m.max_open_files},
                {"stackBytes", m.stack_bytes},
-               {"seccomp", base64_encode(m.seccomp)}});
+               {"seccomp", base64_encode(m.seccomp)},
+               {"seed", base64_encode(m.seed)},
+               {"realtimeNs", m.realtime_ns}});
 }
 
 std::string output_frame(Stream stream, std::string_view data) {

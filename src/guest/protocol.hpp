@@ -27,7 +27,8 @@
 
 namespace ignite::guest {
 
-inline constexpr int kProtocolVersion = 1;
+// 2: the job carries a seed and the host's clock (a guest restored from a template has neither).
+inline constexpr int kProtocolVersion = 2;
 // The largest frame either side accepts: a job carries the inline files and stdin (the request
 // limits bound them far lower); output frames are small chunks.
 inline constexpr std::uint32_t kMaxFrameBytes = 96u << 20;
@@ -89,7 +90,16 @@ struct JobMessage {
   // agent last before execve, as native's init does: its kill rules and foreign ABIs end the
   // program with SIGSYS (the guest has no supervisor to name the call). Required.
   std::string seccomp;
+  // Fresh randomness from the host, mixed into the guest's pool and forcing a reseed of its
+  // CRNG before anything of the job runs: every clone of one template starts with the same
+  // kernel state, RNG included, so without it two clones would draw the same random bytes.
+  // Required: kMinSeedBytes..kMaxSeedBytes.
+  std::string seed;
+  // The host's wall clock (CLOCK_REALTIME, ns) when it sent the job: a clone's clock stands
+  // where its template was saved.
+  std::uint64_t realtime_ns = 0;
 };
+inline constexpr std::size_t kMinSeedBytes = 32, kMaxSeedBytes = 512;
 
 // How the job ended, as the agent saw it (mapped onto ignite::Outcome by the host).
 struct ResultMessage {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "../common/host_processes.hpp"
@@ -21,6 +22,7 @@
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_backend.hpp"
 #include "sys/files.hpp"
+#include "sys/sha256.hpp"
 
 namespace ignite {
 namespace {
@@ -38,6 +40,7 @@ class MicroVm : public ::testing::Test {
     if (!std::getenv("IGNITE_GUEST_AGENT")) ::setenv("IGNITE_GUEST_AGENT", IGNITE_GUEST_AGENT, 1);
     auto config = sandbox::microvm::detect_microvm_config(scratch_);
     if (!config) GTEST_SKIP() << config.error().message;
+    config->templates = templates_;
     auto b = sandbox::microvm::make_microvm_backend(std::move(*config));
     ASSERT_TRUE(b.has_value()) << b.error().message;
     backend_ = std::move(*b);
@@ -97,6 +100,7 @@ class MicroVm : public ::testing::Test {
   fs::path scratch_, work_;
   std::unique_ptr<sandbox::Backend> backend_;
   int counter_ = 0;
+  bool templates_ = false;
 };
 
 TEST_F(MicroVm, a_python_program_runs_in_a_booted_vm_with_its_input_and_is_measured) {
@@ -314,6 +318,80 @@ TEST_F(MicroVm, a_program_over_the_out_limit_gets_an_output_error) {
   EXPECT_TRUE(r.output.entries.empty());
   EXPECT_TRUE(fs::is_empty(dest));
   expect_nothing_left();
+}
+
+// VMs restored from a template of their shape instead of booted (vm_template.hpp).
+class MicroVmTemplates : public MicroVm {
+ protected:
+  MicroVmTemplates() { templates_ = true; }
+  // The template dirs under the scratch dir (one per VM shape).
+  std::vector<fs::path> templates() const {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(scratch_, ec))
+      if (e.path().filename().string().rfind("template-", 0) == 0) found.push_back(e.path());
+    return found;
+  }
+  // The template goes with the backend; then nothing may be left.
+  void expect_nothing_left_after_the_backend() {
+    backend_.reset();
+    expect_nothing_left();
+  }
+};
+
+double host_time() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Every clone resumes the template's kernel state, RNG and clock included: without the host's
+// seed and clock in the job, the two clones below would print the same bytes, and a clock
+// standing where the template was saved.
+TEST_F(MicroVmTemplates, concurrent_clones_of_one_template_draw_different_random_bytes_and_tell_the_time) {
+  const auto spec = python("import os, time\nprint(os.urandom(16).hex(), repr(time.time()))\n");
+  const auto first = run_ok(spec);  // boots the template, saves it, and runs as its first clone
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_data;
+  ASSERT_EQ(templates().size(), 1u);
+  std::this_thread::sleep_for(2s);  // the template's clock falls behind the host's
+  ExecutionResult clones[2];
+  double before = host_time(), after = 0;
+  {
+    std::jthread a([&] { clones[0] = run_ok(spec); });
+    std::jthread b([&] { clones[1] = run_ok(spec); });
+  }
+  after = host_time();
+  std::set<std::string> bytes{first.stdout_data.substr(0, 32)};
+  for (const auto& c : clones) {
+    ASSERT_EQ(c.exit_code, 0) << c.stderr_data;
+    bytes.insert(c.stdout_data.substr(0, 32));
+    const double guest_time = std::stod(c.stdout_data.substr(33));
+    EXPECT_GE(guest_time, before - 0.5) << "the clone's clock stands where its template was saved";
+    EXPECT_LE(guest_time, after + 0.5);
+    // Restored, not booted: the clone is up before a boot would be.
+    EXPECT_LT(c.setup, first.setup) << "clone " << c.setup.count() << " us, template + clone " << first.setup.count();
+  }
+  EXPECT_EQ(bytes.size(), 3u) << "two VMs drew the same random bytes";
+  EXPECT_EQ(templates().size(), 1u) << "one template serves every VM of its shape";
+  expect_nothing_left_after_the_backend();
+}
+
+TEST_F(MicroVmTemplates, a_clones_memory_bomb_ends_as_memory_limit_and_leaves_the_template_unchanged) {
+  auto r = run_ok(python("print('up')\n", 48));
+  ASSERT_EQ(r.stdout_data, "up\n") << r.stderr_data;
+  ASSERT_EQ(templates().size(), 1u);
+  const fs::path ram = templates()[0] / "ram";
+  const auto before = sys::sha256_file(ram);
+  ASSERT_TRUE(before.has_value()) << before.error().message;
+
+  auto bomb = run_ok(python("x = []\nwhile True: x.append(' ' * (1 << 20))\n", 48));
+  EXPECT_EQ(status_name(bomb.outcome, bomb.exit_code), "memory_limit") << bomb.stderr_data << bomb.detail;
+  EXPECT_LT(bomb.usage.wall, 15s);
+  const auto after = sys::sha256_file(ram);
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(*after, *before) << "a clone wrote its template's RAM";
+
+  auto again = run_ok(python("print('still')\n", 48));  // the template still serves
+  EXPECT_EQ(again.stdout_data, "still\n") << again.stderr_data;
+  expect_nothing_left_after_the_backend();
 }
 
 }  // namespace

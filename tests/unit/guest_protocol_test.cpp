@@ -90,6 +90,8 @@ TEST(GuestProtocol, a_job_round_trips_with_binary_files_and_stdin) {
   job.memory_bytes = 64 << 20;
   job.cpu_cores = 0.5;
   job.seccomp = std::string("\x20\0\0\0\x04\0\0\0\x06\0\0\0\0\0\xff\x7f", 16);  // two instructions, NULs included
+  job.seed = std::string("\0\xff", 2) + std::string(62, 's');
+  job.realtime_ns = 1796000000123456789ull;
   auto m = decode_frame(job_frame(job));
   ASSERT_TRUE(m.has_value()) << m.error().message;
   ASSERT_TRUE(m->job.has_value());
@@ -108,11 +110,30 @@ TEST(GuestProtocol, a_job_round_trips_with_binary_files_and_stdin) {
   EXPECT_EQ(m->job->cpu_cores, 0.5);
   EXPECT_EQ(m->job->env[1], "X=\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(m->job->seccomp, job.seccomp);
+  EXPECT_EQ(m->job->seed, job.seed);
+  EXPECT_EQ(m->job->realtime_ns, job.realtime_ns);
+}
+
+// A clone of a template has its template's RNG state: a job that does not bring the host's fresh
+// bytes would let two clones draw the same "random" numbers, so it is refused.
+TEST(GuestProtocol, a_job_without_a_seed_of_usable_size_is_refused) {
+  JobMessage job;
+  job.argv = {"/bin/true"};
+  job.seccomp = std::string(8, '\x06');
+  for (std::size_t size : {std::size_t{0}, kMinSeedBytes - 1, kMaxSeedBytes + 1}) {
+    job.seed = std::string(size, 'r');
+    EXPECT_FALSE(decode_frame(job_frame(job)).has_value()) << size << " bytes";
+  }
+  for (std::size_t size : {kMinSeedBytes, kMaxSeedBytes}) {
+    job.seed = std::string(size, 'r');
+    EXPECT_TRUE(decode_frame(job_frame(job)).has_value()) << size << " bytes";
+  }
 }
 
 TEST(GuestProtocol, a_job_without_a_whole_seccomp_program_is_refused) {
   JobMessage job;
   job.argv = {"/bin/true"};
+  job.seed = std::string(kMinSeedBytes, 'r');
   for (const std::string& program : {std::string(), std::string(12, '\x01'), std::string(8 * 4097, '\x01')}) {
     job.seccomp = program;
     auto m = decode_frame(job_frame(job));
@@ -126,9 +147,9 @@ TEST(GuestProtocol, the_handshake_refuses_another_protocol_version) {
   auto hello = decode_frame(hello_frame());
   ASSERT_TRUE(hello.has_value());
   EXPECT_EQ(hello->type, "hello");
-  auto other = decode(R"({"type":"hello","version":2})");
+  auto other = decode(R"({"type":"hello","version":1})");
   ASSERT_FALSE(other.has_value());
-  EXPECT_NE(other.error().message.find("version 2"), std::string::npos);
+  EXPECT_NE(other.error().message.find("version 1"), std::string::npos);
   EXPECT_FALSE(decode(R"({"type":"hello"})").has_value());
 }
 
@@ -242,6 +263,7 @@ TEST(GuestProtocol, file_frames_round_trip_with_binary_names_links_and_bytes) {
   job.output_max_entries = 45;
   job.output_max_depth = 6;
   job.seccomp = std::string(8, '\x06');
+  job.seed = std::string(kMinSeedBytes, 'r');
   auto j = decode_frame(job_frame(job));
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->job->output_max_bytes, 123u);

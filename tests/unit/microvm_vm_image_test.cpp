@@ -37,7 +37,8 @@ TEST(MicroVmImage, one_cpio_record_has_the_newc_header_layout) {
 TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio", .share = "/d/share",
               .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
-              .tsc_khz = 2100000, .kvm = false, .runas = {}};
+              .tsc_khz = 2100000, .kvm = false, .runas = {}, .ram_file = {}, .ram_shared = false, .qmp = {},
+              .incoming = false};
   const auto argv = qemu_argv(plan);
   EXPECT_TRUE(has(argv, "-nodefaults"));
   EXPECT_TRUE(has(argv, "none"));  // -nic none
@@ -101,6 +102,36 @@ TEST(MicroVmImage, qemu_runs_under_its_own_seccomp_filter) {
   const auto with_user = qemu_argv(plan);
   EXPECT_TRUE(has(with_user, "-runas"));
   EXPECT_EQ((std::find(with_user.begin(), with_user.end(), "-sandbox") + 1)->find("elevateprivileges"), std::string::npos);
+}
+
+// A template writes its RAM file; a clone maps the same file privately (copy-on-write), waits
+// for its state over QMP, and has the same machine and devices (else the state does not load).
+TEST(MicroVmImage, a_template_shares_its_ram_file_and_a_clone_maps_it_copy_on_write) {
+  VmPlan plan;
+  plan.memory_mib = 448;
+  const auto plain = qemu_argv(plan);
+  EXPECT_FALSE(has(plain, "-qmp"));
+  EXPECT_FALSE(has(plain, "-incoming"));
+  plan.ram_file = "/run/ignite/x/template-1/ram";
+  plan.ram_shared = true;
+  plan.qmp = "/run/ignite/x/template-1/qmp.sock";
+  const auto tmpl = qemu_argv(plan);
+  EXPECT_TRUE(has(tmpl, "memory-backend-file,id=ram0,size=448M,mem-path=/run/ignite/x/template-1/ram,share=on"));
+  EXPECT_TRUE(has(tmpl, "unix:/run/ignite/x/template-1/qmp.sock,server=on,wait=off"));
+  EXPECT_NE((std::find(tmpl.begin(), tmpl.end(), "-M") + 1)->find(",memory-backend=ram0"), std::string::npos);
+  EXPECT_FALSE(has(tmpl, "-incoming"));
+  plan.ram_shared = false;
+  plan.incoming = true;
+  const auto clone = qemu_argv(plan);
+  EXPECT_TRUE(has(clone, "memory-backend-file,id=ram0,size=448M,mem-path=/run/ignite/x/template-1/ram,share=off"));
+  EXPECT_TRUE(has(clone, "defer"));
+  // The same devices, in the same order, as the template's.
+  std::vector<std::string> devices_t, devices_c;
+  for (std::size_t i = 0; i + 1 < tmpl.size(); ++i)
+    if (tmpl[i] == "-device") devices_t.push_back(tmpl[i + 1]);
+  for (std::size_t i = 0; i + 1 < clone.size(); ++i)
+    if (clone[i] == "-device") devices_c.push_back(clone[i + 1]);
+  EXPECT_EQ(devices_t, devices_c);
 }
 
 TEST(MicroVmImage, vm_memory_is_the_jobs_limit_plus_the_guests_overhead) {

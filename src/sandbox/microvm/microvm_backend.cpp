@@ -18,12 +18,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "sandbox/microvm/microvm_slot.hpp"
 #include "sandbox/microvm/vm_image.hpp"
+#include "sandbox/microvm/vm_template.hpp"
+#include "sandbox/microvm/vmm_process.hpp"
 #include "sys/files.hpp"
 #include "sys/helper_binary.hpp"
 
@@ -78,100 +82,13 @@ std::uint32_t tsc_khz() {
   return 0;
 }
 
-// fork + exec of QEMU with its stdio on /dev/null and the console log. The child dies with the
-// thread that started it (PDEATHSIG), so a killed Ignite leaves no VM running. Before the exec it
-// assembles the share in a mount namespace of its own: a tmpfs on `share` with each entry bound
-// read-only at <share>/<name>, seen by this QEMU alone (nothing propagates to the host).
-Result<sys::ChildProcess> spawn(const std::vector<std::string>& argv, const fs::path& log, const fs::path& share,
-                                const std::vector<ShareEntry>& entries) {
-  std::vector<char*> args;
-  std::vector<std::string> copy = argv;
-  for (auto& a : copy) args.push_back(a.data());
-  args.push_back(nullptr);
-  // Everything the child touches is prepared here: between fork and exec it only makes syscalls.
-  std::vector<std::string> targets;
-  for (const auto& e : entries) targets.push_back((share / e.name).string());
-  const std::string share_dir = share.string();
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (null_fd < 0 || log_fd < 0) {
-    const int err = errno;
-    if (null_fd >= 0) ::close(null_fd);
-    if (log_fd >= 0) ::close(log_fd);
-    return fail(Error::from_errno("open QEMU's stdio", err));
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    auto die = [](const char* what) {
-      (void)!::write(2, "ignite: share: ", 15);
-      (void)!::write(2, what, std::strlen(what));
-      (void)!::write(2, "\n", 1);
-      ::_exit(126);
-    };
-    if (::unshare(CLONE_NEWNS) != 0) die("unshare");
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make mounts private");
-    if (::mount("share", share_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) die("tmpfs");
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      const char* t = targets[i].c_str();
-      if (entries[i].is_dir) {
-        if (::mkdir(t, 0755) != 0) die("mkdir");
-      } else {
-        const int fd = ::open(t, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-        if (fd < 0) die("create");
-        ::close(fd);
-      }
-      if (::mount(entries[i].source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) die("bind");
-      if (::mount(nullptr, t, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
-        die("remount read-only");
-    }
-    if (::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
-      die("remount the share read-only");
-    ::syscall(SYS_close_range, 3u, ~0u, 0u);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  const int err = errno;
-  ::close(null_fd);
-  ::close(log_fd);
-  if (pid < 0) return fail(Error::from_errno("fork QEMU", err));
-  // Safe from PID reuse: the child is ours and not reaped yet.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    const int e = errno;
-    ::kill(pid, SIGKILL);
-    return fail(Error::from_errno("pidfd_open QEMU", e));
-  }
-  return sys::ChildProcess(pid, sys::Fd(pidfd));
-}
-
-// Connects to QEMU's agent socket once it listens; QEMU's exit ends the wait.
-Result<sys::Fd> connect_agent(const fs::path& socket, const sys::ChildProcess& qemu, Clock::time_point deadline) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket.string().size() >= sizeof addr.sun_path) return fail(ErrorCode::internal, "the agent socket's path is too long");
-  std::copy_n(socket.c_str(), socket.string().size(), addr.sun_path);
-  for (;;) {
-    sys::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return fail(Error::from_errno("socket"));
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
-    if (errno != ENOENT && errno != ECONNREFUSED) return fail(Error::from_errno("connect to the VM's agent socket"));
-    pollfd p{qemu.pidfd(), POLLIN, 0};
-    if (::poll(&p, 1, 10) > 0) return fail(ErrorCode::unavailable, "QEMU exited before it listened");
-    if (Clock::now() > deadline) return fail(ErrorCode::unavailable, "QEMU did not listen in time");
-  }
-}
-
-// The console log's tail, for the log only (it holds QEMU's errors, with host paths).
-std::string console_tail(const fs::path& log) {
-  auto text = sys::read_file(log, 1u << 20);
-  if (!text) return "(no console log)";
-  return text->size() > 2000 ? text->substr(text->size() - 2000) : *text;
+// The initramfs: our agent as /init (vm_image.hpp), written where the plan says.
+Status write_initramfs(const fs::path& agent_path, const fs::path& to) {
+  IGNITE_TRY_ASSIGN(std::string agent, sys::read_file(agent_path, 64u << 20));
+  std::ofstream f(to, std::ios::binary);
+  f << agent_initramfs(agent);
+  if (!f.flush()) return fail(ErrorCode::internal, "microvm: cannot write the initramfs");
+  return ok();
 }
 
 class MicroVmBackend final : public Backend {
@@ -188,53 +105,83 @@ class MicroVmBackend final : public Backend {
       if (m.writable) return fail(ErrorCode::unsupported, "microvm: writable mounts are not built yet");
 
     const auto started = Clock::now();
+    const auto deadline = started + c_.boot_timeout;
     IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec));
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
     // QEMU's option syntax splits at commas: our own dir, but never let one through.
     if (dir.path().string().find(',') != std::string::npos)
       return fail(ErrorCode::internal, "microvm: the scratch dir's path holds a comma");
-    VmPlan plan{.qemu = c_.qemu,
-                .kernel = c_.kernel,
-                .initramfs = dir.path() / "initramfs.cpio",
-                .share = dir.path() / "share",
-                .socket = dir.path() / "agent.sock",
-                .console = dir.path() / "console.log",
-                .memory_mib = vm_memory_mib(spec.limits.memory_bytes),
-                .cpus = std::clamp(static_cast<unsigned>(std::ceil(spec.limits.cpu_cores)), 1u, c_.max_cpus),
-                .tsc_khz = c_.tsc_khz,
-                .kvm = c_.kvm,
-                .runas = {}};
-    IGNITE_TRY_ASSIGN(std::string agent, sys::read_file(c_.agent, 64u << 20));
-    {
-      std::ofstream f(plan.initramfs, std::ios::binary);
-      f << agent_initramfs(agent);
-      if (!f.flush()) return fail(ErrorCode::internal, "microvm: cannot write the initramfs");
-    }
+    VmPlan plan;
+    plan.qemu = c_.qemu;
+    plan.kernel = c_.kernel;
+    plan.initramfs = dir.path() / "initramfs.cpio";
+    plan.share = dir.path() / "share";
+    plan.socket = dir.path() / "agent.sock";
+    plan.console = dir.path() / "console.log";
+    plan.memory_mib = vm_memory_mib(spec.limits.memory_bytes);
+    plan.cpus = std::clamp(static_cast<unsigned>(std::ceil(spec.limits.cpu_cores)), 1u, c_.max_cpus);
+    plan.tsc_khz = c_.tsc_khz;
+    plan.kvm = c_.kvm;
     std::error_code ec;
     if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
-    IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn(qemu_argv(plan), plan.console, plan.share, shared.share));
-    VmParts vm{std::move(dir), std::move(qemu), sys::Fd(), guest::FrameReader(guest::kMaxGuestFrameBytes), started, c_.kill_grace};
-    const auto boot_deadline = started + c_.boot_timeout;
-    auto channel = connect_agent(plan.socket, vm.qemu, boot_deadline);
-    if (!channel) return boot_failed(vm, plan, channel.error().message);
-    vm.channel = std::move(*channel);
-    auto hello = next_message(vm, boot_deadline);
-    if (!hello) return boot_failed(vm, plan, hello.error().message);
-    if (hello->type == "error") return boot_failed(vm, plan, "the agent failed: " + hello->data);
-    if (hello->type != "hello") return boot_failed(vm, plan, "the agent's first frame is '" + hello->type + "'");
     SandboxSpec kept = spec;
     kept.stdin_data.clear();
-    return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
+    auto slot = [&](sys::ChildProcess qemu, sys::Fd channel) {
+      VmParts vm{std::move(dir), std::move(qemu), std::move(channel), guest::FrameReader(guest::kMaxGuestFrameBytes),
+                 started, c_.kill_grace};
+      return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
+    };
+
+    if (const VmTemplate* tmpl = c_.templates ? template_for(plan, deadline) : nullptr) {
+      plan.qmp = dir.path() / "qmp.sock";
+      auto clone = tmpl->restore(plan, shared.share, deadline);
+      if (!clone) return boot_failed(plan, "restoring from its template: " + clone.error().message);
+      return slot(std::move(clone->qemu), std::move(clone->channel));
+    }
+
+    IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
+    IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn_qemu(plan, shared.share));
+    auto channel = connect_when_listening(plan.socket, qemu, deadline);
+    if (!channel) return boot_failed(plan, channel.error().message);
+    guest::FrameReader reader(guest::kMaxGuestFrameBytes);
+    auto hello = next_message(channel->get(), reader, qemu, deadline);
+    if (!hello) return boot_failed(plan, hello.error().message);
+    if (hello->type == "error") return boot_failed(plan, "the agent failed: " + hello->data);
+    if (hello->type != "hello") return boot_failed(plan, "the agent's first frame is '" + hello->type + "'");
+    return slot(std::move(qemu), std::move(*channel));
   }
 
  private:
-  Unexpected boot_failed(const VmParts& vm, const VmPlan& plan, const std::string& why) {
+  Unexpected boot_failed(const VmPlan& plan, const std::string& why) {
     spdlog::warn("microvm: the VM did not come up: {}; console:\n{}", why, console_tail(plan.console));
-    (void)vm;
     return fail(ErrorCode::unavailable, "microvm: the VM did not come up: " + why);
   }
 
+  // The template of VMs shaped like `plan` (memory, vCPUs), made on first use: concurrent starts
+  // of that shape wait for it. nullptr when it cannot be made here: logged once, and every VM of
+  // that shape then boots (slower, the same result).
+  const VmTemplate* template_for(const VmPlan& plan, Deadline deadline) {
+    std::lock_guard lock(templates_mu_);
+    const auto key = std::make_pair(plan.memory_mib, plan.cpus);
+    if (auto it = templates_.find(key); it != templates_.end()) return it->second.get();
+    auto made = [&]() -> Result<std::unique_ptr<VmTemplate>> {
+      IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "template-"));
+      VmPlan base = plan;
+      base.initramfs = dir.path() / "initramfs.cpio";
+      IGNITE_TRY(write_initramfs(c_.agent, base.initramfs));
+      return VmTemplate::make(std::move(base), std::move(dir), deadline);
+    }();
+    if (!made) spdlog::warn("microvm: no template for {} MiB / {} vCPU VMs, they boot instead: {}", key.first, key.second,
+                            made.error().message);
+    auto& entry = templates_[key];
+    if (made) entry = std::move(*made);
+    return entry.get();
+  }
+
   MicroVmConfig c_;
+  std::mutex templates_mu_;
+  // By (memory MiB, vCPUs); a null entry: making it failed, VMs of that shape boot.
+  std::map<std::pair<std::uint64_t, unsigned>, std::unique_ptr<VmTemplate>> templates_;
 };
 
 }  // namespace

@@ -4,8 +4,8 @@
 // a Unix socket), builds the job's root from the mount plan out of the host's root (shared
 // read-only over 9p), runs the job under a cgroup v2 of the guest, and returns the result.
 // No network device. Hardware KVM only when kvm_intel/kvm_amd are loaded; else TCG (emulation:
-// tens of times slower, for testing). Phase 1: cold runs only (no warm slots, no writable
-// mounts, no network, output files are not returned).
+// tens of times slower, for testing). VMs boot, or are restored from a template of their shape
+// (vm_template.hpp). Not built yet: warm bootstraps in the guest, writable mounts, network.
 #pragma once
 #include <chrono>
 #include <filesystem>
@@ -32,6 +32,11 @@ struct MicroVmConfig {
   // kills QEMU itself (the agent enforces the limit in the guest; this is the backstop).
   std::chrono::milliseconds kill_grace = std::chrono::seconds(15);
   Limits ceilings = kBackendCeilings;
+  // Restore each VM from a template of its shape (vm_template.hpp) instead of booting it: the
+  // first VM of a shape pays a boot and a save (~0.1 s more), every later one starts in ~0.15 s
+  // instead of 1-3 s (TCG). For long-lived processes (serve, worker, mcp); a one-shot `ignite
+  // exec` runs one VM, which the extra save only slows.
+  bool templates = false;
 };
 
 // What this host offers: QEMU on PATH, the guest kernel ($IGNITE_GUEST_KERNEL, else the newest

@@ -2,7 +2,9 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,22 +28,27 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std::stop_token stop) {
+  return next_message(vm.channel.get(), vm.reader, vm.qemu, deadline, std::move(stop));
+}
+
+Result<guest::Message> next_message(int channel, guest::FrameReader& reader, const sys::ChildProcess& qemu,
+                                    Clock::time_point deadline, std::stop_token stop) {
   std::string buf(64 * 1024, '\0');
   for (;;) {
-    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, vm.reader.next());
+    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, reader.next());
     if (frame) return guest::decode(*frame);
     if (stop.stop_requested()) return fail(ErrorCode::unavailable, "cancelled");
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return fail(ErrorCode::resource_exhausted, "the VM's agent did not answer in time");
-    pollfd fds[2] = {{vm.channel.get(), POLLIN, 0}, {vm.qemu.pidfd(), POLLIN, 0}};
+    pollfd fds[2] = {{channel, POLLIN, 0}, {qemu.pidfd(), POLLIN, 0}};
     // Short slices: a stop request is seen within 100 ms.
     if (::poll(fds, 2, static_cast<int>(std::min<long long>(left, 100))) < 0 && errno != EINTR)
       return fail(Error::from_errno("poll the VM"));
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      const ssize_t n = ::read(vm.channel.get(), buf.data(), buf.size());
+      const ssize_t n = ::read(channel, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return fail(ErrorCode::unavailable, "the VM closed its agent channel");
-      vm.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
       continue;
     }
     if (fds[1].revents & POLLIN) return fail(ErrorCode::unavailable, "the VM stopped");
@@ -78,6 +85,15 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
   const native::SeccompFilter filter = native::default_seccomp_filter(false);
   const sock_fprog* prog = filter.program();
   m.seccomp.assign(reinterpret_cast<const char*>(prog->filter), prog->len * sizeof(sock_filter));
+  // Per job, from the host's CRNG: what makes two clones of one template draw different bytes.
+  m.seed.resize(64);
+  for (std::size_t got = 0; got < m.seed.size();) {
+    const ssize_t n = ::getrandom(m.seed.data() + got, m.seed.size() - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  m.realtime_ns = static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
   return m;
 }
 

@@ -29,6 +29,9 @@ struct VmParts {
 // channel closed first, resource_exhausted (a timeout) at the deadline.
 Result<guest::Message> next_message(VmParts& vm, std::chrono::steady_clock::time_point deadline,
                                     std::stop_token stop = {});
+// The same on its parts: the channel, its reader, and the QEMU whose end ends the wait.
+Result<guest::Message> next_message(int channel, guest::FrameReader& reader, const sys::ChildProcess& qemu,
+                                    std::chrono::steady_clock::time_point deadline, std::stop_token stop = {});
 
 class MicroVmSlot final : public Slot {
  public:

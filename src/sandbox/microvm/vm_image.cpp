@@ -94,9 +94,11 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
   std::string append = "console=ttyS0 quiet loglevel=1 panic=-1 reboot=t cgroup_no_v1=all rdinit=/init";
   // Without it, microvm boots under TCG hang at random in TSC calibration (measured).
   if (p.tsc_khz) append += " tsc_early_khz=" + std::to_string(p.tsc_khz);
+  std::string machine = "microvm,pit=on,pic=on,rtc=on,acpi=off";
+  if (!p.ram_file.empty()) machine += ",memory-backend=ram0";
   std::vector<std::string> argv{
       p.qemu.string(),
-      "-M", "microvm,pit=on,pic=on,rtc=on,acpi=off",
+      "-M", machine,
       "-accel", p.kvm ? "kvm" : "tcg",
       "-cpu", p.kvm ? "host" : "max",
       "-m", std::to_string(p.memory_mib),
@@ -125,6 +127,11 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
   // Not elevateprivileges=deny with -runas: the filter is installed before -runas's setuid,
   // which it would then refuse (QEMU exits); without exec an unprivileged QEMU cannot elevate.
   if (!p.runas.empty()) argv.insert(argv.end(), {"-runas", p.runas});
+  if (!p.ram_file.empty())
+    argv.insert(argv.end(), {"-object", "memory-backend-file,id=ram0,size=" + std::to_string(p.memory_mib) +
+                                            "M,mem-path=" + p.ram_file.string() + ",share=" + (p.ram_shared ? "on" : "off")});
+  if (!p.qmp.empty()) argv.insert(argv.end(), {"-qmp", "unix:" + p.qmp.string() + ",server=on,wait=off"});
+  if (p.incoming) argv.insert(argv.end(), {"-incoming", "defer"});
   return argv;
 }
 

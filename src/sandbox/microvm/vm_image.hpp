@@ -65,6 +65,12 @@ struct VmPlan {
   // share resolves paths as that user, and a run's staging dirs sit below root-only dirs
   // (BRANCH-NOTES.md: per-mount shares opened before the drop are the way).
   std::string runas;
+  // VM templates (vm_template.hpp). The guest's RAM in a file: a template writes it (shared); a
+  // clone maps it privately, copy-on-write, so nothing a clone does reaches the file.
+  std::filesystem::path ram_file;  // empty: anonymous RAM
+  bool ram_shared = false;
+  std::filesystem::path qmp;       // QEMU's control socket; empty: none
+  bool incoming = false;           // restore a saved state (-incoming defer) instead of booting
 };
 
 // The VM's memory: the job's limit plus what the guest kernel, the agent, the 9p page cache and

@@ -1,0 +1,118 @@
+#include "sandbox/microvm/vmm_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "sys/files.hpp"
+
+namespace ignite::sandbox::microvm {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries) {
+  const fs::path& log = plan.console;
+  const fs::path& share = plan.share;
+  std::vector<char*> args;
+  std::vector<std::string> copy = qemu_argv(plan);
+  for (auto& a : copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  // Everything the child touches is prepared here: between fork and exec it only makes syscalls.
+  std::vector<std::string> targets;
+  for (const auto& e : entries) targets.push_back((share / e.name).string());
+  const std::string share_dir = share.string();
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (null_fd < 0 || log_fd < 0) {
+    const int err = errno;
+    if (null_fd >= 0) ::close(null_fd);
+    if (log_fd >= 0) ::close(log_fd);
+    return fail(Error::from_errno("open QEMU's stdio", err));
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(null_fd, 0);
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    auto die = [](const char* what) {
+      (void)!::write(2, "ignite: share: ", 15);
+      (void)!::write(2, what, std::strlen(what));
+      (void)!::write(2, "\n", 1);
+      ::_exit(126);
+    };
+    if (::unshare(CLONE_NEWNS) != 0) die("unshare");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make mounts private");
+    if (::mount("share", share_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) die("tmpfs");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const char* t = targets[i].c_str();
+      if (entries[i].is_dir) {
+        if (::mkdir(t, 0755) != 0) die("mkdir");
+      } else {
+        const int fd = ::open(t, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0) die("create");
+        ::close(fd);
+      }
+      if (::mount(entries[i].source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) die("bind");
+      if (::mount(nullptr, t, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+        die("remount read-only");
+    }
+    if (::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+      die("remount the share read-only");
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  const int err = errno;
+  ::close(null_fd);
+  ::close(log_fd);
+  if (pid < 0) return fail(Error::from_errno("fork QEMU", err));
+  // Safe from PID reuse: the child is ours and not reaped yet.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    const int e = errno;
+    ::kill(pid, SIGKILL);
+    return fail(Error::from_errno("pidfd_open QEMU", e));
+  }
+  return sys::ChildProcess(pid, sys::Fd(pidfd));
+}
+
+Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
+                                       Deadline deadline) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket.string().size() >= sizeof addr.sun_path) return fail(ErrorCode::internal, "a VM socket's path is too long");
+  std::copy_n(socket.c_str(), socket.string().size(), addr.sun_path);
+  for (;;) {
+    sys::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return fail(Error::from_errno("socket"));
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    if (errno != ENOENT && errno != ECONNREFUSED) return fail(Error::from_errno("connect to a VM socket"));
+    pollfd p{qemu.pidfd(), POLLIN, 0};
+    if (::poll(&p, 1, 10) > 0) return fail(ErrorCode::unavailable, "QEMU exited before it listened");
+    if (Clock::now() > deadline) return fail(ErrorCode::unavailable, "QEMU did not listen in time");
+  }
+}
+
+std::string console_tail(const fs::path& log) {
+  auto text = sys::read_file(log, 1u << 20);
+  if (!text) return "(no console log)";
+  return text->size() > 2000 ? text->substr(text->size() - 2000) : *text;
+}
+
+
+}  // namespace ignite::sandbox::microvm
