@@ -78,6 +78,7 @@ Result<sandbox::Backend*> OtherBackends::get(std::string_view isolation) {
     std::lock_guard lock(mu_);
     if (!microvm_) {
       IGNITE_TRY_ASSIGN(sandbox::microvm::MicroVmConfig config, sandbox::microvm::detect_microvm_config(scratch_root_));
+      config.templates = vm_templates_;
       IGNITE_TRY_ASSIGN(microvm_, sandbox::microvm::make_microvm_backend(std::move(config)));
     }
     return microvm_.get();

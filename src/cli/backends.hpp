@@ -22,9 +22,10 @@ class OtherBackends {
  public:
   // A configuration that failed (no ignite-docker-init, a DOCKER_HOST we cannot speak) is
   // the error of every request for docker.
-  // microVMs keep their per-VM dirs under `scratch_root` (the instance's private dir).
-  OtherBackends(Result<sandbox::docker::DockerConfig> docker, std::filesystem::path scratch_root)
-      : docker_config_(std::move(docker)), scratch_root_(std::move(scratch_root)) {}
+  // microVMs keep their per-VM dirs and templates under `scratch_root` (the instance's private
+  // dir); `vm_templates`: restore them from templates rather than boot them.
+  OtherBackends(Result<sandbox::docker::DockerConfig> docker, std::filesystem::path scratch_root, bool vm_templates)
+      : docker_config_(std::move(docker)), scratch_root_(std::move(scratch_root)), vm_templates_(vm_templates) {}
 
   // The backend named `isolation`; `unavailable`/`unsupported` with the reason (and the remedy)
   // when it cannot be had here. A failed attempt is not remembered: the next call tries again.
@@ -39,6 +40,7 @@ class OtherBackends {
   Result<sandbox::docker::DockerConfig> docker_config_;
   std::unique_ptr<sandbox::Backend> docker_;
   std::filesystem::path scratch_root_;
+  bool vm_templates_ = false;
   std::unique_ptr<sandbox::Backend> microvm_;
 };
 

@@ -139,7 +139,8 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   IGNITE_TRY_ASSIGN(host.backend, make_native(options.allow_degraded, *host.instance));
   // Other backends on first use; the default one now, so that a server fails at start, not
   // at its first request.
-  host.others = std::make_unique<OtherBackends>(docker_config(*host.instance), host.instance->dir());
+  host.others =
+      std::make_unique<OtherBackends>(docker_config(*host.instance), host.instance->dir(), options.vm_templates);
   sandbox::Backend* default_backend = host.backend.get();
   if (options.isolation != "native") {
     IGNITE_TRY_ASSIGN(default_backend, host.others->get(options.isolation));

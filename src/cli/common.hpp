@@ -60,6 +60,9 @@ struct HostOptions {
   std::uint32_t max_timeout_ms = 0;
   std::vector<std::string> install_allow;  // networks installs may reach besides public ones
   std::optional<pool::PoolConfig> pools;   // warm pools (serve); none: every run starts cold
+  // microVMs restored from a template of their shape rather than booted (vm_template.hpp):
+  // long-lived processes; a one-shot run would pay the template's save for one VM.
+  bool vm_templates = false;
 };
 Result<HostEngine> make_engine(const HostOptions& options);
 

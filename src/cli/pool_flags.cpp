@@ -36,6 +36,11 @@ Result<pool::PoolConfig> pool_config(const PoolFlags& o) {
 Result<HostEngine> make_pooled_engine(HostOptions options, const PoolFlags& flags,
                                       std::uint32_t default_memory_mb, std::uint32_t default_timeout_ms) {
   IGNITE_TRY_ASSIGN(options.pools, pool_config(flags));
+  // microVMs have no warm slots yet (a server restores them from templates instead): the default
+  // pools would only fail to warm up, over and over. Pools named by the operator are still tried
+  // (and their warnings say why they fail).
+  if (options.isolation == "microvm" && flags.config.empty() && flags.pool == PoolFlags{}.pool) options.pools.reset();
+  options.vm_templates = true;  // a server's microVMs after the first of each shape skip the boot
   IGNITE_TRY_ASSIGN(HostEngine host, make_engine(options));
   engine::AdhocRequest shape;  // the defaults a request gets: their pools start now
   shape.memory_mb = default_memory_mb;

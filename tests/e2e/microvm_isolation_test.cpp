@@ -9,10 +9,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "../common/host_processes.hpp"
 #include "cli_helpers.hpp"
 #include "server_helpers.hpp"
 
@@ -25,15 +28,14 @@ using namespace std::chrono_literals;
 
 // QEMU processes of the microvm backend on this host (their command line names our agent port;
 // other QEMUs, such as scripts/guest-run's, do not count).
-int qemu_processes() {
-  int n = 0;
+int qemu_processes() { return static_cast<int>(host_processes_with("name=ignite.agent").size()); }
+
+// The instance dirs of root's Ignite processes (sys/instance.hpp: /run/ignite as root).
+std::set<std::string> instance_dirs() {
+  std::set<std::string> dirs;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    std::ifstream f(e.path() / "cmdline", std::ios::binary);
-    const std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (cmdline.find("qemu-system") != std::string::npos && cmdline.find("name=ignite.agent") != std::string::npos) ++n;
-  }
-  return n;
+  for (const auto& e : fs::directory_iterator("/run/ignite/instances", ec)) dirs.insert(e.path().string());
+  return dirs;
 }
 
 class MicroVmIsolation : public ::testing::Test {
@@ -91,9 +93,11 @@ TEST_F(MicroVmIsolation, the_seed_example_prints_its_sum_in_a_vm) {
   EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
 }
 
-TEST_F(MicroVmIsolation, kill_9_of_ignite_mid_run_leaves_no_qemu) {
+TEST_F(MicroVmIsolation, kill_9_of_ignite_mid_run_leaves_no_qemu_and_the_next_ignite_collects_its_dir) {
   // QEMU dies with the thread that started it (PDEATHSIG); its dir goes with the instance's,
   // collected by the next Ignite that starts.
+  if (::geteuid() != 0) GTEST_SKIP() << "the instance dirs checked are root's (/run/ignite)";
+  const auto instances_before = instance_dirs();
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -113,10 +117,59 @@ TEST_F(MicroVmIsolation, kill_9_of_ignite_mid_run_leaves_no_qemu) {
     skip_when_unavailable(probe);
     FAIL() << "no VM came up: " << probe.err;
   }
+  // The killed instance's dir, with its VM's dir (initramfs, console log, the socket QEMU
+  // listens on) in it: killed once QEMU listens.
+  std::vector<fs::path> vm_dirs;
+  for (int i = 0; i < 100 && (vm_dirs.empty() || !fs::exists(vm_dirs[0] / "agent.sock")); ++i) {
+    vm_dirs.clear();
+    for (const auto& dir : instance_dirs()) {
+      if (instances_before.count(dir)) continue;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().filename().string().rfind("microvm-", 0) == 0) vm_dirs.push_back(e.path());
+    }
+    std::this_thread::sleep_for(50ms);
+  }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   for (int i = 0; i < 50 && qemu_processes() != before_; ++i) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived the ignite that started it";
+  ASSERT_EQ(vm_dirs.size(), 1u) << "the killed ignite's VM dir was not where it should be";
+  EXPECT_TRUE(fs::exists(vm_dirs[0] / "agent.sock")) << "nothing for the restart to collect: the test proves nothing";
+
+  // The next Ignite that starts (any command that runs) collects the dead instance's dir.
+  auto next = run_cli({"exec", "--runtime", "python", "--code", "print(1)"});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  std::error_code ec;
+  EXPECT_FALSE(fs::exists(vm_dirs[0].parent_path(), ec)) << "the killed instance's dir survived a restart";
+}
+
+// A server keeps its microVMs' template: the first run of a shape boots and saves it, later runs
+// are clones restored from it, up in a fraction of a boot.
+TEST_F(MicroVmIsolation, serve_restores_later_vms_from_a_template_and_leaves_nothing) {
+  {
+    ServerProcess server({{"--isolation", "microvm", "--pool", "none"}, {}});
+    ASSERT_TRUE(server.started()) << server.stderr_text();
+    std::vector<double> setup_ms;
+    for (int i = 0; i < 3; ++i) {
+      auto resp = server.post("/v1/execute", R"J({"runtime":"python","code":"print(6*7)"})J");
+      if (resp.status != 200 && resp.body.find("microvm: ") != std::string::npos &&
+          (resp.body.find("not installed") != std::string::npos || resp.body.find("no guest kernel") != std::string::npos))
+        GTEST_SKIP() << resp.body;
+      ASSERT_EQ(resp.status, 200) << resp.body;
+      auto doc = json::parse(resp.body);
+      EXPECT_EQ(doc["stdout"], "42\n");
+      EXPECT_EQ(doc["isolation"], "microvm");
+      setup_ms.push_back(doc["metrics"]["setupMs"].get<double>());
+    }
+    std::cout << "[ microvm  ] setup " << setup_ms[0] << " ms (boot + template), then " << setup_ms[1] << ", "
+              << setup_ms[2] << " ms (clones)\n";
+    EXPECT_LT(setup_ms[1], setup_ms[0] / 2) << "the second VM was not restored from the template";
+    EXPECT_LT(setup_ms[2], setup_ms[0] / 2);
+    server.signal(SIGTERM);
+    EXPECT_TRUE(server.wait_exit(60s).has_value());
+  }
+  EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived the server";
 }
 
 }  // namespace
