@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -391,6 +393,70 @@ TEST_F(MicroVmTemplates, a_clones_memory_bomb_ends_as_memory_limit_and_leaves_th
 
   auto again = run_ok(python("print('still')\n", 48));  // the template still serves
   EXPECT_EQ(again.stdout_data, "still\n") << again.stderr_data;
+  expect_nothing_left_after_the_backend();
+}
+
+// The bar: a hundred VMs, timeouts and cancellations among them, two at a time, leave no
+// QEMU process, no socket and no memory file beyond the template's own RAM file, which goes
+// with the backend. Python without its site module: what is tested here is the VMs' life, not
+// the interpreter's start under emulation.
+TEST_F(MicroVmTemplates, a_hundred_runs_with_timeouts_and_kills_leave_no_vmm_socket_or_memory_file) {
+  const SandboxSpec base = python("print(1)\n", 64, 20000);
+  const std::string interpreter = base.argv.at(0);
+  std::atomic<int> exited{0}, timed_out{0}, cancelled{0}, other{0};
+  std::atomic<long long> setup_us{0}, wall_us{0}, total_us{0};
+  auto worker = [&](int first) {
+    for (int i = first; i < 100; i += 2) {
+      SandboxSpec spec = base;
+      std::stop_source stop;
+      std::optional<std::jthread> canceller;
+      switch (i % 10) {
+        case 3:  // over its wall time
+          spec.argv = {interpreter, "-S", "-c", "import time; time.sleep(30)"};
+          spec.limits.wall_time = 600ms;
+          break;
+        case 7:  // cancelled while it runs
+          spec.argv = {interpreter, "-S", "-c", "import time; time.sleep(30)"};
+          canceller.emplace([&stop] {
+            std::this_thread::sleep_for(400ms);
+            stop.request_stop();
+          });
+          break;
+        default:
+          spec.argv = {interpreter, "-S", "-c", "pass"};
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = backend_->run(spec, stop.get_token(), {});
+      total_us += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+      if (r) setup_us += r->setup.count(), wall_us += r->usage.wall.count();
+      if (!r) {
+        ADD_FAILURE() << "run " << i << ": " << r.error().message;
+        continue;
+      }
+      const auto status = status_name(r->outcome, r->exit_code);
+      (status == "ok" ? exited : status == "timeout" ? timed_out : status == "cancelled" ? cancelled : other)++;
+      if (status != (i % 10 == 3 ? "timeout" : i % 10 == 7 ? "cancelled" : "ok"))
+        ADD_FAILURE() << "run " << i << ": " << status << " " << r->detail << r->stderr_data;
+    }
+  };
+  {
+    std::jthread a(worker, 0), b(worker, 1);
+  }
+  std::cout << "[ microvm  ] " << exited << " ok, " << timed_out << " timeouts, " << cancelled << " cancelled, "
+            << other << " other; mean restore " << setup_us / 100000 << " ms, run " << wall_us / 100000
+            << " ms, whole " << total_us / 100000 << " ms\n";
+  EXPECT_EQ(exited + timed_out + cancelled, 100);
+  EXPECT_EQ(timed_out, 10);
+  EXPECT_EQ(cancelled, 10);
+  EXPECT_TRUE(our_processes().empty()) << "a QEMU outlived its run";
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(scratch_, ec))
+    if (e.path().parent_path() == scratch_ ? e.path().filename().string().rfind("template-", 0) != 0
+                                           : e.path().parent_path().filename().string().rfind("template-", 0) != 0)
+      left.push_back(e.path().string());
+  EXPECT_TRUE(left.empty()) << "left by a VM: " << left.front();
+  EXPECT_EQ(templates().size(), 1u);
   expect_nothing_left_after_the_backend();
 }
 
