@@ -42,7 +42,12 @@ ENV = {
     "BENCH_RUNTIMES": "python,node,bun,deno,quickjs,go",
     # dexec / dpool: Ignite's docker backend, cold (`ignite exec --isolation docker`) and warm
     # (`ignite serve --isolation docker` with pools), on the same dockerd as the docker rows.
-    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,dexec,dpool,nats",
+    # vexec / vserve: the microvm backend, booted per run (`ignite exec --isolation microvm`) and
+    # restored from a template (`ignite serve --isolation microvm`); TCG here, so only
+    # BENCH_VM_RUNTIMES' hello-world, in the first BENCH_VM_RUNS rounds (1-2 s a run).
+    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,dexec,dpool,vexec,vserve,nats",
+    "BENCH_VM_RUNTIMES": "python",
+    "BENCH_VM_RUNS": "10",
     "BENCH_POOL": "python=2..16,node=2..16,bun=2..16,deno=2..16",
     "BENCH_TP_RUNTIMES": "python,node",  # hello-world throughput
     "BENCH_CLIENTS": "1,8,32",
@@ -52,7 +57,9 @@ ENV = {
     "IGNITE": str(ROOT / "build/dev/src/cli/ignite"),
 }
 CFG = {k: os.environ.get(k, v) for k, v in ENV.items()}
-RUNS, DOCKER_RUNS, WARMUP = (int(CFG[k]) for k in ("BENCH_RUNS", "BENCH_DOCKER_RUNS", "BENCH_WARMUP"))
+RUNS, DOCKER_RUNS, WARMUP, VM_RUNS = (int(CFG[k]) for k in ("BENCH_RUNS", "BENCH_DOCKER_RUNS", "BENCH_WARMUP",
+                                                             "BENCH_VM_RUNS"))
+VM_RTS = set(CFG["BENCH_VM_RUNTIMES"].split(","))
 IGNITE = CFG["IGNITE"]
 PROGS = ROOT / "bench/programs"
 STORE = Path(os.environ.get("IGNITE_RUNTIME_STORE", Path.home() / ".local/share/ignite/runtimes"))
@@ -334,8 +341,15 @@ def commands(rts, work, docker, servers):
                     cmds.append(ProcCmd(rt, prog, "dexec", [IGNITE, "exec", "--isolation", "docker", "--runtime", rt,
                                                             str(work / fname), "--json", *extra],
                                         {**os.environ, **docker.env}, parse_json=True))
+            vm = rt in VM_RTS and prog == "hello"
+            if "vexec" in modes and vm:
+                cmds.append(ProcCmd(rt, prog, "vexec", [IGNITE, "exec", "--isolation", "microvm", "--runtime", rt,
+                                                        str(work / fname), "--json", *extra],
+                                    dict(os.environ), parse_json=True))
             body = {"runtime": rt, "code": (work / fname).read_text(), **({"input": INPUT} if prog == "dp" else {})}
-            for mode in ("serve", "pool", "dpool"):
+            for mode in ("serve", "pool", "dpool", "vserve"):
+                if mode == "vserve" and not vm:
+                    continue
                 if mode not in modes or (mode in ("pool", "dpool") and rt not in pool_rts):
                     continue
                 if servers.get(mode) is None:
@@ -366,7 +380,8 @@ def latency_phase(cmds):
     live = [c for c in cmds if not c.error]
     rng = random.Random(int(CFG["BENCH_SEED"]))
     for rnd in range(RUNS):
-        order = [c for c in live if c.mode not in ("docker", "dexec") or rnd < DOCKER_RUNS]
+        order = [c for c in live if (c.mode not in ("docker", "dexec") or rnd < DOCKER_RUNS)
+                 and (c.mode not in ("vexec", "vserve") or rnd < VM_RUNS)]
         rng.shuffle(order)
         t0 = time.time()
         for c in order:
@@ -479,7 +494,7 @@ def breakdown_phase(cmds, docker):
     """Where the time goes, measured: result-document timings, syscall profiles, docker's steps."""
     out = {}
     for c in cmds:
-        if c.mode in ("exec", "serve", "pool", "dexec", "dpool") and c.details and c.times:
+        if c.mode in ("exec", "serve", "pool", "dexec", "dpool", "vexec", "vserve") and c.details and c.times:
             setup = [d.get("setupMs") for d in c.details if d.get("setupMs") is not None]
             run = [d.get("executionTimeMs") for d in c.details if d.get("executionTimeMs") is not None]
             if setup and run:
@@ -561,7 +576,9 @@ def markdown(doc):
           f"Latency: {RUNS} interleaved rounds (docker and dexec in the first {DOCKER_RUNS}), {WARMUP} warm-up runs each; "
           "modes: bare process, bwrap, `docker run`, `ignite exec` (native, cold), `ignite serve` without and with pools, "
           "and Ignite's docker backend cold (dexec: `ignite exec --isolation docker`) and warm (dpool: `ignite serve "
-          "--isolation docker` with pools); "
+          "--isolation docker` with pools), and the microvm backend (TCG here) booted per run (vexec: `ignite exec "
+          f"--isolation microvm`, first {VM_RUNS} rounds) and restored from a template (vserve: `ignite serve "
+          "--isolation microvm`); "
           "times are client-side wall clock from spawn/request to exit/response. ratio = p50 / bare p50 "
           "(same runtime and program, same run). "
           "With this few runs p99 is close to the maximum.", ""]
@@ -621,7 +638,8 @@ def main():
                    "pool": Server("pool", ["--pool", CFG["BENCH_POOL"]], work) if "pool" in modes else None,
                    "dpool": Server("dpool", ["--isolation", "docker", "--pool", CFG["BENCH_POOL"]], work,
                                    {**os.environ, **docker.env})
-                   if "dpool" in modes and docker and not docker.skip else None}
+                   if "dpool" in modes and docker and not docker.skip else None,
+                   "vserve": Server("vserve", ["--isolation", "microvm", "--pool", "none"], work) if "vserve" in modes else None}
         for name, s in servers.items():
             if s and s.skip:
                 log(f"{name}: skipped: {s.skip}")
