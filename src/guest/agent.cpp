@@ -120,6 +120,14 @@ int main() {
   mount_or_log("sys", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_log("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   mount_or_log("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  // The job's memory limit is its cgroup's, as on native; the guest's RAM (the limit plus the
+  // guest's overhead) must not refuse an allocation first: the kernel's default heuristic would
+  // fail a 512 MiB mmap in a 256 MiB guest, which a host with more RAM grants and the cgroup
+  // then ends as memory_limit.
+  if (const int fd = ::open("/proc/sys/vm/overcommit_memory", O_WRONLY | O_CLOEXEC); fd >= 0) {
+    if (::write(fd, "1", 1) != 1) log("vm.overcommit_memory: " + std::string(std::strerror(errno)));
+    ::close(fd);
+  }
 
   const std::string port = find_port();
   if (port.empty()) {

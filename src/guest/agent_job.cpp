@@ -107,10 +107,34 @@ void set_limit(int resource, std::uint64_t value) {
   ::setrlimit(resource, &r);
 }
 
+// PID 1 of the job's PID namespace, once the program is forked: ours, as native's init is. It
+// reaps every orphan, sends the program's wait status on `status_out` when the program ends, and
+// exits (the kernel then kills what is left of the namespace). It stays root in the guest and
+// undumpable, so the program can neither signal it nor read its /proc/1; the OOM killer passes it.
+[[noreturn]] void job_init(pid_t program, int status_out) {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
+    (void)!::write(fd, "-1000", 5);
+    ::close(fd);
+  }
+  for (;;) {
+    int status = 0;
+    const pid_t ended = ::waitpid(-1, &status, 0);
+    if (ended < 0 && errno == EINTR) continue;
+    if (ended < 0) ::_exit(0);  // no child left (cannot happen before the program ended)
+    if (ended == program) {
+      (void)!::write(status_out, &status, sizeof status);
+      ::_exit(0);
+    }
+  }
+}
+
 // The child, between fork and exec (the agent is single-threaded, so allocation is safe here).
-// A failed step is reported on `report` (close-on-exec: empty when the exec succeeded).
+// A failed step is reported on `report` (close-on-exec: empty when the exec succeeded). It
+// becomes the namespace's init (job_init) and forks the program, whose status goes on
+// `status_out`.
 [[noreturn]] void exec_job(const JobMessage& job, char* const* argv, char* const* envp, int in, int out, int err,
-                           int report) {
+                           int report, int status_out) {
   auto die = [report](const std::string& what) {
     const std::string text = what + ": " + std::strerror(errno);
     (void)!::write(report, text.data(), text.size());
@@ -142,10 +166,25 @@ void set_limit(int resource, std::uint64_t value) {
   if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
     die("remount the root read-only");
   if (::chdir(job.workdir.c_str()) != 0) die("chdir to the working directory");
+  // The program is PID 2, not the namespace's init: an init ignores the signals it has no
+  // handler for (its own SIGSTOP, a SIGTERM) and must reap orphans, which a program never does.
+  const pid_t program = ::fork();
+  if (program < 0) die("fork the program");
+  if (program > 0) {
+    // Nothing of the agent's stays open in the init: a pipe end it held would keep the
+    // program's stdin from ever ending (and the agent's streams open).
+    ::syscall(SYS_close_range, 0u, static_cast<unsigned>(status_out) - 1, 0u);
+    ::syscall(SYS_close_range, static_cast<unsigned>(status_out) + 1, ~0u, 0u);
+    job_init(program, status_out);
+  }
+  ::close(status_out);
   set_limit(RLIMIT_NOFILE, job.max_open_files);
   set_limit(RLIMIT_FSIZE, job.max_file_bytes);
   set_limit(RLIMIT_STACK, job.stack_bytes);
   set_limit(RLIMIT_CORE, 0);
+  // No capability can come back: the bounding set is emptied (native's init does the same).
+  for (int cap = 0; cap <= 63; ++cap)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die("drop the capability bounding set");
   // Security: the program is not root in the guest: it cannot remount, reach /host, load
   // anything into the guest kernel, or change the cgroup limits that hold it.
   if (::setgroups(0, nullptr) != 0 || ::setgid(job.gid) != 0 || ::setuid(job.uid) != 0) die("drop to the job's uid");
@@ -185,25 +224,27 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   argv.push_back(nullptr);
   envp.push_back(nullptr);
 
-  int in[2], out[2], err[2], report[2];
+  int in[2], out[2], err[2], report[2], program_status[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
-      ::pipe2(report, O_CLOEXEC) != 0) {
+      ::pipe2(report, O_CLOEXEC) != 0 || ::pipe2(program_status, O_CLOEXEC) != 0) {
     result.outcome = "error";
     result.detail = "pipes: " + std::string(std::strerror(errno));
     return result;
   }
-  // The program is PID 1 of a PID namespace of its own: its /proc shows only its processes.
+  // The job gets a PID namespace of its own (our init, then the program): its /proc shows only
+  // its processes.
   if (::unshare(CLONE_NEWPID) != 0) {
     result.outcome = "error";
     result.detail = "unshare the PID namespace: " + std::string(std::strerror(errno));
     return result;
   }
   const pid_t pid = ::fork();
-  if (pid == 0) exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1], report[1]);
+  if (pid == 0) exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1], report[1], program_status[1]);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
   ::close(report[1]);
+  ::close(program_status[1]);
   if (pid < 0) {
     result.outcome = "error";
     result.detail = "fork: " + std::string(std::strerror(errno));
@@ -218,6 +259,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   ::close(report[0]);
   if (failed_n > 0) {
     ::waitpid(pid, nullptr, 0);
+    ::close(program_status[0]);
     ::close(in[1]);
     ::close(out[0]);
     ::close(err[0]);
@@ -289,7 +331,11 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
         continue;
       }
       if (got < 0) continue;
-      const auto room = job.max_output_bytes - std::min(s.kept, job.max_output_bytes);
+      // A few bytes past the cap cross too: the host's capture (sandbox/common/output_capture)
+      // then sees the stream overflow and cuts it where native cuts it (a character cut by the
+      // cap is dropped whole), instead of receiving it cut at the byte.
+      const std::uint64_t cap = job.max_output_bytes + 4;
+      const auto room = cap - std::min(s.kept, cap);
       const auto keep = std::min<std::uint64_t>(room, static_cast<std::uint64_t>(got));
       if (keep < static_cast<std::uint64_t>(got)) s.truncated = true;
       if (keep > 0) send(output_frame(s.which, std::string_view(chunk.data(), keep)));
@@ -306,6 +352,12 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     reap();
   }
   if (!exited) ::waitpid(pid, &status, 0);
+  // `pid` is the namespace's init: the program's own status is what the init sent, if it lived
+  // to send it (a kill of the whole cgroup at the deadline may take the init first).
+  int program_end = 0;
+  if (::read(program_status[0], &program_end, sizeof program_end) == static_cast<ssize_t>(sizeof program_end))
+    status = program_end;
+  ::close(program_status[0]);
   if (stdin_fd >= 0) ::close(stdin_fd);
   if (pidfd >= 0) ::close(pidfd);
   result.wall_us = static_cast<std::uint64_t>(

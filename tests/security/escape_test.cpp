@@ -129,6 +129,8 @@ TEST_P(Escape, kernel_symbols_and_kernel_wide_proc_files_are_masked) {
                         "/proc/sched_debug", "/proc/modules", "/proc/vmallocinfo"}) {
     if (!fs::exists(f)) continue;
     auto r = run(probe({"read", f}));
+    // The guest kernel (microvm) is built without most of these files: not there is masked too.
+    if (vm() && r.stdout_data == "open: No such file or directory\n") continue;
     EXPECT_EQ(r.stdout_data, "") << f;
   }
 }
