@@ -27,8 +27,16 @@ namespace ignite {
 struct MemorySample {
   std::uint64_t limit_hits = 0;     // charges that hit the limit (v2 memory.events "max"; v1: cgroup.cpp)
   std::uint64_t file_refaults = 0;  // memory.stat "workingset_refault_file": evicted file pages read back
-  std::uint64_t file_bytes = 0;     // the run's page cache now (v2 memory.stat "file", v1 "cache")
+  std::uint64_t file_bytes = 0;     // the run's evictable page cache now: evictable_file_bytes()
 };
+
+// The page cache reclaim can still take from a run: memory.stat's "file" (v1: "cache") minus its
+// "shmem". tmpfs pages count as file pages there, yet without swap nothing evicts them: a run
+// that filled its /out or /tmp to the limit has a large "file" and no room at all (measured: a
+// 200 MiB write to /out under a 48 MiB limit held ~45 MiB of shmem and timed out thrashing).
+constexpr std::uint64_t evictable_file_bytes(std::uint64_t file, std::uint64_t shmem) {
+  return file > shmem ? file - shmem : 0;
+}
 
 // The detail of a result whose run was killed thrashing (outcome memory_exceeded).
 inline constexpr std::string_view kThrashKillDetail =

@@ -66,7 +66,8 @@ ThrashWatch thrash_watch(std::uint64_t memory_bytes) {
       memory_bytes, [cg] { return keyed(read_text(cg + "/memory.events"), "max"); },
       [cg] {
         const std::string stat = read_text(cg + "/memory.stat");
-        return MemorySample{0, keyed(stat, "workingset_refault_file"), keyed(stat, "file")};
+        return MemorySample{0, keyed(stat, "workingset_refault_file"),
+                            evictable_file_bytes(keyed(stat, "file"), keyed(stat, "shmem"))};
       });
 }
 

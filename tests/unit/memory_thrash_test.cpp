@@ -107,6 +107,17 @@ TEST(MemoryThrash, the_native_node_bomb_is_thrashing_within_a_second_or_two) {
   EXPECT_TRUE(w.thrashing()) << "83,000: over it, with 0.9 MiB of page cache left";
 }
 
+// tmpfs pages (a run's /out or /tmp) are "file" in memory.stat, yet without swap no reclaim evicts
+// them: a run that filled its /out to the limit has no page cache to spare, however big "file" is.
+TEST(MemoryThrash, tmpfs_pages_are_not_page_cache_reclaim_can_take) {
+  EXPECT_EQ(evictable_file_bytes(46 * kMiB, 45 * kMiB), 1 * kMiB);
+  EXPECT_EQ(evictable_file_bytes(10 * kMiB, 0), 10 * kMiB);
+  EXPECT_EQ(evictable_file_bytes(1 * kMiB, 2 * kMiB), 0u);  // two reads apart: never wraps
+  const auto budget = thrash_budget_pages(48 * kMiB);
+  EXPECT_FALSE(thrashing_at_limit(48 * kMiB, {100, budget + 1, 46 * kMiB})) << "file counted whole";
+  EXPECT_TRUE(thrashing_at_limit(48 * kMiB, {100, budget + 1, evictable_file_bytes(46 * kMiB, 45 * kMiB)}));
+}
+
 TEST(MemoryThrash, no_limit_is_never_thrashing) {
   Counters c{{{0, 0, 0}, {100000, 1000000, 0}}};
   ThrashWatch w = watching(0, c);

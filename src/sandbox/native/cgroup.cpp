@@ -257,7 +257,8 @@ std::optional<ThrashWatch> Cgroup::thrash_watch(std::uint64_t memory_limit_bytes
     // One read: the two values come from the same moment.
     auto text = sys::read_file(mem / "memory.stat");
     if (!text) return MemorySample{};
-    return MemorySample{0, keyed_value(*text, "workingset_refault_file"), keyed_value(*text, v2 ? "file" : "cache")};
+    return MemorySample{0, keyed_value(*text, "workingset_refault_file"),
+                        evictable_file_bytes(keyed_value(*text, v2 ? "file" : "cache"), keyed_value(*text, "shmem"))};
   };
   return ThrashWatch(memory_limit_bytes, hits, stat);
 }
