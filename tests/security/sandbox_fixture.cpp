@@ -66,17 +66,26 @@ Result<std::unique_ptr<sandbox::Backend>> make_microvm(const fs::path&, bool roo
   if (rootless)
     return fail(ErrorCode::unsupported,
                 "the microvm backend needs root (QEMU's share is assembled in a mount namespace of its own)");
+  // The backend (its templates), then its scratch dir, go when the process ends.
+  struct Shared {
+    fs::path scratch = fs::temp_directory_path() / ("ignite-sec-microvm-" + std::to_string(::getpid()));
+    std::unique_ptr<sandbox::Backend> backend;
+    ~Shared() {
+      backend.reset();
+      std::error_code ec;
+      fs::remove_all(scratch, ec);
+    }
+  };
   static std::mutex mu;
-  static std::unique_ptr<sandbox::Backend> shared;
+  static Shared shared;
   std::lock_guard lock(mu);
-  if (!shared) {
+  if (!shared.backend) {
     if (!std::getenv("IGNITE_GUEST_AGENT")) ::setenv("IGNITE_GUEST_AGENT", IGNITE_GUEST_AGENT, 1);
-    IGNITE_TRY_ASSIGN(auto config, sandbox::microvm::detect_microvm_config(
-                                       fs::temp_directory_path() / ("ignite-sec-microvm-" + std::to_string(::getpid()))));
+    IGNITE_TRY_ASSIGN(auto config, sandbox::microvm::detect_microvm_config(shared.scratch));
     config.templates = true;
-    IGNITE_TRY_ASSIGN(shared, sandbox::microvm::make_microvm_backend(std::move(config)));
+    IGNITE_TRY_ASSIGN(shared.backend, sandbox::microvm::make_microvm_backend(std::move(config)));
   }
-  return std::unique_ptr<sandbox::Backend>(std::make_unique<BorrowedBackend>(*shared));
+  return std::unique_ptr<sandbox::Backend>(std::make_unique<BorrowedBackend>(*shared.backend));
 }
 
 }  // namespace
