@@ -1,8 +1,8 @@
 // The host <-> guest agent protocol of the microvm backend: length-prefixed JSON frames over one
 // byte stream (virtio-serial under QEMU; the host reaches it as a Unix socket).
 //
-//   guest -> host  {"type":"hello","version":1}            once the agent is up
-//   host  -> guest {"type":"job","version":1,...}          the one job of this VM
+//   guest -> host  {"type":"hello","version":2}            once the agent is up
+//   host  -> guest {"type":"job","version":2,...}          the one job of this VM (with a seed and the clock)
 //   guest -> host  {"type":"output","stream":"out"|"err","data":<base64>}   as it is written
 //   guest -> host  {"type":"file","path":"sub/b.bin","kind":"file","mode":420,"size":N}
 //                  {"type":"fileData","data":<base64>}*   the file's N bytes, in chunks
