@@ -133,6 +133,13 @@ void SandboxTest::SetUp() {
 void SandboxTest::TearDown() {
   backend_.reset();
   std::error_code ec;
+  // A program's /out comes back read-only (Boundary.the_output_dir_leaves_as_plain_read_only_…):
+  // its dirs are made writable again first, or an unprivileged suite (rootless) cannot empty them
+  // and leaves the test's dir in /tmp.
+  for (auto it = fs::recursive_directory_iterator(work_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
   fs::remove_all(work_, ec);
   fs::remove_all(scratch_, ec);
 }
