@@ -114,9 +114,9 @@ class MicroVmBackend final : public Backend {
     if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
     SandboxSpec kept = spec;
     kept.stdin_data.clear();
+    guest::FrameReader reader(guest::kMaxGuestFrameBytes);
     auto slot = [&](sys::ChildProcess qemu, sys::Fd channel) {
-      VmParts vm{std::move(dir), std::move(qemu), std::move(channel), guest::FrameReader(guest::kMaxGuestFrameBytes),
-                 started, c_.kill_grace};
+      VmParts vm{std::move(dir), std::move(qemu), std::move(channel), std::move(reader), started, c_.kill_grace};
       return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
     };
 
@@ -129,13 +129,8 @@ class MicroVmBackend final : public Backend {
 
     IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
     IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn_qemu(plan, shared.share));
-    auto channel = connect_when_listening(plan.socket, qemu, deadline);
+    auto channel = agent_hello(plan.socket, qemu, reader, deadline);
     if (!channel) return boot_failed(plan, channel.error().message);
-    guest::FrameReader reader(guest::kMaxGuestFrameBytes);
-    auto hello = next_message(channel->get(), reader, qemu, deadline);
-    if (!hello) return boot_failed(plan, hello.error().message);
-    if (hello->type == "error") return boot_failed(plan, "the agent failed: " + hello->data);
-    if (hello->type != "hello") return boot_failed(plan, "the agent's first frame is '" + hello->type + "'");
     return slot(std::move(qemu), std::move(*channel));
   }
 
@@ -146,8 +141,9 @@ class MicroVmBackend final : public Backend {
   }
 
   // The template of VMs shaped like `plan` (memory, vCPUs), made on first use (a boot and a save,
-  // ~1.3 s under TCG) under one lock: starts that come meanwhile wait for it, whatever their shape. nullptr when it cannot be made here: logged once, and every VM of
-  // that shape then boots (slower, the same result).
+  // ~1.3 s under TCG) under one lock: starts that come meanwhile wait for it, whatever their
+  // shape. nullptr when it cannot be made here: logged once, and every VM of that shape then
+  // boots (slower, the same result).
   const VmTemplate* template_for(const VmPlan& plan, Deadline deadline) {
     std::lock_guard lock(templates_mu_);
     const auto key = std::make_pair(plan.memory_mib, plan.cpus);

@@ -17,6 +17,7 @@
 #include "sandbox/common/output_capture.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/output_receiver.hpp"
+#include "sandbox/microvm/vmm_process.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sys/write_all.hpp"
 
@@ -53,6 +54,15 @@ Result<guest::Message> next_message(int channel, guest::FrameReader& reader, con
     }
     if (fds[1].revents & POLLIN) return fail(ErrorCode::unavailable, "the VM stopped");
   }
+}
+
+Result<sys::Fd> agent_hello(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
+                            guest::FrameReader& reader, Clock::time_point deadline) {
+  IGNITE_TRY_ASSIGN(sys::Fd channel, connect_when_listening(socket, qemu, deadline));
+  IGNITE_TRY_ASSIGN(guest::Message hello, next_message(channel.get(), reader, qemu, deadline));
+  if (hello.type == "error") return fail(ErrorCode::unavailable, "the agent failed: " + hello.data);
+  if (hello.type != "hello") return fail(ErrorCode::unavailable, "the agent's first frame is '" + hello.type + "'");
+  return channel;
 }
 
 guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan& plan) {

@@ -4,6 +4,7 @@
 // is removed, on every path.
 #pragma once
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "core/spec.hpp"
@@ -32,6 +33,12 @@ Result<guest::Message> next_message(VmParts& vm, std::chrono::steady_clock::time
 // The same on its parts: the channel, its reader, and the QEMU whose end ends the wait.
 Result<guest::Message> next_message(int channel, guest::FrameReader& reader, const sys::ChildProcess& qemu,
                                     std::chrono::steady_clock::time_point deadline, std::stop_token stop = {});
+
+// A booting VM's agent: connects to its socket once QEMU listens and waits for its hello (the
+// version is checked by the decoder). An agent's error frame fails with the agent's words.
+// `reader` keeps what arrived after the hello, for the slot.
+Result<sys::Fd> agent_hello(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
+                            guest::FrameReader& reader, std::chrono::steady_clock::time_point deadline);
 
 class MicroVmSlot final : public Slot {
  public:

@@ -31,10 +31,8 @@ Result<std::unique_ptr<VmTemplate>> VmTemplate::make(VmPlan base, sys::TempDir d
     return fail(ErrorCode::internal, "microvm template: cannot make the share dir");
   IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn_qemu(base, {}));
   auto saved = [&]() -> Status {
-    IGNITE_TRY_ASSIGN(sys::Fd channel, connect_when_listening(base.socket, qemu, deadline));
     guest::FrameReader reader(guest::kMaxGuestFrameBytes);
-    IGNITE_TRY_ASSIGN(guest::Message hello, next_message(channel.get(), reader, qemu, deadline));
-    if (hello.type != "hello") return fail(ErrorCode::unavailable, "the agent's first frame is '" + hello.type + "'");
+    IGNITE_TRY_ASSIGN(sys::Fd channel, agent_hello(base.socket, qemu, reader, deadline));
     IGNITE_TRY_ASSIGN(Qmp qmp, Qmp::open(base.qmp, qemu, deadline));
     IGNITE_TRY(qmp.execute("migrate-set-capabilities", kIgnoreShared, deadline));
     IGNITE_TRY(qmp.execute("stop", json::object(), deadline));
