@@ -154,7 +154,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
     if (!staging) return fail(std::move(staging).error().with_context("microvm"));
     tree.emplace(std::move(*staging));
   }
-  if (!sys::write_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
+  if (!sys::send_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
     return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
 
   std::string out, err;

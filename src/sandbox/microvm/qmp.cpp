@@ -10,6 +10,7 @@
 
 #include "core/json_limits.hpp"
 #include "sandbox/microvm/vmm_process.hpp"
+#include "sys/write_all.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
@@ -64,12 +65,8 @@ Status Qmp::send(const std::string& line, int fd_to_pass) {
   do n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return fail(Error::from_errno("QMP: send"));
-  for (std::size_t sent = static_cast<std::size_t>(n); sent < line.size();) {
-    const ssize_t m = ::send(fd_.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-    if (m < 0 && errno == EINTR) continue;
-    if (m <= 0) return fail(Error::from_errno("QMP: send"));
-    sent += static_cast<std::size_t>(m);
-  }
+  if (!sys::send_all(fd_.get(), std::string_view(line).substr(static_cast<std::size_t>(n))))
+    return fail(Error::from_errno("QMP: send"));
   return ok();
 }
 
