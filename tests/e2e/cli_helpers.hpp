@@ -15,7 +15,25 @@ struct CliResult {
 // stdin is /dev/null; collects stdout and stderr.
 CliResult run_program(std::vector<std::string> argv, const std::vector<std::string>& env = {});
 
-// run_program with the built `ignite` binary as argv[0].
+// The backend the suite runs its sandboxes on: $IGNITE_E2E_ISOLATION (the ctest entry
+// e2e_suite_microvm sets it), or "" for each command's default.
+std::string suite_isolation();
+// How many runs a test makes: `native` on the native suite, `emulated` on microvm, whose runs
+// take ~1 s each under emulation; the races and failovers such a test provokes need far fewer.
+inline int suite_volume(int native, int emulated) {
+  return suite_isolation() == "microvm" ? emulated : native;
+}
+// The backend a result document names for the suite's runs: suite_isolation() or "native".
+inline std::string suite_backend() {
+  const auto b = suite_isolation();
+  return b.empty() ? "native" : b;
+}
+// `args` (a subcommand and its arguments) with `--isolation <suite_isolation()>` after the
+// subcommand when it is one that runs sandboxes and names no backend itself (on microvm, with
+// its --pool turned to none: microVMs have no warm pools).
+std::vector<std::string> with_suite_isolation(std::vector<std::string> args);
+
+// run_program with the built `ignite` binary as argv[0] (and the suite's backend).
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 }  // namespace ignite::testing

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -15,9 +16,30 @@ extern char** environ;
 
 namespace ignite::testing {
 
+std::string suite_isolation() {
+  const char* v = std::getenv("IGNITE_E2E_ISOLATION");
+  return v ? v : "";
+}
+
+std::vector<std::string> with_suite_isolation(std::vector<std::string> args) {
+  static const std::vector<std::string> sandboxing{"run", "exec", "serve", "worker", "mcp"};
+  const std::string backend = suite_isolation();
+  if (backend.empty() || args.empty()) return args;
+  if (std::find(sandboxing.begin(), sandboxing.end(), args[0]) == sandboxing.end()) return args;
+  if (std::find(args.begin(), args.end(), "--isolation") != args.end()) return args;
+  // microVMs have no warm pools (serve refuses named ones there): the command's pools go.
+  if (backend == "microvm") {
+    for (std::size_t i = 1; i + 1 < args.size(); ++i)
+      if (args[i] == "--pool") args[i + 1] = "none";
+  }
+  args.insert(args.begin() + 1, {"--isolation", backend});
+  return args;
+}
+
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<std::string> argv{IGNITE_BIN};
-  argv.insert(argv.end(), args.begin(), args.end());
+  const auto sub = with_suite_isolation(args);
+  argv.insert(argv.end(), sub.begin(), sub.end());
   return run_program(std::move(argv), env);
 }
 

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_helpers.hpp"
+
 namespace ignite::testing {
 
 struct HttpResponse {
@@ -127,5 +129,15 @@ bool sandbox_available();    // root: the native sandbox works here
 
 // Processes on this host whose command line contains `token` (sandboxed programs included).
 int count_processes_with(const std::string& token);
+// The host processes of `server`'s sandboxes running the program marked with `token`: the
+// program itself on native, the VMs' QEMU on microvm (the program is in the guest, invisible
+// here; a VM's command line names its dir in the server's instance dir).
+int sandbox_processes(const ServerProcess& server, const std::string& token);
+
+// Skips a test that cannot apply when the suite runs on another backend
+// (IGNITE_E2E_ISOLATION), saying why.
+#define NATIVE_SUITE_ONLY(why)                                  \
+  if (!::ignite::testing::suite_isolation().empty())           \
+  GTEST_SKIP() << "not on " << ::ignite::testing::suite_isolation() << ": " << why
 
 }  // namespace ignite::testing

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "../common/host_processes.hpp"
+#include "cli_helpers.hpp"
 #include "server_helpers.hpp"
 
 extern char** environ;
@@ -224,13 +225,15 @@ ServerProcess::ServerProcess(const ServeOptions& options) {
   stderr_path_ = (std::filesystem::temp_directory_path() /
                   ("ignite-serve-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".err"))
                      .string();
-  std::vector<std::string> argv_s{IGNITE_BIN, "serve"};
+  std::vector<std::string> args{"serve"};
   // --port 0 unless the test picks the port itself.
   if (std::find(options.args.begin(), options.args.end(), "--port") == options.args.end()) {
-    argv_s.push_back("--port");
-    argv_s.push_back("0");
+    args.push_back("--port");
+    args.push_back("0");
   }
-  argv_s.insert(argv_s.end(), options.args.begin(), options.args.end());
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  std::vector<std::string> argv_s{IGNITE_BIN};
+  for (auto& a : with_suite_isolation(std::move(args))) argv_s.push_back(std::move(a));
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -360,6 +363,17 @@ bool sandbox_available() { return ::geteuid() == 0; }
 
 int count_processes_with(const std::string& token) {
   return static_cast<int>(host_processes_with(token).size());
+}
+
+int sandbox_processes(const ServerProcess& server, const std::string& token) {
+  if (suite_isolation() != "microvm") return count_processes_with(token);
+  int vms = 0;
+  for (int pid : host_processes_with("/instances/i" + std::to_string(server.pid()) + "-")) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (comm >> name && name.rfind("qemu-system", 0) == 0) ++vms;
+  }
+  return vms;
 }
 
 }  // namespace ignite::testing

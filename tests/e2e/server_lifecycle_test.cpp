@@ -73,7 +73,7 @@ TEST(ServerLifecycle, grace_period_expiry_cancels_what_is_left_and_exits_0) {
   auto r = in_flight.get();
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["status"], "cancelled");
-  EXPECT_EQ(count_processes_with(token), 0) << "a sandbox survived the server";
+  EXPECT_EQ(sandbox_processes(s, token), 0) << "a sandbox survived the server";
 }
 
 TEST(ServerLifecycle, sigterm_when_idle_exits_0_promptly) {

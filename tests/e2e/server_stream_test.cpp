@@ -93,12 +93,12 @@ TEST(ServerStream, client_disconnect_cancels_the_run_and_kills_the_sandbox) {
                        {"timeoutMs", 60000}};
     ASSERT_TRUE(c.send(format_request("POST", "/v1/execute?stream=1", body.dump(), {})));
     ASSERT_TRUE(c.read_until("started", std::chrono::seconds(15))) << c.received();
-    ASSERT_GE(count_processes_with(token), 1) << "the sandboxed program should be running";
+    ASSERT_GE(sandbox_processes(s, token), 1) << "the sandboxed program should be running";
   }  // the client hangs up here
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (count_processes_with(token) > 0 && std::chrono::steady_clock::now() < deadline)
+  while (sandbox_processes(s, token) > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(count_processes_with(token), 0) << "the sandbox outlived its client";
+  EXPECT_EQ(sandbox_processes(s, token), 0) << "the sandbox outlived its client";
   std::string metrics;
   for (int i = 0; i < 50; ++i) {  // the run's bookkeeping finishes just after the kill
     metrics = s.get("/metrics").body;

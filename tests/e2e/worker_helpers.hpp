@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/temp_tree.hpp"
+#include "cli_helpers.hpp"
 
 extern char** environ;
 
@@ -39,8 +40,9 @@ class WorkerProcess {
   WorkerProcess(const std::string& urls, std::vector<std::string> args,
                 std::chrono::seconds ready_timeout = std::chrono::seconds(60))
       : dir_("ignite-worker-") {
-    std::vector<std::string> argv_s{IGNITE_BIN, "worker", "--nats", urls};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    args.insert(args.begin(), {"worker", "--nats", urls});
+    std::vector<std::string> argv_s{IGNITE_BIN};
+    for (auto& a : with_suite_isolation(std::move(args))) argv_s.push_back(std::move(a));
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
