@@ -41,7 +41,7 @@ WireText to_wire(const std::string& data) {
 json metrics_json(const engine::JobReport& report) {
   const Usage& usage = report.result.usage;
   constexpr double kMiB = 1024.0 * 1024.0;
-  return {
+  json m = {
       {"executionTimeMs", to_ms(usage.wall)},
       {"cpuTimeMs", to_ms(usage.cpu)},
       {"memoryUsedMb", round1(static_cast<double>(usage.peak_memory_bytes) / kMiB)},
@@ -50,6 +50,10 @@ json metrics_json(const engine::JobReport& report) {
       {"coldStart", report.cold_start},
       {"setupMs", to_ms(report.result.setup)},
   };
+  // A microVM's own cost on the host (its VMM over the VM's life), beside the job's above.
+  if (const auto& vmm = report.result.vmm)
+    m["vm"] = {{"memoryPeakBytes", vmm->peak_memory_bytes}, {"cpuTimeMs", to_ms(vmm->cpu)}};
+  return m;
 }
 
 // A step before the run (go build, TypeScript transpile, dependency install): its own status,

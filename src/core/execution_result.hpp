@@ -2,6 +2,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,13 @@ struct Usage {
   std::uint32_t pids_peak = 0;
 };
 
+// A microVM's own cost on the host, beside the job's usage measured inside the guest: its VMM
+// process over the VM's whole life (boot or restore included).
+struct VmmUsage {
+  std::uint64_t peak_memory_bytes = 0;  // peak resident set of the VMM (guest RAM it touched)
+  std::chrono::microseconds cpu{};      // the VMM's user + system time
+};
+
 struct ExecutionResult {
   Outcome outcome = Outcome::exited;
   int exit_code = 0;  // meaningful when outcome == exited
@@ -43,6 +51,7 @@ struct ExecutionResult {
   bool stderr_truncated = false;
   Usage usage;
   std::chrono::microseconds setup{};  // sandbox preparation before the program started
+  std::optional<VmmUsage> vmm;        // microvm only
   bool warm = false;                  // a warm slot ran it (setup: only the hand-off)
   std::string detail;                 // short human text, e.g. "blocked syscall: ptrace"
   std::string blocked_syscall;        // syscall_blocked: the call's name when known ("kexec_load")

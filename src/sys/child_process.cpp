@@ -1,5 +1,6 @@
 #include "sys/child_process.hpp"
 
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,14 +25,18 @@ Status ChildProcess::send_signal(int sig) const {
 
 Result<ExitStatus> ChildProcess::wait() {
   siginfo_t info{};
+  rusage usage{};
+  // The raw call: its fifth argument (glibc's waitid has none) is the reaped child's rusage.
   for (;;) {
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) == 0)
-      break;
+    if (::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED, &usage) == 0) break;
     if (errno != EINTR) return fail(Error::from_errno("waitid"));
   }
   pid_ = -1;
   pidfd_.reset();
   ExitStatus st;
+  st.peak_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // ru_maxrss is in KiB
+  const auto us = [](const timeval& t) { return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec); };
+  st.cpu = us(usage.ru_utime) + us(usage.ru_stime);
   if (info.si_code == CLD_EXITED) {
     st.exit_code = info.si_status;
   } else {

@@ -2,6 +2,8 @@
 #pragma once
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -13,6 +15,9 @@ namespace ignite::sys {
 struct ExitStatus {
   std::optional<int> exit_code;  // set when the process exited
   std::optional<int> signal;     // set when a signal killed it
+  // What the process itself used over its life (the kernel's rusage of the reaped child).
+  std::uint64_t peak_rss_bytes = 0;
+  std::chrono::microseconds cpu{};  // user + system
 };
 
 class ChildProcess {

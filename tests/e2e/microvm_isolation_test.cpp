@@ -63,6 +63,8 @@ TEST_F(MicroVmIsolation, exec_prints_its_result_document_from_a_booted_vm) {
   EXPECT_EQ(doc["exitCode"], 0);
   EXPECT_EQ(doc["stdout"], "42\n");
   EXPECT_GT(doc["metrics"]["memoryPeakBytes"].get<double>(), 0);
+  EXPECT_GT(doc["metrics"]["vm"]["memoryPeakBytes"].get<double>(), doc["metrics"]["memoryPeakBytes"].get<double>());
+  EXPECT_GT(doc["metrics"]["vm"]["cpuTimeMs"].get<double>(), 0);
   EXPECT_EQ(qemu_processes(), before_) << "a QEMU outlived its run";
 }
 

@@ -115,6 +115,10 @@ TEST_F(MicroVm, a_python_program_runs_in_a_booted_vm_with_its_input_and_is_measu
   EXPECT_GT(r.usage.cpu.count(), 0);
   EXPECT_GT(r.usage.peak_memory_bytes, 0u);
   EXPECT_GT(r.setup.count(), 0);
+  // The VM's own cost on the host, from QEMU's rusage: more than the job's (a kernel, the agent).
+  ASSERT_TRUE(r.vmm.has_value());
+  EXPECT_GT(r.vmm->peak_memory_bytes, r.usage.peak_memory_bytes);
+  EXPECT_GT(r.vmm->cpu.count(), 0);
   expect_nothing_left();
 }
 
@@ -157,6 +161,8 @@ TEST_F(MicroVm, a_program_over_its_wall_time_ends_as_timeout) {
   EXPECT_EQ(r.outcome, Outcome::wall_time_exceeded);
   EXPECT_EQ(status_name(r.outcome, r.exit_code), "timeout");
   EXPECT_GE(r.usage.wall, 3000ms);
+  ASSERT_TRUE(r.vmm.has_value()) << "a VM ended by its deadline is measured too";
+  EXPECT_GE(r.vmm->cpu, 2000ms) << "QEMU spun the guest's busy loop";
   expect_nothing_left();
 }
 
@@ -165,6 +171,8 @@ TEST_F(MicroVm, a_memory_bomb_ends_as_memory_limit) {
   EXPECT_EQ(r.outcome, Outcome::memory_exceeded) << r.stderr_data;
   EXPECT_EQ(status_name(r.outcome, r.exit_code), "memory_limit");
   EXPECT_LE(r.usage.peak_memory_bytes, 48ull << 20);
+  ASSERT_TRUE(r.vmm.has_value());
+  EXPECT_GT(r.vmm->peak_memory_bytes, 48ull << 20) << "the host sees the guest RAM the bomb filled";
   // The memory limit ends it, not the clock: a bomb that thrashes at its limit without an OOM
   // kill (the kernel reclaiming the interpreter's own text) is killed by the agent's thrash
   // watch within ~1 s of reaching the limit. Measured under TCG: 1.6-7 s in all with load

@@ -51,11 +51,21 @@ TEST(ResultDocument, SuccessHasContractShape) {
   EXPECT_EQ(m["pidsPeak"], 4);
   EXPECT_EQ(m["coldStart"], true);
   EXPECT_DOUBLE_EQ(m["setupMs"].get<double>(), 3.1);
+  EXPECT_FALSE(m.contains("vm")) << "only a microVM has a VMM";
 
   EXPECT_EQ(doc["limits"], json::parse(R"({"memoryMb":128,"timeoutMs":30000,"cpuLimit":1,
                                            "network":false})"));
   EXPECT_EQ(doc["limits"].dump(),
             R"({"cpuLimit":1,"memoryMb":128,"network":false,"timeoutMs":30000})");
+}
+
+TEST(ResultDocument, a_microvm_run_reports_its_vmm_beside_the_job) {
+  engine::JobReport r = sample_report();
+  r.result.vmm = VmmUsage{300u << 20, std::chrono::microseconds(1234500)};
+  const json m = result_document(r)["metrics"];
+  EXPECT_EQ(m["vm"]["memoryPeakBytes"], 300u << 20);
+  EXPECT_DOUBLE_EQ(m["vm"]["cpuTimeMs"].get<double>(), 1234.5);
+  EXPECT_EQ(m["memoryPeakBytes"], 32925696) << "the job's own peak stays the job's";
 }
 
 TEST(ResultDocument, FractionalCpuLimitStaysFractional) {

@@ -26,6 +26,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The job is over (its result came, or the deadline): QEMU goes now, and its rusage is the VM's
+// cost on the host (the slot is single use; its destructor then finds nothing left to reap).
+std::optional<VmmUsage> end_vm(sys::ChildProcess& qemu) {
+  (void)qemu.send_signal(SIGKILL);  // already gone is fine
+  auto st = qemu.wait();
+  if (!st) return std::nullopt;
+  return VmmUsage{st->peak_rss_bytes, st->cpu};
+}
+
 }  // namespace
 
 Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std::stop_token stop) {
@@ -175,7 +184,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       } else {
         return fail(std::move(message).error().with_context("microvm"));
       }
-      (void)vm_.qemu.send_signal(SIGKILL);  // already gone is fine: the destructor reaps it
+      r.vmm = end_vm(vm_.qemu);
       r.signal = SIGKILL;
       r.stdout_data = std::move(out);
       r.stderr_data = std::move(err);
@@ -201,6 +210,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       r.stdout_truncated = r.stdout_truncated || out_cut;
       r.stderr_truncated = r.stderr_truncated || err_cut;
       r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      r.vmm = end_vm(vm_.qemu);
       if (tree) {
         if (message->result->output_incomplete) tree->incomplete();
         // The staged tree goes through the native and docker backends' own copy and checks.
