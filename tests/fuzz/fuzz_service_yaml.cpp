@@ -15,18 +15,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A real service directory (entry checks stat files): main.py, index.ts, a link to /etc.
-const fs::path& service_dir() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("ignite-fuzz-" + std::to_string(::getpid()));
-    fs::create_directories(d / "sub");
-    std::ofstream(d / "main.py") << "print(1)\n";
-    std::ofstream(d / "index.ts") << "console.log(1)\n";
+// A real service directory (entry checks stat files): main.py, index.ts, a link to /etc. Removed
+// when the fuzzer exits (static destruction runs at its exit()); each run used to leave one in /tmp.
+struct ServiceDir {
+  fs::path path = fs::temp_directory_path() / ("ignite-fuzz-" + std::to_string(::getpid()));
+  ServiceDir() {
+    fs::create_directories(path / "sub");
+    std::ofstream(path / "main.py") << "print(1)\n";
+    std::ofstream(path / "index.ts") << "console.log(1)\n";
     std::error_code ec;
-    fs::create_symlink("/etc", d / "etc-link", ec);
-    return d;
-  }();
-  return dir;
+    fs::create_symlink("/etc", path / "etc-link", ec);
+  }
+  ~ServiceDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+const fs::path& service_dir() {
+  static const ServiceDir dir;
+  return dir.path;
 }
 
 }  // namespace
