@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "../common/docker_backend.hpp"
@@ -24,6 +25,7 @@
 #include "sandbox/microvm/microvm_backend.hpp"
 #include "sandbox/native/native_backend.hpp"
 #include "sys/files.hpp"
+#include "sys/temp_dir.hpp"
 #include "warm_backend.hpp"
 
 namespace ignite::security {
@@ -66,22 +68,22 @@ Result<std::unique_ptr<sandbox::Backend>> make_microvm(const fs::path&, bool roo
   if (rootless)
     return fail(ErrorCode::unsupported,
                 "the microvm backend needs root (QEMU's share is assembled in a mount namespace of its own)");
-  // The backend (its templates), then its scratch dir, go when the process ends.
+  // The backend (its templates), then its scratch dir, go when the process ends (members are
+  // destroyed in reverse order).
   struct Shared {
-    fs::path scratch = fs::temp_directory_path() / ("ignite-sec-microvm-" + std::to_string(::getpid()));
+    std::optional<sys::TempDir> scratch;
     std::unique_ptr<sandbox::Backend> backend;
-    ~Shared() {
-      backend.reset();
-      std::error_code ec;
-      fs::remove_all(scratch, ec);
-    }
   };
   static std::mutex mu;
   static Shared shared;
   std::lock_guard lock(mu);
   if (!shared.backend) {
     if (!std::getenv("IGNITE_GUEST_AGENT")) ::setenv("IGNITE_GUEST_AGENT", IGNITE_GUEST_AGENT, 1);
-    IGNITE_TRY_ASSIGN(auto config, sandbox::microvm::detect_microvm_config(shared.scratch));
+    if (!shared.scratch) {
+      IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(fs::temp_directory_path(), "ignite-sec-microvm-"));
+      shared.scratch.emplace(std::move(scratch));
+    }
+    IGNITE_TRY_ASSIGN(auto config, sandbox::microvm::detect_microvm_config(shared.scratch->path()));
     config.templates = true;
     IGNITE_TRY_ASSIGN(shared.backend, sandbox::microvm::make_microvm_backend(std::move(config)));
   }
