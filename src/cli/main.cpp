@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/context.hpp"
+#include "queue/nats_api.hpp"
 #include "sandbox/native/container_cgroups.hpp"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug
   if (!own_cgroups) spdlog::warn("IGNITE_IN_CONTAINER: {} (cgroups stay read-only; `ignite doctor`)", own_cgroups.error().message);
 
+  // Destroyed after the command's own objects (its NATS connections), before exit-time cleanup.
+  const ignite::queue::NatsShutdown nats_shutdown;
   CLI::App app{"Ignite: run untrusted code in a sandbox, with exact measurements"};
   app.set_version_flag("--version", std::string("ignite ") + IGNITE_VERSION);
   app.require_subcommand(1);

@@ -1,11 +1,16 @@
 #include "queue/nats_api.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
 #include "sys/shared_library.hpp"
 
 namespace ignite::queue {
+
+namespace {
+std::atomic<bool> g_loaded{false};
+}
 
 Result<const NatsApi*> load_nats() {
   static const Result<NatsApi> api = []() -> Result<NatsApi> {
@@ -15,6 +20,7 @@ Result<const NatsApi*> load_nats() {
 #define IGNITE_NATS_BIND(f) IGNITE_TRY(sys::bind_symbol(library, table.f, #f, kPackage));
     IGNITE_NATS_FUNCTIONS(IGNITE_NATS_BIND)
 #undef IGNITE_NATS_BIND
+    g_loaded = true;
     return table;
   }();
   if (!api) return fail(api.error());
@@ -28,6 +34,12 @@ const NatsApi& nats() {
     std::abort();
   }
   return **api;
+}
+
+void close_nats(std::chrono::milliseconds timeout) {
+  if (!g_loaded) return;  // a command that never talked to NATS does not load cnats to close it
+  if (natsStatus s = nats().nats_CloseAndWait(timeout.count()); s != NATS_OK && s != NATS_ILLEGAL_STATE)
+    std::fprintf(stderr, "ignite: NATS client threads still running at exit: %s\n", nats().natsStatus_GetText(s));
 }
 
 }  // namespace ignite::queue

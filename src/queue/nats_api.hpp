@@ -4,6 +4,8 @@
 #pragma once
 #include <nats/nats.h>
 
+#include <chrono>
+
 #include "core/result.hpp"
 
 #define IGNITE_NATS_FUNCTIONS(X) \
@@ -26,7 +28,7 @@
   X(natsOptions_SetReconnectedCB) X(natsOptions_SetSecure) X(natsOptions_SetServers) \
   X(natsOptions_SetTimeout) X(natsOptions_SetUserCredentialsFromFiles) X(natsStatus_GetText) \
   X(natsSubscription_Destroy) X(natsSubscription_Drain) X(natsSubscription_Fetch) \
-  X(natsSubscription_WaitForDrainCompletion) X(nats_GetLastError)
+  X(natsSubscription_WaitForDrainCompletion) X(nats_CloseAndWait) X(nats_GetLastError)
 
 namespace ignite::queue {
 
@@ -43,5 +45,18 @@ Result<const NatsApi*> load_nats();
 // The loaded table, for code that runs only after load_nats() succeeded (it has a connection,
 // options or a status from cnats). Aborts with the reason if cnats cannot be loaded.
 const NatsApi& nats();
+
+// Waits (up to `timeout`) for cnats' own threads to end, where cnats was loaded; call it after
+// the last connection is destroyed. cnats keeps threads running after natsConnection_Destroy,
+// and a process that exits with them alive lets OpenSSL's exit-time cleanup race them (a rare
+// SIGSEGV at the exit of a TLS worker). main() calls it through NatsShutdown.
+void close_nats(std::chrono::milliseconds timeout);
+
+struct NatsShutdown {
+  NatsShutdown() = default;
+  NatsShutdown(const NatsShutdown&) = delete;
+  NatsShutdown& operator=(const NatsShutdown&) = delete;
+  ~NatsShutdown() { close_nats(std::chrono::seconds(2)); }
+};
 
 }  // namespace ignite::queue
