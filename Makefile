@@ -28,20 +28,18 @@ demo: deps build-cli
 dist: build-cli
 	./scripts/make-dist
 
-test: deps test-dev test-asan
+# `make test` overlaps the ASan build with the tests that boot QEMU guests (scripts/run-tests says
+# why); `make test-dev` and `make test-asan` run one stage each. One dockerd serves every docker
+# test of a run (scripts/test-dockerd); the guest kernel of the cgroup v2 tier (ctest -L cgroup2)
+# is built once per machine (~5 min).
+test: deps build
+	./scripts/run-tests all
 
-# One dockerd for every docker test of the run (scripts/test-dockerd), stopped whatever ctest says.
-# The guest kernel of the cgroup v2 tier (ctest -L cgroup2) is built once per machine (~5 min).
 test-dev: build
-	./scripts/guest-kernel >/dev/null
-	./scripts/test-dockerd start
-	ctest --preset dev -j 1 --timeout 300; rc=$$?; ./scripts/test-dockerd stop; \
-	  [ $$rc = 0 ] || ./scripts/ctest-failures build/dev; exit $$rc
+	./scripts/run-tests dev
 
 test-asan:
-	cmake --preset asan -DBUILD_TESTING=ON >/dev/null
-	cmake --build --preset asan -j $(JOBS) --target ignite_unit_tests
-	ctest --preset asan --timeout 300 || { rc=$$?; ./scripts/ctest-failures build/asan; exit $$rc; }
+	./scripts/run-tests asan
 
 # Start-up latency and throughput against baselines measured in the same run (bare process,
 # bubblewrap, docker); not a test, not part of `make test`. Knobs: bench/run.sh.
