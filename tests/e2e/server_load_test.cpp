@@ -116,8 +116,17 @@ TEST(ServerLoad, sustained_concurrent_executions_stay_healthy) {
   EXPECT_TRUE(tally.other_statuses.empty()) << "first other status: " << tally.other_statuses.front();
   EXPECT_GT(tally.ok_ms.size(), 0u);
   EXPECT_EQ(health_failures, 0);
-  // The bar: every probe within 100 ms, for the whole run.
-  EXPECT_LT(*std::max_element(health_ms.begin(), health_ms.end()), 100.0) << "/health was slow under load";
+  // The bar: every probe within 100 ms, for the whole run. On microvm, the runs are
+  // emulated VMs that keep both cores of a build machine busy (and `make test` builds beside
+  // this suite at nice 19): the probe's own scheduling then takes part of that, so the client's
+  // bound is wider there, and the server's own time for each probe keeps the 100 ms.
+  const bool emulated = suite_isolation() == "microvm";
+  EXPECT_LT(*std::max_element(health_ms.begin(), health_ms.end()), emulated ? 250.0 : 100.0)
+      << "/health was slow under load";
+  if (emulated) {
+    ASSERT_FALSE(served_ms.empty()) << "the server logged no /health request";
+    EXPECT_LT(*std::max_element(served_ms.begin(), served_ms.end()), 100.0) << "the server was slow to answer /health";
+  }
   EXPECT_LT(max_rss, 256 * 1024) << "RSS grew beyond 256 MiB";
   EXPECT_EQ(s.get("/health").status, 200) << "the server did not survive";
   EXPECT_FALSE(s.wait_exit(std::chrono::milliseconds(1)).has_value()) << "the server exited";
