@@ -53,7 +53,9 @@ int doctor(bool json) {
   // The backend's own detection: what it would use is what we report.
   MicroVmHost vm;
   if (auto c = sandbox::microvm::detect_microvm_config("/run/ignite")) {
-    vm = {.usable = true, .why_not = {}, .qemu = c->qemu, .kernel = c->kernel, .hardware_kvm = c->kvm};
+    const bool fc = c->vmm == sandbox::microvm::Vmm::firecracker;
+    vm = {.usable = true, .why_not = {}, .vmm = fc ? "Firecracker" : "QEMU", .binary = fc ? c->firecracker : c->qemu,
+          .kernel = c->kernel, .vmm_reason = c->vmm_reason, .hardware_kvm = c->kvm};
   } else {
     constexpr std::string_view prefix = "microvm: ";
     vm.why_not = c.error().message;

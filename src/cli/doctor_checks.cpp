@@ -273,8 +273,8 @@ class Doctor {
       add("microvm", FindingStatus::info, "unavailable: " + vm.why_not, "");
       return;
     }
-    const std::string vmm = "QEMU " + vm.qemu.string() + ", guest kernel " + vm.kernel.string() +
-                            " (QEMU is the only VMM: no Firecracker driver yet)";
+    const std::string vmm = vm.vmm + " " + vm.binary.string() + " (" + vm.vmm_reason + "), guest kernel " +
+                            vm.kernel.string();
     if (vm.hardware_kvm) {
       add("microvm", FindingStatus::ok, "hardware KVM: " + vmm, "");
       return;

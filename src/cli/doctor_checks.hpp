@@ -17,7 +17,9 @@ namespace ignite::cli {
 struct MicroVmHost {
   bool usable = false;
   std::string why_not;  // when not usable: what is missing, with its remedy
-  std::filesystem::path qemu, kernel;
+  std::string vmm = "QEMU";   // the driver: QEMU or Firecracker
+  std::filesystem::path binary, kernel;  // the VMM's binary, the guest kernel
+  std::string vmm_reason;     // why that driver
   bool hardware_kvm = false;  // kvm_intel/kvm_amd loaded; else QEMU emulates (TCG)
 };
 

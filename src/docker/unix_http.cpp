@@ -130,13 +130,16 @@ Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest&
   if (source.failure) return Unexpected{std::move(*source.failure)};
   if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && state.stopped)) return outcome;
   const std::string why = error_text[0] != '\0' ? error_text : curl->curl_easy_strerror(rc);
-  if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+  const std::string peer(request.peer);
+  if ((rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) && peer == "docker")
     return fail(ErrorCode::unavailable,
                 "docker daemon at " + socket_path + " does not answer (" + why +
                     "): is dockerd running? start it with `dockerd` or set DOCKER_HOST");
+  if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+    return fail(ErrorCode::unavailable, peer + " at " + socket_path + " does not answer (" + why + ")");
   if (rc == CURLE_OPERATION_TIMEDOUT)
-    return fail(ErrorCode::unavailable, "docker " + method + " " + request.target + ": timed out (" + why + ")");
-  return fail(ErrorCode::unavailable, "docker " + method + " " + request.target + ": " + why);
+    return fail(ErrorCode::unavailable, peer + " " + method + " " + request.target + ": timed out (" + why + ")");
+  return fail(ErrorCode::unavailable, peer + " " + method + " " + request.target + ": " + why);
 }
 
 std::string url_escape(std::string_view text) {

@@ -29,6 +29,7 @@ struct HttpRequest {
   std::string_view content_type;  // "" sends none
   std::chrono::milliseconds timeout{};  // 0: no limit
   const BodySource* source = nullptr;   // the body instead of `body` (POST only)
+  std::string_view peer = "docker";     // who listens on the socket, for error messages
 };
 
 struct HttpOutcome {
@@ -39,7 +40,8 @@ struct HttpOutcome {
 // The sink gets the status code and each piece of the body; false stops the transfer.
 using BodySink = std::function<bool(long status, std::string_view piece)>;
 
-// Fails `unavailable` when nothing listens on the socket (missing, refused) with the remedy.
+// Fails `unavailable` when nothing listens on the socket (missing, refused); for docker, with
+// the remedy.
 Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest& request,
                               const BodySink& sink);
 

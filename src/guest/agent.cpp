@@ -1,9 +1,8 @@
 // ignite-guest-agent: PID 1 of a microvm guest (the initramfs's /init). Mounts what the guest
-// needs, says hello to the host over the virtio-serial port, receives one job, runs it
+// needs, says hello to the host over its channel (host_link.hpp), receives one job, runs it
 // (agent_job.cpp) in a root built from the job's mount plan, sends the result
 // and powers the VM off. The VM is single use: every path ends in a power-off, so the host
 // never waits on a guest that lost its agent (and kills QEMU at its own deadline anyway).
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <linux/random.h>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "guest/agent_job.hpp"
+#include "guest/host_link.hpp"
 #include "guest/protocol.hpp"
 #include "sys/write_all.hpp"
 
@@ -49,30 +49,9 @@ void mount_or_log(const char* source, const char* target, const char* type, unsi
   if (::mount(source, target, type, flags, data) != 0) log(std::string("mount ") + target + ": " + std::strerror(errno));
 }
 
-// /dev/vportNpM whose name is ours; empty when QEMU gave the guest no such port.
-std::string find_port() {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    if (DIR* dir = ::opendir("/sys/class/virtio-ports")) {
-      while (const dirent* e = ::readdir(dir)) {
-        if (e->d_name[0] == '.') continue;
-        std::ifstream name(std::string("/sys/class/virtio-ports/") + e->d_name + "/name");
-        std::string text;
-        std::getline(name, text);
-        if (text == kPortName) {
-          std::string dev = std::string("/dev/") + e->d_name;
-          ::closedir(dir);
-          return dev;
-        }
-      }
-      ::closedir(dir);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return {};
-}
-
 // The next whole frame from the host; an error when the stream ends or breaks the protocol.
-Result<Message> receive(int fd, FrameReader& reader) {
+// `stream_ends`: a read of 0 is the host's end (vsock), not "not connected yet" (virtio-serial).
+Result<Message> receive(int fd, FrameReader& reader, bool stream_ends) {
   std::string buf(64 * 1024, '\0');
   for (;;) {
     IGNITE_TRY_ASSIGN(std::optional<std::string> frame, reader.next());
@@ -80,6 +59,7 @@ Result<Message> receive(int fd, FrameReader& reader) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(Error::from_errno("read the agent port"));
+    if (n == 0 && stream_ends) return fail(ErrorCode::unavailable, "the host closed the channel");
     // virtio-serial reads 0 while the host is not connected yet: wait for it.
     if (n == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -129,17 +109,15 @@ int main() {
     ::close(fd);
   }
 
-  const std::string port = find_port();
-  if (port.empty()) {
-    log("no virtio-serial port named " + std::string(kPortName));
+  std::string cmdline;
+  std::getline(std::ifstream("/proc/cmdline"), cmdline);
+  const BootArgs boot = parse_boot_args(cmdline);
+  auto channel = open_host_channel(boot);
+  if (!channel) {
+    log(channel.error().message);
     power_off();
   }
-  // Opened once, read-write, and kept open: separate opens lose the host's bytes.
-  const int fd = ::open(port.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    log("open " + port + ": " + std::strerror(errno));
-    power_off();
-  }
+  const int fd = channel->get();
   const Send send = [fd](const std::string& frame) { return sys::write_all(fd, frame); };
   auto fail_run = [&](const std::string& why) {
     log(why);
@@ -152,16 +130,13 @@ int main() {
   // A template is saved here, blocked in this read: nothing of a job, and the share not mounted
   // yet (QEMU refuses to migrate a guest with a 9p export mounted).
   FrameReader reader;
-  auto message = receive(fd, reader);
+  auto message = receive(fd, reader, boot.vsock_port != 0);
   if (!message) fail_run("no job: " + message.error().message);
   if (message->type != "job" || !message->job) fail_run("expected a job, got '" + message->type + "'");
   const JobMessage& job = *message->job;
   if (auto taken = take_host_state(job); !taken) fail_run(taken.error().message);
 
-  ::mkdir("/host", 0755);
-  if (::mount("hostroot", "/host", "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
-              "trans=virtio,version=9p2000.L,msize=512000,cache=loose") != 0)
-    fail_run(std::string("mount the host's root: ") + std::strerror(errno));
+  if (auto share = mount_host_share(boot, "/host"); !share) fail_run(share.error().message);
 
   ResultMessage result = run_job(job, send);
   if (result.outcome == "error") fail_run(result.detail);

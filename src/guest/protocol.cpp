@@ -1,6 +1,8 @@
 #include "guest/protocol.hpp"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <utility>
 #include <limits>
 
@@ -261,6 +263,24 @@ Result<std::string> base64_decode(std::string_view text) {
     if (pad < 1) out.push_back(static_cast<char>(v & 0xff));
   }
   return out;
+}
+
+BootArgs parse_boot_args(std::string_view cmdline) {
+  BootArgs args;
+  std::size_t at = 0;
+  while (at < cmdline.size()) {
+    const std::size_t end = std::min(cmdline.find_first_of(" \n", at), cmdline.size());
+    const std::string_view word = cmdline.substr(at, end - at);
+    at = end + 1;
+    if (word.substr(0, kShareArg.size()) == kShareArg) args.share_disks = word.substr(kShareArg.size()) == "disks";
+    if (word.substr(0, kVsockArg.size()) == kVsockArg) {
+      std::uint32_t port = 0;
+      const auto digits = word.substr(kVsockArg.size());
+      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+      args.vsock_port = ec == std::errc{} && ptr == digits.data() + digits.size() ? port : 0;
+    }
+  }
+  return args;
 }
 
 std::string hello_frame() { return dump({{"type", "hello"}, {"version", kProtocolVersion}}); }

@@ -39,6 +39,19 @@ inline constexpr std::uint32_t kMaxGuestFrameBytes = 1u << 20;
 inline constexpr std::size_t kFileChunkBytes = 64 * 1024;
 // The name QEMU gives the agent's virtio-serial port (/sys/class/virtio-ports/*/name).
 inline constexpr std::string_view kPortName = "ignite.agent";
+// The kernel command line tells the agent how it reaches the host. ignite.share=9p: the host's
+// share over 9p (QEMU); ignite.share=disks: read-only squashfs images on the virtio-blk disks,
+// mounted as one union (Firecracker has no 9p). ignite.vsock=PORT: the agent connects to the
+// host (CID 2) on that vsock port instead of opening the virtio-serial port.
+inline constexpr std::string_view kShareArg = "ignite.share=";
+inline constexpr std::string_view kVsockArg = "ignite.vsock=";
+
+struct BootArgs {
+  bool share_disks = false;     // else 9p
+  std::uint32_t vsock_port = 0;  // 0: the virtio-serial port
+};
+// What /proc/cmdline says (words the host wrote; anything else in it is ignored).
+BootArgs parse_boot_args(std::string_view cmdline);
 
 std::string encode_frame(std::string_view payload);
 

@@ -140,8 +140,10 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
 
   // QEMU and a kernel, no kvm_intel/kvm_amd, but a /dev/kvm (this machine's PVM): TCG, a warning.
   put("dev/kvm", "");
-  roots_.microvm = MicroVmHost{.usable = true, .why_not = {}, .qemu = "/usr/bin/qemu-system-x86_64",
-                               .kernel = "/var/cache/ignite/guest/vmlinux-x", .hardware_kvm = false};
+  roots_.microvm = MicroVmHost{.usable = true, .why_not = {}, .vmm = "QEMU", .binary = "/usr/bin/qemu-system-x86_64",
+                               .kernel = "/var/cache/ignite/guest/vmlinux-x",
+                               .vmm_reason = "the default",
+                               .hardware_kvm = false};
   auto tcg = diagnose(roots_);
   const Finding* f = finding(tcg, "microvm");
   ASSERT_NE(f, nullptr);
@@ -150,6 +152,7 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
   EXPECT_NE(f->detail.find("neither kvm_intel nor kvm_amd"), std::string::npos) << f->detail;
   EXPECT_NE(f->detail.find("/usr/bin/qemu-system-x86_64"), std::string::npos) << f->detail;
   EXPECT_NE(f->detail.find("vmlinux-x"), std::string::npos) << f->detail;
+  EXPECT_NE(f->detail.find("QEMU /usr/bin/qemu-system-x86_64 (the default)"), std::string::npos) << f->detail;
   EXPECT_FALSE(f->remedy.empty());
   EXPECT_TRUE(tcg.features["microvm"]);
   EXPECT_TRUE(tcg.features["kvm"]);
@@ -161,6 +164,15 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
   EXPECT_EQ(finding(kvm, "microvm")->status, FindingStatus::ok);
   EXPECT_NE(finding(kvm, "microvm")->detail.find("hardware KVM"), std::string::npos);
   EXPECT_TRUE(kvm.features["hardwareKvm"]);
+
+  // Firecracker chosen: which binary, and why.
+  roots_.microvm->vmm = "Firecracker";
+  roots_.microvm->binary = "/usr/local/bin/firecracker";
+  roots_.microvm->vmm_reason = "IGNITE_VMM=firecracker";
+  auto fc = diagnose(roots_);
+  EXPECT_EQ(finding(fc, "microvm")->status, FindingStatus::ok);
+  EXPECT_NE(finding(fc, "microvm")->detail.find("Firecracker /usr/local/bin/firecracker (IGNITE_VMM=firecracker)"),
+            std::string::npos) << finding(fc, "microvm")->detail;
 }
 
 TEST_F(DoctorTest, a_listening_docker_socket_is_reported_as_usable) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "guest/protocol.hpp"
+#include "sandbox/microvm/share_image.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -36,7 +38,7 @@ TEST(MicroVmImage, one_cpio_record_has_the_newc_header_layout) {
 
 TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio", .share = "/d/share",
-              .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
+              .share_disks = {}, .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
               .tsc_khz = 2100000, .kvm = false, .runas = {}, .ram_file = {}, .ram_shared = false, .qmp = {},
               .incoming = false};
   const auto argv = qemu_argv(plan);
@@ -137,6 +139,59 @@ TEST(MicroVmImage, a_template_shares_its_ram_file_and_a_clone_maps_it_copy_on_wr
 TEST(MicroVmImage, vm_memory_is_the_jobs_limit_plus_the_guests_overhead) {
   EXPECT_GT(vm_memory_mib(128ull << 20), 128u);
   EXPECT_EQ(vm_memory_mib((128ull << 20) + 1) - vm_memory_mib(128ull << 20), 1u);
+}
+
+TEST(MicroVmImage, a_share_on_disks_replaces_the_9p_export_with_read_only_drives) {
+  VmPlan plan;
+  plan.share = "/run/ignite/x/microvm-1/share";
+  plan.share_disks = {"/run/ignite/x/microvm-1/share.sqfs"};
+  const auto argv = qemu_argv(plan);
+  for (const auto& a : argv) {
+    EXPECT_EQ(a.find("9p"), std::string::npos) << "no 9p export beside the disks: " << a;
+    EXPECT_EQ(a.rfind("local,", 0), std::string::npos) << a;
+  }
+  const auto drive = std::find(argv.begin(), argv.end(), "-drive");
+  ASSERT_NE(drive, argv.end());
+  EXPECT_EQ(*(drive + 1), "file=/run/ignite/x/microvm-1/share.sqfs,if=none,id=share0,format=raw,readonly=on");
+  EXPECT_TRUE(has(argv, "virtio-blk-device,drive=share0"));
+  const auto append = std::find(argv.begin(), argv.end(), "-append");
+  ASSERT_NE(append, argv.end());
+  EXPECT_NE((append + 1)->find("ignite.share=disks"), std::string::npos) << *(append + 1);
+  // Without disks: 9p, and the agent is told so.
+  plan.share_disks.clear();
+  const auto nine = qemu_argv(plan);
+  EXPECT_NE(std::find(nine.begin(), nine.end(), "-append"), nine.end());
+  EXPECT_NE((std::find(nine.begin(), nine.end(), "-append") + 1)->find("ignite.share=9p"), std::string::npos);
+  EXPECT_EQ(std::find(nine.begin(), nine.end(), "-drive"), nine.end());
+}
+
+TEST(MicroVmImage, the_agent_reads_back_the_boot_args_the_host_writes) {
+  VmPlan plan;
+  auto args = guest::parse_boot_args("console=ttyS0 quiet " + agent_boot_args(plan) + " rdinit=/init\n");
+  EXPECT_FALSE(args.share_disks);
+  EXPECT_EQ(args.vsock_port, 0u);
+  plan.share_disks = {"/d/share.sqfs"};
+  args = guest::parse_boot_args("panic=-1 " + agent_boot_args(plan, 1024));
+  EXPECT_TRUE(args.share_disks);
+  EXPECT_EQ(args.vsock_port, 1024u);
+  // Anything else is not a port: the serial port then (and the host waits for nothing on vsock).
+  EXPECT_EQ(guest::parse_boot_args("ignite.vsock=12x").vsock_port, 0u);
+  EXPECT_EQ(guest::parse_boot_args("ignite.vsock=").vsock_port, 0u);
+  EXPECT_EQ(guest::parse_boot_args("ignite.vsock=99999999999").vsock_port, 0u);
+  EXPECT_FALSE(guest::parse_boot_args("ignite.share=disksX").share_disks);
+}
+
+TEST(MicroVmImage, the_share_image_is_an_uncompressed_fresh_squashfs_of_the_share_dir) {
+  const ShareImage how{"/usr/bin/mksquashfs", "/d/share", "/d/share.sqfs", "/d/mksquashfs.log"};
+  const auto argv = mksquashfs_argv(how);
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_EQ(argv[0], "/usr/bin/mksquashfs");
+  EXPECT_EQ(argv[1], "/d/share");
+  EXPECT_EQ(argv[2], "/d/share.sqfs");
+  for (const char* flag : {"-noappend", "-no-recovery", "-noI", "-noD", "-noF", "-noX", "-no-xattrs"})
+    EXPECT_TRUE(has(argv, flag)) << flag;
+  // Mount points are crossed (the entries are bind mounts): never -one-file-system.
+  EXPECT_FALSE(has(argv, "-one-file-system"));
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sandbox/microvm/firecracker_vmm.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
+#include "sandbox/microvm/share_image.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 #include "sandbox/microvm/vm_template.hpp"
 #include "sandbox/microvm/vmm_process.hpp"
@@ -93,7 +95,7 @@ class MicroVmBackend final : public Backend {
       if (m.writable) return fail(ErrorCode::unsupported, "microvm: writable mounts are not built yet");
 
     const auto started = Clock::now();
-    const auto deadline = started + c_.boot_timeout;
+    auto deadline = started + c_.boot_timeout;
     IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec));
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
     // QEMU's option syntax splits at commas: our own dir, but never let one through.
@@ -120,7 +122,22 @@ class MicroVmBackend final : public Backend {
       return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
     };
 
-    if (const VmTemplate* tmpl = c_.templates ? template_for(plan, deadline) : nullptr) {
+    if (c_.share_disks || c_.vmm == Vmm::firecracker) {
+      // The image has the boot's budget, and the boot then gets its whole own (a runtime's
+      // libraries take tens of seconds to copy on a loaded disk).
+      IGNITE_TRY(share_on_disk(plan, dir.path(), shared.share, deadline));
+      deadline = Clock::now() + c_.boot_timeout;
+    }
+    if (c_.vmm == Vmm::firecracker) {
+      IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
+      const FirecrackerFiles files{dir.path() / "api.sock", dir.path() / "vsock.sock", plan.console};
+      auto vm = boot_firecracker(c_.firecracker, firecracker_plan(plan, files.vsock), files, deadline);
+      if (!vm) return boot_failed(plan, vm.error().message);
+      if (auto hello = await_hello(vm->channel.get(), vm->vmm, reader, deadline); !hello)
+        return boot_failed(plan, hello.error().message);
+      return slot(std::move(vm->vmm), std::move(vm->channel));
+    }
+    if (const VmTemplate* tmpl = c_.templates && plan.share_disks.empty() ? template_for(plan, deadline) : nullptr) {
       plan.qmp = dir.path() / "qmp.sock";
       auto clone = tmpl->restore(plan, shared.share, deadline);
       if (!clone) return boot_failed(plan, "restoring from its template: " + clone.error().message);
@@ -138,6 +155,16 @@ class MicroVmBackend final : public Backend {
   Unexpected boot_failed(const VmPlan& plan, const std::string& why) {
     spdlog::warn("microvm: the VM did not come up: {}; console:\n{}", why, console_tail(plan.console));
     return fail(ErrorCode::unavailable, "microvm: the VM did not come up: " + why);
+  }
+
+  Status share_on_disk(VmPlan& plan, const fs::path& dir, const std::vector<ShareEntry>& entries, Deadline deadline) {
+    if (c_.mksquashfs.empty())
+      return fail(ErrorCode::unavailable,
+                  "microvm: the VM's share goes on a disk image and mksquashfs is not installed (apt-get install squashfs-tools)");
+    const ShareImage how{c_.mksquashfs, plan.share, dir / "share.sqfs", dir / "mksquashfs.log"};
+    IGNITE_TRY(build_share_image(how, entries, deadline));
+    plan.share_disks = {how.image};
+    return ok();
   }
 
   // The template of VMs shaped like `plan` (memory, vCPUs), made on first use (a boot and a save,
@@ -176,12 +203,57 @@ bool hardware_kvm() {
          ::access("/dev/kvm", R_OK | W_OK) == 0;
 }
 
+namespace {
+
+// Which VMM boots the VMs here, and why; its binary set in `c`. Unasked, QEMU where it is
+// installed: it shares the run's sources over 9p and restores VMs from templates, while
+// Firecracker copies them into each VM's disk image (seconds for a runtime's libraries) until
+// runtime images are cached. Firecracker, then, when asked or when it is all there is.
+Status choose_vmm(MicroVmConfig& c) {
+  const char* asked = std::getenv("IGNITE_VMM");
+  const std::string want = asked ? asked : "";
+  if (want != "" && want != "qemu" && want != "firecracker")
+    return fail(ErrorCode::invalid_argument, "microvm: IGNITE_VMM is '" + want + "'; it takes qemu or firecracker");
+  std::optional<fs::path> firecracker;
+  if (const char* f = std::getenv("IGNITE_FIRECRACKER"); f && *f)
+    firecracker = fs::path(f);
+  else
+    firecracker = on_path("firecracker");
+  if (firecracker && ::access(firecracker->c_str(), X_OK) != 0) firecracker.reset();
+  const auto qemu = want == "firecracker" ? std::nullopt : on_path("qemu-system-x86_64");
+  if (want == "firecracker" || (want.empty() && !qemu && firecracker && c.kvm)) {
+    const std::string who = want.empty() ? "no QEMU, so Firecracker" : "IGNITE_VMM=firecracker";
+    if (!firecracker)
+      return fail(ErrorCode::unavailable, "microvm: " + who + ", and no firecracker binary (put it on PATH or set IGNITE_FIRECRACKER)");
+    if (!c.kvm)
+      return fail(ErrorCode::unavailable, "microvm: " + who + ", and this host has no hardware KVM (kvm_intel/kvm_amd): "
+                                          "Firecracker cannot run without it (leave IGNITE_VMM unset for QEMU)");
+    if (c.mksquashfs.empty())
+      return fail(ErrorCode::unavailable, "microvm: " + who + ", which gets the VM's share as a disk image, and mksquashfs "
+                                          "is not installed (apt-get install squashfs-tools)");
+    c.vmm = Vmm::firecracker;
+    c.firecracker = *firecracker;
+    c.vmm_reason = want.empty() ? "no QEMU; firecracker and hardware KVM are here" : "IGNITE_VMM=firecracker";
+    return ok();
+  }
+  if (!qemu) return fail(ErrorCode::unavailable, "microvm: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+  c.vmm = Vmm::qemu;
+  c.qemu = *qemu;
+  c.vmm_reason = !want.empty() ? "IGNITE_VMM=qemu"
+                 : firecracker && c.kvm
+                     ? "the default; IGNITE_VMM=firecracker picks the firecracker found here"
+                     : "the default";
+  return ok();
+}
+
+}  // namespace
+
 Result<MicroVmConfig> detect_microvm_config(const fs::path& scratch_root) {
   MicroVmConfig c;
   c.scratch_root = scratch_root;
-  auto qemu = on_path("qemu-system-x86_64");
-  if (!qemu) return fail(ErrorCode::unavailable, "microvm: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
-  c.qemu = *qemu;
+  c.kvm = hardware_kvm();
+  if (auto mksquashfs = on_path("mksquashfs")) c.mksquashfs = *mksquashfs;
+  IGNITE_TRY(choose_vmm(c));
   auto kernel = guest_kernel();
   if (!kernel || ::access(kernel->c_str(), R_OK) != 0)
     return fail(ErrorCode::unavailable, "microvm: no guest kernel (build it with scripts/guest-kernel, or set IGNITE_GUEST_KERNEL)");
@@ -192,7 +264,6 @@ Result<MicroVmConfig> detect_microvm_config(const fs::path& scratch_root) {
                 "microvm: ignite-guest-agent is not installed next to ignite (it is built with it; $IGNITE_GUEST_AGENT names another)");
   c.agent = *agent;
   c.tsc_khz = tsc_khz();
-  c.kvm = hardware_kvm();
   c.max_cpus = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

@@ -1,8 +1,10 @@
-// The microvm backend: each sandbox is a single-use QEMU microVM (machine `microvm`) with its own
-// guest kernel between the program and the host. The guest boots an initramfs holding only our
-// static agent (src/guest/), which receives the job over a virtio-serial port (the host side is
-// a Unix socket), builds the job's root from the mount plan out of the host's root (shared
-// read-only over 9p), runs the job under a cgroup v2 of the guest, and returns the result.
+// The microvm backend: each sandbox is a single-use microVM with its own guest kernel between
+// the program and the host, booted by QEMU (machine `microvm`) or Firecracker
+// (firecracker_vmm.hpp). The guest boots an initramfs holding only our static agent
+// (src/guest/), which receives the job over a virtio-serial port or vsock (the host side is a
+// Unix socket either way), builds the job's root from the mount plan out of the host's share
+// (read-only: over 9p, or as squashfs disks), runs the job under a cgroup v2 of the guest, and
+// returns the result.
 // No network device. Hardware KVM only when kvm_intel/kvm_amd are loaded; else TCG (emulation:
 // tens of times slower, for testing). VMs boot, or are restored from a template of their shape
 // (vm_template.hpp). Not built yet: warm bootstraps in the guest, writable mounts, network.
@@ -17,8 +19,15 @@
 
 namespace ignite::sandbox::microvm {
 
+// The VMM that boots the VMs. QEMU (microvm machine) runs everywhere, under KVM or emulated;
+// Firecracker needs hardware KVM, and gets the share as disk images and the agent over vsock.
+enum class Vmm { qemu, firecracker };
+
 struct MicroVmConfig {
-  std::filesystem::path qemu;    // qemu-system-x86_64
+  Vmm vmm = Vmm::qemu;
+  std::string vmm_reason;          // why this VMM (for `ignite doctor`)
+  std::filesystem::path qemu;      // qemu-system-x86_64 (the QEMU driver)
+  std::filesystem::path firecracker;  // the firecracker binary (the Firecracker driver)
   std::filesystem::path kernel;  // the guest kernel (scripts/guest-kernel builds and caches it)
   std::filesystem::path agent;   // ignite-guest-agent (static)
   // Per-VM dirs (initramfs, agent socket, console log): the instance's private dir.
@@ -37,11 +46,18 @@ struct MicroVmConfig {
   // instead of 1-3 s (TCG). For long-lived processes (serve, worker, mcp); a one-shot `ignite
   // exec` runs one VM, which the extra save only slows.
   bool templates = false;
+  // The share as a read-only squashfs disk image (share_image.hpp) instead of 9p: what a VMM
+  // without 9p needs. Built per VM from its entries (mksquashfs copies them: seconds for a
+  // runtime's libraries), so not with templates. Off for QEMU, which has 9p.
+  bool share_disks = false;
+  std::filesystem::path mksquashfs;  // squashfs-tools; empty: not installed
 };
 
-// What this host offers: QEMU on PATH, the guest kernel ($IGNITE_GUEST_KERNEL, else the newest
-// in $IGNITE_GUEST_CACHE or /var/cache/ignite/guest), the agent beside ignite
+// What this host offers: the VMM, the guest kernel ($IGNITE_GUEST_KERNEL, else the newest in
+// $IGNITE_GUEST_CACHE or /var/cache/ignite/guest), the agent beside ignite
 // ($IGNITE_GUEST_AGENT), the TSC frequency and the accelerator. `unavailable` with the remedy.
+// The VMM: $IGNITE_VMM (qemu or firecracker) when set; else QEMU where it is installed, and
+// Firecracker (its binary on PATH or $IGNITE_FIRECRACKER) where it is not but hardware KVM is.
 Result<MicroVmConfig> detect_microvm_config(const std::filesystem::path& scratch_root);
 
 // Hardware KVM is proven only by kvm_intel or kvm_amd: a PVM host serves /dev/kvm (and

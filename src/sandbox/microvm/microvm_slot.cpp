@@ -38,7 +38,7 @@ std::optional<VmmUsage> end_vm(sys::ChildProcess& qemu) {
 }  // namespace
 
 Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std::stop_token stop) {
-  return next_message(vm.channel.get(), vm.reader, vm.qemu, deadline, std::move(stop));
+  return next_message(vm.channel.get(), vm.reader, vm.vmm, deadline, std::move(stop));
 }
 
 Result<guest::Message> next_message(int channel, guest::FrameReader& reader, const sys::ChildProcess& qemu,
@@ -65,12 +65,17 @@ Result<guest::Message> next_message(int channel, guest::FrameReader& reader, con
   }
 }
 
+Status await_hello(int channel, const sys::ChildProcess& vmm, guest::FrameReader& reader, Clock::time_point deadline) {
+  IGNITE_TRY_ASSIGN(guest::Message hello, next_message(channel, reader, vmm, deadline));
+  if (hello.type == "error") return fail(ErrorCode::unavailable, "the agent failed: " + hello.data);
+  if (hello.type != "hello") return fail(ErrorCode::unavailable, "the agent's first frame is '" + hello.type + "'");
+  return ok();
+}
+
 Result<sys::Fd> agent_hello(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
                             guest::FrameReader& reader, Clock::time_point deadline) {
   IGNITE_TRY_ASSIGN(sys::Fd channel, connect_when_listening(socket, qemu, deadline));
-  IGNITE_TRY_ASSIGN(guest::Message hello, next_message(channel.get(), reader, qemu, deadline));
-  if (hello.type == "error") return fail(ErrorCode::unavailable, "the agent failed: " + hello.data);
-  if (hello.type != "hello") return fail(ErrorCode::unavailable, "the agent's first frame is '" + hello.type + "'");
+  IGNITE_TRY(await_hello(channel.get(), qemu, reader, deadline));
   return channel;
 }
 
@@ -184,7 +189,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       } else {
         return fail(std::move(message).error().with_context("microvm"));
       }
-      r.vmm = end_vm(vm_.qemu);
+      r.vmm = end_vm(vm_.vmm);
       r.signal = SIGKILL;
       r.stdout_data = std::move(out);
       r.stderr_data = std::move(err);
@@ -210,7 +215,7 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       r.stdout_truncated = r.stdout_truncated || out_cut;
       r.stderr_truncated = r.stderr_truncated || err_cut;
       r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
-      r.vmm = end_vm(vm_.qemu);
+      r.vmm = end_vm(vm_.vmm);
       if (tree) {
         if (message->result->output_incomplete) tree->incomplete();
         // The staged tree goes through the native and docker backends' own copy and checks.

@@ -1,7 +1,7 @@
 // MicroVmSlot: one booted microVM whose agent said hello, run once. Owns, in this order, the
-// VM's scratch dir, the QEMU process and the agent connection: destroyed in reverse, so the
-// connection closes, QEMU is killed and reaped, then the dir (initramfs, socket, console log)
-// is removed, on every path.
+// VM's scratch dir, the VMM process (QEMU or firecracker) and the agent connection: destroyed
+// in reverse, so the connection closes, the VMM is killed and reaped, then the dir (initramfs,
+// sockets, disk image, console log) is removed, on every path.
 #pragma once
 #include <chrono>
 #include <filesystem>
@@ -19,7 +19,7 @@ namespace ignite::sandbox::microvm {
 
 struct VmParts {
   sys::TempDir dir;
-  sys::ChildProcess qemu;
+  sys::ChildProcess vmm;  // QEMU or firecracker
   sys::Fd channel;  // connected to the agent's port
   guest::FrameReader reader;
   std::chrono::steady_clock::time_point started;  // QEMU's spawn
@@ -37,6 +37,9 @@ Result<guest::Message> next_message(int channel, guest::FrameReader& reader, con
 // A booting VM's agent: connects to its socket once QEMU listens and waits for its hello (the
 // version is checked by the decoder). An agent's error frame fails with the agent's words.
 // `reader` keeps what arrived after the hello, for the slot.
+// The agent's hello on a connected channel (the version is checked by the decoder).
+Status await_hello(int channel, const sys::ChildProcess& vmm, guest::FrameReader& reader,
+                   std::chrono::steady_clock::time_point deadline);
 Result<sys::Fd> agent_hello(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
                             guest::FrameReader& reader, std::chrono::steady_clock::time_point deadline);
 

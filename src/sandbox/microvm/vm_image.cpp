@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include "guest/protocol.hpp"
+
 namespace ignite::sandbox::microvm {
 namespace {
 
@@ -90,8 +92,15 @@ std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes) {
   return (job_memory_bytes + (1ull << 20) - 1) / (1ull << 20) + kGuestOverheadMib;
 }
 
+std::string agent_boot_args(const VmPlan& p, std::uint32_t vsock_port) {
+  std::string args = std::string(guest::kShareArg) + (p.share_disks.empty() ? "9p" : "disks");
+  if (vsock_port) args += " " + std::string(guest::kVsockArg) + std::to_string(vsock_port);
+  return args;
+}
+
 std::vector<std::string> qemu_argv(const VmPlan& p) {
-  std::string append = "console=ttyS0 quiet loglevel=1 panic=-1 reboot=t cgroup_no_v1=all rdinit=/init";
+  std::string append = "console=ttyS0 quiet loglevel=1 panic=-1 reboot=t cgroup_no_v1=all rdinit=/init " +
+                       agent_boot_args(p);
   // Without it, microvm boots under TCG hang at random in TSC calibration (measured).
   if (p.tsc_khz) append += " tsc_early_khz=" + std::to_string(p.tsc_khz);
   std::string machine = "microvm,pit=on,pic=on,rtc=on,acpi=off";
@@ -115,15 +124,25 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-initrd", p.initramfs.string(),
       "-append", append,
       "-device", "virtio-rng-device",
-      // Security: only the plan's sources (the share dir), read-only as QEMU enforces it
-      // (readonly=on), so a guest kernel the program took over can neither write the host nor
-      // read anything of it beyond what the run was given.
-      "-fsdev", "local,id=hostroot,path=" + p.share.string() + ",security_model=none,readonly=on,multidevs=remap",
-      "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot",
       "-chardev", "socket,id=agent,path=" + p.socket.string() + ",server=on,wait=off",
       "-device", "virtio-serial-device",
       "-device", "virtserialport,chardev=agent,name=ignite.agent",
   };
+  if (p.share_disks.empty()) {
+    // Security: only the plan's sources (the share dir), read-only as QEMU enforces it
+    // (readonly=on), so a guest kernel the program took over can neither write the host nor
+    // read anything of it beyond what the run was given.
+    argv.insert(argv.end(), {"-fsdev", "local,id=hostroot,path=" + p.share.string() +
+                                           ",security_model=none,readonly=on,multidevs=remap",
+                             "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot"});
+  }
+  // The same promise on disks: images of those sources alone, attached read-only.
+  for (std::size_t i = 0; i < p.share_disks.size(); ++i) {
+    const std::string id = "share" + std::to_string(i);
+    argv.insert(argv.end(), {"-drive", "file=" + p.share_disks[i].string() + ",if=none,id=" + id +
+                                           ",format=raw,readonly=on",
+                             "-device", "virtio-blk-device,drive=" + id});
+  }
   // Not elevateprivileges=deny with -runas: the filter is installed before -runas's setuid,
   // which it would then refuse (QEMU exits); without exec an unprivileged QEMU cannot elevate.
   if (!p.runas.empty()) argv.insert(argv.end(), {"-runas", p.runas});

@@ -55,6 +55,10 @@ struct VmPlan {
   std::filesystem::path kernel;     // an uncompressed vmlinux (PVH entry)
   std::filesystem::path initramfs;
   std::filesystem::path share;      // the dir QEMU exports read-only over 9p (ShareEntry's)
+  // Instead of the 9p export: the share as read-only squashfs images on virtio-blk disks
+  // (share_image.hpp), the way a VMM without 9p (Firecracker) gives it; the agent mounts their
+  // union at /host. Not with templates: a clone would keep its template's disks.
+  std::vector<std::filesystem::path> share_disks;
   std::filesystem::path socket;     // the agent channel: QEMU listens, the host connects
   std::filesystem::path console;    // the guest's serial console (and QEMU's own errors)
   std::uint64_t memory_mib = 256;
@@ -78,5 +82,9 @@ struct VmPlan {
 std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes);
 
 std::vector<std::string> qemu_argv(const VmPlan& plan);
+
+// The kernel command line's words that tell the agent how it reaches the host (protocol.hpp):
+// where its share is (9p, or the disks' union) and, under Firecracker, its vsock port.
+std::string agent_boot_args(const VmPlan& plan, std::uint32_t vsock_port = 0);
 
 }  // namespace ignite::sandbox::microvm

@@ -22,12 +22,10 @@ namespace ignite::sandbox::microvm {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries) {
-  const fs::path& log = plan.console;
-  const fs::path& share = plan.share;
+Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
+                                           const std::vector<ShareEntry>& entries) {
   std::vector<char*> args;
-  std::vector<std::string> copy = qemu_argv(plan);
-  for (auto& a : copy) args.push_back(a.data());
+  for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   // Everything the child touches is prepared here: between fork and exec it only makes syscalls.
   std::vector<std::string> targets;
@@ -39,7 +37,7 @@ Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<Share
     const int err = errno;
     if (null_fd >= 0) ::close(null_fd);
     if (log_fd >= 0) ::close(log_fd);
-    return fail(Error::from_errno("open QEMU's stdio", err));
+    return fail(Error::from_errno("open " + argv[0] + "'s stdio", err));
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -57,7 +55,8 @@ Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<Share
     };
     if (::unshare(CLONE_NEWNS) != 0) die("unshare");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make mounts private");
-    if (::mount("share", share_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0) die("tmpfs");
+    if (!share_dir.empty() && ::mount("share", share_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+      die("tmpfs");
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const char* t = targets[i].c_str();
       if (entries[i].is_dir) {
@@ -71,7 +70,8 @@ Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<Share
       if (::mount(nullptr, t, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
         die("remount read-only");
     }
-    if (::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+    if (!share_dir.empty() &&
+        ::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
       die("remount the share read-only");
     ::syscall(SYS_close_range, 3u, ~0u, 0u);
     ::execv(args[0], args.data());
@@ -80,15 +80,19 @@ Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<Share
   const int err = errno;
   ::close(null_fd);
   ::close(log_fd);
-  if (pid < 0) return fail(Error::from_errno("fork QEMU", err));
+  if (pid < 0) return fail(Error::from_errno("fork " + argv[0], err));
   // Safe from PID reuse: the child is ours and not reaped yet.
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     const int e = errno;
     ::kill(pid, SIGKILL);
-    return fail(Error::from_errno("pidfd_open QEMU", e));
+    return fail(Error::from_errno("pidfd_open " + argv[0], e));
   }
   return sys::ChildProcess(pid, sys::Fd(pidfd));
+}
+
+Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries) {
+  return spawn_with_share(qemu_argv(plan), plan.console, plan.share, entries);
 }
 
 Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
@@ -103,8 +107,8 @@ Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, cons
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
     if (errno != ENOENT && errno != ECONNREFUSED) return fail(Error::from_errno("connect to a VM socket"));
     pollfd p{qemu.pidfd(), POLLIN, 0};
-    if (::poll(&p, 1, 10) > 0) return fail(ErrorCode::unavailable, "QEMU exited before it listened");
-    if (Clock::now() > deadline) return fail(ErrorCode::unavailable, "QEMU did not listen in time");
+    if (::poll(&p, 1, 10) > 0) return fail(ErrorCode::unavailable, "the VMM exited before it listened");
+    if (Clock::now() > deadline) return fail(ErrorCode::unavailable, "the VMM did not listen in time");
   }
 }
 

@@ -1,5 +1,5 @@
-// QEMU's process: spawned for a VmPlan with the VM's share assembled in a mount namespace of its
-// own, and the sockets it listens on reached once they are there.
+// The VMM's process (and the share image's builder): spawned with the VM's share assembled in a
+// mount namespace of its own, and the sockets it listens on reached once they are there.
 #pragma once
 #include <chrono>
 #include <filesystem>
@@ -15,16 +15,20 @@ namespace ignite::sandbox::microvm {
 
 using Deadline = std::chrono::steady_clock::time_point;
 
-// fork + exec of QEMU (qemu_argv(plan)) with its stdio on /dev/null and plan.console. The child
-// dies with the thread that started it (PDEATHSIG), so a killed Ignite leaves no VM running.
-// Before the exec it assembles the share in a mount namespace of its own: a tmpfs on plan.share
-// with each entry bound read-only at <share>/<name>, seen by this QEMU alone (nothing
-// propagates to the host). plan.share must exist.
+// fork + exec of `argv` with its stdin on /dev/null and its stdout and stderr appended to `log`.
+// The child dies with the thread that started it (PDEATHSIG), so a killed Ignite leaves no VM
+// running. Before the exec it assembles the share in a mount namespace of its own: a tmpfs on
+// `share` with each entry bound read-only at <share>/<name>, seen by this child alone (nothing
+// propagates to the host). `share` must exist; empty: no share (then `entries` must be empty too).
+Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const std::filesystem::path& log,
+                                           const std::filesystem::path& share, const std::vector<ShareEntry>& entries);
+
+// QEMU (qemu_argv(plan)) that way, its console log and share the plan's.
 Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries);
 
-// Connects to a socket QEMU listens on (server=on,wait=off) once it is there; QEMU's exit or the
-// deadline ends the wait (unavailable).
-Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
+// Connects to a socket the VMM listens on (QEMU's server=on,wait=off; Firecracker's API) once it
+// is there; the VMM's exit or the deadline ends the wait (unavailable).
+Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& vmm,
                                        Deadline deadline);
 
 // The console log's tail, for the log only (it holds QEMU's errors, with host paths).

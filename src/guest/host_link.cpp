@@ -1,0 +1,119 @@
+#include "guest/host_link.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ignite::guest {
+namespace {
+
+constexpr int kAttempts = 200;  // x 10 ms: devices probe while init already runs
+constexpr auto kPause = std::chrono::milliseconds(10);
+
+// /dev/vportNpM whose name is ours; empty when the VMM gave the guest no such port.
+std::string find_port() {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (DIR* dir = ::opendir("/sys/class/virtio-ports")) {
+      while (const dirent* e = ::readdir(dir)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream name(std::string("/sys/class/virtio-ports/") + e->d_name + "/name");
+        std::string text;
+        std::getline(name, text);
+        if (text == kPortName) {
+          std::string dev = std::string("/dev/") + e->d_name;
+          ::closedir(dir);
+          return dev;
+        }
+      }
+      ::closedir(dir);
+    }
+    std::this_thread::sleep_for(kPause);
+  }
+  return {};
+}
+
+Result<sys::Fd> connect_vsock(std::uint32_t port) {
+  sockaddr_vm addr{};
+  addr.svm_family = AF_VSOCK;
+  addr.svm_cid = VMADDR_CID_HOST;
+  addr.svm_port = port;
+  int err = 0;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    sys::Fd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    err = errno;
+    std::this_thread::sleep_for(kPause);
+  }
+  return fail(Error::from_errno("connect to the host's vsock port " + std::to_string(port), err));
+}
+
+// The virtio-blk disks, in order (vda, vdb, ...), once the first is there.
+std::vector<std::string> disks() {
+  std::vector<std::string> out;
+  for (int attempt = 0; attempt < kAttempts && out.empty(); ++attempt) {
+    if (DIR* dir = ::opendir("/sys/block")) {
+      while (const dirent* e = ::readdir(dir))
+        if (std::string_view(e->d_name).substr(0, 2) == "vd") out.push_back(e->d_name);
+      ::closedir(dir);
+    }
+    if (out.empty()) std::this_thread::sleep_for(kPause);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+constexpr unsigned long kReadOnly = MS_RDONLY | MS_NOSUID | MS_NODEV;
+
+}  // namespace
+
+Result<sys::Fd> open_host_channel(const BootArgs& args) {
+  if (args.vsock_port) return connect_vsock(args.vsock_port);
+  const std::string port = find_port();
+  if (port.empty()) return fail(ErrorCode::unavailable, "no virtio-serial port named " + std::string(kPortName));
+  // Opened once, read-write, and kept open: separate opens lose the host's bytes.
+  sys::Fd fd(::open(port.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return fail(Error::from_errno("open " + port));
+  return fd;
+}
+
+Status mount_host_share(const BootArgs& args, const char* target) {
+  ::mkdir(target, 0755);
+  if (!args.share_disks) {
+    if (::mount("hostroot", target, "9p", kReadOnly, "trans=virtio,version=9p2000.L,msize=512000,cache=loose") != 0)
+      return fail(Error::from_errno("mount the host's share (9p)"));
+    return ok();
+  }
+  const auto names = disks();
+  if (names.empty()) return fail(ErrorCode::unavailable, "the host's share: no virtio-blk disk");
+  if (names.size() == 1) {
+    if (::mount(("/dev/" + names[0]).c_str(), target, "squashfs", kReadOnly, nullptr) != 0)
+      return fail(Error::from_errno("mount the host's share (/dev/" + names[0] + ")"));
+    return ok();
+  }
+  // Several images: each at /disks/<name>, their union (lower layers only: read-only) at target.
+  ::mkdir("/disks", 0755);
+  std::string lower;
+  for (const auto& name : names) {
+    const std::string at = "/disks/" + name;
+    ::mkdir(at.c_str(), 0755);
+    if (::mount(("/dev/" + name).c_str(), at.c_str(), "squashfs", kReadOnly, nullptr) != 0)
+      return fail(Error::from_errno("mount the host's share (/dev/" + name + ")"));
+    lower += (lower.empty() ? "" : ":") + at;
+  }
+  if (::mount("share", target, "overlay", kReadOnly, ("lowerdir=" + lower).c_str()) != 0)
+    return fail(Error::from_errno("mount the union of the host's share disks"));
+  return ok();
+}
+
+}  // namespace ignite::guest

@@ -1,0 +1,52 @@
+#include "sandbox/microvm/firecracker_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ignite::sandbox::microvm {
+
+using nlohmann::json;
+
+std::string firecracker_boot_args(const VmPlan& vm) {
+  return "console=ttyS0 quiet loglevel=1 panic=-1 reboot=k pci=off cgroup_no_v1=all rdinit=/init " +
+         agent_boot_args(vm, kAgentVsockPort);
+}
+
+FirecrackerPlan firecracker_plan(const VmPlan& vm, const std::filesystem::path& vsock) {
+  return {vm.kernel, vm.initramfs, vm.share_disks, vsock, vm.memory_mib, vm.cpus, firecracker_boot_args(vm)};
+}
+
+std::vector<ApiCall> firecracker_calls(const FirecrackerPlan& p) {
+  std::vector<ApiCall> calls;
+  auto put = [&](std::string path, const json& body) { calls.push_back({"PUT", std::move(path), body.dump()}); };
+  put("/machine-config", {{"vcpu_count", p.cpus}, {"mem_size_mib", p.memory_mib}, {"smt", false}});
+  put("/boot-source",
+      {{"kernel_image_path", p.kernel.string()}, {"initrd_path", p.initrd.string()}, {"boot_args", p.boot_args}});
+  // Security: the share's images only, and read-only as Firecracker enforces it.
+  for (std::size_t i = 0; i < p.disks.size(); ++i) {
+    const std::string id = "share" + std::to_string(i);
+    put("/drives/" + id,
+        {{"drive_id", id}, {"path_on_host", p.disks[i].string()}, {"is_root_device", false}, {"is_read_only", true}});
+  }
+  put("/vsock", {{"guest_cid", kGuestCid}, {"uds_path", p.vsock.string()}});
+  put("/actions", {{"action_type", "InstanceStart"}});
+  return calls;
+}
+
+Status check_api_answer(const ApiCall& call, long status, std::string_view body) {
+  if (status >= 200 && status < 300) return ok();
+  std::string why;
+  const json answer = json::parse(body, nullptr, false);
+  if (answer.is_object() && answer.contains("fault_message") && answer["fault_message"].is_string())
+    why = answer["fault_message"].get<std::string>();
+  else
+    why = std::string(body.substr(0, 200));
+  return fail(ErrorCode::unavailable,
+              "firecracker " + call.method + " " + call.path + ": HTTP " + std::to_string(status) + ": " + why);
+}
+
+std::vector<std::string> firecracker_argv(const std::filesystem::path& binary, const std::filesystem::path& api_socket,
+                                          std::string_view id) {
+  return {binary.string(), "--api-sock", api_socket.string(), "--id", std::string(id), "--level", "Warning"};
+}
+
+}  // namespace ignite::sandbox::microvm
