@@ -136,7 +136,7 @@ Result<HttpOutcome> unix_http(const std::string& socket_path, const HttpRequest&
                 "docker daemon at " + socket_path + " does not answer (" + why +
                     "): is dockerd running? start it with `dockerd` or set DOCKER_HOST");
   if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-    return fail(ErrorCode::unavailable, peer + " at " + socket_path + " does not answer (" + why + ")");
+    return fail(ErrorCode::unavailable, peer + " does not answer on its socket (" + why + ")");
   if (rc == CURLE_OPERATION_TIMEDOUT)
     return fail(ErrorCode::unavailable, peer + " " + method + " " + request.target + ": timed out (" + why + ")");
   return fail(ErrorCode::unavailable, peer + " " + method + " " + request.target + ": " + why);

@@ -69,7 +69,9 @@ std::vector<std::string> disks() {
     }
     if (out.empty()) std::this_thread::sleep_for(kPause);
   }
-  std::sort(out.begin(), out.end());
+  // vda..vdz, then vdaa..: by length first.
+  std::sort(out.begin(), out.end(),
+            [](const std::string& a, const std::string& b) { return a.size() != b.size() ? a.size() < b.size() : a < b; });
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include "queue/nats_api.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -38,7 +40,10 @@ const NatsApi& nats() {
 
 void close_nats(std::chrono::milliseconds timeout) {
   if (!g_loaded) return;  // a command that never talked to NATS does not load cnats to close it
-  if (natsStatus s = nats().nats_CloseAndWait(timeout.count()); s != NATS_OK && s != NATS_ILLEGAL_STATE)
+  // cnats waits forever for 0 or less: never here.
+  const auto ms = std::max<std::int64_t>(1, timeout.count());
+  // Not opened (nothing connected) or already closed: nothing to wait for.
+  if (natsStatus s = nats().nats_CloseAndWait(ms); s != NATS_OK && s != NATS_ILLEGAL_STATE && s != NATS_NOT_INITIALIZED)
     std::fprintf(stderr, "ignite: NATS client threads still running at exit: %s\n", nats().natsStatus_GetText(s));
 }
 

@@ -32,16 +32,18 @@ std::vector<ApiCall> firecracker_calls(const FirecrackerPlan& p) {
   return calls;
 }
 
-Status check_api_answer(const ApiCall& call, long status, std::string_view body) {
-  if (status >= 200 && status < 300) return ok();
-  std::string why;
+std::string fault_message(std::string_view body) {
   const json answer = json::parse(body, nullptr, false);
   if (answer.is_object() && answer.contains("fault_message") && answer["fault_message"].is_string())
-    why = answer["fault_message"].get<std::string>();
-  else
-    why = std::string(body.substr(0, 200));
-  return fail(ErrorCode::unavailable,
-              "firecracker " + call.method + " " + call.path + ": HTTP " + std::to_string(status) + ": " + why);
+    return answer["fault_message"].get<std::string>();
+  return std::string(body.substr(0, 200));
+}
+
+Status check_api_answer(const ApiCall& call, long status) {
+  if (status >= 200 && status < 300) return ok();
+  // The fault message can name host files (a drive's image in the VM's dir): the log has it.
+  return fail(ErrorCode::unavailable, "firecracker " + call.method + " " + call.path + ": HTTP " + std::to_string(status) +
+                                          " (its reason is in the log)");
 }
 
 std::vector<std::string> firecracker_argv(const std::filesystem::path& binary, const std::filesystem::path& api_socket,

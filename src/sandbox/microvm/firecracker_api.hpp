@@ -45,7 +45,10 @@ struct ApiCall {
 std::vector<ApiCall> firecracker_calls(const FirecrackerPlan& plan);
 
 // Firecracker answers 2xx (204 mostly) when a call took; else a JSON {"fault_message": …}.
-Status check_api_answer(const ApiCall& call, long status, std::string_view body);
+// The error names the call and the status only; the body's fault message (it can name host
+// files) is fault_message(body), for the log.
+Status check_api_answer(const ApiCall& call, long status);
+std::string fault_message(std::string_view body);
 
 // firecracker's own command line: its API socket and an id for its log lines.
 std::vector<std::string> firecracker_argv(const std::filesystem::path& binary, const std::filesystem::path& api_socket,

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "docker/unix_http.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -37,13 +39,13 @@ Result<sys::Fd> listen_unix(const fs::path& path) {
   addr.sun_family = AF_UNIX;
   if (path.string().size() >= sizeof addr.sun_path) return fail(ErrorCode::internal, "a VM socket's path is too long");
   std::copy_n(path.c_str(), path.string().size(), addr.sun_path);
-  sys::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a connection reset between poll and accept must not block past the deadline.
+  sys::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return fail(Error::from_errno("socket"));
-  const mode_t old = ::umask(0177);  // 0600 from the start: no window where others may connect
-  const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  const int err = errno;
-  ::umask(old);
-  if (bound != 0) return fail(Error::from_errno("bind " + path.filename().string(), err));
+  // The VM's dir is 0700 already; no umask change (process-wide, other threads create files).
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    return fail(Error::from_errno("bind " + path.filename().string()));
+  if (::chmod(path.c_str(), 0600) != 0) return fail(Error::from_errno("chmod " + path.filename().string()));
   if (::listen(fd.get(), 1) != 0) return fail(Error::from_errno("listen"));
   return fd;
 }
@@ -56,7 +58,7 @@ Result<sys::Fd> accept_from_vm(const sys::Fd& listener, const sys::ChildProcess&
     if (n > 0 && (fds[0].revents & POLLIN)) {
       sys::Fd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (fd) return fd;
-      if (errno != EINTR && errno != ECONNABORTED) return fail(Error::from_errno("accept the agent"));
+      if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN) return fail(Error::from_errno("accept the agent"));
     }
     if (n > 0 && (fds[1].revents & POLLIN)) return fail(ErrorCode::unavailable, "the VMM exited before the agent connected");
     if (Clock::now() >= deadline) return fail(ErrorCode::unavailable, "the agent did not connect in time");
@@ -80,7 +82,10 @@ Status send_api_calls(const fs::path& api_socket, const std::vector<ApiCall>& ca
                         answer.append(piece);
                         return true;
                       }));
-    IGNITE_TRY(check_api_answer(call, outcome.status, answer));
+    if (auto took = check_api_answer(call, outcome.status); !took) {
+      spdlog::warn("firecracker {} {} refused: {}", call.method, call.path, fault_message(answer));
+      return took;
+    }
   }
   return ok();
 }

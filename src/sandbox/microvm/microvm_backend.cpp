@@ -215,11 +215,13 @@ Status choose_vmm(MicroVmConfig& c) {
   if (want != "" && want != "qemu" && want != "firecracker")
     return fail(ErrorCode::invalid_argument, "microvm: IGNITE_VMM is '" + want + "'; it takes qemu or firecracker");
   std::optional<fs::path> firecracker;
-  if (const char* f = std::getenv("IGNITE_FIRECRACKER"); f && *f)
+  if (const char* f = std::getenv("IGNITE_FIRECRACKER"); f && *f) {
+    if (::access(f, X_OK) != 0)
+      return fail(ErrorCode::unavailable, "microvm: IGNITE_FIRECRACKER names no executable file: " + std::string(f));
     firecracker = fs::path(f);
-  else
+  } else {
     firecracker = on_path("firecracker");
-  if (firecracker && ::access(firecracker->c_str(), X_OK) != 0) firecracker.reset();
+  }
   const auto qemu = want == "firecracker" ? std::nullopt : on_path("qemu-system-x86_64");
   if (want == "firecracker" || (want.empty() && !qemu && firecracker && c.kvm)) {
     const std::string who = want.empty() ? "no QEMU, so Firecracker" : "IGNITE_VMM=firecracker";

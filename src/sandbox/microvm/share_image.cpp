@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <cerrno>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -23,7 +25,9 @@ Status build_share_image(const ShareImage& how, const std::vector<ShareEntry>& e
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return fail(ErrorCode::unavailable, "microvm: building the share's disk image took too long");
     pollfd p{builder.pidfd(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) > 0) break;
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (n > 0) break;
+    if (n < 0 && errno != EINTR) return fail(Error::from_errno("poll mksquashfs"));
   }
   IGNITE_TRY_ASSIGN(sys::ExitStatus status, builder.wait());
   if (status.exit_code == 0) return ok();

@@ -24,6 +24,8 @@ using Clock = std::chrono::steady_clock;
 
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
                                            const std::vector<ShareEntry>& entries) {
+  // Errors name the program, not where it is installed.
+  const std::string name = fs::path(argv.at(0)).filename().string();
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -37,7 +39,7 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
     const int err = errno;
     if (null_fd >= 0) ::close(null_fd);
     if (log_fd >= 0) ::close(log_fd);
-    return fail(Error::from_errno("open " + argv[0] + "'s stdio", err));
+    return fail(Error::from_errno("open " + name + "'s stdio", err));
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -80,13 +82,13 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
   const int err = errno;
   ::close(null_fd);
   ::close(log_fd);
-  if (pid < 0) return fail(Error::from_errno("fork " + argv[0], err));
+  if (pid < 0) return fail(Error::from_errno("fork " + name, err));
   // Safe from PID reuse: the child is ours and not reaped yet.
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     const int e = errno;
     ::kill(pid, SIGKILL);
-    return fail(Error::from_errno("pidfd_open " + argv[0], e));
+    return fail(Error::from_errno("pidfd_open " + name, e));
   }
   return sys::ChildProcess(pid, sys::Fd(pidfd));
 }
