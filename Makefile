@@ -28,10 +28,10 @@ demo: deps build-cli
 dist: build-cli
 	./scripts/make-dist
 
-# `make test` overlaps the ASan build with the tests that boot QEMU guests (scripts/run-tests says
-# why); `make test-dev` and `make test-asan` run one stage each. One dockerd serves every docker
-# test of a run (scripts/test-dockerd); the guest kernel of the cgroup v2 tier (ctest -L cgroup2)
-# is built once per machine (~5 min).
+# `make test`: every ctest of build/dev (one dockerd serves every docker test of a run:
+# scripts/test-dockerd; the guest kernel of the cgroup v2 tier, ctest -L cgroup2, is built once
+# per machine, ~5 min), then the unit tests under ASan/UBSan; both run even when the first
+# fails (scripts/run-tests). `make test-dev` and `make test-asan` run one stage each.
 test: deps build
 	./scripts/run-tests all
 

@@ -117,8 +117,8 @@ TEST(ServerLoad, sustained_concurrent_executions_stay_healthy) {
   EXPECT_GT(tally.ok_ms.size(), 0u);
   EXPECT_EQ(health_failures, 0);
   // The bar: every probe within 100 ms, for the whole run. On microvm, the runs are
-  // emulated VMs that keep both cores of a build machine busy (and `make test` builds beside
-  // this suite at nice 19): the probe's own scheduling then takes part of that, so the client's
+  // emulated VMs that keep both cores of a build machine busy: the probe's own scheduling then
+  // takes part of that (101.8 ms seen, with the server's own time at 29 ms), so the client's
   // bound is wider there, and the server's own time for each probe keeps the 100 ms.
   const bool emulated = suite_isolation() == "microvm";
   EXPECT_LT(*std::max_element(health_ms.begin(), health_ms.end()), emulated ? 250.0 : 100.0)
