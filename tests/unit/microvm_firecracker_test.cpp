@@ -14,6 +14,7 @@
 #include "sandbox/microvm/firecracker_vmm.hpp"
 #include "sandbox/microvm/microvm_backend.hpp"
 #include "sys/temp_dir.hpp"
+#include "sys/unix_socket.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
@@ -77,7 +78,7 @@ TEST(Firecracker, a_refused_call_fails_and_logs_firecrackers_fault_message) {
 class ApiStandIn {
  public:
   ApiStandIn(const std::filesystem::path& socket, std::size_t refuse_at) : refuse_at_(refuse_at) {
-    auto listener = listen_unix(socket);
+    auto listener = sys::listen_unix(socket, SOCK_STREAM, 0600);
     EXPECT_TRUE(listener.has_value()) << (listener ? "" : listener.error().message);
     if (listener) listener_ = std::move(*listener);
     // listen_unix's socket is non-blocking (the driver polls); this thread blocks in accept.

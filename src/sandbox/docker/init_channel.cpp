@@ -2,8 +2,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +10,7 @@
 #include <string>
 
 #include "init_protocol.h"
+#include "sys/unix_socket.hpp"
 
 namespace ignite::sandbox::docker {
 
@@ -28,17 +27,7 @@ static_assert(IGNITE_STAGE_FORK == static_cast<int>(native::ChildStage::fork));
 
 Result<InitListener> InitListener::listen(const std::filesystem::path& dir) {
   const auto path = dir / "init.sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.native().size() >= sizeof addr.sun_path)
-    return fail(ErrorCode::internal, "control socket path too long: " + path.string());
-  std::memcpy(addr.sun_path, path.c_str(), path.native().size());
-  sys::Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return fail(Error::from_errno("socket"));
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return fail(Error::from_errno("bind " + path.string()));
-  if (::chmod(path.c_str(), 0666) != 0) return fail(Error::from_errno("chmod " + path.string()));
-  if (::listen(fd.get(), 1) != 0) return fail(Error::from_errno("listen"));
+  IGNITE_TRY_ASSIGN(sys::Fd fd, sys::listen_unix(path, SOCK_SEQPACKET, 0666));
   return InitListener(std::move(fd), path);
 }
 

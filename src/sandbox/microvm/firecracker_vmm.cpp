@@ -2,8 +2,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "docker/unix_http.hpp"
+#include "sys/unix_socket.hpp"
 
 namespace ignite::sandbox::microvm {
 
@@ -33,22 +32,6 @@ std::string vm_id(const fs::path& dir) {
 }
 
 }  // namespace
-
-Result<sys::Fd> listen_unix(const fs::path& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.string().size() >= sizeof addr.sun_path) return fail(ErrorCode::internal, "a VM socket's path is too long");
-  std::copy_n(path.c_str(), path.string().size(), addr.sun_path);
-  // Non-blocking: a connection reset between poll and accept must not block past the deadline.
-  sys::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return fail(Error::from_errno("socket"));
-  // The VM's dir is 0700 already; no umask change (process-wide, other threads create files).
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
-    return fail(Error::from_errno("bind " + path.filename().string()));
-  if (::chmod(path.c_str(), 0600) != 0) return fail(Error::from_errno("chmod " + path.filename().string()));
-  if (::listen(fd.get(), 1) != 0) return fail(Error::from_errno("listen"));
-  return fd;
-}
 
 Result<sys::Fd> accept_from_vm(const sys::Fd& listener, const sys::ChildProcess& vmm, Deadline deadline) {
   for (;;) {
@@ -94,8 +77,10 @@ Result<BootedVm> boot_firecracker(const fs::path& binary, const FirecrackerPlan&
                                   Deadline deadline) {
   const fs::path dir = files.api_socket.parent_path();
   // Listening before the VM exists: the agent's connection cannot come too early.
+  // Non-blocking (listen_unix): a connection reset between poll and accept cannot block past
+  // the deadline. The VM's dir is 0700; the socket 0600 too.
   IGNITE_TRY_ASSIGN(sys::Fd listener,
-                    listen_unix(files.vsock.string() + "_" + std::to_string(kAgentVsockPort)));
+                    sys::listen_unix(files.vsock.string() + "_" + std::to_string(kAgentVsockPort), SOCK_STREAM, 0600));
   // No share to assemble: the VM gets its share as disk images (firecracker_calls).
   IGNITE_TRY_ASSIGN(sys::ChildProcess vmm,
                     spawn_with_share(firecracker_argv(binary, files.api_socket, vm_id(dir)), files.console, {}, {}));

@@ -36,9 +36,6 @@ Result<BootedVm> boot_firecracker(const std::filesystem::path& binary, const Fir
 // Sends each call on the API socket, in order, stopping at the first that Firecracker refuses.
 Status send_api_calls(const std::filesystem::path& api_socket, const std::vector<ApiCall>& calls, Deadline deadline);
 
-// A Unix socket listening at `path` (created here, mode 0600, non-blocking).
-Result<sys::Fd> listen_unix(const std::filesystem::path& path);
-
 // One connection accepted on `listener` before the deadline; the VMM's exit ends the wait.
 Result<sys::Fd> accept_from_vm(const sys::Fd& listener, const sys::ChildProcess& vmm, Deadline deadline);
 

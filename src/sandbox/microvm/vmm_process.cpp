@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "sys/files.hpp"
+#include "sys/unix_socket.hpp"
 
 namespace ignite::sandbox::microvm {
 
@@ -99,10 +100,7 @@ Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<Share
 
 Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
                                        Deadline deadline) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket.string().size() >= sizeof addr.sun_path) return fail(ErrorCode::internal, "a VM socket's path is too long");
-  std::copy_n(socket.c_str(), socket.string().size(), addr.sun_path);
+  IGNITE_TRY_ASSIGN(const sockaddr_un addr, sys::unix_address(socket));
   for (;;) {
     sys::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) return fail(Error::from_errno("socket"));
