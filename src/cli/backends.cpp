@@ -52,6 +52,13 @@ std::function<bool(std::string_view)> left_by_dead_instance(fs::path runtime_roo
   };
 }
 
+OtherBackends::OtherBackends(Result<sandbox::docker::DockerConfig> docker, const sys::Instance& instance, bool vm_templates)
+    : docker_config_(std::move(docker)), scratch_root_(instance.dir()), vm_templates_(vm_templates) {
+  vm_jail_.id_lock_dir = instance.runtime_root() / "ids";
+  vm_jail_.run_prefix = instance.tag("");
+  vm_jail_.stale = left_by_dead_instance(instance.runtime_root());
+}
+
 std::optional<std::uint64_t> OtherBackends::docker_image_bytes(const SandboxSpec& spec) {
   if (!docker_config_) return std::nullopt;
   auto tag = docker_config_->image_for(spec);
@@ -79,6 +86,7 @@ Result<sandbox::Backend*> OtherBackends::get(std::string_view isolation) {
     if (!microvm_) {
       IGNITE_TRY_ASSIGN(sandbox::microvm::MicroVmConfig config, sandbox::microvm::detect_microvm_config(scratch_root_));
       config.templates = vm_templates_;
+      config.jail = vm_jail_;
       IGNITE_TRY_ASSIGN(microvm_, sandbox::microvm::make_microvm_backend(std::move(config)));
     }
     return microvm_.get();

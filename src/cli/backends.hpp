@@ -14,6 +14,7 @@
 #include "core/result.hpp"
 #include "sandbox/backend.hpp"
 #include "sandbox/docker/docker_backend.hpp"
+#include "sandbox/microvm/vmm_jail.hpp"
 #include "sys/instance.hpp"
 
 namespace ignite::cli {
@@ -24,8 +25,9 @@ class OtherBackends {
   // the error of every request for docker.
   // microVMs keep their per-VM dirs and templates under `scratch_root` (the instance's private
   // dir); `vm_templates`: restore them from templates rather than boot them.
-  OtherBackends(Result<sandbox::docker::DockerConfig> docker, std::filesystem::path scratch_root, bool vm_templates)
-      : docker_config_(std::move(docker)), scratch_root_(std::move(scratch_root)), vm_templates_(vm_templates) {}
+  // Their VMMs are jailed (vmm_jail.hpp) with uids from the instance's pool, in cgroups tagged
+  // with the instance's tag.
+  OtherBackends(Result<sandbox::docker::DockerConfig> docker, const sys::Instance& instance, bool vm_templates);
 
   // The backend named `isolation`; `unavailable`/`unsupported` with the reason (and the remedy)
   // when it cannot be had here. A failed attempt is not remembered: the next call tries again.
@@ -41,6 +43,7 @@ class OtherBackends {
   std::unique_ptr<sandbox::Backend> docker_;
   std::filesystem::path scratch_root_;
   bool vm_templates_ = false;
+  sandbox::microvm::VmmJailer::Config vm_jail_;
   std::unique_ptr<sandbox::Backend> microvm_;
 };
 

@@ -140,7 +140,7 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   // Other backends on first use; the default one now, so that a server fails at start, not
   // at its first request.
   host.others =
-      std::make_unique<OtherBackends>(docker_config(*host.instance), host.instance->dir(), options.vm_templates);
+      std::make_unique<OtherBackends>(docker_config(*host.instance), *host.instance, options.vm_templates);
   sandbox::Backend* default_backend = host.backend.get();
   if (options.isolation != "native") {
     IGNITE_TRY_ASSIGN(default_backend, host.others->get(options.isolation));

@@ -274,7 +274,10 @@ class Doctor {
       return;
     }
     const std::string vmm = vm.vmm + " " + vm.binary.string() + " (" + vm.vmm_reason + "), guest kernel " +
-                            vm.kernel.string();
+                            vm.kernel.string() +
+                            (r_.root ? "; each VMM jailed: a uid of its own, no capabilities, its own cgroup, "
+                                       "no network"
+                                     : "; the VMMs run as this user (not root: no uid of their own)");
     if (vm.hardware_kvm) {
       add("microvm", FindingStatus::ok, "hardware KVM: " + vmm, "");
       return;

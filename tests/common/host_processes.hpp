@@ -1,4 +1,5 @@
-// The host's processes whose command line contains a marker (a test's token, a scratch dir).
+// The host's processes whose command line or cwd contains a marker (a test's token, a scratch
+// dir).
 // A process can end between listing /proc and reading its cmdline; reading it then fails with
 // ESRCH, which an istreambuf_iterator over an ifstream turns into an exception (it once failed
 // a CI run), so this reads with plain read(2) and skips any process it cannot read.
@@ -31,7 +32,12 @@ inline std::vector<int> host_processes_with(std::string_view marker) {
     ssize_t n;
     while ((n = ::read(fd, buf, sizeof buf)) > 0) cmdline.append(buf, static_cast<size_t>(n));
     ::close(fd);
-    if (cmdline.find(marker) != std::string::npos) pids.push_back(pid);
+    // Or its cwd: a jailed VMM names the files of its VM's dir relative to it (vmm_jail.hpp).
+    char cwd[4096];
+    const ssize_t len = ::readlink(("/proc/" + name + "/cwd").c_str(), cwd, sizeof cwd);
+    if (cmdline.find(marker) != std::string::npos ||
+        (len > 0 && std::string_view(cwd, static_cast<std::size_t>(len)).find(marker) != std::string_view::npos))
+      pids.push_back(pid);
   }
   ::closedir(proc);
   return pids;

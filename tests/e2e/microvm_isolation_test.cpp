@@ -132,6 +132,20 @@ TEST_F(MicroVmIsolation, kill_9_of_ignite_mid_run_leaves_no_qemu_and_the_next_ig
     }
     std::this_thread::sleep_for(50ms);
   }
+  // The VMM's cgroup (vmm_jail.hpp), as /proc/<qemu>/cgroup names it: the memory hierarchy's
+  // on v1, the unified one on v2.
+  fs::path vmm_cgroup;
+  if (!vm_dirs.empty()) {
+    for (int vmm : host_processes_with(vm_dirs[0].string())) {
+      std::ifstream in("/proc/" + std::to_string(vmm) + "/cgroup");
+      for (std::string line; std::getline(in, line);) {
+        const auto colon = line.find(':', line.find(':') + 1);
+        const std::string controllers = line.substr(line.find(':') + 1, colon - line.find(':') - 1);
+        if (controllers == "memory") vmm_cgroup = "/sys/fs/cgroup/memory" + line.substr(colon + 1);
+        if (controllers.empty() && vmm_cgroup.empty()) vmm_cgroup = "/sys/fs/cgroup" + line.substr(colon + 1);
+      }
+    }
+  }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   for (int i = 0; i < 50 && qemu_processes() != before_; ++i) std::this_thread::sleep_for(100ms);
@@ -144,6 +158,9 @@ TEST_F(MicroVmIsolation, kill_9_of_ignite_mid_run_leaves_no_qemu_and_the_next_ig
   ASSERT_EQ(next.exit_code, 0) << next.err;
   std::error_code ec;
   EXPECT_FALSE(fs::exists(vm_dirs[0].parent_path(), ec)) << "the killed instance's dir survived a restart";
+  ASSERT_NE(vmm_cgroup.filename().string().find("microvm-"), std::string::npos)
+      << "the VMM was in no cgroup of its own: " << vmm_cgroup;
+  EXPECT_FALSE(fs::exists(vmm_cgroup, ec)) << "the killed instance's VMM cgroup survived a restart: " << vmm_cgroup;
 }
 
 // A server keeps its microVMs' template: the first run of a shape boots and saves it, later runs

@@ -23,6 +23,9 @@
 #include "engine/output_files.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_backend.hpp"
+#include "sandbox/microvm/vmm_jail.hpp"
+#include "sandbox/native/cgroup_layout.hpp"
+#include "sys/fd.hpp"
 #include "sys/files.hpp"
 #include "sys/sha256.hpp"
 
@@ -239,6 +242,71 @@ TEST_F(MicroVm, a_cancelled_run_kills_its_vm_and_leaves_nothing) {
   expect_nothing_left();
 }
 
+std::string proc_file(int pid, const std::string& name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string proc_link(int pid, const std::string& name) {
+  std::error_code ec;
+  return fs::read_symlink("/proc/" + std::to_string(pid) + "/" + name, ec).string();
+}
+
+// The VMM is the next boundary after the guest kernel: it runs jailed (vmm_jail.hpp), as
+// Firecracker's jailer would run it, and its cgroup and uid go with it.
+TEST_F(MicroVm, the_vmm_runs_jailed_with_a_uid_and_cgroup_of_its_own_and_no_network) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the jail needs root (its uids and cgroups)";
+  const auto layout = sandbox::native::detect_cgroups();
+  ExecutionResult r;
+  std::jthread runner([&] { r = run_ok(python("import time\nprint('up')\ntime.sleep(4)\n", 64, 30000)); });
+  std::vector<int> vmms;
+  for (int i = 0; i < 300 && vmms.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    vmms = our_processes();
+  }
+  ASSERT_EQ(vmms.size(), 1u) << "one QEMU, found by its cwd (the VM's dir)";
+  const int vmm = vmms[0];
+  // QEMU loads its own seccomp filter during its start: looked at once it has.
+  std::string status = proc_file(vmm, "status");
+  for (int i = 0; i < 100 && status.find("Seccomp:\t2") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    status = proc_file(vmm, "status");
+  }
+  unsigned uid = 0;
+  std::sscanf(status.c_str() + status.find("\nUid:"), "\nUid:\t%u", &uid);
+  EXPECT_GE(uid, 60000u) << status;
+  EXPECT_LT(uid, 61000u) << "a uid of the shared pool";
+  for (const char* want : {"CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"})
+    EXPECT_NE(status.find(want), std::string::npos) << want << "\n" << status;
+  for (const char* ns : {"ns/net", "ns/ipc", "ns/mnt"})
+    EXPECT_NE(proc_link(vmm, ns), fs::read_symlink(std::string("/proc/self/") + ns).string()) << ns;
+  EXPECT_EQ(proc_file(vmm, "cmdline").find(scratch_.string()), std::string::npos)
+      << "the jailed QEMU names its files relative to its dir";
+  const std::string vm_dir = fs::path(proc_link(vmm, "cwd")).filename().string();
+  EXPECT_EQ(vm_dir.rfind("microvm-", 0), 0u) << proc_link(vmm, "cwd");
+  EXPECT_EQ(fs::status(scratch_ / vm_dir).permissions() & fs::perms::all, fs::perms::owner_all);
+
+  // Its cgroup, named after its dir, limits its memory to the guest's RAM plus its own.
+  fs::path cgroup;
+  std::string limit_file;
+  if (layout.version == sandbox::native::CgroupVersion::v2) {
+    cgroup = layout.v2_base / vm_dir, limit_file = "memory.max";
+  } else if (layout.version == sandbox::native::CgroupVersion::v1) {
+    cgroup = layout.v1_base.at("memory") / vm_dir, limit_file = "memory.limit_in_bytes";
+  }
+  if (!cgroup.empty()) {
+    EXPECT_NE(proc_file(vmm, "cgroup").find("/" + vm_dir + "\n"), std::string::npos) << proc_file(vmm, "cgroup");
+    const auto expected = sandbox::microvm::vmm_limits(sandbox::microvm::vm_memory_mib(64ull << 20), 1, false);
+    EXPECT_EQ(read_bytes(cgroup / limit_file), std::to_string(expected.memory_max_bytes) + "\n");
+  }
+  runner.join();
+  EXPECT_EQ(r.stdout_data, "up\n") << r.stderr_data;
+  EXPECT_EQ(status_name(r.outcome, r.exit_code), "ok");
+  std::error_code ec;
+  EXPECT_FALSE(!cgroup.empty() && fs::exists(cgroup, ec)) << "the VMM's cgroup outlived it";
+  expect_nothing_left();
+}
+
 TEST_F(MicroVm, a_vm_that_cannot_boot_fails_cleanly_without_a_host_path) {
   auto config = sandbox::microvm::detect_microvm_config(scratch_);
   ASSERT_TRUE(config.has_value());
@@ -348,6 +416,13 @@ class MicroVmTemplates : public MicroVm {
       if (e.path().filename().string().rfind("template-", 0) == 0) found.push_back(e.path());
     return found;
   }
+  // The template's RAM: the memfd the backend holds, as /proc/self/fd/N (empty: none).
+  static fs::path template_ram() {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd", ec))
+      if (fs::read_symlink(e.path(), ec).string().rfind("/memfd:ignite-template-ram", 0) == 0) return e.path();
+    return {};
+  }
   // The template goes with the backend; then nothing may be left.
   void expect_nothing_left_after_the_backend() {
     backend_.reset();
@@ -394,7 +469,13 @@ TEST_F(MicroVmTemplates, a_clones_memory_bomb_ends_as_memory_limit_and_leaves_th
   auto r = run_ok(python("print('up')\n", 48));
   ASSERT_EQ(r.stdout_data, "up\n") << r.stderr_data;
   ASSERT_EQ(templates().size(), 1u);
-  const fs::path ram = templates()[0] / "ram";
+  const fs::path ram = template_ram();
+  ASSERT_FALSE(ram.empty()) << "no template RAM (a memfd) among this process's descriptors";
+  const int seals = [&] {
+    sys::Fd fd(::open(ram.c_str(), O_RDONLY | O_CLOEXEC));
+    return ::fcntl(fd.get(), F_GET_SEALS);
+  }();
+  EXPECT_EQ(seals & (F_SEAL_WRITE | F_SEAL_SEAL), F_SEAL_WRITE | F_SEAL_SEAL) << "the template's RAM is not sealed";
   const auto before = sys::sha256_file(ram);
   ASSERT_TRUE(before.has_value()) << before.error().message;
 

@@ -173,6 +173,12 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
   EXPECT_EQ(finding(fc, "microvm")->status, FindingStatus::ok);
   EXPECT_NE(finding(fc, "microvm")->detail.find("Firecracker /usr/local/bin/firecracker (IGNITE_VMM=firecracker)"),
             std::string::npos) << finding(fc, "microvm")->detail;
+
+  // As root each VMM is jailed; otherwise it runs as the user, and the report says which.
+  roots_.root = true;
+  EXPECT_NE(finding(diagnose(roots_), "microvm")->detail.find("each VMM jailed: a uid of its own"), std::string::npos);
+  roots_.root = false;
+  EXPECT_NE(finding(diagnose(roots_), "microvm")->detail.find("the VMMs run as this user"), std::string::npos);
 }
 
 TEST_F(DoctorTest, a_listening_docker_socket_is_reported_as_usable) {

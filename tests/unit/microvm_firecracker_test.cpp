@@ -31,6 +31,19 @@ VmPlan vm_plan() {
   return vm;
 }
 
+// Jailed (vmm_jail.hpp), firecracker's cwd is the VM's dir: the plan names its files relative
+// to it, and the kernel it gets as a descriptor.
+TEST(Firecracker, a_jailed_firecracker_gets_its_dirs_files_relative_and_the_kernel_as_a_descriptor) {
+  VmPlan vm = vm_plan();
+  vm.kernel = "/proc/self/fd/3";
+  vm.cwd = "/run/ignite/i/microvm-1";
+  const auto plan = firecracker_plan(vm, "/run/ignite/i/microvm-1/vsock.sock");
+  EXPECT_EQ(plan.kernel, "/proc/self/fd/3");
+  EXPECT_EQ(plan.initrd, "initramfs.cpio");
+  EXPECT_EQ(plan.disks, (std::vector<std::filesystem::path>{"share.sqfs"}));
+  EXPECT_EQ(plan.vsock, "vsock.sock");
+}
+
 TEST(Firecracker, the_calls_configure_a_vm_without_network_with_read_only_disks_then_start_it) {
   const auto calls = firecracker_calls(firecracker_plan(vm_plan(), "/run/ignite/i/microvm-1/vsock.sock"));
   std::vector<std::string> paths;

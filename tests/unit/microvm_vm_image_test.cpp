@@ -39,7 +39,7 @@ TEST(MicroVmImage, one_cpio_record_has_the_newc_header_layout) {
 TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/k/vmlinux", .initramfs = "/d/i.cpio", .share = "/d/share",
               .share_disks = {}, .socket = "/d/agent.sock", .console = "/d/console.log", .memory_mib = 320, .cpus = 1,
-              .tsc_khz = 2100000, .kvm = false, .runas = {}, .ram_file = {}, .ram_shared = false, .qmp = {},
+              .tsc_khz = 2100000, .kvm = false, .cwd = {}, .ram_file = {}, .ram_shared = false, .qmp = {},
               .incoming = false};
   const auto argv = qemu_argv(plan);
   EXPECT_TRUE(has(argv, "-nodefaults"));
@@ -100,10 +100,27 @@ TEST(MicroVmImage, qemu_runs_under_its_own_seccomp_filter) {
   ASSERT_NE(it, argv.end());
   for (const char* part : {"on", "spawn=deny", "obsolete=deny", "elevateprivileges=deny"})
     EXPECT_NE((it + 1)->find(part), std::string::npos) << part;
-  plan.runas = "nobody";  // then setuid must stay allowed for -runas itself
-  const auto with_user = qemu_argv(plan);
-  EXPECT_TRUE(has(with_user, "-runas"));
-  EXPECT_EQ((std::find(with_user.begin(), with_user.end(), "-sandbox") + 1)->find("elevateprivileges"), std::string::npos);
+  EXPECT_FALSE(has(argv, "-runas")) << "it starts unprivileged (vmm_jail.hpp), with no setuid of its own";
+}
+
+// A jailed QEMU's cwd is its VM's dir, which it cannot reach from /: the dir's files are named
+// relative to it; what lies elsewhere (the kernel passed as a descriptor) stays as it is.
+TEST(MicroVmImage, a_jailed_vmm_names_its_dirs_files_relative_to_its_cwd) {
+  VmPlan plan{.qemu = "/usr/bin/qemu-system-x86_64", .kernel = "/proc/self/fd/3", .initramfs = "/d/vm/i.cpio",
+              .share = "/d/vm/share", .share_disks = {"/d/vm/share.sqfs"}, .socket = "/d/vm/agent.sock",
+              .console = "/d/vm/console.log", .memory_mib = 320, .cpus = 1, .tsc_khz = 0, .kvm = false,
+              .cwd = "/d/vm", .ram_file = "/proc/self/fd/4", .ram_shared = false, .qmp = "/d/vm/qmp.sock",
+              .incoming = true};
+  const auto argv = qemu_argv(plan);
+  for (const auto& a : argv) EXPECT_EQ(a.find("/d/vm"), std::string::npos) << a;
+  for (const char* want : {"file:console.log", "/proc/self/fd/3", "i.cpio", "unix:qmp.sock,server=on,wait=off",
+                           "file=share.sqfs,if=none,id=share0,format=raw,readonly=on"})
+    EXPECT_TRUE(has(argv, want)) << want;
+  EXPECT_NE(std::find_if(argv.begin(), argv.end(), [](const std::string& a) { return a.find("path=agent.sock,") != std::string::npos; }),
+            argv.end());
+  EXPECT_EQ(vmm_path("/d/vm/x", ""), "/d/vm/x") << "not jailed: as it is";
+  EXPECT_EQ(vmm_path("/d/vmx/y", "/d/vm"), "/d/vmx/y") << "a sibling is not inside";
+  EXPECT_EQ(vmm_path("/d/vm/../etc", "/d/vm"), "/d/vm/../etc");
 }
 
 // A template writes its RAM file; a clone maps the same file privately (copy-on-write), waits

@@ -12,7 +12,11 @@ std::string firecracker_boot_args(const VmPlan& vm) {
 }
 
 FirecrackerPlan firecracker_plan(const VmPlan& vm, const std::filesystem::path& vsock) {
-  return {vm.kernel, vm.initramfs, vm.share_disks, vsock, vm.memory_mib, vm.cpus, firecracker_boot_args(vm)};
+  // Named as the jailed firecracker, whose cwd is the VM's dir, sees them (vmm_path).
+  auto at = [&](const std::filesystem::path& p) -> std::filesystem::path { return vmm_path(p, vm.cwd); };
+  FirecrackerPlan plan{at(vm.kernel), at(vm.initramfs), {}, at(vsock), vm.memory_mib, vm.cpus, firecracker_boot_args(vm)};
+  for (const auto& disk : vm.share_disks) plan.disks.push_back(at(disk));
+  return plan;
 }
 
 std::vector<ApiCall> firecracker_calls(const FirecrackerPlan& p) {

@@ -74,16 +74,22 @@ Status send_api_calls(const fs::path& api_socket, const std::vector<ApiCall>& ca
 }
 
 Result<BootedVm> boot_firecracker(const fs::path& binary, const FirecrackerPlan& plan, const FirecrackerFiles& files,
-                                  Deadline deadline) {
+                                  VmmJail& jail, Deadline deadline) {
   const fs::path dir = files.api_socket.parent_path();
   // Listening before the VM exists: the agent's connection cannot come too early.
   // Non-blocking (listen_unix): a connection reset between poll and accept cannot block past
   // the deadline. The VM's dir is 0700; the socket 0600 too.
-  IGNITE_TRY_ASSIGN(sys::Fd listener,
-                    sys::listen_unix(files.vsock.string() + "_" + std::to_string(kAgentVsockPort), SOCK_STREAM, 0600));
+  const std::string agent_socket = files.vsock.string() + "_" + std::to_string(kAgentVsockPort);
+  IGNITE_TRY_ASSIGN(sys::Fd listener, sys::listen_unix(agent_socket, SOCK_STREAM, 0600));
+  // The jailed firecracker connects to it with its own uid.
+  if (jail.active() && ::chown(agent_socket.c_str(), jail.uid(), jail.uid()) != 0)
+    return fail(Error::from_errno("microvm: chown the agent's vsock socket"));
   // No share to assemble: the VM gets its share as disk images (firecracker_calls).
-  IGNITE_TRY_ASSIGN(sys::ChildProcess vmm,
-                    spawn_with_share(firecracker_argv(binary, files.api_socket, vm_id(dir)), files.console, {}, {}));
+  const auto argv = firecracker_argv(binary, vmm_path(files.api_socket, jail.dir()), vm_id(dir));
+  auto spawned = spawn_with_share(argv, files.console, {}, {}, jail.view());
+  jail.spawned();
+  if (!spawned) return fail(std::move(spawned).error());
+  sys::ChildProcess vmm = std::move(*spawned);
   IGNITE_TRY(connect_when_listening(files.api_socket, vmm, deadline));
   IGNITE_TRY(send_api_calls(files.api_socket, firecracker_calls(plan), deadline));
   IGNITE_TRY_ASSIGN(sys::Fd channel, accept_from_vm(listener, vmm, deadline));

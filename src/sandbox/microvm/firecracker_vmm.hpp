@@ -26,12 +26,13 @@ struct FirecrackerFiles {
   std::filesystem::path console;
 };
 
-// Spawns firecracker (in a mount namespace of its own, dying with Ignite: spawn_with_share),
+// Spawns firecracker in `jail` (vmm_jail.hpp: its uid, cgroup and namespaces; dying with
+// Ignite: spawn_with_share), its paths named as it sees them (firecracker_plan does the plan's),
 // sends firecracker_calls(plan), and waits for the agent: the host listens on
 // <vsock>_<kAgentVsockPort> before the VM starts, and the agent connects. Fails `unavailable`
 // with the reason (an API call's fault message, the VMM's exit, the deadline).
 Result<BootedVm> boot_firecracker(const std::filesystem::path& binary, const FirecrackerPlan& plan,
-                                  const FirecrackerFiles& files, Deadline deadline);
+                                  const FirecrackerFiles& files, VmmJail& jail, Deadline deadline);
 
 // Sends each call on the API socket, in order, stopping at the first that Firecracker refuses.
 Status send_api_calls(const std::filesystem::path& api_socket, const std::vector<ApiCall>& calls, Deadline deadline);

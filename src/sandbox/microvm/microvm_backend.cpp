@@ -17,6 +17,7 @@
 #include "sandbox/microvm/share_image.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 #include "sandbox/microvm/vm_template.hpp"
+#include "sandbox/microvm/vmm_jail.hpp"
 #include "sandbox/microvm/vmm_process.hpp"
 #include "sys/files.hpp"
 #include "sys/helper_binary.hpp"
@@ -83,7 +84,7 @@ Status write_initramfs(const fs::path& agent_path, const fs::path& to) {
 
 class MicroVmBackend final : public Backend {
  public:
-  explicit MicroVmBackend(MicroVmConfig config) : c_(std::move(config)) {}
+  explicit MicroVmBackend(MicroVmConfig config) : c_(std::move(config)), jailer_(c_.jail) {}
   std::string_view name() const noexcept override { return "microvm"; }
 
   Result<std::unique_ptr<Slot>> start(const SandboxSpec& spec) override {
@@ -112,13 +113,15 @@ class MicroVmBackend final : public Backend {
     plan.cpus = std::clamp(static_cast<unsigned>(std::ceil(spec.limits.cpu_cores)), 1u, c_.max_cpus);
     plan.tsc_khz = c_.tsc_khz;
     plan.kvm = c_.kvm;
+    IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(plan.memory_mib, plan.cpus, c_.kvm)));
     std::error_code ec;
     if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
     SandboxSpec kept = spec;
     kept.stdin_data.clear();
     guest::FrameReader reader(guest::kMaxGuestFrameBytes);
     auto slot = [&](sys::ChildProcess qemu, sys::Fd channel) {
-      VmParts vm{std::move(dir), std::move(qemu), std::move(channel), std::move(reader), started, c_.kill_grace};
+      VmParts vm{std::move(dir), std::move(jail), std::move(qemu), std::move(channel), std::move(reader), started,
+                 c_.kill_grace};
       return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
     };
 
@@ -131,7 +134,8 @@ class MicroVmBackend final : public Backend {
     if (c_.vmm == Vmm::firecracker) {
       IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
       const FirecrackerFiles files{dir.path() / "api.sock", dir.path() / "vsock.sock", plan.console};
-      auto vm = boot_firecracker(c_.firecracker, firecracker_plan(plan, files.vsock), files, deadline);
+      IGNITE_TRY_ASSIGN(const VmPlan jailed, jail.inputs(plan));
+      auto vm = boot_firecracker(c_.firecracker, firecracker_plan(jailed, files.vsock), files, jail, deadline);
       if (!vm) return boot_failed(plan, vm.error().message);
       if (auto hello = await_hello(vm->channel.get(), vm->vmm, reader, deadline); !hello)
         return boot_failed(plan, hello.error().message);
@@ -139,13 +143,14 @@ class MicroVmBackend final : public Backend {
     }
     if (const VmTemplate* tmpl = c_.templates && plan.share_disks.empty() ? template_for(plan, deadline) : nullptr) {
       plan.qmp = dir.path() / "qmp.sock";
-      auto clone = tmpl->restore(plan, shared.share, deadline);
+      auto clone = tmpl->restore(plan, shared.share, jail, deadline);
       if (!clone) return boot_failed(plan, "restoring from its template: " + clone.error().message);
       return slot(std::move(clone->qemu), std::move(clone->channel));
     }
 
     IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
-    IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn_qemu(plan, shared.share));
+    IGNITE_TRY_ASSIGN(const VmPlan jailed, jail.inputs(plan));
+    IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn_qemu(jailed, shared.share, jail));
     auto channel = agent_hello(plan.socket, qemu, reader, deadline);
     if (!channel) return boot_failed(plan, channel.error().message);
     return slot(std::move(qemu), std::move(*channel));
@@ -180,7 +185,8 @@ class MicroVmBackend final : public Backend {
       VmPlan base = plan;
       base.initramfs = dir.path() / "initramfs.cpio";
       IGNITE_TRY(write_initramfs(c_.agent, base.initramfs));
-      return VmTemplate::make(std::move(base), std::move(dir), deadline);
+      IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(base.memory_mib, base.cpus, c_.kvm)));
+      return VmTemplate::make(std::move(base), std::move(dir), std::move(jail), deadline);
     }();
     if (!made) spdlog::warn("microvm: no template for {} MiB / {} vCPU VMs, they boot instead: {}", key.first, key.second,
                             made.error().message);
@@ -190,6 +196,7 @@ class MicroVmBackend final : public Backend {
   }
 
   MicroVmConfig c_;
+  VmmJailer jailer_;
   std::mutex templates_mu_;
   // By (memory MiB, vCPUs); a null entry: making it failed, VMs of that shape boot.
   std::map<std::pair<std::uint64_t, unsigned>, std::unique_ptr<VmTemplate>> templates_;

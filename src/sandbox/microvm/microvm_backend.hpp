@@ -16,6 +16,7 @@
 #include "core/result.hpp"
 #include "core/spec.hpp"
 #include "sandbox/backend.hpp"
+#include "sandbox/microvm/vmm_jail.hpp"
 
 namespace ignite::sandbox::microvm {
 
@@ -51,6 +52,9 @@ struct MicroVmConfig {
   // runtime's libraries), so not with templates. Off for QEMU, which has 9p.
   bool share_disks = false;
   std::filesystem::path mksquashfs;  // squashfs-tools; empty: not installed
+  // Each VMM's jail (vmm_jail.hpp): the uid pool every backend shares, the instance's tag for
+  // the VMMs' cgroups, and which cgroups a dead Ignite left.
+  VmmJailer::Config jail;
 };
 
 // What this host offers: the VMM, the guest kernel ($IGNITE_GUEST_KERNEL, else the newest in

@@ -1,7 +1,8 @@
 // MicroVmSlot: one booted microVM whose agent said hello, run once. Owns, in this order, the
-// VM's scratch dir, the VMM process (QEMU or firecracker) and the agent connection: destroyed
-// in reverse, so the connection closes, the VMM is killed and reaped, then the dir (initramfs,
-// sockets, disk image, console log) is removed, on every path.
+// VM's scratch dir, the VMM's jail, the VMM process (QEMU or firecracker) and the agent
+// connection: destroyed in reverse, so the connection closes, the VMM is killed and reaped, its
+// cgroup removed and its uid released, then the dir (initramfs, sockets, disk image, console
+// log) is removed, on every path.
 #pragma once
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "guest/protocol.hpp"
 #include "sandbox/backend.hpp"
 #include "sandbox/microvm/vm_image.hpp"
+#include "sandbox/microvm/vmm_jail.hpp"
 #include "sys/child_process.hpp"
 #include "sys/fd.hpp"
 #include "sys/temp_dir.hpp"
@@ -19,6 +21,7 @@ namespace ignite::sandbox::microvm {
 
 struct VmParts {
   sys::TempDir dir;
+  VmmJail jail;           // after the VMM is reaped: its cgroup removed, then its uid released
   sys::ChildProcess vmm;  // QEMU or firecracker
   sys::Fd channel;  // connected to the agent's port
   guest::FrameReader reader;

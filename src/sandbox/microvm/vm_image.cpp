@@ -98,7 +98,15 @@ std::string agent_boot_args(const VmPlan& p, std::uint32_t vsock_port) {
   return args;
 }
 
+std::string vmm_path(const std::filesystem::path& path, const std::filesystem::path& cwd) {
+  if (cwd.empty()) return path.string();
+  const std::filesystem::path rel = path.lexically_relative(cwd);
+  if (rel.empty() || *rel.begin() == "..") return path.string();
+  return rel.string();
+}
+
 std::vector<std::string> qemu_argv(const VmPlan& p) {
+  auto at = [&](const std::filesystem::path& path) { return vmm_path(path, p.cwd); };
   std::string append = "console=ttyS0 quiet loglevel=1 panic=-1 reboot=t cgroup_no_v1=all rdinit=/init " +
                        agent_boot_args(p);
   // Without it, microvm boots under TCG hang at random in TSC calibration (measured).
@@ -117,14 +125,14 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
       // Security: QEMU itself is the next boundary after the guest kernel: it runs under its
       // own seccomp filter (no exec, no obsolete calls, no resource changes).
-      "-sandbox", std::string("on,obsolete=deny,spawn=deny,resourcecontrol=deny") +
-                      (p.runas.empty() ? ",elevateprivileges=deny" : ""),
-      "-serial", "file:" + p.console.string(),
-      "-kernel", p.kernel.string(),
-      "-initrd", p.initramfs.string(),
+      // (It starts unprivileged when jailed, vmm_jail.hpp: no setuid of its own to allow.)
+      "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+      "-serial", "file:" + at(p.console),
+      "-kernel", at(p.kernel),
+      "-initrd", at(p.initramfs),
       "-append", append,
       "-device", "virtio-rng-device",
-      "-chardev", "socket,id=agent,path=" + p.socket.string() + ",server=on,wait=off",
+      "-chardev", "socket,id=agent,path=" + at(p.socket) + ",server=on,wait=off",
       "-device", "virtio-serial-device",
       "-device", "virtserialport,chardev=agent,name=ignite.agent",
   };
@@ -132,24 +140,21 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
     // Security: only the plan's sources (the share dir), read-only as QEMU enforces it
     // (readonly=on), so a guest kernel the program took over can neither write the host nor
     // read anything of it beyond what the run was given.
-    argv.insert(argv.end(), {"-fsdev", "local,id=hostroot,path=" + p.share.string() +
+    argv.insert(argv.end(), {"-fsdev", "local,id=hostroot,path=" + at(p.share) +
                                            ",security_model=none,readonly=on,multidevs=remap",
                              "-device", "virtio-9p-device,fsdev=hostroot,mount_tag=hostroot"});
   }
   // The same promise on disks: images of those sources alone, attached read-only.
   for (std::size_t i = 0; i < p.share_disks.size(); ++i) {
     const std::string id = "share" + std::to_string(i);
-    argv.insert(argv.end(), {"-drive", "file=" + p.share_disks[i].string() + ",if=none,id=" + id +
+    argv.insert(argv.end(), {"-drive", "file=" + at(p.share_disks[i]) + ",if=none,id=" + id +
                                            ",format=raw,readonly=on",
                              "-device", "virtio-blk-device,drive=" + id});
   }
-  // Not elevateprivileges=deny with -runas: the filter is installed before -runas's setuid,
-  // which it would then refuse (QEMU exits); without exec an unprivileged QEMU cannot elevate.
-  if (!p.runas.empty()) argv.insert(argv.end(), {"-runas", p.runas});
   if (!p.ram_file.empty())
     argv.insert(argv.end(), {"-object", "memory-backend-file,id=ram0,size=" + std::to_string(p.memory_mib) +
-                                            "M,mem-path=" + p.ram_file.string() + ",share=" + (p.ram_shared ? "on" : "off")});
-  if (!p.qmp.empty()) argv.insert(argv.end(), {"-qmp", "unix:" + p.qmp.string() + ",server=on,wait=off"});
+                                            "M,mem-path=" + at(p.ram_file) + ",share=" + (p.ram_shared ? "on" : "off")});
+  if (!p.qmp.empty()) argv.insert(argv.end(), {"-qmp", "unix:" + at(p.qmp) + ",server=on,wait=off"});
   if (p.incoming) argv.insert(argv.end(), {"-incoming", "defer"});
   return argv;
 }

@@ -65,10 +65,9 @@ struct VmPlan {
   unsigned cpus = 1;
   std::uint32_t tsc_khz = 0;        // 0: unknown (then boots may hang in calibration)
   bool kvm = false;                 // hardware KVM proven (kvm_intel/kvm_amd); else TCG
-  // The user QEMU drops to before the guest starts; empty: it stays root. Not used yet: the 9p
-  // share resolves paths as that user, and a run's staging dirs sit below root-only dirs
-  // (BRANCH-NOTES.md: per-mount shares opened before the drop are the way).
-  std::string runas;
+  // The jailed VMM's cwd (vmm_jail.hpp): the VM's dir. Set: the paths inside it are given to the
+  // VMM relative to it (vmm_path), since a jailed VMM cannot reach it from /.
+  std::filesystem::path cwd;
   // VM templates (vm_template.hpp). The guest's RAM in a file: a template writes it (shared); a
   // clone maps it privately, copy-on-write, so nothing a clone does reaches the file.
   std::filesystem::path ram_file;  // empty: anonymous RAM
@@ -82,6 +81,10 @@ struct VmPlan {
 std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes);
 
 std::vector<std::string> qemu_argv(const VmPlan& plan);
+
+// `path` as a VMM whose cwd is `cwd` names it: relative when it lies inside `cwd`; as it is
+// otherwise (and always when `cwd` is empty: an unjailed VMM).
+std::string vmm_path(const std::filesystem::path& path, const std::filesystem::path& cwd);
 
 // The kernel command line's words that tell the agent how it reaches the host (protocol.hpp):
 // where its share is (9p, or the disks' union) and, under Firecracker, its vsock port.

@@ -1,6 +1,7 @@
 #include "sandbox/microvm/vmm_process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
-                                           const std::vector<ShareEntry>& entries) {
+                                           const std::vector<ShareEntry>& entries, const JailView& jail) {
   // Errors name the program, not where it is installed.
   const std::string name = fs::path(argv.at(0)).filename().string();
   std::vector<char*> args;
@@ -36,12 +37,15 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
   const std::string share_dir = share.string();
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (null_fd < 0 || log_fd < 0) {
+  // A jailed VMM opens its console log itself too (QEMU's -serial file:).
+  if (null_fd < 0 || log_fd < 0 || (jail.uid && ::fchown(log_fd, jail.uid, jail.uid) != 0)) {
     const int err = errno;
     if (null_fd >= 0) ::close(null_fd);
     if (log_fd >= 0) ::close(log_fd);
     return fail(Error::from_errno("open " + name + "'s stdio", err));
   }
+  const std::string jail_dir = jail.dir.string();
+  const int namespaces = CLONE_NEWNS | (jail.uid ? CLONE_NEWNET | CLONE_NEWIPC : 0);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -56,7 +60,10 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
       (void)!::write(2, "\n", 1);
       ::_exit(126);
     };
-    if (::unshare(CLONE_NEWNS) != 0) die("unshare");
+    for (int fd : jail.cgroup_join)
+      if (::write(fd, "0", 1) != 1) die("join the VMM's cgroup");
+    if (jail.uid && ::chdir(jail_dir.c_str()) != 0) die("chdir to the VM's dir");
+    if (::unshare(namespaces) != 0) die("unshare");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make mounts private");
     if (!share_dir.empty() && ::mount("share", share_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
       die("tmpfs");
@@ -76,7 +83,25 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
     if (!share_dir.empty() &&
         ::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
       die("remount the share read-only");
-    ::syscall(SYS_close_range, 3u, ~0u, 0u);
+    // The passed files become 3, 4, ...: first out of the way of those numbers, then down.
+    const int n = static_cast<int>(jail.files.size());
+    int moved[16];
+    if (n > 16) die("too many files to pass");
+    for (int i = 0; i < n; ++i)
+      if ((moved[i] = ::fcntl(jail.files[static_cast<std::size_t>(i)], F_DUPFD_CLOEXEC, kJailFirstFd + n)) < 0)
+        die("dup");
+    for (int i = 0; i < n; ++i)
+      if (::dup2(moved[i], kJailFirstFd + i) < 0) die("dup2");
+    if (jail.uid) {
+      const gid_t id = jail.uid;
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(id, id, id) != 0 || ::setresuid(id, id, id) != 0)
+        die("drop to the VMM's uid");
+      // The kernel cleared PDEATHSIG with the credentials: set again, then checked again.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
+    }
+    ::syscall(SYS_close_range, static_cast<unsigned>(kJailFirstFd + n), ~0u, 0u);
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -94,8 +119,10 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
   return sys::ChildProcess(pid, sys::Fd(pidfd));
 }
 
-Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries) {
-  return spawn_with_share(qemu_argv(plan), plan.console, plan.share, entries);
+Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries, VmmJail& jail) {
+  auto qemu = spawn_with_share(qemu_argv(plan), plan.console, plan.share, entries, jail.view());
+  jail.spawned();
+  return qemu;
 }
 
 Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
