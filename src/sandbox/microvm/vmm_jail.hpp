@@ -57,7 +57,6 @@ class VmmJail {
   unsigned uid() const noexcept { return uid_; }
   // The VMM's cwd (empty: not jailed): what VmPlan::cwd and vmm_path take.
   const std::filesystem::path& dir() const noexcept { return dir_; }
-  const native::Cgroup* cgroup() const noexcept { return cgroup_ ? &*cgroup_ : nullptr; }
   // After the spawn: the descriptors were the child's to take; the parent's copies go.
   void spawned() { files_.clear(); join_.clear(); }
 
@@ -87,9 +86,6 @@ class VmmJailer {
     std::filesystem::path proc = "/proc";
   };
   explicit VmmJailer(Config config);
-
-  // The cgroup layout, and why VMMs run without cgroups when they do (logged once).
-  const native::CgroupLayout& layout() const noexcept { return layout_; }
 
   // A jail for the VMM that will run in `dir` (which it then owns), named after it.
   Result<VmmJail> make(const std::filesystem::path& dir, const native::CgroupLimits& limits);
