@@ -280,6 +280,9 @@ TEST_F(MicroVm, the_vmm_runs_jailed_with_a_uid_and_cgroup_of_its_own_and_no_netw
     EXPECT_NE(status.find(want), std::string::npos) << want << "\n" << status;
   for (const char* ns : {"ns/net", "ns/ipc", "ns/mnt"})
     EXPECT_NE(proc_link(vmm, ns), fs::read_symlink(std::string("/proc/self/") + ns).string()) << ns;
+  const std::string mounts = proc_file(vmm, "mountinfo");
+  for (const char* dir : {" /tmp ro,", " /dev/shm ro,", " /var/tmp ro,"})
+    EXPECT_NE(mounts.find(dir), std::string::npos) << "the host's" << dir << " is not covered read-only for the VMM";
   EXPECT_EQ(proc_file(vmm, "cmdline").find(scratch_.string()), std::string::npos)
       << "the jailed QEMU names its files relative to its dir";
   const std::string vm_dir = fs::path(proc_link(vmm, "cwd")).filename().string();

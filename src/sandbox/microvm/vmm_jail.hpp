@@ -5,7 +5,8 @@
 //   - with no capabilities, no_new_privs, and its own seccomp filter (QEMU's -sandbox,
 //     Firecracker's built-in one);
 //   - in a cgroup of its own: memory (the guest's RAM plus the VMM's own), pids and CPU limits;
-//   - in empty network and IPC namespaces and a mount namespace of its own (its share);
+//   - in empty network and IPC namespaces and a mount namespace of its own (its share), where
+//     the host's world-writable dirs (/tmp, /dev/shm, ...) are empty read-only tmpfs;
 //   - with the VM's dir (owned by that uid) as its cwd: every path it is given is relative to it
 //     (it cannot reach the dir from /: the instance dir above it is root's, 0700). What it must
 //     read from elsewhere (the guest kernel, a template's RAM and initramfs) it gets as open

@@ -24,6 +24,9 @@ namespace ignite::sandbox::microvm {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// Where any user may write on a Debian host (and most others).
+constexpr const char* kWorldWritable[] = {"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue"};
+
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
                                            const std::vector<ShareEntry>& entries, const JailView& jail) {
   // Errors name the program, not where it is installed.
@@ -46,6 +49,15 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
   }
   const std::string jail_dir = jail.dir.string();
   const int namespaces = CLONE_NEWNS | (jail.uid ? CLONE_NEWNET | CLONE_NEWIPC : 0);
+  // The host's world-writable dirs: a jailed VMM sees each as an empty read-only tmpfs, so it can
+  // neither fill them nor leave a file there that outlives it.
+  std::vector<std::string> covered;
+  if (jail.uid) {
+    for (const char* dir : kWorldWritable) {
+      struct stat st {};
+      if (::lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) covered.emplace_back(dir);
+    }
+  }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -83,6 +95,11 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
     if (!share_dir.empty() &&
         ::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
       die("remount the share read-only");
+    // After the share (its sources, or the VM's dir, may lie below one of them; the cwd and the
+    // share's mounts keep what they reach).
+    for (const auto& dir : covered)
+      if (::mount("none", dir.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") != 0)
+        die("cover a world-writable dir");
     // The passed files become 3, 4, ...: first out of the way of those numbers, then down.
     const int n = static_cast<int>(jail.files.size());
     int moved[16];
