@@ -12,8 +12,9 @@ deps:
 	./scripts/install-deps
 
 # Both presets (CMakePresets.json) keep line tables only (-g1): enough for backtraces, gdb's
-# lines and the sanitizers' reports, and a third less compile time than full -g (measured:
-# native_backend.cpp 23.3 s -> 14.8 s of CPU). Full debug info: configure with
+# lines and the sanitizers' reports, and much less compile time than full -g (measured: the
+# clean dev build 22 -> 17 min, the ASan one 13 -> 11; native_backend.cpp 23.3 -> 14.8 s of
+# CPU). Full debug info: configure with
 # -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG".
 build:
 	cmake --preset dev -DBUILD_TESTING=ON >/dev/null
