@@ -242,11 +242,6 @@ TEST_F(MicroVm, a_cancelled_run_kills_its_vm_and_leaves_nothing) {
   expect_nothing_left();
 }
 
-std::string proc_file(int pid, const std::string& name) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::string proc_link(int pid, const std::string& name) {
   std::error_code ec;
   return fs::read_symlink("/proc/" + std::to_string(pid) + "/" + name, ec).string();
@@ -266,11 +261,12 @@ TEST_F(MicroVm, the_vmm_runs_jailed_with_a_uid_and_cgroup_of_its_own_and_no_netw
   }
   ASSERT_EQ(vmms.size(), 1u) << "one QEMU, found by its cwd (the VM's dir)";
   const int vmm = vmms[0];
+  const fs::path proc = "/proc/" + std::to_string(vmm);
   // QEMU loads its own seccomp filter during its start: looked at once it has.
-  std::string status = proc_file(vmm, "status");
+  std::string status = read_bytes(proc / "status");
   for (int i = 0; i < 100 && status.find("Seccomp:\t2") == std::string::npos; ++i) {
     std::this_thread::sleep_for(50ms);
-    status = proc_file(vmm, "status");
+    status = read_bytes(proc / "status");
   }
   unsigned uid = 0;
   std::sscanf(status.c_str() + status.find("\nUid:"), "\nUid:\t%u", &uid);
@@ -280,10 +276,10 @@ TEST_F(MicroVm, the_vmm_runs_jailed_with_a_uid_and_cgroup_of_its_own_and_no_netw
     EXPECT_NE(status.find(want), std::string::npos) << want << "\n" << status;
   for (const char* ns : {"ns/net", "ns/ipc", "ns/mnt"})
     EXPECT_NE(proc_link(vmm, ns), fs::read_symlink(std::string("/proc/self/") + ns).string()) << ns;
-  const std::string mounts = proc_file(vmm, "mountinfo");
+  const std::string mounts = read_bytes(proc / "mountinfo");
   for (const char* dir : {" /tmp ro,", " /dev/shm ro,", " /var/tmp ro,"})
     EXPECT_NE(mounts.find(dir), std::string::npos) << "the host's" << dir << " is not covered read-only for the VMM";
-  EXPECT_EQ(proc_file(vmm, "cmdline").find(scratch_.string()), std::string::npos)
+  EXPECT_EQ(read_bytes(proc / "cmdline").find(scratch_.string()), std::string::npos)
       << "the jailed QEMU names its files relative to its dir";
   const std::string vm_dir = fs::path(proc_link(vmm, "cwd")).filename().string();
   EXPECT_EQ(vm_dir.rfind("microvm-", 0), 0u) << proc_link(vmm, "cwd");
@@ -298,7 +294,7 @@ TEST_F(MicroVm, the_vmm_runs_jailed_with_a_uid_and_cgroup_of_its_own_and_no_netw
     cgroup = layout.v1_base.at("memory") / vm_dir, limit_file = "memory.limit_in_bytes";
   }
   if (!cgroup.empty()) {
-    EXPECT_NE(proc_file(vmm, "cgroup").find("/" + vm_dir + "\n"), std::string::npos) << proc_file(vmm, "cgroup");
+    EXPECT_NE(read_bytes(proc / "cgroup").find("/" + vm_dir + "\n"), std::string::npos) << read_bytes(proc / "cgroup");
     const auto expected = sandbox::microvm::vmm_limits(sandbox::microvm::vm_memory_mib(64ull << 20), 1, false);
     EXPECT_EQ(read_bytes(cgroup / limit_file), std::to_string(expected.memory_max_bytes) + "\n");
   }

@@ -86,10 +86,7 @@ Result<BootedVm> boot_firecracker(const fs::path& binary, const FirecrackerPlan&
     return fail(Error::from_errno("microvm: chown the agent's vsock socket"));
   // No share to assemble: the VM gets its share as disk images (firecracker_calls).
   const auto argv = firecracker_argv(binary, vmm_path(files.api_socket, jail.dir()), vm_id(dir));
-  auto spawned = spawn_with_share(argv, files.console, {}, {}, jail.view());
-  jail.spawned();
-  if (!spawned) return fail(std::move(spawned).error());
-  sys::ChildProcess vmm = std::move(*spawned);
+  IGNITE_TRY_ASSIGN(sys::ChildProcess vmm, spawn_with_share(argv, files.console, {}, {}, &jail));
   IGNITE_TRY(connect_when_listening(files.api_socket, vmm, deadline));
   IGNITE_TRY(send_api_calls(files.api_socket, firecracker_calls(plan), deadline));
   IGNITE_TRY_ASSIGN(sys::Fd channel, accept_from_vm(listener, vmm, deadline));

@@ -49,18 +49,10 @@ native::CgroupLimits vmm_limits(std::uint64_t memory_mib, unsigned cpus, bool kv
 }
 
 VmmJailer::VmmJailer(Config config)
-    : config_(std::move(config)), layout_(native::detect_cgroups(config_.proc)),
+    : config_(std::move(config)), layout_(native::ready_cgroups(config_.proc, config_.stale)),
       ids_(config_.id_lock_dir, config_.first_id, config_.id_count) {
-  if (layout_.version != native::CgroupVersion::none) {
-    if (auto prepared = native::prepare_cgroup_parent(layout_); !prepared) {
-      layout_.reason = prepared.error().message;
-      layout_.version = native::CgroupVersion::none;
-    }
-  }
   if (layout_.version == native::CgroupVersion::none)
     spdlog::warn("microvm: the VMM processes run without a cgroup of their own: {}", layout_.describe());
-  else if (config_.stale)
-    native::collect_stale_cgroups(layout_, config_.stale);
 }
 
 Result<VmmJail> VmmJailer::make(const fs::path& dir, const native::CgroupLimits& limits) {

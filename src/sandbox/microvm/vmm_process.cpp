@@ -27,8 +27,10 @@ using Clock = std::chrono::steady_clock;
 // Where any user may write on a Debian host (and most others).
 constexpr const char* kWorldWritable[] = {"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue"};
 
-Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
-                                           const std::vector<ShareEntry>& entries, const JailView& jail) {
+namespace {
+
+Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
+                                const std::vector<ShareEntry>& entries, const JailView& jail) {
   // Errors name the program, not where it is installed.
   const std::string name = fs::path(argv.at(0)).filename().string();
   std::vector<char*> args;
@@ -136,10 +138,18 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
   return sys::ChildProcess(pid, sys::Fd(pidfd));
 }
 
+}  // namespace
+
+Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
+                                           const std::vector<ShareEntry>& entries, VmmJail* jail) {
+  if (!jail) return spawn(std::move(argv), log, share, entries, {});
+  auto child = spawn(std::move(argv), log, share, entries, jail->view());
+  jail->spawned();
+  return child;
+}
+
 Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries, VmmJail& jail) {
-  auto qemu = spawn_with_share(qemu_argv(plan), plan.console, plan.share, entries, jail.view());
-  jail.spawned();
-  return qemu;
+  return spawn_with_share(qemu_argv(plan), plan.console, plan.share, entries, &jail);
 }
 
 Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& qemu,

@@ -21,12 +21,13 @@ using Deadline = std::chrono::steady_clock::time_point;
 // running. Before the exec it assembles the share in a mount namespace of its own: a tmpfs on
 // `share` with each entry bound read-only at <share>/<name>, seen by this child alone (nothing
 // propagates to the host). `share` must exist; empty: no share (then `entries` must be empty too).
-// With a jail (vmm_jail.hpp: `jail.uid` set), it also joins the jail's cgroup, takes the VM's
-// dir as its cwd, gets empty network and IPC namespaces and the jail's files as its descriptors
-// 3, 4, ..., and drops to the jail's uid (no capabilities, no_new_privs) just before the exec.
+// With a jail (vmm_jail.hpp), it also gets the jail's files as its descriptors 3, 4, ... (the
+// jail keeps no copy after this), and, when the jail is active, joins the jail's cgroup, takes
+// the VM's dir as its cwd, gets empty network and IPC namespaces with the host's world-writable
+// dirs covered, and drops to the jail's uid (no capabilities, no_new_privs) just before the exec.
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const std::filesystem::path& log,
                                            const std::filesystem::path& share, const std::vector<ShareEntry>& entries,
-                                           const JailView& jail = {});
+                                           VmmJail* jail = nullptr);
 
 // QEMU (qemu_argv(plan, jail)) that way, its console log and share the plan's, in `jail` (whose
 // files are the child's after this).

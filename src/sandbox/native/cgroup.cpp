@@ -129,6 +129,18 @@ std::size_t collect_stale_cgroups(const CgroupLayout& layout,
   return names.size();
 }
 
+CgroupLayout ready_cgroups(const fs::path& proc, const std::function<bool(std::string_view)>& stale) {
+  CgroupLayout layout = detect_cgroups(proc);
+  if (layout.version != CgroupVersion::none) {
+    if (auto prepared = prepare_cgroup_parent(layout); !prepared) {
+      layout.reason = prepared.error().message;
+      layout.version = CgroupVersion::none;
+    }
+  }
+  if (layout.version != CgroupVersion::none && stale) collect_stale_cgroups(layout, stale);
+  return layout;
+}
+
 Cgroup Cgroup::observe(pid_t pid, const fs::path& proc) {
   ProcessCgroups found = cgroups_of(pid, proc);
   Cgroup c;

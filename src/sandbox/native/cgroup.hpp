@@ -35,6 +35,12 @@ struct CgroupUsage {
 std::size_t collect_stale_cgroups(const CgroupLayout& layout,
                                   const std::function<bool(std::string_view name)>& stale);
 
+// The layout a backend makes its per-run cgroups in: detect_cgroups(proc), its per-run parent
+// prepared (version none, with the reason, where that fails), and, when `stale` is set, what
+// dead Ignites left there collected.
+CgroupLayout ready_cgroups(const std::filesystem::path& proc,
+                           const std::function<bool(std::string_view name)>& stale);
+
 class Cgroup {
  public:
   // Creates `name` under the layout's per-run parent(s) and applies the limits.

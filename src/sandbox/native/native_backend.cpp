@@ -237,16 +237,7 @@ Result<sys::Fd> open_init_binary(std::filesystem::path path) {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
-  CgroupLayout layout = detect_cgroups(config.proc);
-  if (layout.version != CgroupVersion::none) {
-    auto prepared = prepare_cgroup_parent(layout);
-    if (!prepared) {
-      layout.reason = prepared.error().message;
-      layout.version = CgroupVersion::none;
-    }
-  }
-  if (layout.version != CgroupVersion::none && config.stale_run)
-    collect_stale_cgroups(layout, config.stale_run);
+  CgroupLayout layout = ready_cgroups(config.proc, config.stale_run);
   if (layout.version == CgroupVersion::none && !config.allow_degraded) {
     return fail(ErrorCode::unsupported,
                 "cannot enforce memory/process/CPU limits: " + layout.describe() +
