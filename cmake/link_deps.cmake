@@ -1,20 +1,20 @@
 # How the libraries every `ignite` start needs are linked: the ignite_dep_* interface targets.
 #
-# Why static: a CLI run spends most of its start-up in the dynamic loader, binding libstdc++,
+# Why static: a CLI run spent most of its start-up in the dynamic loader, binding libstdc++,
 # spdlog, fmt, yaml-cpp, libcrypto and libseccomp symbol by symbol (perf: 43 % of
 # `ignite --version`, ~1 ms, before main). Linked into the binary, those symbols are bound at
 # link time and the libraries are neither searched nor mapped. libcurl and cnats stay dynamic:
 # they are dlopen()ed on first use (sys/shared_library), and they are C, so the libstdc++ inside
 # `ignite` never meets a second one. Sanitizer builds keep everything shared (the runtimes
-# want to interpose the allocator).
-option(IGNITE_STATIC_DEPS "Link libstdc++, spdlog, fmt, yaml-cpp, libcrypto and libseccomp into ignite" ON)
+# want to interpose the allocator). libcrypto was linked statically too, until SHA-256 became
+# ours (sys/sha256.hpp says why).
+option(IGNITE_STATIC_DEPS "Link libstdc++, spdlog, fmt, yaml-cpp and libseccomp into ignite" ON)
 if(IGNITE_SANITIZE)
   set(IGNITE_STATIC_DEPS OFF)
 endif()
 
 add_library(ignite_dep_log INTERFACE)
 add_library(ignite_dep_yaml INTERFACE)
-add_library(ignite_dep_crypto INTERFACE)
 add_library(ignite_dep_seccomp INTERFACE)
 
 # A static archive of a Debian -dev package, as an imported target with the shared one's headers.
@@ -32,20 +32,25 @@ endfunction()
 
 if(IGNITE_STATIC_DEPS)
   find_package(fmt REQUIRED)
-  # Debian ships spdlog and fmt as shared libraries and as headers; the header-only form puts
-  # them in the binary.
-  target_link_libraries(ignite_dep_log INTERFACE spdlog::spdlog_header_only fmt::fmt-header-only)
+  # Debian ships spdlog and fmt as shared libraries and as headers, with no static archive: their
+  # compiled parts are built here, once (log_impl.cpp), and every other TU sees only their
+  # declarations. (The header-only form put them in each of the ~22 TUs that log: ~9 s of
+  # compile CPU each.)
+  add_library(ignite_log_impl STATIC ${CMAKE_CURRENT_LIST_DIR}/log_impl.cpp)
+  target_compile_definitions(ignite_log_impl PUBLIC SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL)
+  target_include_directories(ignite_log_impl PUBLIC
+    $<TARGET_PROPERTY:spdlog::spdlog_header_only,INTERFACE_INCLUDE_DIRECTORIES>
+    $<TARGET_PROPERTY:fmt::fmt-header-only,INTERFACE_INCLUDE_DIRECTORIES>)
+  target_link_libraries(ignite_log_impl PUBLIC Threads::Threads)
+  target_link_libraries(ignite_dep_log INTERFACE ignite_log_impl)
   ignite_static_archive(ignite_yaml_a libyaml-cpp.a yaml-cpp)
   target_link_libraries(ignite_dep_yaml INTERFACE ignite_yaml_a)
-  ignite_static_archive(ignite_crypto_a libcrypto.a OpenSSL::Crypto)
-  target_link_libraries(ignite_dep_crypto INTERFACE ignite_crypto_a ${CMAKE_DL_LIBS} Threads::Threads)
   ignite_static_archive(ignite_seccomp_a libseccomp.a "")
   target_include_directories(ignite_dep_seccomp INTERFACE ${SECCOMP_INCLUDE_DIRS})
   target_link_libraries(ignite_dep_seccomp INTERFACE ignite_seccomp_a)
 else()
   target_link_libraries(ignite_dep_log INTERFACE spdlog::spdlog)
   target_link_libraries(ignite_dep_yaml INTERFACE yaml-cpp)
-  target_link_libraries(ignite_dep_crypto INTERFACE OpenSSL::Crypto)
   target_link_libraries(ignite_dep_seccomp INTERFACE PkgConfig::SECCOMP)
 endif()
 

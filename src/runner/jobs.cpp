@@ -1,29 +1,14 @@
 #include "runner/jobs.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <random>
 
 #include "api/request_error.hpp"
+#include "sys/random.hpp"
 
 namespace ignite::runner {
 
-std::string random_id() {
-  unsigned char bytes[16] = {};
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    std::random_device rd;  // OpenSSL's CSPRNG failing is near impossible; still, no zeros
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
-  std::string out;
-  char hex[3];
-  for (unsigned char b : bytes) {
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(b));
-    out += hex;
-  }
-  return out;
-}
+std::string random_id() { return sys::random_hex(16); }
 
 JobQueue::JobQueue(Executor executor, std::size_t workers, JobBounds bounds)
     : executor_(std::move(executor)), bounds_([&] {

@@ -1,17 +1,16 @@
 #include "server/auth.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <cstdio>
+
+#include "sys/sha256.hpp"
 
 namespace ignite::server {
 namespace {
 
-std::array<unsigned char, 32> sha256(std::string_view text) {
-  std::array<unsigned char, 32> out{};
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
-  return out;
+sys::Sha256::Digest sha256(std::string_view text) {
+  sys::Sha256 h;
+  h.update(text);
+  return h.digest();
 }
 
 std::string_view trim(std::string_view s) {
@@ -31,10 +30,10 @@ ApiKeys::ApiKeys(const std::vector<std::string>& keys) {
 bool ApiKeys::accepts(std::string_view presented) const {
   if (presented.empty()) return false;
   const auto digest = sha256(presented);
-  // Security: every key is compared, with CRYPTO_memcmp, and the result accumulated without
+  // Security: every key is compared, in constant time, and the result accumulated without
   // branching, so timing reveals neither which key matched nor how much of a guess was right.
   int matched = 0;
-  for (const auto& d : digests_) matched |= static_cast<int>(CRYPTO_memcmp(d.data(), digest.data(), d.size()) == 0);
+  for (const auto& d : digests_) matched |= static_cast<int>(sys::equal_constant_time(d.data(), digest.data(), d.size()));
   return matched != 0;
 }
 

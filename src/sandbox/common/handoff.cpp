@@ -7,10 +7,10 @@
 #include <charconv>
 #include <cstring>
 #include <cstdio>
-#include <random>
 
 #include "core/utf8.hpp"
 #include "sandbox/common/drop_dirs.hpp"
+#include "sys/random.hpp"
 
 namespace ignite::sandbox {
 namespace {
@@ -59,12 +59,7 @@ bool job_is_encodable(const Job& job) {
   return valid(job.argv) && valid(job.env) && is_valid_utf8(job.workdir.string());
 }
 
-std::string make_nonce() {
-  std::random_device rd;
-  char buf[33];
-  for (int i = 0; i < 4; ++i) std::snprintf(buf + 8 * i, 9, "%08x", static_cast<unsigned>(rd()));
-  return std::string(buf, 32);
-}
+std::string make_nonce() { return sys::random_hex(16); }
 
 std::optional<int> exec_failure(std::string_view out, std::string_view nonce) {
   if (nonce.empty() || !out.starts_with(kExecFailedMarker)) return std::nullopt;

@@ -2,13 +2,13 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <optional>
+#include <span>
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +19,7 @@
 #include "sandbox/microvm/output_receiver.hpp"
 #include "sandbox/microvm/vmm_process.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
+#include "sys/random.hpp"
 #include "sys/write_all.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -111,10 +112,7 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
   m.seccomp.assign(reinterpret_cast<const char*>(prog->filter), prog->len * sizeof(sock_filter));
   // Per job, from the host's CRNG: what makes two clones of one template draw different bytes.
   m.seed.resize(64);
-  for (std::size_t got = 0; got < m.seed.size();) {
-    const ssize_t n = ::getrandom(m.seed.data() + got, m.seed.size() - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
+  sys::random_bytes(std::span(reinterpret_cast<std::uint8_t*>(m.seed.data()), m.seed.size()));
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   m.realtime_ns = static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
