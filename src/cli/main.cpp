@@ -29,19 +29,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ignite ") + IGNITE_VERSION);
   app.require_subcommand(1);
   ignite::cli::Context ctx;
-  ignite::cli::register_init(app, ctx);
-  ignite::cli::register_run(app, ctx);
-  ignite::cli::register_exec(app, ctx);
-  ignite::cli::register_preflight(app, ctx);
-  ignite::cli::register_report(app, ctx);
-  ignite::cli::register_lock(app, ctx);
-  ignite::cli::register_env(app, ctx);
-  ignite::cli::register_doctor(app, ctx);
-  ignite::cli::register_serve(app, ctx);
-  ignite::cli::register_worker(app, ctx);
-  ignite::cli::register_mcp(app, ctx);
-  ignite::cli::register_runtimes(app, ctx);
-  ignite::cli::register_images(app, ctx);
+  ignite::cli::register_commands(app, ctx, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
