@@ -1,7 +1,6 @@
 #include "runner/jobs.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "api/request_error.hpp"
 #include "sys/random.hpp"
