@@ -29,7 +29,7 @@ void register_images(CLI::App& app, Context& ctx);
 // Why: building all thirteen, with their options and validators, was a third of the page faults
 // of an `ignite exec` start (heap growth); one is enough to parse and to run a command, and
 // its `--help` is its own. `ignite`, `ignite --help`, `ignite --version` and a misspelt
-// command still see them all (CLI11 then suggests and lists). Returns how many it registered.
+// command still see them all (and the same errors as before). Returns how many it registered.
 std::size_t register_commands(CLI::App& app, Context& ctx, int argc, const char* const* argv);
 
 }  // namespace ignite::cli

@@ -1,7 +1,9 @@
 #include "sys/sha256.hpp"
 
+#if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
+#endif
 
 #include <atomic>
 #include <cstring>
@@ -59,6 +61,7 @@ void portable_blocks(std::uint32_t* state, const std::uint8_t* data, std::size_t
   }
 }
 
+#if defined(__x86_64__)
 // The SHA extensions (SHA-NI): 4 rounds per pair of sha256rnds2, the message schedule in
 // sha256msg1/msg2. The state lives as ABEF/CDGH halves, the layout those instructions use.
 __attribute__((target("sha,sse4.1,ssse3"))) void cpu_blocks(std::uint32_t* state, const std::uint8_t* data,
@@ -102,6 +105,11 @@ bool cpu_has_sha() {
   const bool sse41 = (c & (1U << 19)) != 0, ssse3 = (c & (1U << 9)) != 0;
   return sha && sse41 && ssse3;
 }
+#else
+// Elsewhere (aarch64 has SHA-256 instructions of its own, not used yet): the portable code.
+void cpu_blocks(std::uint32_t*, const std::uint8_t*, std::size_t) {}
+bool cpu_has_sha() { return false; }
+#endif
 
 std::atomic<bool> g_force_portable{false};
 
@@ -118,6 +126,7 @@ void Sha256::force_portable(bool on) { g_force_portable.store(on); }
 bool Sha256::uses_cpu_extensions() { return use_cpu(); }
 
 void Sha256::blocks(const std::uint8_t* data, std::size_t count) {
+  if (count == 0) return;
   if (use_cpu())
     cpu_blocks(state_.data(), data, count);
   else
@@ -125,6 +134,7 @@ void Sha256::blocks(const std::uint8_t* data, std::size_t count) {
 }
 
 void Sha256::update(std::string_view text) {
+  if (text.empty()) return;  // a default string_view's data() is null: no memcpy from it
   const auto* data = reinterpret_cast<const std::uint8_t*>(text.data());
   std::size_t size = text.size();
   length_ += size;
@@ -168,6 +178,9 @@ Sha256::Digest Sha256::digest() {
     out[4 * i + 2] = static_cast<std::uint8_t>(state_[i] >> 8);
     out[4 * i + 3] = static_cast<std::uint8_t>(state_[i]);
   }
+  state_ = kInitial;
+  buffered_ = 0;
+  length_ = 0;  // a second digest() starts from nothing, not from this one's padding
   return out;
 }
 

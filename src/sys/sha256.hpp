@@ -27,8 +27,10 @@ class Sha256 {
 
   void update(std::string_view data);
   Status update_file(const std::filesystem::path& path);  // streamed; fails if unreadable
-  Digest digest();    // ends the computation
-  std::string hex();  // lowercase hex digest; ends the computation
+  // The digest of everything given since construction or the last digest(); the object then
+  // starts over, as if new.
+  Digest digest();
+  std::string hex();  // digest() as lowercase hex
 
   // Tests only: the portable block function even where the CPU has SHA extensions.
   static void force_portable(bool on);

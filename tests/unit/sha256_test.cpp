@@ -69,6 +69,17 @@ TEST(Sha256, the_cpu_extensions_and_the_portable_code_agree_on_every_length_and_
   }
 }
 
+TEST(Sha256, a_digest_starts_the_object_over_and_an_empty_view_is_nothing) {
+  Sha256 h;
+  h.update(std::string_view{});  // null data(): nothing to copy
+  h.update("ab");
+  h.update("c");
+  EXPECT_EQ(h.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(h.hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") << "as if new";
+  h.update("abc");
+  EXPECT_EQ(h.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(Sha256, agrees_with_coreutils_sha256sum_on_a_file) {
   std::mt19937 rng(11);
   std::string data(100003, '\0');
