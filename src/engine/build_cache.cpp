@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <random>
 #include <sstream>
 #include <vector>
 
@@ -13,6 +12,7 @@
 
 #include "sys/files.hpp"
 #include "sys/owned_dir.hpp"
+#include "sys/random.hpp"
 #include "sys/temp_dir.hpp"
 #include "sys/tree.hpp"
 
@@ -107,8 +107,7 @@ sys::TreeLimits limits_of(const CacheConfig& c) {
 
 // Removes an entry (or staging dir) atomically from the cache's view first, then from disk.
 void discard(const fs::path& entry, const std::string& prefix) {
-  std::random_device rd;
-  const fs::path gone = entry.parent_path() / (prefix + "discard-" + std::to_string(rd()));
+  const fs::path gone = entry.parent_path() / (prefix + "discard-" + sys::random_hex(4));
   if (::rename(entry.c_str(), gone.c_str()) != 0) return;
   if (auto removed = sys::remove_tree(gone); !removed) spdlog::warn("cache: {}", removed.error().message);
 }

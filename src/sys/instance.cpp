@@ -6,13 +6,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "sys/files.hpp"
 #include "sys/owned_dir.hpp"
+#include "sys/random.hpp"
 #include "sys/tree.hpp"
 
 namespace ignite::sys {
@@ -24,12 +23,7 @@ namespace fs = std::filesystem;
 // one that crashed right there). Only the latter is still lock-less after this long.
 constexpr auto kUnlockedGrace = std::chrono::seconds(60);
 
-std::string new_id() {
-  std::random_device rd;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "i%d-%08x", static_cast<int>(::getpid()), static_cast<unsigned>(rd()));
-  return buf;
-}
+std::string new_id() { return "i" + std::to_string(::getpid()) + "-" + random_hex(4); }
 
 bool valid_id(std::string_view id) {
   if (id.size() < 2 || id.size() > 32 || id[0] != 'i') return false;

@@ -107,7 +107,6 @@ bool cpu_has_sha() {
 }
 #else
 // Elsewhere (aarch64 has SHA-256 instructions of its own, not used yet): the portable code.
-void cpu_blocks(std::uint32_t*, const std::uint8_t*, std::size_t) {}
 bool cpu_has_sha() { return false; }
 #endif
 
@@ -127,10 +126,10 @@ bool Sha256::uses_cpu_extensions() { return use_cpu(); }
 
 void Sha256::blocks(const std::uint8_t* data, std::size_t count) {
   if (count == 0) return;
-  if (use_cpu())
-    cpu_blocks(state_.data(), data, count);
-  else
-    portable_blocks(state_.data(), data, count);
+#if defined(__x86_64__)
+  if (use_cpu()) return cpu_blocks(state_.data(), data, count);
+#endif
+  portable_blocks(state_.data(), data, count);
 }
 
 void Sha256::update(std::string_view text) {
