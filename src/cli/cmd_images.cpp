@@ -1,7 +1,9 @@
-// `ignite images [build [RT[@VER]...] [--rebuild] | list] [--json]`: the docker backend's
-// runtime images, built locally from the installed runtimes (the work is in docker/runtime_image;
-// this file parses and prints).
+// `ignite images [build [RT[@VER]...] [--rebuild] [--microvm] | list] [--json]`: the docker
+// backend's runtime images, built locally from the installed runtimes (the work is in
+// docker/runtime_image), or with --microvm the microvm backend's runtime disks
+// (sandbox/microvm/runtime_disk); this file parses and prints.
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -19,6 +21,8 @@
 #include "docker/runtime_image.hpp"
 #include "runtime/catalog.hpp"
 #include "runtime/warm.hpp"
+#include "sandbox/microvm/microvm_backend.hpp"
+#include "sandbox/microvm/runtime_disk.hpp"
 
 namespace ignite::cli {
 namespace {
@@ -62,12 +66,54 @@ Result<std::vector<runtime::Installed>> chosen_runtimes(const std::vector<std::s
   return chosen;
 }
 
+std::string seconds_text(double seconds) {
+  std::ostringstream took;
+  took << std::fixed << std::setprecision(1) << seconds;
+  return took.str();
+}
+
+// The microvm backend's runtime disks (sandbox/microvm/runtime_disk.hpp), and whether a guest
+// kernel is there to boot them.
+int build_disks(const ImagesOptions& opt) {
+  auto runtimes = chosen_runtimes(opt.runtimes);
+  if (!runtimes) return report_error(runtimes.error());
+  const auto cache = sandbox::microvm::runtime_disk_cache();
+  const auto kernel = sandbox::microvm::guest_kernel();
+  if (!kernel || !std::filesystem::exists(*kernel))
+    std::fprintf(stderr, "[ignite] warning: no guest kernel yet: scripts/guest-kernel builds it (or set IGNITE_GUEST_KERNEL)\n");
+  int exit_code = 0;
+  nlohmann::ordered_json doc = {{"disks", nlohmann::ordered_json::array()}};
+  for (const runtime::Installed& rt : *runtimes) {
+    if (!opt.json) std::fprintf(stderr, "[ignite] %s: checking the runtime disk\n", rt.label().c_str());
+    const auto start = std::chrono::steady_clock::now();
+    auto disk = sandbox::microvm::ensure_runtime_disk(cache, rt, opt.rebuild, start + std::chrono::minutes(10));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!disk) {
+      report_error(Error(disk.error()).with_context(rt.label()));
+      exit_code = kIgniteFailure;
+      continue;
+    }
+    for (const auto& line : disk->unresolved)
+      std::fprintf(stderr, "[ignite] %s: warning: %s\n", rt.label().c_str(), line.c_str());
+    if (opt.json) {
+      doc["disks"].push_back({{"runtime", rt.name},
+                              {"version", rt.version},
+                              {"path", disk->image.string()},
+                              {"sizeBytes", disk->size_bytes},
+                              {"built", disk->built},
+                              {"seconds", seconds},
+                              {"unresolved", disk->unresolved}});
+    } else {
+      std::cout << rt.label() << ": " << disk->image.string() << " (" << megabytes(disk->size_bytes) << ", "
+                << (disk->built ? "built in " + seconds_text(seconds) + " s" : "present") << ")\n";
+    }
+  }
+  if (opt.json) std::cout << doc.dump(2) << "\n";
+  return exit_code;
+}
+
 int build_images(const ImagesOptions& opt) {
-  if (opt.microvm)
-    return report_error({ErrorCode::unsupported,
-                         "images build --microvm: microVM images are not supported yet (issue 13); "
-                         "docker images are built without the flag",
-                         0});
+  if (opt.microvm) return build_disks(opt);
   auto runtimes = chosen_runtimes(opt.runtimes);
   if (!runtimes) return report_error(runtimes.error());
   const auto init = runtime::docker_init_binary();
@@ -105,10 +151,8 @@ int build_images(const ImagesOptions& opt) {
                                {"seconds", seconds},
                                {"unresolved", image->unresolved}});
     } else {
-      std::ostringstream took;
-      took << std::fixed << std::setprecision(1) << seconds;
       std::cout << rt.label() << ": " << image->tag << " (" << megabytes(image->size_bytes) << ", "
-                << (image->built ? "built in " + took.str() + " s" : "present") << ")\n";
+                << (image->built ? "built in " + seconds_text(seconds) + " s" : "present") << ")\n";
     }
   }
   if (opt.json) std::cout << doc.dump(2) << "\n";
@@ -151,14 +195,15 @@ int list_images(bool json) {
 
 void register_images(CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<ImagesOptions>();
-  CLI::App* cmd = app.add_subcommand("images", "The docker backend's runtime images: build them, list them");
+  CLI::App* cmd = app.add_subcommand("images", "Runtime images: the docker backend's (build, list), the microvm backend's disks (build --microvm)");
   cmd->require_subcommand(1);
   CLI::App* build = cmd->add_subcommand(
       "build", "Build (or find) the local image of each named runtime; every installed one when none is named");
   build->add_option("runtime", opt->runtimes, "RT[@VERSION], e.g. python node@20");
   build->add_flag("--rebuild", opt->rebuild, "Build again without the daemon's cache, even when the image exists");
   build->add_flag("--json", opt->json, "One JSON document on stdout");
-  build->add_flag("--microvm", opt->microvm, "MicroVM images (not supported yet)");
+  build->add_flag("--microvm", opt->microvm,
+                  "The microvm backend's runtime disks instead (squashfs, in $IGNITE_GUEST_CACHE/runtimes)");
   CLI::App* list = cmd->add_subcommand("list", "Local runtime images (label ignite.image=runtime): tag, size");
   list->add_flag("--json", opt->json, "One JSON document on stdout");
   build->callback([opt, &ctx] { ctx.exit_code = build_images(*opt); });

@@ -133,10 +133,11 @@ class Lister {
     }
     main_binary_ = through_top_links(normal(rt_.sandbox_binary));
     IGNITE_TRY(add_skeleton(init_binary));
+    std::vector<std::pair<std::string, std::string>> placed;  // host source, image path
     for (const Mount& m : rt_.mounts) {
       std::error_code ec;
-      if (library_hosts_.count(fs::weakly_canonical(m.source, ec)) != 0) continue;
-      IGNITE_TRY(add_mount(m));
+      if (library_hosts_.count(fs::weakly_canonical(m.source, ec)) == 0) IGNITE_TRY(add_mount(m));
+      if (!excluded(m.source)) placed.emplace_back(m.source.string(), through_top_links(normal(m.target.string())));
     }
     for (const auto& name : host_.dlopened_libraries) optional_.push_back({name, "glibc (dlopen)", false});
     IGNITE_TRY(resolve(required_, true));
@@ -145,6 +146,10 @@ class Lister {
     ImageContents out;
     out.unresolved = std::move(unresolved_);
     out.malformed_elf = malformed_;
+    for (auto& [source, path] : placed) {
+      const auto it = entries_.find(path);
+      if (it != entries_.end() && it->second.kind != ImageEntryKind::symlink) out.mount_paths.emplace(source, path);
+    }
     for (auto& [path, entry] : entries_) {
       out.bytes += entry.kind == ImageEntryKind::file ? entry.size : entry.data.size();
       out.entries.push_back(std::move(entry));
@@ -264,6 +269,7 @@ class Lister {
       if (!real || ::lstat(on_host(*real).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       IGNITE_TRY(put(file_entry(through_top_links(normal(file)), 0644, on_host(*real), st)));
     }
+    if (init_binary.empty()) return ok();
     struct stat st {};
     if (::stat(init_binary.c_str(), &st) != 0)
       return fail(Error::from_errno("the docker init binary " + init_binary.string()));
@@ -499,6 +505,25 @@ class Lister {
 Result<ImageContents> list_image_contents(const runtime::Installed& rt, const fs::path& init_binary,
                                           const HostLayout& host, const std::vector<std::string>& exclude) {
   return Lister(rt, host, exclude).run(init_binary);
+}
+
+void hash_image(sys::Sha256& h, std::string_view format, const runtime::Installed& rt, const ImageContents& contents) {
+  const auto field = [&h](std::string_view text) {
+    h.update(std::to_string(text.size()));
+    h.update(":");
+    h.update(text);
+  };
+  field(format);
+  field(rt.name);
+  field(rt.version);
+  for (const ImageEntry& e : contents.entries) {
+    field(std::to_string(static_cast<int>(e.kind)));
+    field(e.path);
+    field(std::to_string(e.mode));
+    field(std::to_string(e.size));
+    field(std::to_string(e.mtime_ns));
+    field(e.data);
+  }
 }
 
 }  // namespace ignite::docker

@@ -7,11 +7,14 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
 #include "runtime/catalog.hpp"
+#include "sys/sha256.hpp"
 
 namespace ignite::docker {
 
@@ -33,6 +36,10 @@ struct ImageContents {
   std::uint64_t bytes = 0;               // content of all files and texts
   std::vector<std::string> unresolved;   // "libx.so.1 (needed by /usr/lib/...): not found", at most 50
   std::uint32_t malformed_elf = 0;       // ELF files of the runtime's trees that did not parse (skipped)
+  // Where each of the runtime's mounts is in the image, by its host source: a directory or file
+  // entry (a library dir holds only the libraries found). A mount left out (imageExclude) or
+  // whose place is not an entry is not here.
+  std::map<std::string, std::string> mount_paths;
 };
 
 // Where the host's files are. Absolute paths of the ELF world (interpreters, library dirs,
@@ -51,7 +58,8 @@ struct HostLayout {
   std::uint64_t max_bytes = 4ull << 30;     // the whole image
 };
 
-// Lists the image of `rt` with `init_binary` at /ignite/init. Fails when a mount source or the
+// Lists the image of `rt` with `init_binary` at /ignite/init (none when it is empty: a microVM's
+// runtime disk, whose init is the guest agent). Fails when a mount source or the
 // init binary is missing or not a file or directory, when a tree holds a device, FIFO or socket
 // or exceeds the limits, or when the runtime's own binary needs a library or interpreter that
 // cannot be found in the library dirs (the image could not start it). Libraries that other
@@ -60,5 +68,10 @@ struct HostLayout {
 // runtime descriptor's imageExclude.
 Result<ImageContents> list_image_contents(const runtime::Installed& rt, const std::filesystem::path& init_binary,
                                           const HostLayout& host = {}, const std::vector<std::string>& exclude = {});
+
+// Feeds `h` with what identifies an image of `rt` made of `contents`: `format` (bumped when the
+// code changes what goes in), the runtime's name and version, and every entry (path, kind,
+// mode, size, mtime, link or text bytes), length-prefixed so no two different lists hash alike.
+void hash_image(sys::Sha256& h, std::string_view format, const runtime::Installed& rt, const ImageContents& contents);
 
 }  // namespace ignite::docker

@@ -42,9 +42,9 @@ Result<ImageContext> ImageContext::make(const ImageContents& contents) {
   IGNITE_TRY(add("Dockerfile", TarType::file, kRuntimeDockerfile.size(), 0644));
   bytes += kRuntimeDockerfile;
   bytes.append(tar_padding(kRuntimeDockerfile.size()), '\0');
-  IGNITE_TRY(add("rootfs", TarType::directory, 0, 0755));
+  IGNITE_TRY(add(std::string(kContextRoot), TarType::directory, 0, 0755));
   for (const ImageEntry& e : contents.entries) {
-    const std::string path = "rootfs" + e.path;
+    const std::string path = std::string(kContextRoot) + e.path;
     const TarType type = tar_type(e.kind);
     const std::uint64_t size = e.kind == ImageEntryKind::file ? e.size : e.kind == ImageEntryKind::text ? e.data.size() : 0;
     IGNITE_TRY(add(path, type, size, e.mode, e.kind == ImageEntryKind::symlink ? std::string_view(e.data) : std::string_view(),

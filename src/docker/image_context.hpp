@@ -16,6 +16,8 @@
 
 namespace ignite::docker {
 
+// The dir of the archive that holds the image's files (the Dockerfile copies it to /).
+inline constexpr std::string_view kContextRoot = "rootfs";
 inline constexpr std::string_view kRuntimeDockerfile = "FROM scratch\nCOPY rootfs/ /\n";
 
 class ImageContext {

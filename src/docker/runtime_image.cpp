@@ -32,13 +32,6 @@ Labels runtime_labels(const runtime::Installed& rt) {
           {std::string(kRuntimeVersionLabel), rt.version}};
 }
 
-// Length-prefixed, so no two different lists hash alike.
-void field(sys::Sha256& h, std::string_view text) {
-  h.update(std::to_string(text.size()));
-  h.update(":");
-  h.update(text);
-}
-
 std::string repository_of(const runtime::Installed& rt) {
   return std::string(kRuntimeImageRepository) + "/" + rt.name;
 }
@@ -80,17 +73,7 @@ Result<std::string> runtime_image_tag(const runtime::Installed& rt, const ImageC
   if (!tag_text(rt.version))
     return fail(ErrorCode::invalid_argument, "runtime version '" + rt.version + "' cannot be part of an image tag");
   sys::Sha256 h;
-  field(h, kRuntimeImageFormat);
-  field(h, rt.name);
-  field(h, rt.version);
-  for (const ImageEntry& e : contents.entries) {
-    field(h, std::to_string(static_cast<int>(e.kind)));
-    field(h, e.path);
-    field(h, std::to_string(e.mode));
-    field(h, std::to_string(e.size));
-    field(h, std::to_string(e.mtime_ns));
-    field(h, e.data);
-  }
+  hash_image(h, kRuntimeImageFormat, rt, contents);
   IGNITE_TRY(h.update_file(init_binary));
   return repository_of(rt) + ":" + rt.version + "-" + h.hex().substr(0, 12);
 }

@@ -1,10 +1,15 @@
 // `ignite images build` and `ignite images list` as a user runs them, against the tests' own
-// dockerd (tests/common/dockerd.hpp points DOCKER_HOST at it; the CLI inherits it).
+// dockerd (tests/common/dockerd.hpp points DOCKER_HOST at it; the CLI inherits it), and
+// `ignite images build --microvm` (the microvm backend's runtime disks, no daemon).
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "../common/dockerd.hpp"
+#include "../common/temp_tree.hpp"
 #include "cli_helpers.hpp"
 
 namespace ignite::testing {
@@ -73,10 +78,71 @@ TEST(ImagesCli, no_daemon_is_an_error_that_names_the_remedy) {
   EXPECT_EQ(build.exit_code, 125);
 }
 
-TEST(ImagesCli, microvm_images_are_refused_as_not_yet_supported) {
-  const CliResult r = run_cli({"images", "build", "--microvm"});
+// The microvm backend's runtime disks, in a cache of the test's own ($IGNITE_GUEST_CACHE).
+TEST(ImagesCli, microvm_disks_are_built_once_found_again_and_rebuilt_on_request) {
+  if (!python_installed()) GTEST_SKIP() << "python is not installed";
+  if (std::system("command -v sqfstar >/dev/null 2>&1") != 0) GTEST_SKIP() << "sqfstar is not installed (squashfs-tools)";
+  const TempTree cache("ignite-disks-");
+  const std::vector<std::string> env = {"IGNITE_GUEST_CACHE=" + cache.path().string()};
+  const auto sqfs_files = [&] {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(cache.path() / "runtimes"))
+      if (e.path().extension() == ".sqfs") out.push_back(e.path());
+    return out;
+  };
+  // A build that was killed left its temporary file: the next one clears it.
+  cache.write("runtimes/.building-dead.sqfs", "half");
+  std::filesystem::permissions(cache.path() / "runtimes", std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+
+  const CliResult built = run_cli({"images", "build", "--microvm", "python", "--json"}, env);
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  EXPECT_NE(built.err.find("no guest kernel yet"), std::string::npos) << built.err;
+  const json doc = json::parse(built.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << built.out;
+  ASSERT_EQ(doc["disks"].size(), 1u) << built.out;
+  const json& disk = doc["disks"][0];
+  EXPECT_EQ(disk["runtime"], "python");
+  EXPECT_TRUE(disk["built"].get<bool>());
+  const std::filesystem::path path = disk["path"].get<std::string>();
+  EXPECT_EQ(path.parent_path(), cache.path() / "runtimes");
+  EXPECT_EQ(std::filesystem::file_size(path), disk["sizeBytes"].get<std::uint64_t>());
+  EXPECT_EQ(sqfs_files(), std::vector<std::filesystem::path>{path});
+  EXPECT_FALSE(std::filesystem::exists(cache.path() / "runtimes/.building-dead.sqfs"));
+
+  // What is on it: python at its place in the sandbox, no build context, nothing else of the host.
+  const CliResult listed = run_program({"/usr/bin/unsquashfs", "-l", path.string()});
+  if (listed.exit_code == 0) {
+    EXPECT_NE(listed.out.find("squashfs-root/rootfs/usr/bin/python3\n"), std::string::npos);
+    EXPECT_NE(listed.out.find("squashfs-root/rootfs/usr/lib/python3.11/json/__init__.py\n"), std::string::npos);
+    EXPECT_EQ(listed.out.find("Dockerfile"), std::string::npos);
+    EXPECT_EQ(listed.out.find("shadow"), std::string::npos);
+    EXPECT_EQ(listed.out.find("/root/"), std::string::npos);
+  }
+
+  const CliResult again = run_cli({"images", "build", "--microvm", "python"}, env);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(path.string() + " ("), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("MB, present)"), std::string::npos) << again.out;
+
+  const CliResult rebuilt = run_cli({"images", "build", "--microvm", "python", "--rebuild", "--json"}, env);
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  const json redoc = json::parse(rebuilt.out, nullptr, false);
+  ASSERT_TRUE(redoc.is_object()) << rebuilt.out;
+  EXPECT_TRUE(redoc["disks"][0]["built"].get<bool>());
+  EXPECT_EQ(sqfs_files(), std::vector<std::filesystem::path>{path});
+}
+
+TEST(ImagesCli, a_microvm_disk_cache_others_can_write_is_refused) {
+  if (!python_installed()) GTEST_SKIP() << "python is not installed";
+  const TempTree cache("ignite-disks-");
+  std::filesystem::create_directories(cache.path() / "runtimes");
+  std::filesystem::permissions(cache.path() / "runtimes", std::filesystem::perms::all);  // 0777, not sticky
+  const CliResult r =
+      run_cli({"images", "build", "--microvm", "python"}, {"IGNITE_GUEST_CACHE=" + cache.path().string()});
   EXPECT_EQ(r.exit_code, 125);
-  EXPECT_NE(r.err.find("not supported yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("runtimes"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(cache.path() / "runtimes"));
 }
 
 }  // namespace

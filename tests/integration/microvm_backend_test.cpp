@@ -50,6 +50,9 @@ class MicroVm : public ::testing::Test {
     if (share_disks_ && config->mksquashfs.empty()) GTEST_SKIP() << "mksquashfs is not installed (squashfs-tools)";
     config->templates = templates_;
     config->share_disks = share_disks_;
+    // Never the machine's cache: a disk of its own per test, or none (each VM copies the runtime).
+    config->runtime_disks.dir = runtime_disk_ ? work_ / "runtime-disks" : fs::path();
+    if (runtime_disk_ && config->runtime_disks.sqfstar.empty()) GTEST_SKIP() << "sqfstar is not installed (squashfs-tools)";
     auto b = sandbox::microvm::make_microvm_backend(std::move(*config));
     ASSERT_TRUE(b.has_value()) << b.error().message;
     backend_ = std::move(*b);
@@ -111,6 +114,7 @@ class MicroVm : public ::testing::Test {
   int counter_ = 0;
   bool templates_ = false;
   bool share_disks_ = false;
+  bool runtime_disk_ = false;
   std::string vmm_;  // IGNITE_VMM while the backend is detected; empty: the host's choice
 };
 
@@ -556,21 +560,79 @@ TEST_F(MicroVmTemplates, a_hundred_runs_with_timeouts_and_kills_leave_no_vmm_soc
 
 // The share as a read-only squashfs disk instead of 9p: what Firecracker (no 9p) gets, checked
 // here under QEMU. The same program sees the same root, and nothing of the host beyond it.
+// The runtime's files from its runtime disk (runtime_disk.hpp), the job's from the VM's own.
 class MicroVmDisks : public MicroVm {
  protected:
-  MicroVmDisks() { share_disks_ = true; }
+  MicroVmDisks() {
+    share_disks_ = true;
+    runtime_disk_ = true;
+  }
+  void sees_only_its_plan() {
+    auto r = run_ok(python("import os, json\nprint(6 * 7, json.loads(os.environ['IGNITE_INPUT'])['n'])\n"
+                           "for p in ['/host', '/disks', '/etc/shadow', '/var', '" + work_.string() + "']:\n"
+                           "    print(p, os.path.exists(p))\n"
+                           "try:\n    open('/usr/x', 'w')\nexcept OSError as e:\n    print('write', e.errno)\n"
+                           "print(os.getuid(), os.getcwd(), sorted(os.listdir('/app')))\n"));
+    EXPECT_EQ(r.outcome, Outcome::exited);
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
+    EXPECT_EQ(r.stdout_data, "42 7\n/host False\n/disks False\n/etc/shadow False\n/var False\n" + work_.string() +
+                                 " False\nwrite 30\n60000 /app ['main.py', 'service.yaml']\n");
+    expect_nothing_left();
+  }
+  std::vector<fs::path> disks() const {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(work_ / "runtime-disks", ec)) out.push_back(e.path());
+    return out;
+  }
+};
+
+// Without a runtime disk: the VM's own image holds the runtime's files too.
+class MicroVmDisksCopied : public MicroVmDisks {
+ protected:
+  MicroVmDisksCopied() { runtime_disk_ = false; }
 };
 
 TEST_F(MicroVmDisks, a_python_program_runs_from_a_share_on_a_read_only_disk_and_sees_only_its_plan) {
-  auto r = run_ok(python("import os, json\nprint(6 * 7, json.loads(os.environ['IGNITE_INPUT'])['n'])\n"
-                         "for p in ['/host', '/disks', '/etc/shadow', '/var', '" + work_.string() + "']:\n"
-                         "    print(p, os.path.exists(p))\n"
-                         "try:\n    open('/usr/x', 'w')\nexcept OSError as e:\n    print('write', e.errno)\n"
-                         "print(os.getuid(), os.getcwd(), sorted(os.listdir('/app')))\n"));
-  EXPECT_EQ(r.outcome, Outcome::exited);
-  EXPECT_EQ(r.exit_code, 0) << r.stderr_data;
-  EXPECT_EQ(r.stdout_data, "42 7\n/host False\n/disks False\n/etc/shadow False\n/var False\n" + work_.string() +
-                               " False\nwrite 30\n60000 /app ['main.py', 'service.yaml']\n");
+  sees_only_its_plan();
+}
+
+TEST_F(MicroVmDisksCopied, a_python_program_runs_from_a_share_on_a_read_only_disk_and_sees_only_its_plan) {
+  sees_only_its_plan();
+  EXPECT_TRUE(disks().empty());
+}
+
+TEST_F(MicroVmDisks, the_runtime_comes_from_one_disk_that_every_vm_shares) {
+  // The disk holds the libraries python needs, not the host's whole library dir.
+  const std::string count = "import os\nprint(len(os.listdir('/usr/lib/x86_64-linux-gnu')))\n";
+  auto first = run_ok(python(count));
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_data;
+  const auto made = disks();
+  ASSERT_EQ(made.size(), 2u);  // the disk and the lock
+  fs::path disk;
+  for (const auto& p : made)
+    if (p.extension() == ".sqfs") disk = p;
+  ASSERT_FALSE(disk.empty());
+  EXPECT_EQ(disk.filename().string().rfind("python-", 0), 0u) << disk;
+  struct stat st {};
+  ASSERT_EQ(::stat(disk.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  EXPECT_EQ(::stat((work_ / "runtime-disks").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);  // ours alone
+  const auto built_at = fs::last_write_time(disk);
+
+  std::error_code ec;
+  std::size_t on_host = 0;
+  for (auto it = fs::directory_iterator("/usr/lib/x86_64-linux-gnu", ec); !ec && it != fs::directory_iterator(); ++it)
+    ++on_host;
+  const auto seen = std::stoul(first.stdout_data);
+  EXPECT_GT(seen, 0u);
+  EXPECT_LT(seen, on_host) << "the guest saw the host's whole library dir: the runtime did not come from its disk";
+
+  auto second = run_ok(python("import sys\nprint(sys.version_info[0])\n"));
+  EXPECT_EQ(second.stdout_data, "3\n") << second.stderr_data;
+  EXPECT_EQ(disks().size(), 2u);
+  EXPECT_EQ(fs::last_write_time(disk), built_at) << "built again instead of shared";
   expect_nothing_left();
 }
 

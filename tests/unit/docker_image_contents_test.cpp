@@ -272,6 +272,20 @@ TEST_F(ImageContentsTest, what_the_runtime_excludes_stays_out_with_all_beneath_i
   EXPECT_EQ(entry(*c, "/usr/lib/rt/data.txt"), nullptr);
 }
 
+// What a microVM's runtime disk needs to find each mount in the image (runtime_disk.hpp).
+TEST_F(ImageContentsTest, each_mount_is_found_where_the_image_put_it_and_no_init_is_asked_for) {
+  auto c = list_image_contents(rt, {}, host, {(root() / "rtlib").string()});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(entry(*c, "/ignite/init"), nullptr);
+  const std::map<std::string, std::string> want = {
+      {(root() / "usr/lib/x86_64-linux-gnu").string(), "/usr/lib/x86_64-linux-gnu"},
+      {(root() / "usr/lib64").string(), "/usr/lib64"},
+      {(root() / "usr/bin/rt").string(), "/usr/bin/rt"}};  // not rtlib: excluded
+  EXPECT_EQ(c->mount_paths, want);
+  for (const auto& [source, path] : c->mount_paths) EXPECT_NE(entry(*c, path), nullptr) << path;
+  EXPECT_EQ(list().mount_paths.at((root() / "rtlib").string()), "/usr/lib/rt");
+}
+
 TEST_F(ImageContentsTest, a_fifo_in_a_runtime_tree_is_refused) {
   ASSERT_EQ(::mkfifo((root() / "rtlib/pipe").c_str(), 0644), 0);
   const auto c = list_image_contents(rt, init, host);

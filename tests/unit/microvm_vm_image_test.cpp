@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "guest/protocol.hpp"
+#include "sandbox/microvm/runtime_disk.hpp"
 #include "sandbox/microvm/share_image.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 
@@ -91,6 +92,34 @@ TEST(MicroVmImage, the_vm_shares_only_the_plans_sources_not_the_hosts_root) {
       EXPECT_EQ(op.source.rfind("/host/", 0), 0u) << op.source;  // never a host path as such
     }
   }
+}
+
+// A runtime disk (runtime_disk.hpp) holds some sources already: those binds come from it, and
+// only the rest goes into the VM's own share.
+TEST(MicroVmImage, sources_a_runtime_disk_holds_are_bound_from_it_and_not_shared_again) {
+  SandboxSpec spec;
+  spec.argv = {"/usr/bin/true"};
+  spec.mounts = {{"/usr", "/usr"}, {"/etc/hostname", "/etc/name"}};
+  auto shared = shared_plan(spec, {{"/usr", "/host/rootfs/usr"}});
+  ASSERT_TRUE(shared.has_value()) << shared.error().message;
+  ASSERT_EQ(shared->share.size(), 1u);
+  EXPECT_EQ(shared->share[0].source, "/etc/hostname");
+  std::vector<std::string> sources;
+  for (const auto& op : shared->ops)
+    if (op.kind == native::OpKind::bind && !op.writable) sources.push_back(op.source);
+  EXPECT_EQ(sources, (std::vector<std::string>{"/host/rootfs/usr", "/host/" + shared->share[0].name}));
+  EXPECT_NE(shared->share[0].name.rfind("rootfs", 0), 0u);  // the VM's names never meet the disk's
+}
+
+TEST(MicroVmImage, a_runtime_disk_is_an_uncompressed_root_owned_squashfs_of_the_tar_without_its_dockerfile) {
+  const auto argv = sqfstar_argv("/usr/bin/sqfstar", "/c/runtimes/.building-1.sqfs");
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_EQ(argv.front(), "/usr/bin/sqfstar");
+  EXPECT_EQ(argv[argv.size() - 2], "/c/runtimes/.building-1.sqfs");
+  EXPECT_EQ(argv.back(), "Dockerfile");  // excluded: only rootfs/ goes on the disk
+  for (const char* flag : {"-noI", "-noD", "-noF", "-noX", "-no-xattrs", "-all-root"})
+    EXPECT_TRUE(has(argv, flag)) << flag;
+  EXPECT_EQ(std::string(kRuntimeDiskRoot), "rootfs");  // what docker::ImageContext names its tree
 }
 
 TEST(MicroVmImage, qemu_runs_under_its_own_seccomp_filter) {

@@ -8,10 +8,13 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "docker/runtime_image.hpp"
+#include "runtime/catalog.hpp"
 #include "sandbox/microvm/firecracker_vmm.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
 #include "sandbox/microvm/share_image.hpp"
@@ -39,23 +42,6 @@ std::optional<fs::path> on_path(const std::string& name) {
     start = end + 1;
   }
   return std::nullopt;
-}
-
-std::optional<fs::path> guest_kernel() {
-  if (const char* k = std::getenv("IGNITE_GUEST_KERNEL"); k && *k) return fs::path(k);
-  const char* cache = std::getenv("IGNITE_GUEST_CACHE");
-  const fs::path dir = cache && *cache ? fs::path(cache) : fs::path("/var/cache/ignite/guest");
-  std::optional<fs::path> newest;
-  fs::file_time_type newest_time{};
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().filename().string().rfind("kernel-", 0) != 0) continue;
-    const auto image = e.path() / "vmlinux";
-    const auto t = fs::last_write_time(image, ec);
-    if (ec) continue;
-    if (!newest || t > newest_time) newest = image, newest_time = t;
-  }
-  return newest;
 }
 
 std::optional<fs::path> agent_binary() { return sys::helper_binary("IGNITE_GUEST_AGENT", "ignite-guest-agent"); }
@@ -97,7 +83,10 @@ class MicroVmBackend final : public Backend {
 
     const auto started = Clock::now();
     auto deadline = started + c_.boot_timeout;
-    IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec));
+    const bool on_disks = c_.share_disks || c_.vmm == Vmm::firecracker;
+    const RuntimeDisk* runtime_disk = on_disks ? runtime_disk_for(spec, deadline) : nullptr;
+    IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec, runtime_disk ? runtime_disk->sources
+                                                                        : std::map<std::string, std::string>{}));
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
     // QEMU's option syntax splits at commas: our own dir, but never let one through.
     if (dir.path().string().find(',') != std::string::npos)
@@ -125,10 +114,11 @@ class MicroVmBackend final : public Backend {
       return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
     };
 
-    if (c_.share_disks || c_.vmm == Vmm::firecracker) {
+    if (on_disks) {
       // The image has the boot's budget, and the boot then gets its whole own (a runtime's
       // libraries take tens of seconds to copy on a loaded disk).
-      IGNITE_TRY(share_on_disk(plan, dir.path(), shared.share, deadline));
+      if (runtime_disk) plan.share_disks.push_back(runtime_disk->image);
+      if (!shared.share.empty() || !runtime_disk) IGNITE_TRY(share_on_disk(plan, dir.path(), shared.share, deadline));
       deadline = Clock::now() + c_.boot_timeout;
     }
     if (c_.vmm == Vmm::firecracker) {
@@ -168,8 +158,27 @@ class MicroVmBackend final : public Backend {
                   "microvm: the VM's share goes on a disk image and mksquashfs is not installed (apt-get install squashfs-tools)");
     const ShareImage how{c_.mksquashfs, plan.share, dir / "share.sqfs", dir / "mksquashfs.log"};
     IGNITE_TRY(build_share_image(how, entries, deadline));
-    plan.share_disks = {how.image};
+    plan.share_disks.push_back(how.image);
     return ok();
+  }
+
+  // The disk of the spec's runtime (its runtime_image label), found or built once per process
+  // and runtime; nullptr when there is none to have (no runtime, sqfstar missing, the build
+  // failed: logged once), and then the VM's own image holds the runtime's files too.
+  const RuntimeDisk* runtime_disk_for(const SandboxSpec& spec, Deadline deadline) {
+    if (spec.runtime_image.empty() || !spec.image.empty() || c_.runtime_disks.dir.empty()) return nullptr;
+    std::lock_guard lock(disks_mu_);
+    if (auto it = disks_.find(spec.runtime_image); it != disks_.end()) return it->second ? &*it->second : nullptr;
+    auto made = [&]() -> Result<RuntimeDisk> {
+      const runtime::Catalog catalog(runtime::default_roots());
+      IGNITE_TRY_ASSIGN(const runtime::Installed rt, docker::image_runtime(spec.runtime_image, catalog));
+      return ensure_runtime_disk(c_.runtime_disks, rt, false, deadline);
+    }();
+    if (!made) spdlog::warn("microvm: no runtime disk for {}, each VM copies its files: {}", spec.runtime_image,
+                            made.error().message);
+    auto& entry = disks_[spec.runtime_image];
+    if (made) entry = std::move(*made);
+    return entry ? &*entry : nullptr;
   }
 
   // The template of VMs shaped like `plan` (memory, vCPUs), made on first use (a boot and a save,
@@ -197,6 +206,8 @@ class MicroVmBackend final : public Backend {
 
   MicroVmConfig c_;
   VmmJailer jailer_;
+  std::mutex disks_mu_;
+  std::map<std::string, std::optional<RuntimeDisk>> disks_;  // by runtime label; nullopt: none to have
   std::mutex templates_mu_;
   // By (memory MiB, vCPUs); a null entry: making it failed, VMs of that shape boot.
   std::map<std::pair<std::uint64_t, unsigned>, std::unique_ptr<VmTemplate>> templates_;
@@ -257,11 +268,41 @@ Status choose_vmm(MicroVmConfig& c) {
 
 }  // namespace
 
+fs::path guest_cache_dir() {
+  const char* cache = std::getenv("IGNITE_GUEST_CACHE");
+  return cache && *cache ? fs::path(cache) : fs::path("/var/cache/ignite/guest");
+}
+
+RuntimeDiskCache runtime_disk_cache() {
+  RuntimeDiskCache cache;
+  cache.dir = guest_cache_dir() / "runtimes";
+  if (auto sqfstar = on_path("sqfstar")) cache.sqfstar = *sqfstar;
+  return cache;
+}
+
+std::optional<fs::path> guest_kernel() {
+  if (const char* k = std::getenv("IGNITE_GUEST_KERNEL"); k && *k) return fs::path(k);
+  const fs::path dir = guest_cache_dir();
+  std::optional<fs::path> newest;
+  fs::file_time_type newest_time{};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().filename().string().rfind("kernel-", 0) != 0) continue;
+    const auto image = e.path() / "vmlinux";
+    const auto t = fs::last_write_time(image, ec);
+    if (ec) continue;
+    if (!newest || t > newest_time) newest = image, newest_time = t;
+  }
+  return newest;
+}
+
+
 Result<MicroVmConfig> detect_microvm_config(const fs::path& scratch_root) {
   MicroVmConfig c;
   c.scratch_root = scratch_root;
   c.kvm = hardware_kvm();
   if (auto mksquashfs = on_path("mksquashfs")) c.mksquashfs = *mksquashfs;
+  c.runtime_disks = runtime_disk_cache();
   IGNITE_TRY(choose_vmm(c));
   auto kernel = guest_kernel();
   if (!kernel || ::access(kernel->c_str(), R_OK) != 0)

@@ -12,10 +12,12 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "core/result.hpp"
 #include "core/spec.hpp"
 #include "sandbox/backend.hpp"
+#include "sandbox/microvm/runtime_disk.hpp"
 #include "sandbox/microvm/vmm_jail.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -52,6 +54,11 @@ struct MicroVmConfig {
   // runtime's libraries), so not with templates. Off for QEMU, which has 9p.
   bool share_disks = false;
   std::filesystem::path mksquashfs;  // squashfs-tools; empty: not installed
+  // With the share on disks: the runtime's files come from its disk (runtime_disk.hpp), built
+  // once into this cache (`ignite images build --microvm`, else by the first VM that needs it),
+  // and each VM's own image holds only the rest (the job's files). A runtime whose disk cannot
+  // be had goes into each VM's image as before (logged once).
+  RuntimeDiskCache runtime_disks;
   // Each VMM's jail (vmm_jail.hpp): the uid pool every backend shares, the instance's tag for
   // the VMMs' cgroups, and which cgroups a dead Ignite left.
   VmmJailer::Config jail;
@@ -63,6 +70,16 @@ struct MicroVmConfig {
 // The VMM: $IGNITE_VMM (qemu or firecracker) when set; else QEMU where it is installed, and
 // Firecracker (its binary on PATH or $IGNITE_FIRECRACKER) where it is not but hardware KVM is.
 Result<MicroVmConfig> detect_microvm_config(const std::filesystem::path& scratch_root);
+
+// Where guest artefacts are cached: $IGNITE_GUEST_CACHE, else /var/cache/ignite/guest (the
+// guest kernels, scripts/guest-kernel; the runtime disks under runtimes/).
+std::filesystem::path guest_cache_dir();
+
+// The runtime disks' cache (<guest_cache_dir()>/runtimes) and sqfstar from PATH.
+RuntimeDiskCache runtime_disk_cache();
+
+// The guest kernel a VM would boot ($IGNITE_GUEST_KERNEL, else the newest in the cache).
+std::optional<std::filesystem::path> guest_kernel();
 
 // Hardware KVM is proven only by kvm_intel or kvm_amd: a PVM host serves /dev/kvm (and
 // KVM_CREATE_VM succeeds) but boots no ordinary guest.

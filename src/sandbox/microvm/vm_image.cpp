@@ -68,13 +68,17 @@ std::string agent_initramfs(std::string_view agent_binary) {
   return cpio_newc(entries);
 }
 
-Result<SharedPlan> shared_plan(const SandboxSpec& spec) {
+Result<SharedPlan> shared_plan(const SandboxSpec& spec, const std::map<std::string, std::string>& premade) {
   SharedPlan out;
   IGNITE_TRY_ASSIGN(native::MountPlan plan, native::build_mount_plan(spec, "/job", out.id));
   std::map<std::string, std::string> names;
   for (auto& op : plan.ops) {
     // Writable binds are the device nodes (/dev/null, ...): the guest's own, not shared.
     if (op.kind != native::OpKind::bind || op.writable) continue;
+    if (const auto on_disk = premade.find(op.source); on_disk != premade.end()) {
+      op.source = on_disk->second;
+      continue;
+    }
     auto [it, added] = names.try_emplace(op.source, std::to_string(names.size()));
     if (added) {
       struct stat st {};

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,12 +29,14 @@ struct ShareEntry {
 // The job's root for `spec`: the native backend's mount plan (assembled at /job in the guest),
 // with each read-only bind's host source replaced by its place in the share (/host/<name>).
 // Security: the guest sees only these sources, never the host's whole root.
+// `premade`: sources a disk of the share already holds (a runtime disk, runtime_disk.hpp), by
+// their path in the guest; those binds take that path and are not among the entries.
 struct SharedPlan {
   std::vector<native::MountOp> ops;
   std::vector<ShareEntry> share;
   native::SandboxIdentity id;
 };
-Result<SharedPlan> shared_plan(const SandboxSpec& spec);
+Result<SharedPlan> shared_plan(const SandboxSpec& spec, const std::map<std::string, std::string>& premade = {});
 
 // One entry of a newc ("070701") cpio archive, the format the kernel unpacks as initramfs.
 struct CpioEntry {

@@ -17,7 +17,9 @@ std::string VmmJail::pass(sys::Fd file) {
 Result<VmPlan> VmmJail::inputs(VmPlan plan) {
   plan.cwd = dir_;
   if (!active()) return plan;
-  for (fs::path* file : {&plan.kernel, &plan.initramfs}) {
+  std::vector<fs::path*> files = {&plan.kernel, &plan.initramfs};
+  for (auto& disk : plan.share_disks) files.push_back(&disk);  // a runtime's disk lies in the cache
+  for (fs::path* file : files) {
     if (fs::path(vmm_path(*file, dir_)).is_relative()) continue;  // in its dir: it opens it itself
     sys::Fd fd(::open(file->c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return fail(Error::from_errno("microvm: open " + file->filename().string() + " for the VMM"));

@@ -49,7 +49,7 @@ class VmmJail {
   // A file the VMM gets as a descriptor (kept open by the jail until the spawn, jailed or not):
   // its name for the VMM, /proc/self/fd/N.
   std::string pass(sys::Fd file);
-  // The plan's kernel and initramfs, where they lie outside the jailed VMM's dir, opened here
+  // The plan's kernel, initramfs and share disks, where they lie outside the jailed VMM's dir, opened here
   // and passed (the VMM could not reach them); the plan's cwd set to the jail's dir.
   Result<VmPlan> inputs(VmPlan plan);
 

@@ -30,7 +30,7 @@ constexpr const char* kWorldWritable[] = {"/tmp", "/var/tmp", "/dev/shm", "/run/
 namespace {
 
 Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
-                                const std::vector<ShareEntry>& entries, const JailView& jail) {
+                                const std::vector<ShareEntry>& entries, const JailView& jail, int stdin_fd) {
   // Errors name the program, not where it is installed.
   const std::string name = fs::path(argv.at(0)).filename().string();
   std::vector<char*> args;
@@ -65,7 +65,7 @@ Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& l
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
-    ::dup2(null_fd, 0);
+    ::dup2(stdin_fd >= 0 ? stdin_fd : null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
     auto die = [](const char* what) {
@@ -141,9 +141,9 @@ Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& l
 }  // namespace
 
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const fs::path& log, const fs::path& share,
-                                           const std::vector<ShareEntry>& entries, VmmJail* jail) {
-  if (!jail) return spawn(std::move(argv), log, share, entries, {});
-  auto child = spawn(std::move(argv), log, share, entries, jail->view());
+                                           const std::vector<ShareEntry>& entries, VmmJail* jail, int stdin_fd) {
+  if (!jail) return spawn(std::move(argv), log, share, entries, {}, stdin_fd);
+  auto child = spawn(std::move(argv), log, share, entries, jail->view(), stdin_fd);
   jail->spawned();
   return child;
 }

@@ -16,7 +16,8 @@ namespace ignite::sandbox::microvm {
 
 using Deadline = std::chrono::steady_clock::time_point;
 
-// fork + exec of `argv` with its stdin on /dev/null and its stdout and stderr appended to `log`.
+// fork + exec of `argv` with its stdin on /dev/null (or `stdin_fd`) and its stdout and stderr
+// appended to `log`.
 // The child dies with the thread that started it (PDEATHSIG), so a killed Ignite leaves no VM
 // running. Before the exec it assembles the share in a mount namespace of its own: a tmpfs on
 // `share` with each entry bound read-only at <share>/<name>, seen by this child alone (nothing
@@ -27,7 +28,7 @@ using Deadline = std::chrono::steady_clock::time_point;
 // dirs covered, and drops to the jail's uid (no capabilities, no_new_privs) just before the exec.
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const std::filesystem::path& log,
                                            const std::filesystem::path& share, const std::vector<ShareEntry>& entries,
-                                           VmmJail* jail = nullptr);
+                                           VmmJail* jail = nullptr, int stdin_fd = -1);
 
 // QEMU (qemu_argv(plan, jail)) that way, its console log and share the plan's, in `jail` (whose
 // files are the child's after this).

@@ -40,6 +40,12 @@ Status check(int rc, std::string_view what) {
   return ok();
 }
 
+// One argument comparison: what libseccomp's SCMP_A<n> macros build, without their C compound
+// literals (clang's -Wpedantic rejects them in C++).
+constexpr scmp_arg_cmp arg(unsigned index, scmp_compare op, std::uint64_t a, std::uint64_t b = 0) {
+  return scmp_arg_cmp{index, op, a, b};
+}
+
 // Security: the policy's socket lines, on socket(2) and socketpair(2) alike. The kernel reads
 // the family (arg0) and protocol (arg2) as ints, the low halves of registers seccomp sees whole,
 // so a deny must not depend on the upper halves: each family below kSocketFamilySpan is
@@ -58,7 +64,7 @@ Status add_socket_rules(scmp_filter_ctx ctx, const SeccompPolicy& p, std::uint32
     for (int family = 0; family < kSocketFamilySpan; ++family) {
       const auto f = static_cast<std::uint64_t>(family);
       const SeccompAction base = socket_family_action(p, family);
-      const scmp_arg_cmp is_family = SCMP_A0(SCMP_CMP_MASKED_EQ, kInt, f);
+      const scmp_arg_cmp is_family = arg(0, SCMP_CMP_MASKED_EQ, kInt, f);
       bool protocol_lines = false;
       for (const auto& r : p.sockets) {
         if (r.family != family || !r.protocol) continue;
@@ -67,9 +73,9 @@ Status add_socket_rules(scmp_filter_ctx ctx, const SeccompPolicy& p, std::uint32
         // parse_seccomp_policy admits only: protocols denied in an allowed family, or the one
         // protocol allowed in a denied family.
         if (base == SeccompAction::allow) {
-          IGNITE_TRY(add(r.action, is_family, SCMP_A2(SCMP_CMP_MASKED_EQ, kInt, proto)));
+          IGNITE_TRY(add(r.action, is_family, arg(2, SCMP_CMP_MASKED_EQ, kInt, proto)));
         } else {
-          IGNITE_TRY(add(base, is_family, SCMP_A2(SCMP_CMP_NE, proto)));
+          IGNITE_TRY(add(base, is_family, arg(2, SCMP_CMP_NE, proto)));
         }
       }
       if (!protocol_lines && base != SeccompAction::allow) IGNITE_TRY(add(base, is_family, {}));
@@ -77,7 +83,7 @@ Status add_socket_rules(scmp_filter_ctx ctx, const SeccompPolicy& p, std::uint32
     const SeccompAction rest = socket_family_action(p, kSocketFamilySpan);
     if (rest != SeccompAction::allow)
       IGNITE_TRY(
-          add(rest, SCMP_A0(SCMP_CMP_GE, static_cast<std::uint64_t>(kSocketFamilySpan)), {}));
+          add(rest, arg(0, SCMP_CMP_GE, static_cast<std::uint64_t>(kSocketFamilySpan)), {}));
   }
   return ok();
 }
@@ -106,12 +112,12 @@ Result<SeccompFilter> SeccompFilter::compile(const SeccompPolicy& policy, bool n
   for (std::uint64_t flag = 1; flag; flag <<= 1) {
     if (!(kNsFlags & flag)) continue;
     IGNITE_TRY(check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                      SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
+                                      arg(0, SCMP_CMP_MASKED_EQ, flag, flag)),
                      "clone"));
   }
   // Security: TIOCSTI pushes input into a terminal the sandbox might share.
   IGNITE_TRY(check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCSTI)),
+                                    arg(1, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCSTI)),
                    "ioctl"));
 
   // libseccomp writes the BPF to an fd; a memfd keeps it off the filesystem.
