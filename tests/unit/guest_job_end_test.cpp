@@ -10,8 +10,6 @@
 namespace ignite::guest {
 namespace {
 
-constexpr std::uint64_t kMiB = 1ull << 20;
-
 ResultMessage judged(const JobEnd& end) {
   ResultMessage r;
   classify_job_end(end, r);

@@ -168,7 +168,13 @@ class MicroVmBackend final : public Backend {
   const RuntimeDisk* runtime_disk_for(const SandboxSpec& spec, Deadline deadline) {
     if (spec.runtime_image.empty() || !spec.image.empty() || c_.runtime_disks.dir.empty()) return nullptr;
     std::lock_guard lock(disks_mu_);
-    if (auto it = disks_.find(spec.runtime_image); it != disks_.end()) return it->second ? &*it->second : nullptr;
+    if (auto it = disks_.find(spec.runtime_image); it != disks_.end()) {
+      // Still there? Another process may have replaced it (the runtime changed, and a rebuild
+      // removed the old disk): then it is looked for, or built, again.
+      std::error_code ec;
+      if (!it->second || fs::exists(it->second->image, ec)) return it->second ? &*it->second : nullptr;
+      disks_.erase(it);
+    }
     auto made = [&]() -> Result<RuntimeDisk> {
       const runtime::Catalog catalog(runtime::default_roots());
       IGNITE_TRY_ASSIGN(const runtime::Installed rt, docker::image_runtime(spec.runtime_image, catalog));
