@@ -8,7 +8,6 @@
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -84,7 +83,7 @@ class MicroVmBackend final : public Backend {
     const auto started = Clock::now();
     auto deadline = started + c_.boot_timeout;
     const bool on_disks = c_.share_disks || c_.vmm == Vmm::firecracker;
-    const RuntimeDisk* runtime_disk = on_disks ? runtime_disk_for(spec, deadline) : nullptr;
+    const std::shared_ptr<const RuntimeDisk> runtime_disk = on_disks ? runtime_disk_for(spec, deadline) : nullptr;
     IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec, runtime_disk ? runtime_disk->sources
                                                                         : std::map<std::string, std::string>{}));
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
@@ -164,15 +163,16 @@ class MicroVmBackend final : public Backend {
 
   // The disk of the spec's runtime (its runtime_image label), found or built once per process
   // and runtime; nullptr when there is none to have (no runtime, sqfstar missing, the build
-  // failed: logged once), and then the VM's own image holds the runtime's files too.
-  const RuntimeDisk* runtime_disk_for(const SandboxSpec& spec, Deadline deadline) {
+  // failed: logged once), and then the VM's own image holds the runtime's files too. Shared, so
+  // a start that holds it is not disturbed when another drops the entry.
+  std::shared_ptr<const RuntimeDisk> runtime_disk_for(const SandboxSpec& spec, Deadline deadline) {
     if (spec.runtime_image.empty() || !spec.image.empty() || c_.runtime_disks.dir.empty()) return nullptr;
     std::lock_guard lock(disks_mu_);
     if (auto it = disks_.find(spec.runtime_image); it != disks_.end()) {
       // Still there? Another process may have replaced it (the runtime changed, and a rebuild
       // removed the old disk): then it is looked for, or built, again.
       std::error_code ec;
-      if (!it->second || fs::exists(it->second->image, ec)) return it->second ? &*it->second : nullptr;
+      if (!it->second || fs::exists(it->second->image, ec)) return it->second;
       disks_.erase(it);
     }
     auto made = [&]() -> Result<RuntimeDisk> {
@@ -183,8 +183,8 @@ class MicroVmBackend final : public Backend {
     if (!made) spdlog::warn("microvm: no runtime disk for {}, each VM copies its files: {}", spec.runtime_image,
                             made.error().message);
     auto& entry = disks_[spec.runtime_image];
-    if (made) entry = std::move(*made);
-    return entry ? &*entry : nullptr;
+    if (made) entry = std::make_shared<const RuntimeDisk>(std::move(*made));
+    return entry;
   }
 
   // The template of VMs shaped like `plan` (memory, vCPUs), made on first use (a boot and a save,
@@ -213,7 +213,7 @@ class MicroVmBackend final : public Backend {
   MicroVmConfig c_;
   VmmJailer jailer_;
   std::mutex disks_mu_;
-  std::map<std::string, std::optional<RuntimeDisk>> disks_;  // by runtime label; nullopt: none to have
+  std::map<std::string, std::shared_ptr<const RuntimeDisk>> disks_;  // by runtime label; null: none to have
   std::mutex templates_mu_;
   // By (memory MiB, vCPUs); a null entry: making it failed, VMs of that shape boot.
   std::map<std::pair<std::uint64_t, unsigned>, std::unique_ptr<VmTemplate>> templates_;
