@@ -7,9 +7,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +29,7 @@
 #include "guest/agent_output.hpp"
 #include "guest/job_end.hpp"
 #include "sandbox/native/mount_ops.hpp"
+#include "sys/fd_passing.hpp"
 
 namespace ignite::guest {
 namespace {
@@ -135,7 +138,7 @@ void set_limit(int resource, std::uint64_t value) {
 // becomes the namespace's init (job_init) and forks the program, whose status goes on
 // `status_out`.
 [[noreturn]] void exec_job(const JobMessage& job, char* const* argv, char* const* envp, int in, int out, int err,
-                           int report, int status_out) {
+                           int report, int status_out, int notify_out) {
   auto die = [report](const std::string& what) {
     const std::string text = what + ": " + std::strerror(errno);
     (void)!::write(report, text.data(), text.size());
@@ -196,7 +199,16 @@ void set_limit(int resource, std::uint64_t value) {
   std::vector<sock_filter> code(job.seccomp.size() / sizeof(sock_filter));
   std::memcpy(code.data(), job.seccomp.data(), code.size() * sizeof(sock_filter));
   const sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("load the seccomp filter");
+  if (notify_out >= 0) {
+    // The notify variant: the listener goes to the agent, which names the call a kill rule
+    // stopped and kills the job (native's init hands it to its supervisor the same way).
+    const long listener = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (listener < 0) die("load the seccomp filter");
+    if (!sys::send_fd(notify_out, static_cast<int>(listener))) die("hand the seccomp listener over");
+    ::close(static_cast<int>(listener));
+  } else if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+    die("load the seccomp filter");
+  }
   ::execve(argv[0], argv, envp);
   die(std::string("execute ") + argv[0]);
   ::_exit(127);  // die() does not return; the compiler cannot see it through the lambda
@@ -225,9 +237,10 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   argv.push_back(nullptr);
   envp.push_back(nullptr);
 
-  int in[2], out[2], err[2], report[2], program_status[2];
+  int in[2], out[2], err[2], report[2], program_status[2], notify[2] = {-1, -1};
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
-      ::pipe2(report, O_CLOEXEC) != 0 || ::pipe2(program_status, O_CLOEXEC) != 0) {
+      ::pipe2(report, O_CLOEXEC) != 0 || ::pipe2(program_status, O_CLOEXEC) != 0 ||
+      (job.seccomp_notify && ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify) != 0)) {
     result.outcome = "error";
     result.detail = "pipes: " + std::string(std::strerror(errno));
     return result;
@@ -240,15 +253,26 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     return result;
   }
   const pid_t pid = ::fork();
-  if (pid == 0) exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1], report[1], program_status[1]);
+  if (pid == 0)
+    exec_job(job, argv.data(), envp.data(), in[0], out[1], err[1], report[1], program_status[1], notify[1]);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
   ::close(report[1]);
   ::close(program_status[1]);
+  if (notify[1] >= 0) ::close(notify[1]);
+  // Sent before the program's exec, so there by the time the report pipe closes (or never).
+  auto take_listener = [&notify] {
+    if (notify[0] < 0) return -1;
+    const int listener = sys::receive_fd(notify[0]).release();
+    ::close(notify[0]);
+    notify[0] = -1;
+    return listener;
+  };
   if (pid < 0) {
     result.outcome = "error";
     result.detail = "fork: " + std::string(std::strerror(errno));
+    if (notify[0] >= 0) ::close(notify[0]);
     return result;
   }
   // The report pipe closes at the exec (or carries why the set-up failed): wait for it, so the
@@ -260,6 +284,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   ::close(report[0]);
   if (failed_n > 0) {
     ::waitpid(pid, nullptr, 0);
+    if (const int listener = take_listener(); listener >= 0) ::close(listener);
     ::close(program_status[0]);
     ::close(in[1]);
     ::close(out[0]);
@@ -274,6 +299,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     out_dir = ::open(("/proc/" + std::to_string(pid) + "/root" + job.output_dir).c_str(),
                      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  int listener = take_listener();
   const auto started = Clock::now();
   int stdin_fd = in[1];
   ::fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
@@ -298,12 +324,14 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   };
   std::string chunk(64 * 1024, '\0');
   while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
-    pollfd fds[4];
+    pollfd fds[5];
     nfds_t n = 0;
     for (auto& s : streams)
       if (s.fd >= 0) fds[n++] = pollfd{s.fd, POLLIN, 0};
     if (stdin_fd >= 0) fds[n++] = pollfd{stdin_fd, POLLOUT, 0};
     if (!exited && pidfd >= 0) fds[n++] = pollfd{pidfd, POLLIN, 0};
+    const nfds_t at_listener = n;
+    if (listener >= 0) fds[n++] = pollfd{listener, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0 && !end.killed_at_deadline) {
       reap();  // an exit in the last poll's slice is an exit in time, not a timeout
@@ -323,6 +351,21 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     // Slices of the thrash watch's cadence.
     const long long slice = kThrashWatchEvery.count();
     ::poll(fds, n, left <= 0 ? static_cast<int>(slice) : static_cast<int>(std::min<long long>(left, slice)));
+    if (listener >= 0 && fds[at_listener].revents != 0) {
+      // A kill rule stopped a call: note which, and end the job (the call never runs). Hung up:
+      // nothing under the filter is left.
+      seccomp_notif req;
+      std::memset(&req, 0, sizeof req);  // the kernel insists on a zeroed buffer
+      if ((fds[at_listener].revents & POLLIN) && !end.blocked &&
+          ::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+        end.blocked = std::pair{req.data.nr, req.data.arch};
+        write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+      }
+      if (end.blocked || (fds[at_listener].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+        ::close(listener);
+        listener = -1;
+      }
+    }
     for (auto& s : streams) {
       if (s.fd < 0) continue;
       const ssize_t got = ::read(s.fd, chunk.data(), chunk.size());
@@ -361,6 +404,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   ::close(program_status[0]);
   if (stdin_fd >= 0) ::close(stdin_fd);
   if (pidfd >= 0) ::close(pidfd);
+  if (listener >= 0) ::close(listener);
   result.wall_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count());
 

@@ -13,6 +13,15 @@ void classify_job_end(const JobEnd& end, ResultMessage& result) {
   const auto& status = end.wait_status;
   result.exit_code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : 0;
   result.signal = status && WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;
+  if (end.blocked) {
+    // Reported the way the kernel's own seccomp kill would look (core/classify.cpp).
+    result.outcome = "syscall_blocked";
+    result.exit_code = 0;
+    result.signal = SIGSYS;
+    result.blocked_nr = end.blocked->first;
+    result.blocked_arch = end.blocked->second;
+    return;
+  }
   // A program that exited by itself in the moment the agent's kill was on its way is its exit.
   if (end.killed_thrashing && !(status && WIFEXITED(*status))) {
     result.outcome = "memory_exceeded";

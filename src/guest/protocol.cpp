@@ -182,6 +182,7 @@ Result<JobMessage> decode_job(const json& j) {
       m.plan.push_back(std::move(op));
     }
   IGNITE_TRY(f.bytes("seccomp", m.seccomp));
+  IGNITE_TRY(f.flag("seccompNotify", m.seccomp_notify));
   IGNITE_TRY(f.bytes("seed", m.seed));
   IGNITE_TRY(f.num("realtimeNs", m.realtime_ns));
   if (m.argv.empty()) return fail(bad("the job has no argv"));
@@ -206,6 +207,8 @@ Result<ResultMessage> decode_result(const json& j) {
   IGNITE_TRY(f.num("pidsPeak", m.pids_peak));
   IGNITE_TRY(f.flag("outputIncomplete", m.output_incomplete));
   IGNITE_TRY(f.str("detail", m.detail));
+  IGNITE_TRY(f.num("blockedNr", m.blocked_nr));
+  IGNITE_TRY(f.num("blockedArch", m.blocked_arch));
   return m;
 }
 
@@ -315,6 +318,7 @@ std::string job_frame(const JobMessage& m) {
                {"maxOpenFiles", m.max_open_files},
                {"stackBytes", m.stack_bytes},
                {"seccomp", base64_encode(m.seccomp)},
+               {"seccompNotify", m.seccomp_notify},
                {"seed", base64_encode(m.seed)},
                {"realtimeNs", m.realtime_ns}});
 }
@@ -335,7 +339,9 @@ std::string result_frame(const ResultMessage& m) {
                {"peakMemoryBytes", m.peak_memory_bytes},
                {"pidsPeak", m.pids_peak},
                {"outputIncomplete", m.output_incomplete},
-               {"detail", m.detail}});
+               {"detail", m.detail},
+               {"blockedNr", m.blocked_nr},
+               {"blockedArch", m.blocked_arch}});
 }
 
 std::string error_frame(std::string_view message) {

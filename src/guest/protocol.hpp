@@ -28,7 +28,8 @@
 namespace ignite::guest {
 
 // 2: the job carries a seed and the host's clock (a guest restored from a template has neither).
-inline constexpr int kProtocolVersion = 2;
+// 3: a blocked call is named (JobMessage::seccomp_notify, ResultMessage::blocked_nr).
+inline constexpr int kProtocolVersion = 3;
 // The largest frame either side accepts: a job carries the inline files and stdin (the request
 // limits bound them far lower); output frames are small chunks.
 inline constexpr std::uint32_t kMaxFrameBytes = 96u << 20;
@@ -100,9 +101,12 @@ struct JobMessage {
   std::uint32_t max_open_files = 256;
   std::uint64_t stack_bytes = 8ull << 20;
   // The native backend's seccomp program (struct sock_filter instructions, raw), loaded by the
-  // agent last before execve, as native's init does: its kill rules and foreign ABIs end the
-  // program with SIGSYS (the guest has no supervisor to name the call). Required.
+  // agent last before execve, as native's init does. Required. Its kill rules and foreign ABIs
+  // either end the program with SIGSYS (the kernel's kill) or, with `seccomp_notify` (the
+  // program's notify variant), stop the call for the agent, which notes which call it was and
+  // kills the job, as native's supervisor does: the result then names it.
   std::string seccomp;
+  bool seccomp_notify = false;
   // Fresh randomness from the host, mixed into the guest's pool and forcing a reseed of its
   // CRNG before anything of the job runs: every clone of one template starts with the same
   // kernel state, RNG included, so without it two clones would draw the same random bytes.
@@ -116,7 +120,8 @@ inline constexpr std::size_t kMinSeedBytes = 32, kMaxSeedBytes = 512;
 
 // How the job ended, as the agent saw it (mapped onto ignite::Outcome by the host).
 struct ResultMessage {
-  std::string outcome = "exited";  // exited | signaled | wall_time_exceeded | memory_exceeded
+  // exited | signaled | wall_time_exceeded | memory_exceeded | syscall_blocked
+  std::string outcome = "exited";
   int exit_code = 0;
   int signal = 0;
   bool stdout_truncated = false;
@@ -129,6 +134,9 @@ struct ResultMessage {
   // refuses the tree it got rather than return part of it.
   bool output_incomplete = false;
   std::string detail;
+  // syscall_blocked: the call a kill rule stopped (seccomp_data's nr and AUDIT_ARCH_*).
+  int blocked_nr = -1;
+  std::uint32_t blocked_arch = 0;
   friend bool operator==(const ResultMessage&, const ResultMessage&) = default;
 };
 

@@ -230,6 +230,9 @@ TEST_F(MicroVm, the_native_seccomp_policy_holds_inside_the_guest) {
       "print('survived')\n"));
   EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stdout_data << r.stderr_data << r.detail;
   EXPECT_EQ(r.signal, SIGSYS);
+  // Named, as native names it: the agent received the notification and killed the job.
+  EXPECT_EQ(r.blocked_syscall, "open_by_handle_at");
+  EXPECT_EQ(r.detail, "blocked syscall: open_by_handle_at");
   // personality(0xffffffff) only asks: any program may, unless a filter says EPERM.
   EXPECT_EQ(r.stdout_data, "personality -1 Operation not permitted\n") << r.stderr_data;
   expect_nothing_left();

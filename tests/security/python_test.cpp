@@ -46,7 +46,6 @@ TEST_P(Python, python_sees_no_host_environment) {
 }
 
 TEST_P(Python, python_blocked_syscall_is_reported_by_name) {
-  if (vm()) GTEST_SKIP() << kMicroVmNoName;
   // ctypes reaches the raw syscall(2): kexec_load (246 on x86_64) is a `kill` rule.
   auto r = run(python("import ctypes\nctypes.CDLL(None).syscall(246, 0, 0, 0, 0)\nprint('survived')\n"));
   EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stderr_data << r.detail;

@@ -102,12 +102,6 @@ std::string primary_address();
 
 }  // namespace host
 
-// Why the tests that name a blocked call skip on microvm: the guest has no supervisor to receive
-// the seccomp notification, so the call kills the program (syscall_blocked, SIGSYS) unnamed.
-inline constexpr const char* kMicroVmNoName =
-    "microvm: a blocked call ends the run as syscall_blocked but is not named (the guest has no "
-    "supervisor for the notification; MicroVm.the_native_seccomp_policy_holds_inside_the_guest)";
-
 // Lines of `text` (without the newline).
 std::vector<std::string> lines(const std::string& text);
 bool contains(const std::string& text, const std::string& part);

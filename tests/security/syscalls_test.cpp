@@ -103,7 +103,6 @@ TEST_P(Syscalls, tiocsti_terminal_injection_is_refused) {
 }
 
 TEST_P(Syscalls, kexec_load_kills_the_program_and_is_reported_by_name) {
-  if (vm()) GTEST_SKIP() << kMicroVmNoName;
   auto r = run(probe({"syscall", nr(SYS_kexec_load), "0", "0", "0", "0"}));
   EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stdout_data << r.detail;
   EXPECT_EQ(status_name(r.outcome, r.exit_code), "syscall_blocked");
@@ -114,14 +113,12 @@ TEST_P(Syscalls, kexec_load_kills_the_program_and_is_reported_by_name) {
 }
 
 TEST_P(Syscalls, kernel_module_loading_kills_the_program_and_is_reported_by_name) {
-  if (vm()) GTEST_SKIP() << kMicroVmNoName;
   auto r = run(probe({"syscall", nr(SYS_finit_module), "-1", "0", "0"}));
   EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stdout_data << r.detail;
   EXPECT_EQ(r.blocked_syscall, "finit_module");
 }
 
 TEST_P(Syscalls, open_by_handle_at_kills_the_program_and_is_reported_by_name) {
-  if (vm()) GTEST_SKIP() << kMicroVmNoName;
   auto r = run(probe({"syscall", nr(SYS_open_by_handle_at), "-1", "0", "0"}));
   EXPECT_EQ(r.outcome, Outcome::syscall_blocked) << r.stdout_data << r.detail;
   EXPECT_EQ(r.blocked_syscall, "open_by_handle_at");

@@ -30,6 +30,19 @@ TEST(GuestJobEnd, an_oom_kill_before_the_deadline_is_the_memory_limit_even_if_th
   EXPECT_EQ(r.exit_code, 0);
 }
 
+TEST(GuestJobEnd, a_call_the_agent_stopped_wins_and_carries_its_number) {
+  // The agent's cgroup kill for the blocked call, seen after the deadline passed: still the call.
+  JobEnd end{.wait_status = W_EXITCODE(0, SIGKILL), .killed_at_deadline = true, .blocked = std::pair{304, 0xC000003Eu}};
+  auto r = judged(end);
+  EXPECT_EQ(r.outcome, "syscall_blocked");
+  EXPECT_EQ(r.signal, SIGSYS);
+  EXPECT_EQ(r.blocked_nr, 304);
+  EXPECT_EQ(r.blocked_arch, 0xC000003Eu);
+  end.blocked.reset();
+  EXPECT_EQ(judged(end).outcome, "wall_time_exceeded");
+  EXPECT_EQ(judged(end).blocked_nr, -1);
+}
+
 TEST(GuestJobEnd, a_thrash_kill_is_the_memory_limit_unless_the_program_had_exited_by_itself) {
   JobEnd end{.wait_status = W_EXITCODE(0, SIGKILL), .killed_thrashing = true};
   auto r = judged(end);

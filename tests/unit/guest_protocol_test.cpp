@@ -92,6 +92,7 @@ TEST(GuestProtocol, a_job_round_trips_with_binary_files_and_stdin) {
   job.seccomp = std::string("\x20\0\0\0\x04\0\0\0\x06\0\0\0\0\0\xff\x7f", 16);  // two instructions, NULs included
   job.seed = std::string("\0\xff", 2) + std::string(62, 's');
   job.realtime_ns = 1796000000123456789ull;
+  job.seccomp_notify = true;
   auto m = decode_frame(job_frame(job));
   ASSERT_TRUE(m.has_value()) << m.error().message;
   ASSERT_TRUE(m->job.has_value());
@@ -112,6 +113,7 @@ TEST(GuestProtocol, a_job_round_trips_with_binary_files_and_stdin) {
   EXPECT_EQ(m->job->seccomp, job.seccomp);
   EXPECT_EQ(m->job->seed, job.seed);
   EXPECT_EQ(m->job->realtime_ns, job.realtime_ns);
+  EXPECT_TRUE(m->job->seccomp_notify);
 }
 
 // A clone of a template has its template's RNG state: a job that does not bring the host's fresh
@@ -221,6 +223,31 @@ TEST(GuestProtocol, the_agents_outcomes_are_judged_as_native_judges_them) {
   ResultMessage nonsense;
   nonsense.outcome = "signaled";
   EXPECT_FALSE(sandbox::microvm::to_execution_result(nonsense, limits).has_value());
+}
+
+// The agent stopped a call for a kill rule: the host names it from the two numbers, in native's
+// words; a blocked outcome without a number is a broken report.
+TEST(GuestProtocol, a_blocked_call_is_named_by_the_host_from_its_number_and_abi) {
+  ResultMessage m;
+  m.outcome = "syscall_blocked";
+  m.signal = SIGSYS;
+  m.blocked_nr = 246;              // kexec_load on x86_64
+  m.blocked_arch = 0xC000003Eu;    // AUDIT_ARCH_X86_64
+  auto decoded = decode_frame(result_frame(m));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  ASSERT_TRUE(decoded->result.has_value());
+  EXPECT_EQ(*decoded->result, m);
+  auto r = sandbox::microvm::to_execution_result(*decoded->result, Limits{});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, Outcome::syscall_blocked);
+  EXPECT_EQ(r->signal, SIGSYS);
+  EXPECT_EQ(r->blocked_syscall, "kexec_load");
+  EXPECT_EQ(r->detail, "blocked syscall: kexec_load");
+  m.blocked_nr = 20;             // getpid on i386
+  m.blocked_arch = 0x40000003u;  // AUDIT_ARCH_I386
+  EXPECT_EQ(sandbox::microvm::to_execution_result(m, Limits{})->blocked_syscall, "getpid (i386 ABI)");
+  m.blocked_nr = -1;
+  EXPECT_FALSE(sandbox::microvm::to_execution_result(m, Limits{}).has_value());
 }
 
 // ---- The output dir's tree, streamed out of the VM ("file" and "fileData" frames) ----

@@ -106,10 +106,12 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
   m.tmp_bytes = l.tmp_bytes;
   m.max_open_files = l.max_open_files;
   m.stack_bytes = l.stack_bytes;
-  // Native's default policy, its kill variant: the guest has no supervisor for notifications.
-  const native::SeccompFilter filter = native::default_seccomp_filter(false);
+  // Native's default policy, its notify variant: the agent receives the notification, names the
+  // call and kills the job, as native's supervisor does (the guest kernel has user notification).
+  const native::SeccompFilter filter = native::default_seccomp_filter(true);
   const sock_fprog* prog = filter.program();
   m.seccomp.assign(reinterpret_cast<const char*>(prog->filter), prog->len * sizeof(sock_filter));
+  m.seccomp_notify = filter.notify_kills();
   // Per job, from the host's CRNG: what makes two clones of one template draw different bytes.
   m.seed.resize(64);
   sys::random_bytes(std::span(reinterpret_cast<std::uint8_t*>(m.seed.data()), m.seed.size()));
@@ -124,8 +126,8 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
   if (m.exit_code < 0 || m.exit_code > 255) return fail(ErrorCode::internal, "agent protocol: exit code out of range");
   if (m.signal < 0 || m.signal > 64 || (m.outcome == "signaled" && m.signal == 0))
     return fail(ErrorCode::internal, "agent protocol: signal out of range");
-  // The agent's outcome, judged by the same code as native's (core/classify): SIGSYS from the
-  // in-guest seccomp filter is syscall_blocked, and the details read alike.
+  // The agent's outcome, judged by the same code as native's (core/classify): a call the agent
+  // stopped (or SIGSYS from the kernel's own kill) is syscall_blocked, and the details read alike.
   RunEnd end;
   if (m.outcome == "exited") {
     end = {RunEnd::By::program, W_EXITCODE(m.exit_code, 0), false};
@@ -133,6 +135,9 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
     end = {RunEnd::By::program, W_EXITCODE(0, m.signal), false};
   } else if (m.outcome == "wall_time_exceeded") {
     end = {RunEnd::By::timeout, std::nullopt, false};
+  } else if (m.outcome == "syscall_blocked") {
+    if (m.blocked_nr < 0) return fail(ErrorCode::internal, "agent protocol: a blocked call without its number");
+    end = {RunEnd::By::blocked_syscall, std::nullopt, false};
   } else if (m.outcome == "memory_exceeded") {
     end = m.detail == kThrashKillDetail ? RunEnd{RunEnd::By::memory_thrash, std::nullopt, false}
                                         : RunEnd{RunEnd::By::program, W_EXITCODE(0, SIGKILL), true};
@@ -141,6 +146,11 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
   }
   ExecutionResult r;
   classify(r, end);
+  if (r.outcome == Outcome::syscall_blocked && m.outcome == "syscall_blocked") {
+    // Named here from the two numbers (the guest sends no text for it), as native names it.
+    r.blocked_syscall = native::syscall_name(m.blocked_nr, m.blocked_arch);
+    r.detail = "blocked syscall: " + r.blocked_syscall;
+  }
   r.stdout_truncated = m.stdout_truncated;
   r.stderr_truncated = m.stderr_truncated;
   const auto wall_cap = std::chrono::duration_cast<std::chrono::microseconds>(limits.wall_time) + std::chrono::seconds(5);
