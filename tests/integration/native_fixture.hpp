@@ -15,7 +15,12 @@ namespace ignite::testing {
 class NativeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
-  static void TearDownTestSuite() { backend_.reset(); }
+  // The backend first (it removes what it made under the scratch root), then the root itself.
+  static void TearDownTestSuite() {
+    backend_.reset();
+    std::error_code ec;
+    if (!scratch_.empty()) std::filesystem::remove(scratch_, ec);  // only when empty: a leak stays visible
+  }
 
   void SetUp() override {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
