@@ -10,8 +10,6 @@
 #include <cerrno>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "docker/image_context.hpp"
 #include "docker/image_contents.hpp"
 #include "runtime/descriptors.hpp"
@@ -92,18 +90,7 @@ Status run_sqfstar(const RuntimeDiskCache& cache, const docker::ImageContents& c
     else if (errno != EAGAIN && errno != EINTR) return fail(Error::from_errno("microvm: write to sqfstar"));
   }
   pipe.write.reset();  // the end of the archive
-  for (;;) {
-    pollfd p{builder.pidfd(), POLLIN, 0};
-    if (::poll(&p, 1, millis_left(deadline)) > 0) break;
-    if (Clock::now() >= deadline) return fail(ErrorCode::unavailable, "microvm: building a runtime disk took too long");
-  }
-  IGNITE_TRY_ASSIGN(const sys::ExitStatus status, builder.wait());
-  if (status.exit_code == 0) return ok();
-  spdlog::warn("microvm: sqfstar failed; its output:\n{}", console_tail(log));
-  return fail(ErrorCode::unavailable, "microvm: sqfstar could not build a runtime disk (" +
-                                          (status.exit_code ? "exit " + std::to_string(*status.exit_code)
-                                                            : "signal " + std::to_string(status.signal.value_or(0))) +
-                                          ")");
+  return await_builder(std::move(builder), log, "sqfstar", "a runtime disk", deadline);
 }
 
 // Disks of the same runtime version that are not `keep` (the runtime changed since), and what

@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include <spdlog/spdlog.h>
 
 #include "sys/files.hpp"
 #include "sys/unix_socket.hpp"
@@ -164,6 +167,25 @@ Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, cons
     if (::poll(&p, 1, 10) > 0) return fail(ErrorCode::unavailable, "the VMM exited before it listened");
     if (Clock::now() > deadline) return fail(ErrorCode::unavailable, "the VMM did not listen in time");
   }
+}
+
+Status await_builder(sys::ChildProcess builder, const fs::path& log, std::string_view tool, std::string_view product,
+                     Deadline deadline) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return fail(ErrorCode::unavailable, "microvm: building " + std::string(product) + " took too long");
+    pollfd p{builder.pidfd(), POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (n > 0) break;
+    if (n < 0 && errno != EINTR) return fail(Error::from_errno("poll " + std::string(tool)));
+  }
+  IGNITE_TRY_ASSIGN(sys::ExitStatus status, builder.wait());
+  if (status.exit_code == 0) return ok();
+  spdlog::warn("microvm: {} failed; its output:\n{}", tool, console_tail(log));
+  return fail(ErrorCode::unavailable, "microvm: " + std::string(tool) + " could not build " + std::string(product) + " (" +
+                                          (status.exit_code ? "exit " + std::to_string(*status.exit_code)
+                                                            : "signal " + std::to_string(status.signal.value_or(0))) +
+                                          ")");
 }
 
 std::string console_tail(const fs::path& log) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -41,5 +42,12 @@ Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, cons
 
 // The console log's tail, for the log only (it holds QEMU's errors, with host paths).
 std::string console_tail(const std::filesystem::path& log);
+
+// Waits for an image builder spawn_with_share started (`tool`: mksquashfs, sqfstar) to make
+// `product` before `deadline` (past it: `unavailable`, and the builder dies when dropped). A
+// failed build is `unavailable` with its exit status; its output, which names host paths, goes
+// to the log only.
+Status await_builder(sys::ChildProcess builder, const std::filesystem::path& log, std::string_view tool,
+                     std::string_view product, Deadline deadline);
 
 }  // namespace ignite::sandbox::microvm
