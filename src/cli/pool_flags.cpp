@@ -36,15 +36,12 @@ Result<pool::PoolConfig> pool_config(const PoolFlags& o) {
 Result<HostEngine> make_pooled_engine(HostOptions options, const PoolFlags& flags,
                                       std::uint32_t default_memory_mb, std::uint32_t default_timeout_ms) {
   IGNITE_TRY_ASSIGN(options.pools, pool_config(flags));
-  // microVMs have no warm slots yet (a server restores them from templates instead): pools would
-  // only fail to warm up, over and over. The default ones are dropped; named ones are refused.
+  // A microVM's warm slot is a whole VM (its RAM, and under emulation a share of a core while
+  // it idles): its pools are the ones named (--pool, --pool-config), never the defaults.
+  // Without them a server still restores each VM from a template of its shape.
   if (options.isolation == "microvm") {
     const bool named = !flags.config.empty() || flags.pool != PoolFlags{}.pool;
-    if (named && !options.pools->runtimes.empty())
-      return fail(ErrorCode::invalid_argument,
-                  "--pool: microVMs have no warm pools yet (a server restores each VM from a template of its shape "
-                  "instead); leave out --pool and --pool-config, or give --pool none");
-    options.pools.reset();
+    if (!named) options.pools.reset();
   }
   options.vm_templates = true;  // a server's microVMs after the first of each shape skip the boot
   IGNITE_TRY_ASSIGN(HostEngine host, make_engine(options));

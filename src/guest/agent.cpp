@@ -1,6 +1,7 @@
 // ignite-guest-agent: PID 1 of a microvm guest (the initramfs's /init). Mounts what the guest
 // needs, says hello to the host over its channel (host_link.hpp), receives one job, runs it
-// (agent_job.cpp) in a root built from the job's mount plan, sends the result
+// (agent_job.cpp) in a root built from the job's mount plan (a warm job: its program first,
+// then its files and stdin from the host's handoff frame), sends the result
 // and powers the VM off. The VM is single use: every path ends in a power-off, so the host
 // never waits on a guest that lost its agent (and kills QEMU at its own deadline anyway).
 #include <fcntl.h>
@@ -138,7 +139,7 @@ int main() {
 
   if (auto share = mount_host_share(boot, "/host"); !share) fail_run(share.error().message);
 
-  ResultMessage result = run_job(job, send);
+  ResultMessage result = run_job(job, send, HostChannel{fd, &reader});
   if (result.outcome == "error") fail_run(result.detail);
   send(result_frame(result));
   power_off();

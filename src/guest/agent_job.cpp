@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include "guest/job_end.hpp"
 #include "sandbox/native/mount_ops.hpp"
 #include "sys/fd_passing.hpp"
+#include "sys/write_all.hpp"
 
 namespace ignite::guest {
 namespace {
@@ -221,13 +223,85 @@ struct Capture {
   bool truncated = false;
 };
 
+// The drop dirs, in the agent's own root (the plan binds them read-only into the job's).
+std::string make_drops(const JobMessage& job) {
+  if (job.drops.empty()) return {};
+  if (::mkdir(std::string(kDropsRoot).c_str(), 0755) != 0 && errno != EEXIST) return std::strerror(errno);
+  for (const auto& d : job.drops)
+    if (::mkdir(d.c_str(), 0755) != 0) return d + ": " + std::strerror(errno);
+  return {};
+}
+
+// The hand-off's files into the drop dirs, as root, readable by the program's uid; nothing
+// there is replaced or followed. Empty, or what failed.
+std::string place_entries(const HandOffMessage& handoff) {
+  for (const auto& e : handoff.entries) {
+    if (e.dir) {
+      if (::mkdir(e.path.c_str(), 0755) != 0) return e.path + ": " + std::strerror(errno);
+      continue;
+    }
+    const int fd = ::open(e.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, e.executable ? 0755 : 0644);
+    if (fd < 0) return e.path + ": " + std::strerror(errno);
+    const bool written = sys::write_all(fd, e.data);
+    ::close(fd);
+    if (!written) return e.path + ": " + std::strerror(errno);
+  }
+  return {};
+}
+
+// A warm job's program (a runtime's bootstrap) is up and waits for its job on its stdin. Until
+// the host's handoff frame comes, what it writes goes to the host as it is written (its ready
+// marker; the host judges it) and is not the job's output. nullopt when the program ended
+// first (the job's loop then reports how) or the channel broke.
+std::optional<HandOffMessage> await_handoff(HostChannel host, Capture (&streams)[2], int pidfd, const Send& send,
+                                            std::string& chunk) {
+  for (;;) {
+    auto frame = host.reader->next();
+    if (!frame) return std::nullopt;
+    if (*frame) {
+      auto m = decode(**frame);
+      if (!m || m->type != "handoff" || !m->handoff) return std::nullopt;
+      return std::move(*m->handoff);
+    }
+    pollfd fds[4] = {{host.fd, POLLIN, 0}, {pidfd, POLLIN, 0}, {streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}};
+    if (::poll(fds, 4, -1) < 0 && errno != EINTR) return std::nullopt;
+    if (fds[1].revents) return std::nullopt;
+    for (auto& s : streams) {
+      if (s.fd < 0) continue;
+      const ssize_t got = ::read(s.fd, chunk.data(), chunk.size());
+      if (got > 0) send(output_frame(s.which, std::string_view(chunk.data(), static_cast<std::size_t>(got))));
+      if (got == 0) {
+        ::close(s.fd);
+        s.fd = -1;
+      }
+    }
+    if (fds[0].revents) {
+      const ssize_t got = ::read(host.fd, chunk.data(), chunk.size());
+      if (got < 0 && errno != EINTR && errno != EAGAIN) return std::nullopt;
+      // virtio-serial reads 0 while the host is not connected: it comes back, or kills the VM.
+      if (got == 0) ::usleep(5000);
+      if (got > 0) host.reader->feed(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
+    }
+  }
+}
+
 }  // namespace
 
-ResultMessage run_job(const JobMessage& job, const Send& send) {
+ResultMessage run_job(const JobMessage& job, const Send& send, HostChannel host) {
   ResultMessage result;
   if (auto why = make_cgroup(job); !why.empty()) {
     result.outcome = "error";
     result.detail = "job cgroup: " + why;
+    return result;
+  }
+  if (auto why = make_drops(job); !why.empty()) {
+    result.outcome = "error";
+    result.detail = "drop dirs: " + why;
+    return result;
+  }
+  if (job.warm && (host.fd < 0 || !host.reader)) {
+    result.outcome = "error";
+    result.detail = "a warm job without the host's channel";
     return result;
   }
   std::vector<std::string> argv_s = job.argv, env_s = job.env;
@@ -300,17 +374,32 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
                      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   int listener = take_listener();
+  Capture streams[2] = {{out[0], guest::Stream::out}, {err[0], guest::Stream::err}};
+  for (auto& s : streams) ::fcntl(s.fd, F_SETFL, O_NONBLOCK);  // one poll serves every stream
+  std::string chunk(64 * 1024, '\0');
+  std::string stdin_data = job.stdin_data;
+  std::string handoff_failed;  // what went wrong placing the job's files
+  std::uint64_t cpu_before = 0;  // a warm job's: its bootstrap's CPU time is not the job's
+  if (job.warm) {
+    auto handoff = await_handoff(host, streams, pidfd, send, chunk);
+    if (handoff) {
+      handoff_failed = place_entries(*handoff);
+      stdin_data = std::move(handoff->stdin_data);
+      cpu_before = keyed(read_text(std::string(kCgroup) + "/cpu.stat"), "usage_usec");
+      for (auto& s : streams) s.kept = 0;  // the ready marker is not the job's output
+    }
+    // No hand-off: the program ended while idle (the loop reports how), or the host is gone.
+    if (!handoff || !handoff_failed.empty()) write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+  }
   const auto started = Clock::now();
   int stdin_fd = in[1];
   ::fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
   ::signal(SIGPIPE, SIG_IGN);
   std::size_t stdin_done = 0;
-  if (job.stdin_data.empty()) {
+  if (stdin_data.empty()) {
     ::close(stdin_fd);
     stdin_fd = -1;
   }
-  Capture streams[2] = {{out[0], guest::Stream::out}, {err[0], guest::Stream::err}};
-  for (auto& s : streams) ::fcntl(s.fd, F_SETFL, O_NONBLOCK);  // one poll serves every stream
   const auto deadline = started + std::chrono::milliseconds(job.wall_ms);
   bool exited = false;
   int status = 0;
@@ -322,7 +411,6 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
     exited = true;
     write_text(std::string(kCgroup) + "/cgroup.kill", "1");
   };
-  std::string chunk(64 * 1024, '\0');
   while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
     pollfd fds[5];
     nfds_t n = 0;
@@ -386,9 +474,9 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
       s.kept += keep;
     }
     if (stdin_fd >= 0) {
-      const ssize_t put = ::write(stdin_fd, job.stdin_data.data() + stdin_done, job.stdin_data.size() - stdin_done);
+      const ssize_t put = ::write(stdin_fd, stdin_data.data() + stdin_done, stdin_data.size() - stdin_done);
       if (put > 0) stdin_done += static_cast<std::size_t>(put);
-      if ((put < 0 && errno != EAGAIN) || stdin_done == job.stdin_data.size()) {
+      if ((put < 0 && errno != EAGAIN) || stdin_done == stdin_data.size()) {
         ::close(stdin_fd);
         stdin_fd = -1;
       }
@@ -410,7 +498,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
 
   const std::string cg(kCgroup);
   const std::string events = read_text(cg + "/memory.events");
-  result.cpu_us = keyed(read_text(cg + "/cpu.stat"), "usage_usec");
+  result.cpu_us = keyed(read_text(cg + "/cpu.stat"), "usage_usec") - cpu_before;
   result.peak_memory_bytes = number(cg + "/memory.peak");
   result.pids_peak = static_cast<std::uint32_t>(number(cg + "/pids.peak"));
   if (out_dir >= 0) {
@@ -429,6 +517,12 @@ ResultMessage run_job(const JobMessage& job, const Send& send) {
   end.wait_status = status;
   end.oom_kills = keyed(events, "oom_kill");
   classify_job_end(end, result);
+  // A warm job whose files could not be placed: the program was killed before it ran anything
+  // of the job.
+  if (!handoff_failed.empty()) {
+    result.outcome = "error";
+    result.detail = "hand-off: " + handoff_failed;
+  }
   return result;
 }
 

@@ -185,11 +185,34 @@ Result<JobMessage> decode_job(const json& j) {
   IGNITE_TRY(f.flag("seccompNotify", m.seccomp_notify));
   IGNITE_TRY(f.bytes("seed", m.seed));
   IGNITE_TRY(f.num("realtimeNs", m.realtime_ns));
+  IGNITE_TRY(f.flag("warm", m.warm));
+  IGNITE_TRY(f.strings("drops", m.drops));
+  for (const auto& d : m.drops)
+    if (!is_drop_path(d, true)) return fail(bad("a drop dir that is not " + std::string(kDropsRoot) + "/<index>"));
   if (m.argv.empty()) return fail(bad("the job has no argv"));
   // Whole sock_filter instructions (8 bytes each), as many as the kernel takes (BPF_MAXINSNS).
   if (m.seccomp.empty() || m.seccomp.size() % 8 != 0 || m.seccomp.size() / 8 > 4096)
     return fail(bad("the job has no usable seccomp program"));
   if (m.seed.size() < kMinSeedBytes || m.seed.size() > kMaxSeedBytes) return fail(bad("the job has no usable seed"));
+  return m;
+}
+
+Result<HandOffMessage> decode_handoff(const json& j) {
+  HandOffMessage m;
+  Fields f(j);
+  IGNITE_TRY(f.bytes("stdin", m.stdin_data));
+  IGNITE_TRY_ASSIGN(const json* entries, f.objects("entries"));
+  if (entries)
+    for (const auto& e : *entries) {
+      HandOffEntry entry;
+      Fields field(e);
+      IGNITE_TRY(field.bytes("path", entry.path));
+      IGNITE_TRY(field.flag("dir", entry.dir));
+      IGNITE_TRY(field.flag("executable", entry.executable));
+      IGNITE_TRY(field.bytes("data", entry.data));
+      if (!is_drop_path(entry.path)) return fail(bad("a hand-off entry outside the drop dirs"));
+      m.entries.push_back(std::move(entry));
+    }
   return m;
 }
 
@@ -213,6 +236,21 @@ Result<ResultMessage> decode_result(const json& j) {
 }
 
 }  // namespace
+
+bool is_drop_path(std::string_view path, bool whole) {
+  if (path.substr(0, kDropsRoot.size()) != kDropsRoot || path.find('\0') != std::string_view::npos) return false;
+  std::string_view rest = path.substr(kDropsRoot.size());
+  std::size_t components = 0;
+  while (!rest.empty()) {
+    if (rest.front() != '/') return false;
+    rest.remove_prefix(1);
+    const std::string_view name = rest.substr(0, rest.find('/'));
+    rest.remove_prefix(name.size());
+    if (name.empty() || name == "." || name == "..") return false;
+    if (components++ == 0 && name.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  }
+  return whole ? components == 1 : components >= 2;
+}
 
 std::string encode_frame(std::string_view payload) {
   const auto n = static_cast<std::uint32_t>(payload.size());
@@ -320,7 +358,18 @@ std::string job_frame(const JobMessage& m) {
                {"seccomp", base64_encode(m.seccomp)},
                {"seccompNotify", m.seccomp_notify},
                {"seed", base64_encode(m.seed)},
-               {"realtimeNs", m.realtime_ns}});
+               {"realtimeNs", m.realtime_ns},
+               {"warm", m.warm},
+               {"drops", m.drops}});
+}
+
+// Paths are byte strings (a name need not be UTF-8): base64, never U+FFFD.
+std::string handoff_frame(const HandOffMessage& m) {
+  json entries = json::array();
+  for (const auto& e : m.entries)
+    entries.push_back({{"path", base64_encode(e.path)}, {"dir", e.dir}, {"executable", e.executable},
+                       {"data", base64_encode(e.data)}});
+  return dump({{"type", "handoff"}, {"entries", std::move(entries)}, {"stdin", base64_encode(m.stdin_data)}});
 }
 
 std::string output_frame(Stream stream, std::string_view data) {
@@ -375,6 +424,8 @@ Result<Message> decode(std::string_view payload) {
     if (m.type == "job") {
       IGNITE_TRY_ASSIGN(m.job, decode_job(j));
     }
+  } else if (m.type == "handoff") {
+    IGNITE_TRY_ASSIGN(m.handoff, decode_handoff(j));
   } else if (m.type == "output") {
     std::string stream;
     IGNITE_TRY(f.str("stream", stream));

@@ -2,7 +2,9 @@
 // byte stream (virtio-serial under QEMU; the host reaches it as a Unix socket).
 //
 //   guest -> host  {"type":"hello","version":2}            once the agent is up
-//   host  -> guest {"type":"job","version":2,...}          the one job of this VM (with a seed and the clock)
+//   host  -> guest {"type":"job","version":4,...}          the one job of this VM (with a seed and the clock)
+//   host  -> guest {"type":"handoff","entries":[...],"stdin":<base64>}   a warm job's files and
+//                  stdin, once its program (a runtime's bootstrap) said it is ready
 //   guest -> host  {"type":"output","stream":"out"|"err","data":<base64>}   as it is written
 //   guest -> host  {"type":"file","path":"sub/b.bin","kind":"file","mode":420,"size":N}
 //                  {"type":"fileData","data":<base64>}*   the file's N bytes, in chunks
@@ -29,7 +31,8 @@ namespace ignite::guest {
 
 // 2: the job carries a seed and the host's clock (a guest restored from a template has neither).
 // 3: a blocked call is named (JobMessage::seccomp_notify, ResultMessage::blocked_nr).
-inline constexpr int kProtocolVersion = 3;
+// 4: warm slots (JobMessage::warm and drops, the handoff frame).
+inline constexpr int kProtocolVersion = 4;
 // The largest frame either side accepts: a job carries the inline files and stdin (the request
 // limits bound them far lower); output frames are small chunks.
 inline constexpr std::uint32_t kMaxFrameBytes = 96u << 20;
@@ -74,6 +77,14 @@ class FrameReader {
 using ignite::base64_encode;  // core/base64.hpp; the decoder is the guest protocol's own
 Result<std::string> base64_decode(std::string_view text);
 
+// A warm slot's drop dirs (SandboxSpec::drop_dirs) live in the agent's own root as
+// <kDropsRoot>/<index>: the job's plan binds each read-only where the program expects it, and
+// the handoff frame fills them.
+inline constexpr std::string_view kDropsRoot = "/drops";
+// Whether `path` is kDropsRoot/<index> itself (`whole`) or a path inside one: absolute,
+// '/'-separated, no empty, '.' or '..' component, no NUL.
+bool is_drop_path(std::string_view path, bool whole = false);
+
 // What the agent runs. The job's root is the native backend's mount plan (mount_plan.hpp), as
 // data: the host computes it for the spec, the agent executes it step by step with the same code
 // (mount_ops.cpp), then moves it over / and drops to `uid`.
@@ -115,6 +126,11 @@ struct JobMessage {
   // The host's wall clock (CLOCK_REALTIME, ns) when it sent the job: a clone's clock stands
   // where its template was saved.
   std::uint64_t realtime_ns = 0;
+  // A warm slot's job: the program is a runtime's bootstrap (sandbox/common/handoff.hpp). Its
+  // stdin stays open and its clock, CPU count and output budget start at the handoff frame.
+  bool warm = false;
+  // The drop dirs the agent makes (each is_drop_path(d, true)) before the plan binds them.
+  std::vector<std::string> drops;
 };
 inline constexpr std::size_t kMinSeedBytes = 32, kMaxSeedBytes = 512;
 
@@ -140,6 +156,20 @@ struct ResultMessage {
   friend bool operator==(const ResultMessage&, const ResultMessage&) = default;
 };
 
+// A warm job's hand-off: the files of the job (each path inside one of the job's drops; dirs
+// before what they hold) and the program's whole stdin (the bootstrap's header, then the job's).
+struct HandOffEntry {
+  std::string path;
+  bool dir = false;
+  bool executable = false;
+  std::string data;  // files
+  friend bool operator==(const HandOffEntry&, const HandOffEntry&) = default;
+};
+struct HandOffMessage {
+  std::vector<HandOffEntry> entries;
+  std::string stdin_data;
+};
+
 enum class Stream { out, err };
 
 // One entry of the output dir, as the agent found it (lstat: a symlink is never followed).
@@ -158,6 +188,7 @@ struct FileMessage {
 
 std::string hello_frame();
 std::string job_frame(const JobMessage& job);
+std::string handoff_frame(const HandOffMessage& handoff);
 std::string output_frame(Stream stream, std::string_view data);
 std::string result_frame(const ResultMessage& result);
 std::string error_frame(std::string_view message);
@@ -166,9 +197,10 @@ std::string file_data_frame(std::string_view bytes);
 
 // One decoded frame from the other side. Exactly one of the optionals is set, as `type` says.
 struct Message {
-  std::string type;  // hello | job | output | file | fileData | result | error
+  std::string type;  // hello | job | handoff | output | file | fileData | result | error
   int version = 0;   // hello, job
   std::optional<JobMessage> job;
+  std::optional<HandOffMessage> handoff;
   std::optional<ResultMessage> result;
   std::optional<FileMessage> file;
   Stream stream = Stream::out;  // output

@@ -20,6 +20,7 @@
 
 #include "../common/host_processes.hpp"
 #include "../common/python_service.hpp"
+#include "microvm_fixture.hpp"
 #include "engine/output_files.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_backend.hpp"
@@ -35,88 +36,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class MicroVm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    scratch_ = fs::temp_directory_path() / ("ignite-microvm-test-" + std::to_string(::getpid()));
-    work_ = scratch_.string() + "-work";
-    fs::create_directories(work_);
-    fs::permissions(work_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    if (!std::getenv("IGNITE_GUEST_AGENT")) ::setenv("IGNITE_GUEST_AGENT", IGNITE_GUEST_AGENT, 1);
-    if (!vmm_.empty()) ::setenv("IGNITE_VMM", vmm_.c_str(), 1);
-    auto config = sandbox::microvm::detect_microvm_config(scratch_);
-    if (!vmm_.empty()) ::unsetenv("IGNITE_VMM");
-    if (!config) GTEST_SKIP() << config.error().message;
-    if (share_disks_ && config->mksquashfs.empty()) GTEST_SKIP() << "mksquashfs is not installed (squashfs-tools)";
-    config->templates = templates_;
-    config->share_disks = share_disks_;
-    // Never the machine's cache: a disk of its own per test, or none (each VM copies the runtime).
-    config->runtime_disks.dir = runtime_disk_ ? work_ / "runtime-disks" : fs::path();
-    if (runtime_disk_ && config->runtime_disks.sqfstar.empty()) GTEST_SKIP() << "sqfstar is not installed (squashfs-tools)";
-    auto b = sandbox::microvm::make_microvm_backend(std::move(*config));
-    ASSERT_TRUE(b.has_value()) << b.error().message;
-    backend_ = std::move(*b);
-  }
-  void TearDown() override {
-    backend_.reset();
-    std::error_code ec;
-    fs::remove_all(work_, ec);
-    fs::remove_all(scratch_, ec);
-  }
-
-  // The dir and its files world-readable: the guest's 9p server reads them (QEMU is root now,
-  // but the program's uid must be able to, as on native).
-  SandboxSpec python(const std::string& code, unsigned memory_mb = 64, unsigned timeout_ms = 20000) {
-    const fs::path dir = work_ / ("svc-" + std::to_string(counter_++));
-    auto spec = testing::python_service_spec(dir, "vm", code, memory_mb, timeout_ms);
-    fs::permissions(dir / "main.py", fs::perms::others_read | fs::perms::group_read, fs::perm_options::add);
-    fs::permissions(dir, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-    return spec;
-  }
-
-  ExecutionResult run_ok(const SandboxSpec& spec, std::stop_token stop = {}) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto r = backend_->run(spec, stop, {});
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    std::cout << "[ microvm  ] boot " << (r ? r->setup.count() / 1000 : 0) << " ms, run "
-              << (r ? r->usage.wall.count() / 1000 : 0) << " ms, total "
-              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
-              << " ms\n";
-    return r ? *r : ExecutionResult{};
-  }
-
-  // The program's /out as the engine asks for it (lenient, its bounds), landing in a fresh dir.
-  SandboxSpec with_output(SandboxSpec spec, const fs::path& dest) {
-    fs::create_directories(dest);
-    engine::add_program_output(spec);
-    spec.output->host_dest = dest;
-    return spec;
-  }
-
-  static std::string read_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
-  // Processes whose command line names our scratch dir (QEMU's does: its socket, its initramfs).
-  std::vector<int> our_processes() const {
-    return testing::host_processes_with(scratch_.string() + "/");
-  }
-
-  void expect_nothing_left() {
-    EXPECT_TRUE(our_processes().empty()) << "a QEMU process outlived its slot";
-    std::error_code ec;
-    EXPECT_TRUE(!fs::exists(scratch_, ec) || fs::is_empty(scratch_, ec)) << "a VM's dir (socket, initramfs) was left";
-  }
-
-  fs::path scratch_, work_;
-  std::unique_ptr<sandbox::Backend> backend_;
-  int counter_ = 0;
-  bool templates_ = false;
-  bool share_disks_ = false;
-  bool runtime_disk_ = false;
-  std::string vmm_;  // IGNITE_VMM while the backend is detected; empty: the host's choice
-};
 
 TEST_F(MicroVm, a_python_program_runs_in_a_booted_vm_with_its_input_and_is_measured) {
   auto r = run_ok(python("import os, json\nprint(6 * 7, json.loads(os.environ['IGNITE_INPUT'])['n'])\n"
@@ -411,30 +330,6 @@ TEST_F(MicroVm, a_program_over_the_out_limit_gets_an_output_error) {
 }
 
 // VMs restored from a template of their shape instead of booted (vm_template.hpp).
-class MicroVmTemplates : public MicroVm {
- protected:
-  MicroVmTemplates() { templates_ = true; }
-  // The template dirs under the scratch dir (one per VM shape).
-  std::vector<fs::path> templates() const {
-    std::vector<fs::path> found;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(scratch_, ec))
-      if (e.path().filename().string().rfind("template-", 0) == 0) found.push_back(e.path());
-    return found;
-  }
-  // The template's RAM: the memfd the backend holds, as /proc/self/fd/N (empty: none).
-  static fs::path template_ram() {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/proc/self/fd", ec))
-      if (fs::read_symlink(e.path(), ec).string().rfind("/memfd:ignite-template-ram", 0) == 0) return e.path();
-    return {};
-  }
-  // The template goes with the backend; then nothing may be left.
-  void expect_nothing_left_after_the_backend() {
-    backend_.reset();
-    expect_nothing_left();
-  }
-};
 
 double host_time() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

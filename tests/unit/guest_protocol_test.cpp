@@ -16,6 +16,8 @@
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
 #include "sandbox/microvm/output_receiver.hpp"
+#include "sandbox/microvm/warm_handoff.hpp"
+#include "sys/files.hpp"
 #include "sys/fd.hpp"
 #include "sys/temp_dir.hpp"
 #include "sys/tree.hpp"
@@ -129,6 +131,43 @@ TEST(GuestProtocol, a_job_without_a_seed_of_usable_size_is_refused) {
   for (std::size_t size : {kMinSeedBytes, kMaxSeedBytes}) {
     job.seed = std::string(size, 'r');
     EXPECT_TRUE(decode_frame(job_frame(job)).has_value()) << size << " bytes";
+  }
+}
+
+// A warm slot (protocol 4): the job says so and names its drop dirs; the hand-off carries the
+// job's files into them and its stdin.
+TEST(GuestProtocol, a_warm_job_and_its_hand_off_round_trip_and_stay_inside_the_drop_dirs) {
+  JobMessage job;
+  job.argv = {"/usr/bin/python3", "/opt/ignite/warm/bootstrap.py"};
+  job.seccomp = std::string(8, '\x06');
+  job.seed = std::string(kMinSeedBytes, 's');
+  job.warm = true;
+  job.drops = {"/drops/0", "/drops/1"};
+  auto m = decode_frame(job_frame(job));
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  EXPECT_TRUE(m->job->warm);
+  EXPECT_EQ(m->job->drops, job.drops);
+  for (const char* bad : {"/drops", "/drops/", "/drops/x", "/drops/0/a", "/drops/../0", "/tmp/0", "drops/0", "/drops//0"}) {
+    job.drops = {bad};
+    EXPECT_FALSE(decode_frame(job_frame(job)).has_value()) << bad;
+  }
+
+  HandOffMessage h;
+  h.entries = {{"/drops/0/sub", true, false, ""},
+               {"/drops/0/sub/a.bin", false, false, std::string("\0\xff\x80", 3)},
+               {"/drops/1/run.sh", false, true, "#!/bin/sh\n"},
+               {std::string("/drops/0/\xff name", 14), false, false, "x"}};
+  h.stdin_data = std::string("12\n{\"argv\":[]}\0tail", 21);
+  auto back = decode_frame(handoff_frame(h));
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  ASSERT_TRUE(back->handoff.has_value());
+  EXPECT_EQ(back->handoff->entries, h.entries);
+  EXPECT_EQ(back->handoff->stdin_data, h.stdin_data);
+  for (const char* outside : {"/drops/0", "/etc/passwd", "/drops/0/../../etc/x", "/drops/0/./a", "/drops/a/b",
+                              "/drops/0//a", "drops/0/a", "/drops/0/a/"}) {
+    HandOffMessage hostile;
+    hostile.entries = {{outside, false, false, "x"}};
+    EXPECT_FALSE(decode_frame(handoff_frame(hostile)).has_value()) << outside;
   }
 }
 
@@ -472,6 +511,31 @@ TEST_F(GuestTree, a_fifo_is_refused_exactly_as_copy_tree_out_refuses_it_on_nativ
     other.entry({"x", k, 0644, 0, {}});
     EXPECT_NE(refusal(other).find("(only files, directories and symlinks are allowed)"), std::string::npos);
   }
+}
+
+// What a warm microVM slot hands over: the slot's staged drop dirs, as guest paths, each dir
+// before what it holds; anything but files and dirs is refused.
+TEST(WarmHandOff, the_staged_drop_dirs_become_entries_at_their_guest_paths) {
+  auto tmp = sys::TempDir::create(std::filesystem::temp_directory_path(), "handoff-test-");
+  ASSERT_TRUE(tmp.has_value());
+  const auto a = tmp->path() / "a", b = tmp->path() / "b";
+  std::filesystem::create_directories(a / "sub");
+  std::filesystem::create_directories(b);
+  ASSERT_TRUE(sys::write_new_file(a / "sub" / "z.txt", "zz").has_value());
+  ASSERT_TRUE(sys::write_new_file(a / "main.py", "print(1)").has_value());
+  ASSERT_TRUE(sys::write_new_file(b / "input.json", std::string("{\0}", 3), 0755).has_value());
+  auto entries = sandbox::microvm::handoff_entries({a, b});
+  ASSERT_TRUE(entries.has_value()) << entries.error().message;
+  const std::vector<HandOffEntry> want = {{"/drops/0/main.py", false, false, "print(1)"},
+                                          {"/drops/0/sub", true, false, ""},
+                                          {"/drops/0/sub/z.txt", false, false, "zz"},
+                                          {"/drops/1/input.json", false, true, std::string("{\0}", 3)}};
+  EXPECT_EQ(*entries, want);
+  ASSERT_EQ(::mkfifo((b / "pipe").c_str(), 0644), 0);
+  auto refused = sandbox::microvm::handoff_entries({a, b});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(refused.error().message.find("pipe"), std::string::npos) << refused.error().message;
 }
 
 }  // namespace

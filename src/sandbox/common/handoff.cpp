@@ -73,6 +73,14 @@ std::optional<int> exec_failure(std::string_view out, std::string_view nonce) {
   return err;
 }
 
+std::optional<Error> exec_failure_error(std::string_view stdout_data, std::string_view nonce) {
+  const auto err = exec_failure(stdout_data, nonce);
+  if (!err) return std::nullopt;
+  Error e = Error::from_errno("sandbox setup failed while execve", *err);
+  e.code = ErrorCode::invalid_argument;
+  return e;
+}
+
 Result<std::string> encode_job_header(const Job& job, std::string_view nonce) {
   if (!job_is_encodable(job))
     return fail(ErrorCode::invalid_argument, "a warm slot takes only UTF-8 arguments and variables");

@@ -40,6 +40,8 @@ std::string make_nonce();
 // The errno of a failed execve, when `stdout_data` is exactly the exec bootstrap's marker with
 // this nonce; nullopt otherwise.
 std::optional<int> exec_failure(std::string_view stdout_data, std::string_view nonce);
+// The same as the run's error (invalid_argument, as a cold start's failed execve says it).
+std::optional<Error> exec_failure_error(std::string_view stdout_data, std::string_view nonce);
 
 // Waits until a bootstrap has written exactly kReadyMarker to `stdout_fd`; `exit_fd` (a pidfd)
 // becomes readable when the bootstrap's sandbox ends first. nullopt when ready, else what went

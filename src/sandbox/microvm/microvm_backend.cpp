@@ -1,5 +1,6 @@
 #include "sandbox/microvm/microvm_backend.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "sandbox/microvm/vm_template.hpp"
 #include "sandbox/microvm/vmm_jail.hpp"
 #include "sandbox/microvm/vmm_process.hpp"
+#include "sandbox/microvm/warm_handoff.hpp"
 #include "sys/files.hpp"
 #include "sys/helper_binary.hpp"
 
@@ -74,7 +76,6 @@ class MicroVmBackend final : public Backend {
 
   Result<std::unique_ptr<Slot>> start(const SandboxSpec& spec) override {
     IGNITE_TRY(validate(spec, c_.ceilings));
-    if (spec.warm) return fail(ErrorCode::unsupported, "microvm: warm slots are not built yet (cold runs only)");
     if (spec.limits.network || spec.egress)
       return fail(ErrorCode::unsupported, "microvm: network access is not built yet (the VM has no network device)");
     for (const auto& m : spec.mounts)
@@ -84,12 +85,23 @@ class MicroVmBackend final : public Backend {
     auto deadline = started + c_.boot_timeout;
     const bool on_disks = c_.share_disks || c_.vmm == Vmm::firecracker;
     const std::shared_ptr<const RuntimeDisk> runtime_disk = on_disks ? runtime_disk_for(spec, deadline) : nullptr;
-    IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(spec, runtime_disk ? runtime_disk->sources
-                                                                        : std::map<std::string, std::string>{}));
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
     // QEMU's option syntax splits at commas: our own dir, but never let one through.
     if (dir.path().string().find(',') != std::string::npos)
       return fail(ErrorCode::internal, "microvm: the scratch dir's path holds a comma");
+    // Sources the VM's disks or its agent provide: the runtime disk's, and a warm slot's drop
+    // dirs, which the agent makes in the guest (the host dirs only stage the job's files).
+    std::map<std::string, std::string> premade = runtime_disk ? runtime_disk->sources : std::map<std::string, std::string>{};
+    SandboxSpec planned = spec;
+    std::vector<fs::path> drop_hosts;
+    for (std::size_t i = 0; i < spec.drop_dirs.size(); ++i) {
+      const fs::path host = dir.path() / ("drop-" + std::to_string(i));
+      if (::mkdir(host.c_str(), 0700) != 0) return fail(Error::from_errno("mkdir " + host.string()));
+      drop_hosts.push_back(host);
+      planned.mounts.push_back({host, spec.drop_dirs[i], false, true});
+      premade[host.string()] = guest_drop_dir(i);
+    }
+    IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(planned, premade));
     VmPlan plan;
     plan.qemu = c_.qemu;
     plan.kernel = c_.kernel;
@@ -107,10 +119,13 @@ class MicroVmBackend final : public Backend {
     SandboxSpec kept = spec;
     kept.stdin_data.clear();
     guest::FrameReader reader(guest::kMaxGuestFrameBytes);
-    auto slot = [&](sys::ChildProcess qemu, sys::Fd channel) {
+    auto slot = [&](sys::ChildProcess qemu, sys::Fd channel) -> Result<std::unique_ptr<Slot>> {
       VmParts vm{std::move(dir), std::move(jail), std::move(qemu), std::move(channel), std::move(reader), started,
                  c_.kill_grace};
-      return std::unique_ptr<Slot>(std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared)));
+      auto made = std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared), std::move(drop_hosts));
+      // A warm slot's bootstrap gets a start's own budget (a runtime loads in seconds under TCG).
+      if (spec.warm) IGNITE_TRY(made->warm_up(Clock::now() + c_.boot_timeout));
+      return std::unique_ptr<Slot>(std::move(made));
     };
 
     if (on_disks) {

@@ -14,10 +14,12 @@
 
 #include "core/classify.hpp"
 #include "core/memory_thrash.hpp"
+#include "sandbox/common/handoff.hpp"
 #include "sandbox/common/output_capture.hpp"
 #include "sandbox/common/output_dir.hpp"
 #include "sandbox/microvm/output_receiver.hpp"
 #include "sandbox/microvm/vmm_process.hpp"
+#include "sandbox/microvm/warm_handoff.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sys/random.hpp"
 #include "sys/write_all.hpp"
@@ -118,6 +120,8 @@ guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   m.realtime_ns = static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
+  m.warm = spec.warm;
+  for (std::size_t i = 0; i < spec.drop_dirs.size(); ++i) m.drops.push_back(guest_drop_dir(i));
   return m;
 }
 
@@ -163,10 +167,51 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
 
 MicroVmSlot::~MicroVmSlot() = default;
 
+Status MicroVmSlot::warm_up(Clock::time_point deadline) {
+  if (!sys::send_all(vm_.channel.get(), guest::job_frame(job_message(spec_, Job{}, plan_))))
+    return fail(ErrorCode::unavailable, "microvm: the VM's agent channel closed before the bootstrap was sent");
+  std::string out;
+  auto failed = [&](const std::string& what) {
+    return fail(ErrorCode::internal, "warm slot: " + what + (bootstrap_err_.empty() ? "" : ": " + bootstrap_err_));
+  };
+  while (out.size() < kReadyMarker.size()) {
+    auto m = next_message(vm_, deadline);
+    if (!m) return failed("the bootstrap did not say it is ready: " + m.error().message);
+    if (m->type == "output" && m->stream == guest::Stream::err) {
+      bootstrap_err_ += m->data.substr(0, 4096 - std::min<std::size_t>(bootstrap_err_.size(), 4096));
+    } else if (m->type == "output") {
+      out += m->data;
+    } else if (m->type == "result") {
+      return failed("the bootstrap exited");
+    } else if (m->type == "error") {
+      // The agent's text names host paths of the mount plan: it goes to the log, not the caller.
+      spdlog::warn("microvm: the guest agent failed: {}", m->data.substr(0, 512));
+      return failed("the guest agent could not start the bootstrap (details in the log)");
+    } else {
+      return failed("agent protocol: an unexpected '" + m->type + "' frame");
+    }
+  }
+  if (out != kReadyMarker) return failed("the bootstrap wrote something else than its ready marker");
+  resident_ = vmm_resident_bytes(vm_.vmm.pid());
+  return ok();
+}
+
+Result<std::string> MicroVmSlot::hand_off(const Job& job, std::string& nonce) {
+  // The agent forwards whatever the idle bootstrap writes, and its end: any byte from the VM
+  // since the ready marker means it is not idle any more.
+  if (vm_.reader.buffered() > 0) return fail(ErrorCode::unavailable, "the warm slot's bootstrap wrote while idle");
+  IGNITE_TRY_ASSIGN(HandOff h, prepare_hand_off(job, vm_.vmm.pidfd(), vm_.channel.get(), spec_.drop_dirs, drop_hosts_));
+  guest::HandOffMessage m;
+  IGNITE_TRY_ASSIGN(m.entries, handoff_entries(drop_hosts_));
+  m.stdin_data = std::move(h.stdin_data);
+  nonce = std::move(h.nonce);
+  return guest::handoff_frame(m);
+}
+
 Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const OutputSink& sink) {
   if (used_) return fail(ErrorCode::internal, "a microvm slot runs once");
   used_ = true;
-  const auto handed = Clock::now();
+  const auto run_called = Clock::now();
   const Limits limits = spec_.limits;
   IGNITE_TRY_ASSIGN(const std::filesystem::path output_dest, output_destination(spec_, job));
   // The output dir's tree arrives before the result; staged in the VM's dir, gone on every path.
@@ -176,13 +221,25 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
     if (!staging) return fail(std::move(staging).error().with_context("microvm"));
     tree.emplace(std::move(*staging));
   }
-  if (!sys::send_all(vm_.channel.get(), guest::job_frame(job_message(spec_, std::move(job), plan_))))
+  std::string nonce;
+  std::string frame;
+  if (spec_.warm) {
+    IGNITE_TRY_ASSIGN(frame, hand_off(job, nonce));
+  } else {
+    frame = guest::job_frame(job_message(spec_, std::move(job), plan_));
+  }
+  if (!sys::send_all(vm_.channel.get(), frame))
     return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
+  const auto handed = Clock::now();
+  // Setup: a cold slot's from QEMU's spawn (the boot), a warm slot's only the hand-off.
+  const auto setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - (spec_.warm ? run_called : vm_.started));
 
   std::string out, err;
   bool out_cut = false, err_cut = false;
   OutputCapture capture_out(Stream::out, limits.max_output_bytes, out, out_cut);
   OutputCapture capture_err(Stream::err, limits.max_output_bytes, err, err_cut);
+  // What the bootstrap wrote to stderr as it started is the job's, as on native (its pipe).
+  if (!bootstrap_err_.empty()) capture_err.append(bootstrap_err_, sink);
   // The host's own deadline, the backstop behind the agent's: QEMU is killed there.
   const auto deadline = handed + limits.wall_time + vm_.kill_grace;
   for (;;) {
@@ -204,7 +261,8 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       r.stdout_truncated = out_cut;
       r.stderr_truncated = err_cut;
       r.usage.wall = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - handed);
-      r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      r.setup = setup;
+      r.warm = spec_.warm;
       // The VM never finished its tree: no output (the run did not succeed, so no error).
       if (spec_.output) IGNITE_TRY(take_output(*spec_.output, output_dest, -1, r));
       return r;
@@ -218,11 +276,16 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
       tree->data(message->data);
     } else if (message->type == "result" && message->result) {
       IGNITE_TRY_ASSIGN(ExecutionResult r, to_execution_result(*message->result, limits));
+      if (auto e = exec_failure_error(out, nonce)) {
+        end_vm(vm_.vmm);
+        return fail(std::move(*e));
+      }
       r.stdout_data = std::move(out);
       r.stderr_data = std::move(err);
       r.stdout_truncated = r.stdout_truncated || out_cut;
       r.stderr_truncated = r.stderr_truncated || err_cut;
-      r.setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - vm_.started);
+      r.setup = setup;
+      r.warm = spec_.warm;
       r.vmm = end_vm(vm_.vmm);
       if (tree) {
         if (message->result->output_incomplete) tree->incomplete();

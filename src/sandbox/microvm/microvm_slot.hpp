@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/spec.hpp"
 #include "guest/protocol.hpp"
@@ -46,22 +47,37 @@ Status await_hello(int channel, const sys::ChildProcess& vmm, guest::FrameReader
 Result<sys::Fd> agent_hello(const std::filesystem::path& socket, const sys::ChildProcess& qemu,
                             guest::FrameReader& reader, std::chrono::steady_clock::time_point deadline);
 
+// A warm slot (spec.warm) is a VM whose program, the runtime's bootstrap, was started by
+// warm_up() and waits; run() then hands it the job (warm_handoff.hpp), as native's warm slot
+// does over its pipes. `drop_hosts`: the slot's own host dirs behind spec.drop_dirs, where the
+// job's files are placed before they travel.
 class MicroVmSlot final : public Slot {
  public:
-  MicroVmSlot(VmParts vm, SandboxSpec spec, SharedPlan plan)
-      : vm_(std::move(vm)), spec_(std::move(spec)), plan_(std::move(plan)) {}
+  MicroVmSlot(VmParts vm, SandboxSpec spec, SharedPlan plan, std::vector<std::filesystem::path> drop_hosts = {})
+      : vm_(std::move(vm)), spec_(std::move(spec)), plan_(std::move(plan)), drop_hosts_(std::move(drop_hosts)) {}
   ~MicroVmSlot() override;
+  // Sends the bootstrap and waits, until `deadline`, for its ready marker; the error says why
+  // it did not come (the bootstrap's stderr with it).
+  Status warm_up(std::chrono::steady_clock::time_point deadline);
   Result<ExecutionResult> run(Job job, std::stop_token stop, const OutputSink& sink) override;
+  std::uint64_t resident_bytes() const override { return resident_; }
 
  private:
+  // A warm slot's hand-off frame for `job`: nothing came from the idle VM, the files are
+  // placed, and the bootstrap's header (with a fresh nonce) leads its stdin.
+  Result<std::string> hand_off(const Job& job, std::string& nonce);
+
   VmParts vm_;
   SandboxSpec spec_;
   SharedPlan plan_;
+  std::vector<std::filesystem::path> drop_hosts_;
+  std::string bootstrap_err_;  // what the bootstrap wrote to stderr before it was ready
+  std::uint64_t resident_ = 0;
   bool used_ = false;
 };
 
 // The agent's job for `spec` (its shared mount plan, limits) with `job`'s argv, env and stdin
-// (a cold slot's job has only stdin; warm hand-off is not built yet).
+// (a cold slot's job has only stdin; a warm slot's job is the spec's bootstrap, with no stdin).
 guest::JobMessage job_message(const SandboxSpec& spec, Job job, const SharedPlan& plan);
 
 // The result the agent reported, checked: an outcome we know, codes in range.

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -186,6 +187,13 @@ Status await_builder(sys::ChildProcess builder, const fs::path& log, std::string
                                           (status.exit_code ? "exit " + std::to_string(*status.exit_code)
                                                             : "signal " + std::to_string(status.signal.value_or(0))) +
                                           ")");
+}
+
+std::uint64_t vmm_resident_bytes(pid_t pid) {
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  std::uint64_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return 0;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 std::string console_tail(const fs::path& log) {

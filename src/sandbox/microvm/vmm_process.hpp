@@ -40,6 +40,9 @@ Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<Share
 Result<sys::Fd> connect_when_listening(const std::filesystem::path& socket, const sys::ChildProcess& vmm,
                                        Deadline deadline);
 
+// The VMM's resident memory now (/proc/<pid>/statm), for a pool's budget; 0 when unreadable.
+std::uint64_t vmm_resident_bytes(pid_t pid);
+
 // The console log's tail, for the log only (it holds QEMU's errors, with host paths).
 std::string console_tail(const std::filesystem::path& log);
 

@@ -86,11 +86,7 @@ Result<ExecutionResult> result_of(Supervision& sup, RunFacts facts) {
   }
   if (sup.reason == StopReason::setup_timeout)
     return fail(ErrorCode::internal, "sandbox setup did not finish within 10 s");
-  if (auto err = exec_failure(sup.stdout_data, facts.nonce)) {
-    Error e = Error::from_errno("sandbox setup failed while execve", *err);
-    e.code = ErrorCode::invalid_argument;  // as a cold start's setup_error says it
-    return fail(std::move(e));
-  }
+  if (auto e = exec_failure_error(sup.stdout_data, facts.nonce)) return fail(std::move(*e));
   const CgroupUsage cu = facts.usage.value_or(CgroupUsage{});
   // Init is in the run's cgroup too: when the program's memory cannot be reclaimed (tmpfs
   // pages outlive their writer) the OOM killer may pick init, or init's report write fails
