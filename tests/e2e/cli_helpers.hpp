@@ -30,7 +30,8 @@ inline std::string suite_backend() {
 }
 // `args` (a subcommand and its arguments) with `--isolation <suite_isolation()>` after the
 // subcommand when it is one that runs sandboxes and names no backend itself (on microvm, with
-// its --pool turned to none: microVMs have no warm pools).
+// its --pool turned to none: a microVM's warm slot is a whole VM, too dear under emulation for
+// every server of the suite; microVM pools have their own tests).
 std::vector<std::string> with_suite_isolation(std::vector<std::string> args);
 
 // run_program with the built `ignite` binary as argv[0] (and the suite's backend).

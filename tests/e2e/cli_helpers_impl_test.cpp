@@ -27,7 +27,7 @@ std::vector<std::string> with_suite_isolation(std::vector<std::string> args) {
   if (backend.empty() || args.empty()) return args;
   if (std::find(sandboxing.begin(), sandboxing.end(), args[0]) == sandboxing.end()) return args;
   if (std::find(args.begin(), args.end(), "--isolation") != args.end()) return args;
-  // microVMs have no warm pools (serve refuses named ones there): the command's pools go.
+  // A microVM's warm slot is a whole VM: the suite's commands run without pools there.
   if (backend == "microvm") {
     for (std::size_t i = 1; i + 1 < args.size(); ++i)
       if (args[i] == "--pool") args[i + 1] = "none";
