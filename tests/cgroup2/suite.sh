@@ -24,7 +24,7 @@ case "$layout" in
     # (CgroupV2Test's thousand runs, the 32 warm slots made and destroyed ten times); the host
     # tier runs it for every backend.
     step "security: every promise, cold and warm (the docker and microvm cases: host tier)"
-    run "$sec" --gtest_brief=1 --gtest_filter='-*/docker:*/docker_warm:*/microvm:*Docker*:Lifecycle.a_thousand_runs*'
+    run "$sec" --gtest_brief=1 --gtest_filter='-*/docker:*/docker_warm:*/microvm:*/microvm_warm:*Docker*:Lifecycle.a_thousand_runs*'
     step "ignite doctor says v2 and what it uses"
     out="$("$ignite" doctor 2>&1)"; echo "$out"
     for want in "cgroup v2; usable controllers: memory, pids" "from its memory.peak" "cgroup.kill" \
@@ -58,7 +58,7 @@ case "$layout" in
     step "security, rootless with only a delegated subtree (uid $(id -u))"
     # Not the Go compile (a cold Go build cache under emulation outlasts the run's 10 s limit), nor
     # the thousand runs (the root and service layouts make them; 2 min here).
-    run "$sec" --gtest_brief=1 --gtest_filter='-*/docker:*/docker_warm:*/microvm:*Docker*:SocketFamilies.go_*:Lifecycle.a_thousand_runs*'
+    run "$sec" --gtest_brief=1 --gtest_filter='-*/docker:*/docker_warm:*/microvm:*/microvm_warm:*Docker*:SocketFamilies.go_*:Lifecycle.a_thousand_runs*'
     step "ignite doctor, rootless"
     run "$ignite" doctor
     ;;

@@ -106,8 +106,13 @@ std::vector<BackendCase> backend_cases() {
              IGNITE_TRY_ASSIGN(auto docker, make_docker(scratch, rootless));
              return make_warm_backend(std::move(docker), IGNITE_WARM_EXEC);
            }},
-          // A guest kernel in between (microvm_backend.hpp): QEMU under TCG here.
-          {"microvm", make_microvm}};
+          // A guest kernel in between (microvm_backend.hpp): QEMU under TCG here, cold and warm
+          // (the program handed to a VM whose bootstrap was started before it).
+          {"microvm", make_microvm},
+          {"microvm_warm", [](const fs::path& scratch, bool rootless) -> Result<std::unique_ptr<sandbox::Backend>> {
+             IGNITE_TRY_ASSIGN(auto vm, make_microvm(scratch, rootless));
+             return make_warm_backend(std::move(vm), IGNITE_WARM_EXEC);
+           }}};
 }
 
 

@@ -44,9 +44,9 @@ class SandboxTest : public ::testing::TestWithParam<BackendCase> {
   // The program runs in a container (docker, docker_warm): where a promise is kept differently
   // there, the test says how (docs/backends.md lists each difference).
   bool containers() const { return GetParam().name.rfind("docker", 0) == 0; }
-  // The program runs in a microVM (microvm): under TCG here, and where a promise is kept
-  // differently in a guest, the test says how (docs/microvm-status.md).
-  bool vm() const { return GetParam().name == "microvm"; }
+  // The program runs in a microVM (microvm, microvm_warm): under TCG here, and where a promise
+  // is kept differently in a guest, the test says how (docs/microvm-status.md).
+  bool vm() const { return GetParam().name.rfind("microvm", 0) == 0; }
 
   // /probe args... with modest limits; `token()` is unique to this test.
   SandboxSpec probe(std::vector<std::string> args) const;
