@@ -43,11 +43,13 @@ ENV = {
     # dexec / dpool: Ignite's docker backend, cold (`ignite exec --isolation docker`) and warm
     # (`ignite serve --isolation docker` with pools), on the same dockerd as the docker rows.
     # vexec / vserve: the microvm backend, booted per run (`ignite exec --isolation microvm`) and
-    # restored from a template (`ignite serve --isolation microvm`); TCG here, so only
-    # BENCH_VM_RUNTIMES' hello-world, in the first BENCH_VM_RUNS rounds (1-2 s a run).
-    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,dexec,dpool,vexec,vserve,nats",
+    # restored from a template (`ignite serve --isolation microvm`), and vpool: warm VMs (the
+    # runtime started ahead in the guest; `ignite serve --isolation microvm --pool`). TCG here,
+    # so only BENCH_VM_RUNTIMES' hello-world, in the first BENCH_VM_RUNS rounds (1-2 s a run).
+    "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,dexec,dpool,vexec,vserve,vpool,nats",
     "BENCH_VM_RUNTIMES": "python",
     "BENCH_VM_RUNS": "10",
+    "BENCH_VM_POOL": "python=2..2",
     "BENCH_POOL": "python=2..16,node=2..16,bun=2..16,deno=2..16",
     "BENCH_TP_RUNTIMES": "python,node",  # hello-world throughput
     "BENCH_CLIENTS": "1,8,32",
@@ -347,8 +349,8 @@ def commands(rts, work, docker, servers):
                                                         str(work / fname), "--json", *extra],
                                     dict(os.environ), parse_json=True))
             body = {"runtime": rt, "code": (work / fname).read_text(), **({"input": INPUT} if prog == "dp" else {})}
-            for mode in ("serve", "pool", "dpool", "vserve"):
-                if mode == "vserve" and not vm:
+            for mode in ("serve", "pool", "dpool", "vserve", "vpool"):
+                if mode in ("vserve", "vpool") and not vm:
                     continue
                 if mode not in modes or (mode in ("pool", "dpool") and rt not in pool_rts):
                     continue
@@ -381,7 +383,7 @@ def latency_phase(cmds):
     rng = random.Random(int(CFG["BENCH_SEED"]))
     for rnd in range(RUNS):
         order = [c for c in live if (c.mode not in ("docker", "dexec") or rnd < DOCKER_RUNS)
-                 and (c.mode not in ("vexec", "vserve") or rnd < VM_RUNS)]
+                 and (c.mode not in ("vexec", "vserve", "vpool") or rnd < VM_RUNS)]
         rng.shuffle(order)
         t0 = time.time()
         for c in order:
@@ -494,7 +496,7 @@ def breakdown_phase(cmds, docker):
     """Where the time goes, measured: result-document timings, syscall profiles, docker's steps."""
     out = {}
     for c in cmds:
-        if c.mode in ("exec", "serve", "pool", "dexec", "dpool", "vexec", "vserve") and c.details and c.times:
+        if c.mode in ("exec", "serve", "pool", "dexec", "dpool", "vexec", "vserve", "vpool") and c.details and c.times:
             setup = [d.get("setupMs") for d in c.details if d.get("setupMs") is not None]
             run = [d.get("executionTimeMs") for d in c.details if d.get("executionTimeMs") is not None]
             if setup and run:
@@ -578,7 +580,8 @@ def markdown(doc):
           "and Ignite's docker backend cold (dexec: `ignite exec --isolation docker`) and warm (dpool: `ignite serve "
           "--isolation docker` with pools), and the microvm backend (TCG here) booted per run (vexec: `ignite exec "
           f"--isolation microvm`, first {VM_RUNS} rounds) and restored from a template (vserve: `ignite serve "
-          "--isolation microvm`); "
+          "--isolation microvm`), and warm VMs (vpool: the runtime started ahead in the guest, `ignite serve "
+          f"--isolation microvm --pool {CFG['BENCH_VM_POOL']}`); "
           "times are client-side wall clock from spawn/request to exit/response. ratio = p50 / bare p50 "
           "(same runtime and program, same run). "
           "With this few runs p99 is close to the maximum.", ""]
@@ -639,7 +642,9 @@ def main():
                    "dpool": Server("dpool", ["--isolation", "docker", "--pool", CFG["BENCH_POOL"]], work,
                                    {**os.environ, **docker.env})
                    if "dpool" in modes and docker and not docker.skip else None,
-                   "vserve": Server("vserve", ["--isolation", "microvm", "--pool", "none"], work) if "vserve" in modes else None}
+                   "vserve": Server("vserve", ["--isolation", "microvm", "--pool", "none"], work) if "vserve" in modes else None,
+                   "vpool": Server("vpool", ["--isolation", "microvm", "--pool", CFG["BENCH_VM_POOL"]], work)
+                   if "vpool" in modes else None}
         for name, s in servers.items():
             if s and s.skip:
                 log(f"{name}: skipped: {s.skip}")
