@@ -139,7 +139,7 @@ int main() {
 
   if (auto share = mount_host_share(boot, "/host"); !share) fail_run(share.error().message);
 
-  ResultMessage result = run_job(job, send, HostChannel{fd, &reader});
+  ResultMessage result = run_job(job, send, HostChannel{fd, &reader, boot.vsock_port != 0});
   if (result.outcome == "error") fail_run(result.detail);
   send(result_frame(result));
   power_off();

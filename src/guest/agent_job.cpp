@@ -251,21 +251,27 @@ std::string place_entries(const HandOffMessage& handoff) {
 
 // A warm job's program (a runtime's bootstrap) is up and waits for its job on its stdin. Until
 // the host's handoff frame comes, what it writes goes to the host as it is written (its ready
-// marker; the host judges it) and is not the job's output. nullopt when the program ended
-// first (the job's loop then reports how) or the channel broke.
-std::optional<HandOffMessage> await_handoff(HostChannel host, Capture (&streams)[2], int pidfd, const Send& send,
-                                            std::string& chunk) {
+// marker; the host judges it) and is not the job's output. The hand-off; nullopt when the
+// program ended first (the job's loop then reports how); an error when the wait broke: the
+// channel, a frame that is not a hand-off, or a call the filter stopped while idle (nothing of
+// the job has run then).
+Result<std::optional<HandOffMessage>> await_handoff(HostChannel host, Capture (&streams)[2], int pidfd, int listener,
+                                                    const Send& send, std::string& chunk) {
   for (;;) {
-    auto frame = host.reader->next();
-    if (!frame) return std::nullopt;
-    if (*frame) {
-      auto m = decode(**frame);
-      if (!m || m->type != "handoff" || !m->handoff) return std::nullopt;
-      return std::move(*m->handoff);
+    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, host.reader->next());
+    if (frame) {
+      IGNITE_TRY_ASSIGN(Message m, decode(*frame));
+      if (m.type != "handoff" || !m.handoff) return fail(ErrorCode::invalid_argument, "a '" + m.type + "' frame");
+      return std::optional<HandOffMessage>(std::move(*m.handoff));
     }
-    pollfd fds[4] = {{host.fd, POLLIN, 0}, {pidfd, POLLIN, 0}, {streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}};
-    if (::poll(fds, 4, -1) < 0 && errno != EINTR) return std::nullopt;
-    if (fds[1].revents) return std::nullopt;
+    pollfd fds[5] = {{host.fd, POLLIN, 0},
+                     {pidfd, POLLIN, 0},
+                     {listener, POLLIN, 0},
+                     {streams[0].fd, POLLIN, 0},
+                     {streams[1].fd, POLLIN, 0}};
+    if (::poll(fds, 5, -1) < 0 && errno != EINTR) return fail(Error::from_errno("poll"));
+    if (fds[1].revents) return std::optional<HandOffMessage>();
+    if (fds[2].revents & POLLIN) return fail(ErrorCode::internal, "the filter stopped a call of the bootstrap");
     for (auto& s : streams) {
       if (s.fd < 0) continue;
       const ssize_t got = ::read(s.fd, chunk.data(), chunk.size());
@@ -277,7 +283,8 @@ std::optional<HandOffMessage> await_handoff(HostChannel host, Capture (&streams)
     }
     if (fds[0].revents) {
       const ssize_t got = ::read(host.fd, chunk.data(), chunk.size());
-      if (got < 0 && errno != EINTR && errno != EAGAIN) return std::nullopt;
+      if (got < 0 && errno != EINTR && errno != EAGAIN) return fail(Error::from_errno("read the host channel"));
+      if (got == 0 && host.stream_ends) return fail(ErrorCode::unavailable, "the host closed the channel");
       // virtio-serial reads 0 while the host is not connected: it comes back, or kills the VM.
       if (got == 0) ::usleep(5000);
       if (got > 0) host.reader->feed(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
@@ -378,18 +385,20 @@ ResultMessage run_job(const JobMessage& job, const Send& send, HostChannel host)
   for (auto& s : streams) ::fcntl(s.fd, F_SETFL, O_NONBLOCK);  // one poll serves every stream
   std::string chunk(64 * 1024, '\0');
   std::string stdin_data = job.stdin_data;
-  std::string handoff_failed;  // what went wrong placing the job's files
+  std::string handoff_failed;  // why a warm job's hand-off did not happen: nothing of it ran
   std::uint64_t cpu_before = 0;  // a warm job's: its bootstrap's CPU time is not the job's
   if (job.warm) {
-    auto handoff = await_handoff(host, streams, pidfd, send, chunk);
-    if (handoff) {
-      handoff_failed = place_entries(*handoff);
-      stdin_data = std::move(handoff->stdin_data);
+    auto handoff = await_handoff(host, streams, pidfd, listener, send, chunk);
+    if (!handoff) {
+      handoff_failed = handoff.error().message;
+    } else if (*handoff) {
+      handoff_failed = place_entries(**handoff);
+      stdin_data = std::move((*handoff)->stdin_data);
       cpu_before = keyed(read_text(std::string(kCgroup) + "/cpu.stat"), "usage_usec");
       for (auto& s : streams) s.kept = 0;  // the ready marker is not the job's output
     }
-    // No hand-off: the program ended while idle (the loop reports how), or the host is gone.
-    if (!handoff || !handoff_failed.empty()) write_text(std::string(kCgroup) + "/cgroup.kill", "1");
+    // Killed unless handed over; a bootstrap that ended while idle is reported as it ended.
+    if (!handoff || !*handoff || !handoff_failed.empty()) write_text(std::string(kCgroup) + "/cgroup.kill", "1");
   }
   const auto started = Clock::now();
   int stdin_fd = in[1];
@@ -517,8 +526,7 @@ ResultMessage run_job(const JobMessage& job, const Send& send, HostChannel host)
   end.wait_status = status;
   end.oom_kills = keyed(events, "oom_kill");
   classify_job_end(end, result);
-  // A warm job whose files could not be placed: the program was killed before it ran anything
-  // of the job.
+  // A warm job whose hand-off failed: the program was killed before anything of the job ran.
   if (!handoff_failed.empty()) {
     result.outcome = "error";
     result.detail = "hand-off: " + handoff_failed;

@@ -19,6 +19,7 @@ using Send = std::function<bool(const std::string& frame)>;
 struct HostChannel {
   int fd = -1;
   FrameReader* reader = nullptr;
+  bool stream_ends = false;  // a read of 0 is the host's end (vsock), not "not connected yet"
 };
 
 ResultMessage run_job(const JobMessage& job, const Send& send, HostChannel host = {});

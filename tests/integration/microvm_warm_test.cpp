@@ -3,6 +3,7 @@
 // usage the same as in a VM booted for it. Skips, with the reason, where QEMU, the guest kernel
 // or the agent is missing.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -125,6 +126,55 @@ TEST_F(MicroVmWarm, a_bootstrap_that_writes_while_idle_is_not_handed_a_job) {
   EXPECT_EQ(r.error().code, ErrorCode::unavailable) << r.error().message;
   slot->reset();
   expect_nothing_left_after_the_backend();
+}
+
+TEST_F(MicroVmWarm, what_the_bootstrap_writes_to_stderr_while_idle_is_the_jobs_stderr_as_on_native) {
+  auto w = with_bootstrap(split(python("print(1)\n")),
+                          "import sys, time, json, runpy, os\n"
+                          "sys.stdout.buffer.write(b'\\0ignite-ready\\n'); sys.stdout.flush()\n"
+                          "time.sleep(0.2); sys.stderr.write('warming\\n'); sys.stderr.flush()\n"
+                          "n = int(sys.stdin.buffer.readline()); job = json.loads(sys.stdin.buffer.read(n))\n"
+                          "os.chdir(job['cwd']); print('job', job['argv'][1:])\n");
+  auto slot = backend_->start(w.slot);
+  ASSERT_TRUE(slot.has_value()) << slot.error().message;
+  std::this_thread::sleep_for(3s);
+  auto r = (*slot)->run(w.job, {}, {});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->stdout_data, "job []\n");
+  EXPECT_EQ(r->stderr_data, "warming\n");
+}
+
+TEST_F(MicroVmWarm, a_bootstrap_whose_call_the_filter_stops_while_idle_is_not_handed_a_job) {
+  auto w = with_bootstrap(split(python("print(1)\n")),
+                          "import sys, ctypes\n"
+                          "sys.stdout.buffer.write(b'\\0ignite-ready\\n'); sys.stdout.flush()\n"
+                          "ctypes.CDLL(None).syscall(246, 0, 0, 0, 0)\n"  // kexec_load
+                          "sys.stdin.read()\n");
+  auto slot = backend_->start(w.slot);
+  ASSERT_TRUE(slot.has_value()) << slot.error().message;
+  std::this_thread::sleep_for(3s);
+  auto r = (*slot)->run(w.job, {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::unavailable) << r.error().message;
+}
+
+TEST_F(MicroVmWarm, a_vm_that_ends_after_the_hand_off_is_an_error_a_pool_does_not_retry) {
+  // The job may have run by then: `unavailable` would make a pool run it again, cold.
+  auto w = split(python("import time\nprint('started', flush=True)\ntime.sleep(30)\n"));
+  auto slot = backend_->start(w.slot);
+  ASSERT_TRUE(slot.has_value()) << slot.error().message;
+  std::jthread killer([this] {
+    std::this_thread::sleep_for(2s);
+    // This test's QEMUs: the agent port on their command line, their cwd a VM dir of ours.
+    for (int pid : testing::host_processes_with("name=ignite.agent")) {
+      std::error_code ec;
+      const auto cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec).string();
+      if (cwd.rfind(scratch_.string() + "/", 0) == 0) ::kill(pid, SIGKILL);
+    }
+  });
+  auto r = (*slot)->run(w.job, {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::internal) << r.error().message;
 }
 
 TEST_F(MicroVmWarm, a_job_file_outside_the_drop_dirs_is_refused_before_anything_runs) {

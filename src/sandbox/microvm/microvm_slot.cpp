@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +23,6 @@
 #include "sandbox/microvm/warm_handoff.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sys/random.hpp"
-#include "sys/write_all.hpp"
 
 namespace ignite::sandbox::microvm {
 namespace {
@@ -38,7 +38,41 @@ std::optional<VmmUsage> end_vm(sys::ChildProcess& qemu) {
   return VmmUsage{st->peak_rss_bytes, st->cpu};
 }
 
+// The bootstrap's stderr kept for the job (native's pipe holds it the same way), bounded.
+void keep_bootstrap_err(std::string& kept, std::string_view more) {
+  constexpr std::size_t kMax = 4096;
+  kept += more.substr(0, kMax - std::min(kept.size(), kMax));
+}
+
 }  // namespace
+
+Status send_frame(VmParts& vm, std::string_view frame, Clock::time_point deadline) {
+  std::string buf(64 * 1024, '\0');
+  while (!frame.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return fail(ErrorCode::unavailable, "the VM did not take its job in time");
+    pollfd fds[2] = {{vm.channel.get(), POLLOUT | POLLIN, 0}, {vm.vmm.pidfd(), POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(std::min<long long>(left, 100))) < 0 && errno != EINTR)
+      return fail(Error::from_errno("poll the VM"));
+    if (fds[1].revents & POLLIN) return fail(ErrorCode::unavailable, "the VM stopped");
+    if (fds[0].revents & POLLIN) {
+      const ssize_t n = ::read(vm.channel.get(), buf.data(), buf.size());
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+        return fail(ErrorCode::unavailable, "the VM closed its agent channel");
+      if (n > 0) vm.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      // Security: what a guest sends meanwhile is kept for the run, up to a bound.
+      if (vm.reader.buffered() > 4 * std::size_t{guest::kMaxGuestFrameBytes})
+        return fail(ErrorCode::unavailable, "the VM sent more than it may while its job was sent");
+    }
+    if (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      const ssize_t n = ::send(vm.channel.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) frame.remove_prefix(static_cast<std::size_t>(n));
+      if (n <= 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return fail(ErrorCode::unavailable, "the VM's agent channel closed before its job was sent");
+    }
+  }
+  return ok();
+}
 
 Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std::stop_token stop) {
   return next_message(vm.channel.get(), vm.reader, vm.vmm, deadline, std::move(stop));
@@ -168,8 +202,8 @@ Result<ExecutionResult> to_execution_result(const guest::ResultMessage& m, const
 MicroVmSlot::~MicroVmSlot() = default;
 
 Status MicroVmSlot::warm_up(Clock::time_point deadline) {
-  if (!sys::send_all(vm_.channel.get(), guest::job_frame(job_message(spec_, Job{}, plan_))))
-    return fail(ErrorCode::unavailable, "microvm: the VM's agent channel closed before the bootstrap was sent");
+  if (auto sent = send_frame(vm_, guest::job_frame(job_message(spec_, Job{}, plan_)), deadline); !sent)
+    return fail(std::move(sent).error().with_context("microvm: the warm slot's bootstrap"));
   std::string out;
   auto failed = [&](const std::string& what) {
     return fail(ErrorCode::internal, "warm slot: " + what + (bootstrap_err_.empty() ? "" : ": " + bootstrap_err_));
@@ -178,7 +212,7 @@ Status MicroVmSlot::warm_up(Clock::time_point deadline) {
     auto m = next_message(vm_, deadline);
     if (!m) return failed("the bootstrap did not say it is ready: " + m.error().message);
     if (m->type == "output" && m->stream == guest::Stream::err) {
-      bootstrap_err_ += m->data.substr(0, 4096 - std::min<std::size_t>(bootstrap_err_.size(), 4096));
+      keep_bootstrap_err(bootstrap_err_, m->data);
     } else if (m->type == "output") {
       out += m->data;
     } else if (m->type == "result") {
@@ -196,16 +230,38 @@ Status MicroVmSlot::warm_up(Clock::time_point deadline) {
   return ok();
 }
 
+Status MicroVmSlot::drain_idle() {
+  std::string buf(64 * 1024, '\0');
+  for (;;) {
+    auto frame = vm_.reader.next();
+    if (!frame) return fail(ErrorCode::unavailable, "the idle VM broke the protocol");
+    if (*frame) {
+      auto m = guest::decode(**frame);
+      if (!m || m->type != "output" || m->stream != guest::Stream::err)
+        return fail(ErrorCode::unavailable, "the warm slot's bootstrap wrote or ended while idle");
+      keep_bootstrap_err(bootstrap_err_, m->data);
+      continue;
+    }
+    pollfd p{vm_.channel.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return ok();
+    const ssize_t n = ::read(vm_.channel.get(), buf.data(), buf.size());
+    if (n <= 0) return fail(ErrorCode::unavailable, "the idle VM closed its agent channel");
+    vm_.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  }
+}
+
 Result<std::string> MicroVmSlot::hand_off(const Job& job, std::string& nonce) {
-  // The agent forwards whatever the idle bootstrap writes, and its end: any byte from the VM
-  // since the ready marker means it is not idle any more.
-  if (vm_.reader.buffered() > 0) return fail(ErrorCode::unavailable, "the warm slot's bootstrap wrote while idle");
+  IGNITE_TRY(drain_idle());
   IGNITE_TRY_ASSIGN(HandOff h, prepare_hand_off(job, vm_.vmm.pidfd(), vm_.channel.get(), spec_.drop_dirs, drop_hosts_));
   guest::HandOffMessage m;
   IGNITE_TRY_ASSIGN(m.entries, handoff_entries(drop_hosts_));
   m.stdin_data = std::move(h.stdin_data);
   nonce = std::move(h.nonce);
-  return guest::handoff_frame(m);
+  std::string frame = guest::handoff_frame(m);
+  // Whole, or the agent refuses it: then the job runs cold, its files in the VM's share.
+  if (frame.size() - 4 > guest::kMaxFrameBytes)
+    return fail(ErrorCode::unavailable, "microvm: the job's files and stdin are more than a hand-off carries");
+  return frame;
 }
 
 Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const OutputSink& sink) {
@@ -228,11 +284,13 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
   } else {
     frame = guest::job_frame(job_message(spec_, std::move(job), plan_));
   }
-  if (!sys::send_all(vm_.channel.get(), frame))
-    return fail(ErrorCode::unavailable, "the VM's agent channel closed before the job was sent");
-  const auto handed = Clock::now();
-  // Setup: a cold slot's from QEMU's spawn (the boot), a warm slot's only the hand-off.
-  const auto setup = std::chrono::duration_cast<std::chrono::microseconds>(handed - (spec_.warm ? run_called : vm_.started));
+  // Nothing of the job runs before the agent has the whole frame: a failed send is `unavailable`.
+  if (auto sent = send_frame(vm_, frame, run_called + limits.wall_time + vm_.kill_grace); !sent)
+    return fail(std::move(sent).error().with_context("microvm"));
+  // The job's clock: a warm slot's from the hand-off; a cold slot's setup is its boot.
+  const auto handed = spec_.warm ? Clock::now() : run_called;
+  const auto setup = std::chrono::duration_cast<std::chrono::microseconds>(spec_.warm ? handed - run_called
+                                                                                      : handed - vm_.started);
 
   std::string out, err;
   bool out_cut = false, err_cut = false;
@@ -252,7 +310,11 @@ Result<ExecutionResult> MicroVmSlot::run(Job job, std::stop_token stop, const Ou
         r.outcome = Outcome::wall_time_exceeded;
         r.detail = "the VM did not report within its wall-time limit; it was killed";
       } else {
-        return fail(std::move(message).error().with_context("microvm"));
+        // Security: after the hand-off the job may have run (and a program that owns the guest
+        // kernel chooses when the VM ends): never `unavailable`, which a pool retries cold.
+        Error e = std::move(message).error().with_context("microvm");
+        if (spec_.warm && e.code == ErrorCode::unavailable) e.code = ErrorCode::internal;
+        return fail(std::move(e));
       }
       r.vmm = end_vm(vm_.vmm);
       r.signal = SIGKILL;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/spec.hpp"
@@ -63,8 +64,11 @@ class MicroVmSlot final : public Slot {
   std::uint64_t resident_bytes() const override { return resident_; }
 
  private:
-  // A warm slot's hand-off frame for `job`: nothing came from the idle VM, the files are
-  // placed, and the bootstrap's header (with a fresh nonce) leads its stdin.
+  // Frames an idle warm VM sent since its ready marker: stderr is kept as the bootstrap's (the
+  // job's, as native's pipe keeps it); anything else means it is not idle: `unavailable`.
+  Status drain_idle();
+  // A warm slot's hand-off frame for `job`: the VM is still idle, the files are placed, and
+  // the bootstrap's header (with a fresh nonce) leads its stdin.
   Result<std::string> hand_off(const Job& job, std::string& nonce);
 
   VmParts vm_;
@@ -75,6 +79,11 @@ class MicroVmSlot final : public Slot {
   std::uint64_t resident_ = 0;
   bool used_ = false;
 };
+
+// Sends `frame` to the VM's agent before `deadline` (`unavailable` past it, or when the VM or
+// its channel ends first). What the agent sends meanwhile is read into the VM's reader, so an
+// agent blocked on its own output never blocks our send.
+Status send_frame(VmParts& vm, std::string_view frame, std::chrono::steady_clock::time_point deadline);
 
 // The agent's job for `spec` (its shared mount plan, limits) with `job`'s argv, env and stdin
 // (a cold slot's job has only stdin; a warm slot's job is the spec's bootstrap, with no stdin).
