@@ -38,6 +38,15 @@ class MicroVmWarm : public MicroVmTemplates {
       if (f.target.string().find("/warm/") != std::string::npos) f.content = code;
     return w;
   }
+  // Starts `w`'s slot (it must come up), leaves it idle for `idle`, and hands it `w`'s job; the
+  // slot is gone when this returns.
+  Result<ExecutionResult> run_warm(const engine::WarmSplit& w, std::chrono::milliseconds idle = 0ms) {
+    auto slot = backend_->start(w.slot);
+    EXPECT_TRUE(slot.has_value()) << (slot ? "" : slot.error().message);
+    if (!slot) return fail(std::move(slot).error());
+    std::this_thread::sleep_for(idle);
+    return (*slot)->run(w.job, {}, {});
+  }
 };
 
 TEST_F(MicroVmWarm, a_warm_vm_runs_the_job_it_is_handed_as_a_booted_vm_would) {
@@ -118,13 +127,9 @@ TEST_F(MicroVmWarm, a_bootstrap_that_writes_while_idle_is_not_handed_a_job) {
                           "sys.stdout.buffer.write(b'\\0ignite-ready\\n'); sys.stdout.flush()\n"
                           "time.sleep(0.2); sys.stdout.write('late'); sys.stdout.flush()\n"
                           "sys.stdin.read()\n");
-  auto slot = backend_->start(w.slot);
-  ASSERT_TRUE(slot.has_value()) << slot.error().message;
-  std::this_thread::sleep_for(3s);
-  auto r = (*slot)->run(w.job, {}, {});
+  auto r = run_warm(w, 3s);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::unavailable) << r.error().message;
-  slot->reset();
   expect_nothing_left_after_the_backend();
 }
 
@@ -135,10 +140,7 @@ TEST_F(MicroVmWarm, what_the_bootstrap_writes_to_stderr_while_idle_is_the_jobs_s
                           "time.sleep(0.2); sys.stderr.write('warming\\n'); sys.stderr.flush()\n"
                           "n = int(sys.stdin.buffer.readline()); job = json.loads(sys.stdin.buffer.read(n))\n"
                           "os.chdir(job['cwd']); print('job', job['argv'][1:])\n");
-  auto slot = backend_->start(w.slot);
-  ASSERT_TRUE(slot.has_value()) << slot.error().message;
-  std::this_thread::sleep_for(3s);
-  auto r = (*slot)->run(w.job, {}, {});
+  auto r = run_warm(w, 3s);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->stdout_data, "job []\n");
   EXPECT_EQ(r->stderr_data, "warming\n");
@@ -150,10 +152,7 @@ TEST_F(MicroVmWarm, a_bootstrap_whose_call_the_filter_stops_while_idle_is_not_ha
                           "sys.stdout.buffer.write(b'\\0ignite-ready\\n'); sys.stdout.flush()\n"
                           "ctypes.CDLL(None).syscall(246, 0, 0, 0, 0)\n"  // kexec_load
                           "sys.stdin.read()\n");
-  auto slot = backend_->start(w.slot);
-  ASSERT_TRUE(slot.has_value()) << slot.error().message;
-  std::this_thread::sleep_for(3s);
-  auto r = (*slot)->run(w.job, {}, {});
+  auto r = run_warm(w, 3s);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::unavailable) << r.error().message;
 }
@@ -164,7 +163,7 @@ TEST_F(MicroVmWarm, a_vm_that_ends_after_the_hand_off_is_an_error_a_pool_does_no
   auto slot = backend_->start(w.slot);
   ASSERT_TRUE(slot.has_value()) << slot.error().message;
   std::jthread killer([this] {
-    std::this_thread::sleep_for(2s);
+    std::this_thread::sleep_for(2s);  // into the job
     // This test's QEMUs: the agent port on their command line, their cwd a VM dir of ours.
     for (int pid : testing::host_processes_with("name=ignite.agent")) {
       std::error_code ec;
@@ -179,10 +178,8 @@ TEST_F(MicroVmWarm, a_vm_that_ends_after_the_hand_off_is_an_error_a_pool_does_no
 
 TEST_F(MicroVmWarm, a_job_file_outside_the_drop_dirs_is_refused_before_anything_runs) {
   auto w = split(python("print(1)\n"));
-  auto slot = backend_->start(w.slot);
-  ASSERT_TRUE(slot.has_value()) << slot.error().message;
   w.job.files.push_back({"/etc/passwd", "root::0:0::/:/bin/sh\n", false});
-  auto r = (*slot)->run(w.job, {}, {});
+  auto r = run_warm(w);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::invalid_argument) << r.error().message;
 }
