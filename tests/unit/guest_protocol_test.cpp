@@ -156,8 +156,8 @@ TEST(GuestProtocol, a_warm_job_and_its_hand_off_round_trip_and_stay_inside_the_d
   h.entries = {{"/drops/0/sub", true, false, ""},
                {"/drops/0/sub/a.bin", false, false, std::string("\0\xff\x80", 3)},
                {"/drops/1/run.sh", false, true, "#!/bin/sh\n"},
-               {std::string("/drops/0/\xff name", 14), false, false, "x"}};
-  h.stdin_data = std::string("12\n{\"argv\":[]}\0tail", 21);
+               {std::string("/drops/0/\xff name", 15), false, false, "x"}};
+  h.stdin_data = std::string("12\n{\"argv\":[]}\0tail", 19);
   auto back = decode_frame(handoff_frame(h));
   ASSERT_TRUE(back.has_value()) << back.error().message;
   ASSERT_TRUE(back->handoff.has_value());
