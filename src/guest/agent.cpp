@@ -17,9 +17,9 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <thread>
 
 #include "guest/agent_job.hpp"
+#include "guest/guest_network.hpp"
 #include "guest/host_link.hpp"
 #include "guest/protocol.hpp"
 #include "sys/write_all.hpp"
@@ -51,22 +51,11 @@ void mount_or_log(const char* source, const char* target, const char* type, unsi
 }
 
 // The next whole frame from the host; an error when the stream ends or breaks the protocol.
-// `stream_ends`: a read of 0 is the host's end (vsock), not "not connected yet" (virtio-serial).
-Result<Message> receive(int fd, FrameReader& reader, bool stream_ends) {
-  std::string buf(64 * 1024, '\0');
+Result<Message> receive(const HostChannel& host) {
   for (;;) {
-    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, reader.next());
+    IGNITE_TRY_ASSIGN(std::optional<std::string> frame, host.reader->next());
     if (frame) return decode(*frame);
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Error::from_errno("read the agent port"));
-    if (n == 0 && stream_ends) return fail(ErrorCode::unavailable, "the host closed the channel");
-    // virtio-serial reads 0 while the host is not connected yet: wait for it.
-    if (n == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
-    }
-    reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    IGNITE_TRY(read_host(host));
   }
 }
 
@@ -126,12 +115,16 @@ int main() {
     power_off();
   };
 
+  // Before the hello: a template is saved after it, and a network run never comes from one.
+  if (boot.network)
+    if (auto up = bring_up_user_network(); !up) fail_run(up.error().message);
   if (!send(hello_frame())) fail_run("the host is gone");
 
   // A template is saved here, blocked in this read: nothing of a job, and the share not mounted
   // yet (QEMU refuses to migrate a guest with a 9p export mounted).
   FrameReader reader;
-  auto message = receive(fd, reader, boot.vsock_port != 0);
+  const HostChannel host{fd, &reader, boot.vsock_port != 0};
+  auto message = receive(host);
   if (!message) fail_run("no job: " + message.error().message);
   if (message->type != "job" || !message->job) fail_run("expected a job, got '" + message->type + "'");
   const JobMessage& job = *message->job;
@@ -139,7 +132,7 @@ int main() {
 
   if (auto share = mount_host_share(boot, "/host"); !share) fail_run(share.error().message);
 
-  ResultMessage result = run_job(job, send, HostChannel{fd, &reader, boot.vsock_port != 0});
+  ResultMessage result = run_job(job, send, host);
   if (result.outcome == "error") fail_run(result.detail);
   send(result_frame(result));
   power_off();

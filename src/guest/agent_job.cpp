@@ -281,14 +281,7 @@ Result<std::optional<HandOffMessage>> await_handoff(HostChannel host, Capture (&
         s.fd = -1;
       }
     }
-    if (fds[0].revents) {
-      const ssize_t got = ::read(host.fd, chunk.data(), chunk.size());
-      if (got < 0 && errno != EINTR && errno != EAGAIN) return fail(Error::from_errno("read the host channel"));
-      if (got == 0 && host.stream_ends) return fail(ErrorCode::unavailable, "the host closed the channel");
-      // virtio-serial reads 0 while the host is not connected: it comes back, or kills the VM.
-      if (got == 0) ::usleep(5000);
-      if (got > 0) host.reader->feed(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
-    }
+    if (fds[0].revents) IGNITE_TRY(read_host(host));
   }
 }
 

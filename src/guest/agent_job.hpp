@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "guest/host_link.hpp"
 #include "guest/protocol.hpp"
 
 namespace ignite::guest {
@@ -14,14 +15,7 @@ namespace ignite::guest {
 // Sends one frame to the host; false once the channel is gone.
 using Send = std::function<bool(const std::string& frame)>;
 
-// The host's end of the channel, read by a warm job for its hand-off (what the reader holds
-// already is read first).
-struct HostChannel {
-  int fd = -1;
-  FrameReader* reader = nullptr;
-  bool stream_ends = false;  // a read of 0 is the host's end (vsock), not "not connected yet"
-};
-
+// `host`: read by a warm job for its hand-off (what its reader holds already is read first).
 ResultMessage run_job(const JobMessage& job, const Send& send, HostChannel host = {});
 
 }  // namespace ignite::guest

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -87,6 +88,19 @@ Result<sys::Fd> open_host_channel(const BootArgs& args) {
   sys::Fd fd(::open(port.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
   if (!fd) return fail(Error::from_errno("open " + port));
   return fd;
+}
+
+Status read_host(const HostChannel& host) {
+  char buf[64 * 1024];
+  const ssize_t n = ::read(host.fd, buf, sizeof buf);
+  if (n > 0) {
+    host.reader->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    return ok();
+  }
+  if (n < 0 && errno != EINTR && errno != EAGAIN) return fail(Error::from_errno("read the host channel"));
+  if (n == 0 && host.stream_ends) return fail(ErrorCode::unavailable, "the host closed the channel");
+  if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return ok();
 }
 
 Status mount_host_share(const BootArgs& args, const char* target) {

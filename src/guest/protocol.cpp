@@ -314,6 +314,7 @@ BootArgs parse_boot_args(std::string_view cmdline) {
     const std::string_view word = cmdline.substr(at, end - at);
     at = end + 1;
     if (word.substr(0, kShareArg.size()) == kShareArg) args.share_disks = word.substr(kShareArg.size()) == "disks";
+    if (word.substr(0, kNetArg.size()) == kNetArg) args.network = word.substr(kNetArg.size()) == "user";
     if (word.substr(0, kVsockArg.size()) == kVsockArg) {
       std::uint32_t port = 0;
       const auto digits = word.substr(kVsockArg.size());

@@ -2,8 +2,12 @@
 // emulation, so timeouts are generous): what a run gets and reports, its limits, and that no
 // QEMU process, socket or file is left behind. Skips, with the reason, where QEMU, the guest
 // kernel (scripts/guest-kernel) or the agent is missing.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +79,28 @@ TEST_F(MicroVm, the_vm_has_no_network) {
   // Only loopback (down) at most; no route anywhere: ENETUNREACH.
   EXPECT_EQ(r.stdout_data.find("eth"), std::string::npos) << r.stdout_data;
   EXPECT_NE(r.stdout_data.find("refused 101"), std::string::npos) << r.stdout_data;
+  expect_nothing_left();
+}
+
+// What the backend cannot give is refused before any VM starts, saying what would.
+TEST_F(MicroVm, an_install_egress_and_a_firecracker_network_are_refused_as_unsupported) {
+  auto egress = python("print(1)\n");
+  egress.egress = Egress{};
+  auto r = backend_->run(egress, {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::unsupported);
+  EXPECT_NE(r.error().message.find("egress"), std::string::npos) << r.error().message;
+
+  auto config = *config_;
+  config.vmm = sandbox::microvm::Vmm::firecracker;
+  auto firecracker = sandbox::microvm::make_microvm_backend(std::move(config));
+  ASSERT_TRUE(firecracker.has_value());
+  auto network = python("print(1)\n");
+  network.limits.network = true;
+  r = (*firecracker)->run(network, {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::unsupported);
+  EXPECT_NE(r.error().message.find("IGNITE_VMM=qemu"), std::string::npos) << r.error().message;
   expect_nothing_left();
 }
 
@@ -333,6 +359,73 @@ TEST_F(MicroVm, a_program_over_the_out_limit_gets_an_output_error) {
 
 double host_time() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A TCP server on the host's 127.0.0.1 (ephemeral port) that answers one connection's first
+// bytes with "pong " and them.
+class PongServer {
+ public:
+  PongServer() {
+    fd_ = sys::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_.get(), 4) != 0 ||
+        ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+    server_ = std::jthread([this](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        pollfd p{fd_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        sys::Fd conn(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!conn) continue;
+        char buf[64];
+        const ssize_t n = ::read(conn.get(), buf, sizeof buf);
+        const std::string reply = "pong " + std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        (void)!::write(conn.get(), reply.data(), reply.size());
+        ++served_;
+      }
+    });
+  }
+  int port() const { return port_; }
+  int served() const { return served_; }
+
+ private:
+  sys::Fd fd_;
+  int port_ = 0;
+  std::atomic<int> served_{0};
+  std::jthread server_;
+};
+
+// `network: true`: a NIC on QEMU's user-mode network, brought up by the agent; the host's
+// loopback is the gateway's address (as native's network: true shares the host's namespace).
+// On the template fixture: a clone would have its template's devices (none), so the run must
+// boot, and the NIC is there only if it did.
+TEST_F(MicroVmTemplates, a_network_run_gets_a_nic_and_reaches_the_hosts_services_through_the_gateway) {
+  PongServer server;
+  ASSERT_NE(server.port(), 0);
+  auto spec = python("import socket\n"
+                     "print(sorted(n for _, n in socket.if_nameindex()))\n"
+                     "print(open('/etc/resolv.conf').read(), end='')\n"
+                     "s = socket.create_connection(('10.0.2.2', " + std::to_string(server.port()) + "), timeout=10)\n"
+                     "s.sendall(b'ping')\n"
+                     "print(s.recv(64).decode())\n"
+                     "import fcntl, struct\n"  // the program cannot take the NIC down (no CAP_NET_ADMIN)
+                     "try:\n    fcntl.ioctl(s.fileno(), 0x8914, struct.pack('16sH', b'eth0', 0))\n    print('down')\n"
+                     "except OSError as e:\n    print('ifdown', e.errno)\n",
+                     64, 60000);
+  spec.limits.network = true;
+  auto r = run_ok(spec);
+  EXPECT_EQ(status_name(r.outcome, r.exit_code), "ok") << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "['eth0', 'lo']\nnameserver 10.0.2.3\npong ping\nifdown 1\n") << r.stderr_data;
+  EXPECT_EQ(server.served(), 1);
+  EXPECT_TRUE(templates().empty()) << "a network run booted; no template was made for it";
+  // The next run without the network has no NIC again (and may come from a template).
+  auto off = run_ok(python("import socket\nprint(sorted(n for _, n in socket.if_nameindex()))\n"));
+  EXPECT_EQ(off.stdout_data, "['lo']\n") << off.stderr_data;
+  expect_nothing_left_after_the_backend();
 }
 
 // Every clone resumes the template's kernel state, RNG and clock included: without the host's

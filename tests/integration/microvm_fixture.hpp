@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ class MicroVm : public ::testing::Test {
     // Never the machine's cache: a disk of its own per test, or none (each VM copies the runtime).
     config->runtime_disks.dir = runtime_disk_ ? work_ / "runtime-disks" : std::filesystem::path();
     if (runtime_disk_ && config->runtime_disks.sqfstar.empty()) GTEST_SKIP() << "sqfstar is not installed (squashfs-tools)";
+    config_ = *config;
     auto b = sandbox::microvm::make_microvm_backend(std::move(*config));
     ASSERT_TRUE(b.has_value()) << b.error().message;
     backend_ = std::move(*b);
@@ -97,6 +99,7 @@ class MicroVm : public ::testing::Test {
 
   std::filesystem::path scratch_, work_;
   std::unique_ptr<sandbox::Backend> backend_;
+  std::optional<sandbox::microvm::MicroVmConfig> config_;  // what backend_ was made from
   int counter_ = 0;
   bool templates_ = false;
   bool share_disks_ = false;

@@ -61,6 +61,29 @@ TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   EXPECT_TRUE(has(qemu_argv(plan), "kvm"));
 }
 
+TEST(MicroVmImage, a_network_run_gets_one_nic_on_qemus_user_network_and_the_agent_is_told) {
+  VmPlan plan;
+  plan.qemu = "/usr/bin/qemu-system-x86_64";
+  plan.network = true;
+  const auto argv = qemu_argv(plan);
+  EXPECT_FALSE(has(argv, "-nic"));
+  const auto netdev = std::find(argv.begin(), argv.end(), "-netdev");
+  ASSERT_NE(netdev, argv.end());
+  EXPECT_EQ(*(netdev + 1), "user,id=net0");
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "-netdev"), 1);
+  EXPECT_TRUE(has(argv, "virtio-net-device,netdev=net0"));
+  const auto append = std::find(argv.begin(), argv.end(), "-append");
+  ASSERT_NE(append, argv.end());
+  EXPECT_TRUE(guest::parse_boot_args(*(append + 1)).network) << *(append + 1);
+  // Without the network: no NIC and the agent brings none up.
+  plan.network = false;
+  const auto off = qemu_argv(plan);
+  EXPECT_FALSE(has(off, "-netdev"));
+  EXPECT_FALSE(guest::parse_boot_args(*(std::find(off.begin(), off.end(), "-append") + 1)).network);
+  EXPECT_FALSE(guest::parse_boot_args("ignite.net=tap").network);
+  EXPECT_FALSE(guest::parse_boot_args("ignite.net=").network);
+}
+
 TEST(MicroVmImage, the_vm_shares_only_the_plans_sources_not_the_hosts_root) {
   VmPlan plan;
   plan.share = "/run/ignite/x/microvm-1/share";

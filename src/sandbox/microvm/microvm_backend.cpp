@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "docker/runtime_image.hpp"
+#include "guest/protocol.hpp"
 #include "runtime/catalog.hpp"
 #include "sandbox/microvm/firecracker_vmm.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
@@ -76,8 +77,11 @@ class MicroVmBackend final : public Backend {
 
   Result<std::unique_ptr<Slot>> start(const SandboxSpec& spec) override {
     IGNITE_TRY(validate(spec, c_.ceilings));
-    if (spec.limits.network || spec.egress)
-      return fail(ErrorCode::unsupported, "microvm: network access is not built yet (the VM has no network device)");
+    if (spec.egress)
+      return fail(ErrorCode::unsupported, "microvm: an install's egress proxy is not built for VMs (installs run on native)");
+    if (spec.limits.network && c_.vmm == Vmm::firecracker)
+      return fail(ErrorCode::unsupported,
+                  "microvm: network under firecracker needs a tap device on the host, not built (IGNITE_VMM=qemu has it)");
     for (const auto& m : spec.mounts)
       if (m.writable) return fail(ErrorCode::unsupported, "microvm: writable mounts are not built yet");
 
@@ -102,6 +106,7 @@ class MicroVmBackend final : public Backend {
       premade[host.string()] = guest_drop_dir(i);
     }
     IGNITE_TRY_ASSIGN(SharedPlan shared, shared_plan(planned, premade));
+    if (spec.limits.network) IGNITE_TRY(use_guest_resolver(shared, dir.path()));
     VmPlan plan;
     plan.qemu = c_.qemu;
     plan.kernel = c_.kernel;
@@ -113,7 +118,9 @@ class MicroVmBackend final : public Backend {
     plan.cpus = std::clamp(static_cast<unsigned>(std::ceil(spec.limits.cpu_cores)), 1u, c_.max_cpus);
     plan.tsc_khz = c_.tsc_khz;
     plan.kvm = c_.kvm;
+    plan.network = spec.limits.network;
     IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(plan.memory_mib, plan.cpus, c_.kvm)));
+    if (plan.network) jail.keep_host_network();
     std::error_code ec;
     if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
     SandboxSpec kept = spec;
@@ -145,7 +152,8 @@ class MicroVmBackend final : public Backend {
         return boot_failed(plan, hello.error().message);
       return slot(std::move(vm->vmm), std::move(vm->channel));
     }
-    if (const VmTemplate* tmpl = c_.templates && plan.share_disks.empty() ? template_for(plan, deadline) : nullptr) {
+    const bool from_template = c_.templates && plan.share_disks.empty() && !plan.network;
+    if (const VmTemplate* tmpl = from_template ? template_for(plan, deadline) : nullptr) {
       plan.qmp = dir.path() / "qmp.sock";
       auto clone = tmpl->restore(plan, shared.share, jail, deadline);
       if (!clone) return boot_failed(plan, "restoring from its template: " + clone.error().message);
@@ -164,6 +172,20 @@ class MicroVmBackend final : public Backend {
   Unexpected boot_failed(const VmPlan& plan, const std::string& why) {
     spdlog::warn("microvm: the VM did not come up: {}; console:\n{}", why, console_tail(plan.console));
     return fail(ErrorCode::unavailable, "microvm: the VM did not come up: " + why);
+  }
+
+  // A `network: true` guest asks QEMU's DNS forwarder, which resolves as the host does: the
+  // host's resolv.conf may name a resolver on the host's loopback (systemd-resolved's
+  // 127.0.0.53), which is the guest's own loopback there. The plan's bind of it takes a file
+  // of the VM's dir instead.
+  static Status use_guest_resolver(SharedPlan& shared, const fs::path& dir) {
+    const fs::path resolver = dir / "resolv.conf";
+    IGNITE_TRY(sys::write_new_file(resolver, "nameserver " + std::string(guest::kGuestNameserver) + "\n"));
+    std::error_code ec;
+    const fs::path real = fs::canonical("/etc/resolv.conf", ec);
+    for (auto& entry : shared.share)
+      if (entry.source == "/etc/resolv.conf" || (!ec && entry.source == real.string())) entry.source = resolver.string();
+    return ok();
   }
 
   Status share_on_disk(VmPlan& plan, const fs::path& dir, const std::vector<ShareEntry>& entries, Deadline deadline) {

@@ -44,10 +44,18 @@ void keep_bootstrap_err(std::string& kept, std::string_view more) {
   kept += more.substr(0, kMax - std::min(kept.size(), kMax));
 }
 
+// One read of the agent's channel into its frame reader; false once the channel closed or
+// failed (an interrupted read is true, with nothing fed).
+bool read_channel(int channel, guest::FrameReader& reader) {
+  char buf[64 * 1024];
+  const ssize_t n = ::read(channel, buf, sizeof buf);
+  if (n > 0) reader.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  return n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN));
+}
+
 }  // namespace
 
 Status send_frame(VmParts& vm, std::string_view frame, Clock::time_point deadline) {
-  std::string buf(64 * 1024, '\0');
   while (!frame.empty()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return fail(ErrorCode::unavailable, "the VM did not take its job in time");
@@ -56,10 +64,7 @@ Status send_frame(VmParts& vm, std::string_view frame, Clock::time_point deadlin
       return fail(Error::from_errno("poll the VM"));
     if (fds[1].revents & POLLIN) return fail(ErrorCode::unavailable, "the VM stopped");
     if (fds[0].revents & POLLIN) {
-      const ssize_t n = ::read(vm.channel.get(), buf.data(), buf.size());
-      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-        return fail(ErrorCode::unavailable, "the VM closed its agent channel");
-      if (n > 0) vm.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      if (!read_channel(vm.channel.get(), vm.reader)) return fail(ErrorCode::unavailable, "the VM closed its agent channel");
       // Security: what a guest sends meanwhile is kept for the run, up to a bound.
       if (vm.reader.buffered() > 4 * std::size_t{guest::kMaxGuestFrameBytes})
         return fail(ErrorCode::unavailable, "the VM sent more than it may while its job was sent");
@@ -80,7 +85,6 @@ Result<guest::Message> next_message(VmParts& vm, Clock::time_point deadline, std
 
 Result<guest::Message> next_message(int channel, guest::FrameReader& reader, const sys::ChildProcess& qemu,
                                     Clock::time_point deadline, std::stop_token stop) {
-  std::string buf(64 * 1024, '\0');
   for (;;) {
     IGNITE_TRY_ASSIGN(std::optional<std::string> frame, reader.next());
     if (frame) return guest::decode(*frame);
@@ -92,10 +96,7 @@ Result<guest::Message> next_message(int channel, guest::FrameReader& reader, con
     if (::poll(fds, 2, static_cast<int>(std::min<long long>(left, 100))) < 0 && errno != EINTR)
       return fail(Error::from_errno("poll the VM"));
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      const ssize_t n = ::read(channel, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return fail(ErrorCode::unavailable, "the VM closed its agent channel");
-      reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      if (!read_channel(channel, reader)) return fail(ErrorCode::unavailable, "the VM closed its agent channel");
       continue;
     }
     if (fds[1].revents & POLLIN) return fail(ErrorCode::unavailable, "the VM stopped");
@@ -231,7 +232,6 @@ Status MicroVmSlot::warm_up(Clock::time_point deadline) {
 }
 
 Status MicroVmSlot::drain_idle() {
-  std::string buf(64 * 1024, '\0');
   for (;;) {
     auto frame = vm_.reader.next();
     if (!frame) return fail(ErrorCode::unavailable, "the idle VM broke the protocol");
@@ -244,9 +244,7 @@ Status MicroVmSlot::drain_idle() {
     }
     pollfd p{vm_.channel.get(), POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0) return ok();
-    const ssize_t n = ::read(vm_.channel.get(), buf.data(), buf.size());
-    if (n <= 0) return fail(ErrorCode::unavailable, "the idle VM closed its agent channel");
-    vm_.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    if (!read_channel(vm_.channel.get(), vm_.reader)) return fail(ErrorCode::unavailable, "the idle VM closed its agent channel");
   }
 }
 

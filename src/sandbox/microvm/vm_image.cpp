@@ -99,6 +99,7 @@ std::uint64_t vm_memory_mib(std::uint64_t job_memory_bytes) {
 std::string agent_boot_args(const VmPlan& p, std::uint32_t vsock_port) {
   std::string args = std::string(guest::kShareArg) + (p.share_disks.empty() ? "9p" : "disks");
   if (vsock_port) args += " " + std::string(guest::kVsockArg) + std::to_string(vsock_port);
+  if (p.network) args += " " + std::string(guest::kNetArg) + "user";
   return args;
 }
 
@@ -124,9 +125,10 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-cpu", p.kvm ? "host" : "max",
       "-m", std::to_string(p.memory_mib),
       "-smp", std::to_string(p.cpus),
-      // Security: no default devices, no user config, no network device at all (-nic none):
-      // the guest has a serial console, an RNG, the read-only root share and the agent port.
-      "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-nic", "none",
+      // Security: no default devices, no user config, no network device unless the run has the
+      // network (-nic none): the guest has a serial console, an RNG, the read-only root share
+      // and the agent port.
+      "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
       // Security: QEMU itself is the next boundary after the guest kernel: it runs under its
       // own seccomp filter (no exec, no obsolete calls, no resource changes).
       // (It starts unprivileged when jailed, vmm_jail.hpp: no setuid of its own to allow.)
@@ -140,6 +142,13 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-device", "virtio-serial-device",
       "-device", "virtserialport,chardev=agent,name=ignite.agent",
   };
+  if (p.network) {
+    // QEMU's user-mode network: the guest reaches what the host reaches (as native's `network:
+    // true` shares the host's network namespace), through QEMU's sockets; nothing reaches in.
+    argv.insert(argv.end(), {"-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"});
+  } else {
+    argv.insert(argv.end(), {"-nic", "none"});
+  }
   if (p.share_disks.empty()) {
     // Security: only the plan's sources (the share dir), read-only as QEMU enforces it
     // (readonly=on), so a guest kernel the program took over can neither write the host nor

@@ -68,6 +68,10 @@ struct VmPlan {
   unsigned cpus = 1;
   std::uint32_t tsc_khz = 0;        // 0: unknown (then boots may hang in calibration)
   bool kvm = false;                 // hardware KVM proven (kvm_intel/kvm_amd); else TCG
+  // A `network: true` run: a virtio-net NIC on QEMU's user-mode network (NAT through QEMU's own
+  // sockets, so QEMU stays in the host's network namespace), which the agent brings up. Else
+  // no NIC at all (-nic none). Not with templates: a clone keeps its template's devices.
+  bool network = false;
   // The jailed VMM's cwd (vmm_jail.hpp): the VM's dir. Set: the paths inside it are given to the
   // VMM relative to it (vmm_path), since a jailed VMM cannot reach it from /.
   std::filesystem::path cwd;

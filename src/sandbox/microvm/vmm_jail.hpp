@@ -35,6 +35,9 @@ struct JailView {
   std::filesystem::path dir;              // its cwd
   std::vector<int> cgroup_join;           // native::Cgroup::open_for_join's fds: "0" written to each
   std::vector<int> files;                 // become its descriptors 3, 4, ... (kJailFirstFd)
+  // Left in the host's network namespace: a `network: true` run's QEMU (its user-mode NIC
+  // opens sockets there). Else an empty one of its own.
+  bool host_network = false;
 };
 inline constexpr int kJailFirstFd = 3;
 
@@ -53,6 +56,9 @@ class VmmJail {
   // and passed (the VMM could not reach them); the plan's cwd set to the jail's dir.
   Result<VmPlan> inputs(VmPlan plan);
 
+  // A `network: true` VM: its VMM stays in the host's network namespace (JailView).
+  void keep_host_network() noexcept { host_network_ = true; }
+
   JailView view() const;
   bool active() const noexcept { return uid_ != 0; }
   unsigned uid() const noexcept { return uid_; }
@@ -69,6 +75,7 @@ class VmmJail {
   std::vector<sys::Fd> files_;
   std::filesystem::path dir_;
   unsigned uid_ = 0;
+  bool host_network_ = false;
 };
 
 // The VMM's cgroup limits for a VM of `memory_mib` and `cpus`: the guest's RAM plus the VMM's

@@ -54,7 +54,8 @@ Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& l
     return fail(Error::from_errno("open " + name + "'s stdio", err));
   }
   const std::string jail_dir = jail.dir.string();
-  const int namespaces = CLONE_NEWNS | (jail.uid ? CLONE_NEWNET | CLONE_NEWIPC : 0);
+  const int namespaces =
+      CLONE_NEWNS | (jail.uid ? CLONE_NEWIPC | (jail.host_network ? 0 : CLONE_NEWNET) : 0);
   // The host's world-writable dirs: a jailed VMM sees each as an empty read-only tmpfs, so it can
   // neither fill them nor leave a file there that outlives it.
   std::vector<std::string> covered;
