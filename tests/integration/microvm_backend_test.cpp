@@ -228,9 +228,23 @@ TEST_F(MicroVm, the_vmm_runs_jailed_with_a_uid_and_cgroup_of_its_own_and_no_netw
     EXPECT_NE(status.find(want), std::string::npos) << want << "\n" << status;
   for (const char* ns : {"ns/net", "ns/ipc", "ns/mnt"})
     EXPECT_NE(proc_link(vmm, ns), fs::read_symlink(std::string("/proc/self/") + ns).string()) << ns;
+  // Its root is its own (vmm_root.hpp): the system's program dirs and its VM's dir, no host
+  // config, homes or world-writable dirs; a /proc of pids only.
+  const fs::path root = proc / "root";
+  for (const char* absent : {"etc/shadow", "etc/passwd", "home", "root", "var", "run", "dev/shm", "proc/sys",
+                             "proc/kallsyms", "sys"})
+    EXPECT_FALSE(fs::exists(root / absent)) << absent << " is in the VMM's root";
+  // The scratch dir lies in /tmp here: of /tmp, only the way to the VM's dir.
+  const fs::path scratch_in_root = root / scratch_.relative_path();
+  EXPECT_EQ(std::distance(fs::directory_iterator(scratch_in_root.parent_path()), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(scratch_in_root), fs::directory_iterator()), 1);
+  for (const char* present : {"usr/bin/qemu-system-x86_64", "dev/null", "dev/urandom", "proc/self"})
+    EXPECT_TRUE(fs::exists(root / present)) << present << " is missing from the VMM's root";
+  EXPECT_TRUE(fs::exists(proc / "cwd" / "console.log")) << "its cwd is its VM's dir";
+  EXPECT_TRUE(fs::exists(scratch_in_root / fs::path(proc_link(vmm, "cwd")).filename() / "console.log"))
+      << "its VM's dir, at its own path: " << proc_link(vmm, "cwd");
   const std::string mounts = read_bytes(proc / "mountinfo");
-  for (const char* dir : {" /tmp ro,", " /dev/shm ro,", " /var/tmp ro,"})
-    EXPECT_NE(mounts.find(dir), std::string::npos) << "the host's" << dir << " is not covered read-only for the VMM";
+  EXPECT_NE(mounts.find(" / / ro,"), std::string::npos) << "its root is read-only\n" << mounts;
   EXPECT_EQ(read_bytes(proc / "cmdline").find(scratch_.string()), std::string::npos)
       << "the jailed QEMU names its files relative to its dir";
   const std::string vm_dir = fs::path(proc_link(vmm, "cwd")).filename().string();

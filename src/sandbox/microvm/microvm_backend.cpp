@@ -120,7 +120,7 @@ class MicroVmBackend final : public Backend {
     plan.kvm = c_.kvm;
     plan.network = spec.limits.network;
     IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(plan.memory_mib, plan.cpus, c_.kvm)));
-    if (plan.network) jail.keep_host_network();
+    jail.needs(plan.network, c_.kvm || c_.vmm == Vmm::firecracker);
     std::error_code ec;
     if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
     SandboxSpec kept = spec;
@@ -238,6 +238,7 @@ class MicroVmBackend final : public Backend {
       base.initramfs = dir.path() / "initramfs.cpio";
       IGNITE_TRY(write_initramfs(c_.agent, base.initramfs));
       IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(base.memory_mib, base.cpus, c_.kvm)));
+      jail.needs(false, c_.kvm);
       return VmTemplate::make(std::move(base), std::move(dir), std::move(jail), deadline);
     }();
     if (!made) spdlog::warn("microvm: no template for {} MiB / {} vCPU VMs, they boot instead: {}", key.first, key.second,

@@ -33,6 +33,7 @@ JailView VmmJail::view() const {
   v.uid = uid_;
   v.dir = dir_;
   v.host_network = host_network_;
+  v.kvm = kvm_;
   for (const auto& fd : join_) v.cgroup_join.push_back(fd.get());
   for (const auto& fd : files_) v.files.push_back(fd.get());
   return v;

@@ -38,6 +38,7 @@ struct JailView {
   // Left in the host's network namespace: a `network: true` run's QEMU (its user-mode NIC
   // opens sockets there). Else an empty one of its own.
   bool host_network = false;
+  bool kvm = false;  // /dev/kvm in its root (vmm_root.hpp)
 };
 inline constexpr int kJailFirstFd = 3;
 
@@ -56,8 +57,12 @@ class VmmJail {
   // and passed (the VMM could not reach them); the plan's cwd set to the jail's dir.
   Result<VmPlan> inputs(VmPlan plan);
 
-  // A `network: true` VM: its VMM stays in the host's network namespace (JailView).
-  void keep_host_network() noexcept { host_network_ = true; }
+  // What this VM's VMM needs of the host besides its dir (JailView): the host's network
+  // namespace (a `network: true` run's user-mode NIC), /dev/kvm (hardware KVM).
+  void needs(bool host_network, bool kvm) noexcept {
+    host_network_ = host_network;
+    kvm_ = kvm;
+  }
 
   JailView view() const;
   bool active() const noexcept { return uid_ != 0; }
@@ -76,6 +81,7 @@ class VmmJail {
   std::filesystem::path dir_;
   unsigned uid_ = 0;
   bool host_network_ = false;
+  bool kvm_ = false;
 };
 
 // The VMM's cgroup limits for a VM of `memory_mib` and `cpus`: the guest's RAM plus the VMM's

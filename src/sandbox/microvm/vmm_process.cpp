@@ -20,6 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sandbox/microvm/vmm_root.hpp"
 #include "sys/files.hpp"
 #include "sys/unix_socket.hpp"
 
@@ -27,9 +28,6 @@ namespace ignite::sandbox::microvm {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Where any user may write on a Debian host (and most others).
-constexpr const char* kWorldWritable[] = {"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue"};
 
 namespace {
 
@@ -56,15 +54,8 @@ Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& l
   const std::string jail_dir = jail.dir.string();
   const int namespaces =
       CLONE_NEWNS | (jail.uid ? CLONE_NEWIPC | (jail.host_network ? 0 : CLONE_NEWNET) : 0);
-  // The host's world-writable dirs: a jailed VMM sees each as an empty read-only tmpfs, so it can
-  // neither fill them nor leave a file there that outlives it.
-  std::vector<std::string> covered;
-  if (jail.uid) {
-    for (const char* dir : kWorldWritable) {
-      struct stat st {};
-      if (::lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) covered.emplace_back(dir);
-    }
-  }
+  // A jailed VMM's root: its dir, the system's program dirs, nothing else of the host.
+  const VmmRoot root = jail.uid ? plan_vmm_root(jail.dir, {argv.at(0), share, jail.host_network, jail.kvm}) : VmmRoot{};
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -102,11 +93,8 @@ Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& l
     if (!share_dir.empty() &&
         ::mount(nullptr, share_dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
       die("remount the share read-only");
-    // After the share (its sources, or the VM's dir, may lie below one of them; the cwd and the
-    // share's mounts keep what they reach).
-    for (const auto& dir : covered)
-      if (::mount("none", dir.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") != 0)
-        die("cover a world-writable dir");
+    const char* failed = nullptr;
+    if (jail.uid && enter_vmm_root(root, failed) != 0) die(failed);
     // The passed files become 3, 4, ...: first out of the way of those numbers, then down.
     const int n = static_cast<int>(jail.files.size());
     int moved[16];
