@@ -19,6 +19,7 @@
 #include <string>
 
 #include "guest/agent_job.hpp"
+#include "guest/guest_modules.hpp"
 #include "guest/guest_network.hpp"
 #include "guest/host_link.hpp"
 #include "guest/protocol.hpp"
@@ -101,6 +102,8 @@ int main() {
 
   std::string cmdline;
   std::getline(std::ifstream("/proc/cmdline"), cmdline);
+  // A stock kernel's drivers (its initramfs has them): before any device is looked for.
+  for (const auto& failed : load_modules(kModulesDir, cmdline)) log("module " + failed);
   const BootArgs boot = parse_boot_args(cmdline);
   auto channel = open_host_channel(boot);
   if (!channel) {

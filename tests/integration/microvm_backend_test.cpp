@@ -442,6 +442,25 @@ TEST_F(MicroVmTemplates, a_network_run_gets_a_nic_and_reaches_the_hosts_services
   expect_nothing_left_after_the_backend();
 }
 
+// The no-build fallback: Debian's own kernel boots, the agent loads its drivers, and a run gets
+// what it gets on ours (its share from disks; limits from the guest's cgroup v2; the network).
+TEST_F(MicroVmStockKernel, a_python_program_runs_on_debians_cloud_kernel_with_its_limits_and_network) {
+  auto r = run_ok(python("import os, platform\n"
+                         "print(platform.release().endswith('-cloud-amd64'), os.getuid(), os.getcwd())\n"));
+  EXPECT_EQ(status_name(r.outcome, r.exit_code), "ok") << r.stderr_data;
+  EXPECT_EQ(r.stdout_data, "True 60000 /app\n") << r.stderr_data;
+  auto bomb = run_ok(python("x = bytearray(1)\nwhile True:\n    x += bytearray(8 << 20)\n", 64, 30000));
+  EXPECT_EQ(status_name(bomb.outcome, bomb.exit_code), "memory_limit") << bomb.stderr_data;
+  PongServer server;
+  ASSERT_NE(server.port(), 0);
+  auto net = python("import socket\ns = socket.create_connection(('10.0.2.2', " + std::to_string(server.port()) +
+                    "), timeout=10)\ns.sendall(b'stock')\nprint(s.recv(64).decode())\n", 64, 60000);
+  net.limits.network = true;
+  auto n = run_ok(net);
+  EXPECT_EQ(n.stdout_data, "pong stock\n") << n.stderr_data;
+  expect_nothing_left();
+}
+
 // Every clone resumes the template's kernel state, RNG and clock included: without the host's
 // seed and clock in the job, the two clones below would print the same bytes, and a clock
 // standing where the template was saved.

@@ -107,6 +107,24 @@ class MicroVm : public ::testing::Test {
   std::string vmm_;  // IGNITE_VMM while the backend is detected; empty: the host's choice
 };
 
+// VMs on Debian's stock cloud kernel (scripts/guest-kernel --debian), its drivers loaded from
+// the initramfs by the agent, the share on disks (it has no 9p). Skips where it is not fetched.
+class MicroVmStockKernel : public MicroVm {
+ protected:
+  MicroVmStockKernel() { runtime_disk_ = true; }  // else each VM copies the runtime onto its disk
+  void SetUp() override {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(sandbox::microvm::guest_cache_dir(), ec))
+      if (e.path().filename().string().rfind("debian-", 0) == 0 && std::filesystem::exists(e.path() / "vmlinuz"))
+        kernel_ = e.path() / "vmlinuz";
+    if (kernel_.empty()) GTEST_SKIP() << "Debian's cloud kernel is not fetched (scripts/guest-kernel --debian)";
+    ::setenv("IGNITE_GUEST_KERNEL", kernel_.c_str(), 1);
+    MicroVm::SetUp();
+    ::unsetenv("IGNITE_GUEST_KERNEL");
+  }
+  std::filesystem::path kernel_;
+};
+
 class MicroVmTemplates : public MicroVm {
  protected:
   MicroVmTemplates() { templates_ = true; }

@@ -84,6 +84,16 @@ TEST(MicroVmImage, a_network_run_gets_one_nic_on_qemus_user_network_and_the_agen
   EXPECT_FALSE(guest::parse_boot_args("ignite.net=").network);
 }
 
+TEST(MicroVmImage, a_stock_kernel_finds_its_devices_in_acpi_tables_ours_on_the_command_line) {
+  VmPlan plan;
+  plan.qemu = "/usr/bin/qemu-system-x86_64";
+  const auto machine = [](const std::vector<std::string>& argv) { return *(std::find(argv.begin(), argv.end(), "-M") + 1); };
+  EXPECT_NE(machine(qemu_argv(plan)).find("acpi=off"), std::string::npos);
+  plan.acpi = true;
+  EXPECT_NE(machine(qemu_argv(plan)).find("acpi=on"), std::string::npos);
+  EXPECT_EQ(machine(qemu_argv(plan)).find("acpi=off"), std::string::npos);
+}
+
 TEST(MicroVmImage, the_vm_shares_only_the_plans_sources_not_the_hosts_root) {
   VmPlan plan;
   plan.share = "/run/ignite/x/microvm-1/share";

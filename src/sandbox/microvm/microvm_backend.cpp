@@ -61,11 +61,17 @@ std::uint32_t tsc_khz() {
   return 0;
 }
 
-// The initramfs: our agent as /init (vm_image.hpp), written where the plan says.
-Status write_initramfs(const fs::path& agent_path, const fs::path& to) {
-  IGNITE_TRY_ASSIGN(std::string agent, sys::read_file(agent_path, 64u << 20));
+// The initramfs: our agent as /init, and a stock kernel's modules (vm_image.hpp), written where
+// the plan says.
+Status write_initramfs(const MicroVmConfig& c, const fs::path& to) {
+  IGNITE_TRY_ASSIGN(std::string agent, sys::read_file(c.agent, 64u << 20));
+  std::vector<InitramfsFile> modules;
+  for (const auto& m : c.kernel_modules) {
+    IGNITE_TRY_ASSIGN(std::string bytes, sys::read_file(m, 64u << 20));
+    modules.push_back({m.filename().string(), std::move(bytes)});
+  }
   std::ofstream f(to, std::ios::binary);
-  f << agent_initramfs(agent);
+  f << agent_initramfs(agent, modules);
   if (!f.flush()) return fail(ErrorCode::internal, "microvm: cannot write the initramfs");
   return ok();
 }
@@ -87,7 +93,7 @@ class MicroVmBackend final : public Backend {
 
     const auto started = Clock::now();
     auto deadline = started + c_.boot_timeout;
-    const bool on_disks = c_.share_disks || c_.vmm == Vmm::firecracker;
+    const bool on_disks = c_.share_disks || c_.vmm == Vmm::firecracker || !c_.kernel_modules.empty();
     const std::shared_ptr<const RuntimeDisk> runtime_disk = on_disks ? runtime_disk_for(spec, deadline) : nullptr;
     IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "microvm-"));
     // QEMU's option syntax splits at commas: our own dir, but never let one through.
@@ -119,6 +125,7 @@ class MicroVmBackend final : public Backend {
     plan.tsc_khz = c_.tsc_khz;
     plan.kvm = c_.kvm;
     plan.network = spec.limits.network;
+    plan.acpi = !c_.kernel_modules.empty();
     IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(plan.memory_mib, plan.cpus, c_.kvm)));
     jail.needs(plan.network, c_.kvm || c_.vmm == Vmm::firecracker);
     std::error_code ec;
@@ -143,7 +150,7 @@ class MicroVmBackend final : public Backend {
       deadline = Clock::now() + c_.boot_timeout;
     }
     if (c_.vmm == Vmm::firecracker) {
-      IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
+      IGNITE_TRY(write_initramfs(c_, plan.initramfs));
       const FirecrackerFiles files{dir.path() / "api.sock", dir.path() / "vsock.sock", plan.console};
       IGNITE_TRY_ASSIGN(const VmPlan jailed, jail.inputs(plan));
       auto vm = boot_firecracker(c_.firecracker, firecracker_plan(jailed, files.vsock), files, jail, deadline);
@@ -160,7 +167,7 @@ class MicroVmBackend final : public Backend {
       return slot(std::move(clone->qemu), std::move(clone->channel));
     }
 
-    IGNITE_TRY(write_initramfs(c_.agent, plan.initramfs));
+    IGNITE_TRY(write_initramfs(c_, plan.initramfs));
     IGNITE_TRY_ASSIGN(const VmPlan jailed, jail.inputs(plan));
     IGNITE_TRY_ASSIGN(sys::ChildProcess qemu, spawn_qemu(jailed, shared.share, jail));
     auto channel = agent_hello(plan.socket, qemu, reader, deadline);
@@ -236,7 +243,7 @@ class MicroVmBackend final : public Backend {
       IGNITE_TRY_ASSIGN(sys::TempDir dir, sys::TempDir::create(c_.scratch_root, "template-"));
       VmPlan base = plan;
       base.initramfs = dir.path() / "initramfs.cpio";
-      IGNITE_TRY(write_initramfs(c_.agent, base.initramfs));
+      IGNITE_TRY(write_initramfs(c_, base.initramfs));
       IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(base.memory_mib, base.cpus, c_.kvm)));
       jail.needs(false, c_.kvm);
       return VmTemplate::make(std::move(base), std::move(dir), std::move(jail), deadline);
@@ -324,20 +331,39 @@ RuntimeDiskCache runtime_disk_cache() {
   return cache;
 }
 
-std::optional<fs::path> guest_kernel() {
-  if (const char* k = std::getenv("IGNITE_GUEST_KERNEL"); k && *k) return fs::path(k);
-  const fs::path dir = guest_cache_dir();
+namespace {
+
+// The newest <prefix>*/<image> in the guest cache.
+std::optional<fs::path> newest_cached(std::string_view prefix, std::string_view image) {
   std::optional<fs::path> newest;
   fs::file_time_type newest_time{};
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().filename().string().rfind("kernel-", 0) != 0) continue;
-    const auto image = e.path() / "vmlinux";
-    const auto t = fs::last_write_time(image, ec);
+  for (const auto& e : fs::directory_iterator(guest_cache_dir(), ec)) {
+    if (e.path().filename().string().rfind(prefix, 0) != 0) continue;
+    const auto path = e.path() / image;
+    const auto t = fs::last_write_time(path, ec);
     if (ec) continue;
-    if (!newest || t > newest_time) newest = image, newest_time = t;
+    if (!newest || t > newest_time) newest = path, newest_time = t;
   }
   return newest;
+}
+
+// A stock kernel's modules: modules/*.ko beside it, in name (load) order.
+std::vector<fs::path> modules_beside(const fs::path& kernel) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kernel.parent_path() / "modules", ec))
+    if (e.path().extension() == ".ko") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::optional<fs::path> guest_kernel() {
+  if (const char* k = std::getenv("IGNITE_GUEST_KERNEL"); k && *k) return fs::path(k);
+  if (auto built = newest_cached("kernel-", "vmlinux")) return built;
+  return newest_cached("debian-", "vmlinuz");
 }
 
 
@@ -352,6 +378,10 @@ Result<MicroVmConfig> detect_microvm_config(const fs::path& scratch_root) {
   if (!kernel || ::access(kernel->c_str(), R_OK) != 0)
     return fail(ErrorCode::unavailable, "microvm: no guest kernel (build it with scripts/guest-kernel, or set IGNITE_GUEST_KERNEL)");
   c.kernel = *kernel;
+  c.kernel_modules = modules_beside(c.kernel);
+  if (c.vmm == Vmm::firecracker && !c.kernel_modules.empty())
+    return fail(ErrorCode::unavailable, "microvm: Firecracker needs Ignite's guest kernel (scripts/guest-kernel): " +
+                                            c.kernel.string() + " is a stock kernel, which finds its devices only in ACPI tables");
   auto agent = agent_binary();
   if (!agent)
     return fail(ErrorCode::unavailable,

@@ -32,6 +32,10 @@ struct MicroVmConfig {
   std::filesystem::path qemu;      // qemu-system-x86_64 (the QEMU driver)
   std::filesystem::path firecracker;  // the firecracker binary (the Firecracker driver)
   std::filesystem::path kernel;  // the guest kernel (scripts/guest-kernel builds and caches it)
+  // A stock kernel's driver modules (Debian's, scripts/guest-kernel-debian: the files in a
+  // modules/ dir beside it, in load order), packed into each VM's initramfs for the agent to
+  // load. Such a kernel has no 9p: its VMs take their share on disks. Empty: our own kernel.
+  std::vector<std::filesystem::path> kernel_modules;
   std::filesystem::path agent;   // ignite-guest-agent (static)
   // Per-VM dirs (initramfs, agent socket, console log): the instance's private dir.
   std::filesystem::path scratch_root = "/run/ignite";
@@ -64,8 +68,8 @@ struct MicroVmConfig {
   VmmJailer::Config jail;
 };
 
-// What this host offers: the VMM, the guest kernel ($IGNITE_GUEST_KERNEL, else the newest in
-// $IGNITE_GUEST_CACHE or /var/cache/ignite/guest), the agent beside ignite
+// What this host offers: the VMM, the guest kernel (guest_kernel(), and a stock kernel's
+// modules), the agent beside ignite
 // ($IGNITE_GUEST_AGENT), the TSC frequency and the accelerator. `unavailable` with the remedy.
 // The VMM: $IGNITE_VMM (qemu or firecracker) when set; else QEMU where it is installed, and
 // Firecracker (its binary on PATH or $IGNITE_FIRECRACKER) where it is not but hardware KVM is.
@@ -78,7 +82,8 @@ std::filesystem::path guest_cache_dir();
 // The runtime disks' cache (<guest_cache_dir()>/runtimes) and sqfstar from PATH.
 RuntimeDiskCache runtime_disk_cache();
 
-// The guest kernel a VM would boot ($IGNITE_GUEST_KERNEL, else the newest in the cache).
+// The guest kernel a VM would boot ($IGNITE_GUEST_KERNEL, else the newest we built in the
+// cache, else Debian's stock kernel fetched there, scripts/guest-kernel-debian).
 std::optional<std::filesystem::path> guest_kernel();
 
 // Hardware KVM is proven only by kvm_intel or kvm_amd: a PVM host serves /dev/kvm (and

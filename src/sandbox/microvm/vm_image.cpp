@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "guest/guest_modules.hpp"
 #include "guest/protocol.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -59,12 +60,17 @@ std::string cpio_newc(const std::vector<CpioEntry>& entries) {
   return out;
 }
 
-std::string agent_initramfs(std::string_view agent_binary) {
+std::string agent_initramfs(std::string_view agent_binary, const std::vector<InitramfsFile>& modules) {
   std::vector<CpioEntry> entries;
   for (const char* dir : {"dev", "proc", "sys", "host", "job", "tmp"}) entries.push_back({dir, S_IFDIR | 0755, {}});
   // The kernel opens /dev/console for init's stdio before anything is mounted.
   entries.push_back({"dev/console", S_IFCHR | 0600, {}, 5, 1});
   entries.push_back({"init", S_IFREG | 0755, std::string(agent_binary)});
+  if (!modules.empty()) {
+    const std::string dir = std::string(guest::kModulesDir).substr(1);
+    entries.push_back({dir, S_IFDIR | 0755, {}});
+    for (const auto& m : modules) entries.push_back({dir + "/" + m.name, S_IFREG | 0644, m.content});
+  }
   return cpio_newc(entries);
 }
 
@@ -116,7 +122,7 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
                        agent_boot_args(p);
   // Without it, microvm boots under TCG hang at random in TSC calibration (measured).
   if (p.tsc_khz) append += " tsc_early_khz=" + std::to_string(p.tsc_khz);
-  std::string machine = "microvm,pit=on,pic=on,rtc=on,acpi=off";
+  std::string machine = std::string("microvm,pit=on,pic=on,rtc=on,acpi=") + (p.acpi ? "on" : "off");
   if (!p.ram_file.empty()) machine += ",memory-backend=ram0";
   std::vector<std::string> argv{
       p.qemu.string(),

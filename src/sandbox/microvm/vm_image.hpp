@@ -50,8 +50,13 @@ struct CpioEntry {
 // as it is and TCG spends no time inflating).
 std::string cpio_newc(const std::vector<CpioEntry>& entries);
 
-// The guest's initramfs: the mount points the agent uses, /dev/console, and the agent as /init.
-std::string agent_initramfs(std::string_view agent_binary);
+// The guest's initramfs: the mount points the agent uses, /dev/console, the agent as /init, and
+// a stock kernel's modules as /modules/<name> (guest/guest_modules.hpp; none for ours).
+struct InitramfsFile {
+  std::string name;
+  std::string content;
+};
+std::string agent_initramfs(std::string_view agent_binary, const std::vector<InitramfsFile>& modules = {});
 
 struct VmPlan {
   std::filesystem::path qemu;
@@ -72,6 +77,10 @@ struct VmPlan {
   // sockets, so QEMU stays in the host's network namespace), which the agent brings up. Else
   // no NIC at all (-nic none). Not with templates: a clone keeps its template's devices.
   bool network = false;
+  // The devices described in ACPI tables (QEMU's microvm default) instead of on the kernel's
+  // command line (acpi=off, faster to boot): for a stock kernel, whose virtio_mmio module
+  // takes no virtio_mmio.device= (Debian's has no VIRTIO_MMIO_CMDLINE_DEVICES).
+  bool acpi = false;
   // The jailed VMM's cwd (vmm_jail.hpp): the VM's dir. Set: the paths inside it are given to the
   // VMM relative to it (vmm_path), since a jailed VMM cannot reach it from /.
   std::filesystem::path cwd;

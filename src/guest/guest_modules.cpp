@@ -1,0 +1,68 @@
+#include "guest/guest_modules.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ignite::guest {
+namespace {
+
+std::string normalized(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
+}  // namespace
+
+std::string module_name(std::string_view file) {
+  if (const auto dash = file.find('-'); dash != std::string_view::npos &&
+                                        std::all_of(file.begin(), file.begin() + static_cast<long>(dash), ::isdigit))
+    file.remove_prefix(dash + 1);
+  if (file.size() > 3 && file.substr(file.size() - 3) == ".ko") file.remove_suffix(3);
+  return normalized(file);
+}
+
+std::string module_params(std::string_view module, std::string_view cmdline) {
+  const std::string prefix = normalized(module) + ".";
+  std::string params;
+  std::size_t at = 0;
+  while (at < cmdline.size()) {
+    const std::size_t end = std::min(cmdline.find_first_of(" \n", at), cmdline.size());
+    const std::string_view word = cmdline.substr(at, end - at);
+    at = end + 1;
+    const std::size_t dot = word.find('.');
+    if (dot == std::string_view::npos || normalized(word.substr(0, dot + 1)) != prefix) continue;
+    const std::string_view param = word.substr(dot + 1);
+    if (param.empty() || param.front() == '=') continue;
+    if (!params.empty()) params += ' ';
+    params += param;
+  }
+  return params;
+}
+
+std::vector<std::string> load_modules(const char* dir, std::string_view cmdline) {
+  std::vector<std::string> files, failed;
+  if (DIR* d = ::opendir(dir)) {
+    while (const dirent* e = ::readdir(d))
+      if (std::string_view(e->d_name).ends_with(".ko")) files.emplace_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    const std::string path = std::string(dir) + "/" + file;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const std::string params = module_params(module_name(file), cmdline);
+    if (fd < 0 || (::syscall(SYS_finit_module, fd, params.c_str(), 0) != 0 && errno != EEXIST))
+      failed.push_back(file + ": " + std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+  }
+  return failed;
+}
+
+}  // namespace ignite::guest
