@@ -275,8 +275,11 @@ class Doctor {
     }
     const std::string vmm = vm.vmm + " " + vm.binary.string() + " (" + vm.vmm_reason + "), guest kernel " +
                             vm.kernel.string() +
-                            (r_.root ? "; each VMM jailed: a uid of its own, no capabilities, its own cgroup, "
-                                       "no network"
+                            (vm.stock_kernel ? " (Debian's stock kernel, the no-build fallback: VMs boot slower and "
+                                               "take their share on disks; scripts/guest-kernel builds ours)"
+                                             : "") +
+                            (r_.root ? "; each VMM jailed: a uid of its own, no capabilities, its own cgroup and "
+                                       "root, no network unless a run asks for it"
                                      : "; the VMMs run as this user (not root: no uid of their own)");
     if (vm.hardware_kvm) {
       add("microvm", FindingStatus::ok, "hardware KVM: " + vmm, "");

@@ -21,6 +21,7 @@ struct MicroVmHost {
   std::filesystem::path binary, kernel;  // the VMM's binary, the guest kernel
   std::string vmm_reason;     // why that driver
   bool hardware_kvm = false;  // kvm_intel/kvm_amd loaded; else QEMU emulates (TCG)
+  bool stock_kernel = false;  // Debian's (scripts/guest-kernel --debian), not ours
 };
 
 struct HostRoots {

@@ -143,7 +143,8 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
   roots_.microvm = MicroVmHost{.usable = true, .why_not = {}, .vmm = "QEMU", .binary = "/usr/bin/qemu-system-x86_64",
                                .kernel = "/var/cache/ignite/guest/vmlinux-x",
                                .vmm_reason = "the default",
-                               .hardware_kvm = false};
+                               .hardware_kvm = false,
+                               .stock_kernel = false};
   auto tcg = diagnose(roots_);
   const Finding* f = finding(tcg, "microvm");
   ASSERT_NE(f, nullptr);
@@ -158,6 +159,13 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
   EXPECT_TRUE(tcg.features["kvm"]);
   EXPECT_FALSE(tcg.features["hardwareKvm"]);
   EXPECT_TRUE(tcg.ok()) << "emulation works: a warning, not a failure";
+
+  EXPECT_EQ(f->detail.find("stock kernel"), std::string::npos) << f->detail;
+  roots_.microvm->stock_kernel = true;  // Debian's, the fallback: named, with how to get ours
+  const std::string stock = finding(diagnose(roots_), "microvm")->detail;
+  EXPECT_NE(stock.find("Debian's stock kernel"), std::string::npos) << stock;
+  EXPECT_NE(stock.find("scripts/guest-kernel"), std::string::npos) << stock;
+  roots_.microvm->stock_kernel = false;
 
   roots_.microvm->hardware_kvm = true;
   auto kvm = diagnose(roots_);
