@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guest/protocol.hpp"
+
 namespace ignite::guest {
 namespace {
 
@@ -31,11 +33,7 @@ std::string module_name(std::string_view file) {
 std::string module_params(std::string_view module, std::string_view cmdline) {
   const std::string prefix = normalized(module) + ".";
   std::string params;
-  std::size_t at = 0;
-  while (at < cmdline.size()) {
-    const std::size_t end = std::min(cmdline.find_first_of(" \n", at), cmdline.size());
-    const std::string_view word = cmdline.substr(at, end - at);
-    at = end + 1;
+  for (const std::string_view word : cmdline_words(cmdline)) {
     const std::size_t dot = word.find('.');
     if (dot == std::string_view::npos || normalized(word.substr(0, dot + 1)) != prefix) continue;
     const std::string_view param = word.substr(dot + 1);

@@ -306,13 +306,20 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-BootArgs parse_boot_args(std::string_view cmdline) {
-  BootArgs args;
+std::vector<std::string_view> cmdline_words(std::string_view cmdline) {
+  std::vector<std::string_view> words;
   std::size_t at = 0;
   while (at < cmdline.size()) {
     const std::size_t end = std::min(cmdline.find_first_of(" \n", at), cmdline.size());
-    const std::string_view word = cmdline.substr(at, end - at);
+    if (end > at) words.push_back(cmdline.substr(at, end - at));
     at = end + 1;
+  }
+  return words;
+}
+
+BootArgs parse_boot_args(std::string_view cmdline) {
+  BootArgs args;
+  for (const std::string_view word : cmdline_words(cmdline)) {
     if (word.substr(0, kShareArg.size()) == kShareArg) args.share_disks = word.substr(kShareArg.size()) == "disks";
     if (word.substr(0, kNetArg.size()) == kNetArg) args.network = word.substr(kNetArg.size()) == "user";
     if (word.substr(0, kVsockArg.size()) == kVsockArg) {

@@ -66,6 +66,8 @@ struct BootArgs {
 };
 // What /proc/cmdline says (words the host wrote; anything else in it is ignored).
 BootArgs parse_boot_args(std::string_view cmdline);
+// The kernel command line's words (split at spaces and the newline /proc/cmdline ends with).
+std::vector<std::string_view> cmdline_words(std::string_view cmdline);
 
 std::string encode_frame(std::string_view payload);
 
