@@ -54,11 +54,13 @@ std::vector<std::string> load_modules(const char* dir, std::string_view cmdline)
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     const std::string path = std::string(dir) + "/" + file;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     const std::string params = module_params(module_name(file), cmdline);
-    if (fd < 0 || (::syscall(SYS_finit_module, fd, params.c_str(), 0) != 0 && errno != EEXIST))
-      failed.push_back(file + ": " + std::strerror(errno));
+    // errno kept at once: the message's own allocations may change it.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0 && ::syscall(SYS_finit_module, fd, params.c_str(), 0) != 0 && errno != EEXIST) err = errno;
     if (fd >= 0) ::close(fd);
+    if (err) failed.push_back(file + ": " + std::strerror(err));
   }
   return failed;
 }
