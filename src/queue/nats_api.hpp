@@ -28,6 +28,7 @@
   X(natsOptions_SetReconnectedCB) X(natsOptions_SetSecure) X(natsOptions_SetServers) \
   X(natsOptions_SetTimeout) X(natsOptions_SetUserCredentialsFromFiles) X(natsStatus_GetText) \
   X(natsSubscription_Destroy) X(natsSubscription_Drain) X(natsSubscription_Fetch) \
+  X(natsSubscription_SetOnCompleteCB) X(natsSubscription_Unsubscribe) \
   X(natsSubscription_WaitForDrainCompletion) X(nats_CloseAndWait) X(nats_GetLastError)
 
 namespace ignite::queue {

@@ -80,6 +80,8 @@ Result<void> Worker::start(std::stop_token stop) {
         !r)
       return r;
     service_sub_.reset(sub);
+    if (nats().natsSubscription_SetOnCompleteCB(sub, &Worker::service_closed, this) == NATS_OK)
+      service_done_ = service_closed_.get_future();
   }
   ticker_ = std::jthread([this](std::stop_token st) { extend_deadlines(st); });
   spdlog::info("worker {}: consuming {} ({}) with {} slots", name_, options_.stream.stream,
@@ -121,11 +123,18 @@ void Worker::log_counters(const char* when) const {
 void Worker::stop_service_requests() {
   if (!service_sub_) return;
   // Drained, not just unsubscribed: a callback still handing a request to the pool finishes
-  // before the pool may go away.
+  // before the pool may go away. A drain cannot start while the connection is down; then the
+  // subscription is closed at once, and a callback already running is still waited for.
   if (nats().natsSubscription_Drain(service_sub_.get()) == NATS_OK)
     nats().natsSubscription_WaitForDrainCompletion(service_sub_.get(), 5000);
+  else
+    nats().natsSubscription_Unsubscribe(service_sub_.get());
+  if (service_done_.valid() && service_done_.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    spdlog::warn("worker: a service request callback did not return within 5 s of unsubscribing");
   service_sub_.reset();
 }
+
+void Worker::service_closed(void* self) { static_cast<Worker*>(self)->service_closed_.set_value(); }
 
 void Worker::fetch_loop(std::stop_token stop) {
   auto next_log = Clock::now() + std::chrono::minutes(1);

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <future>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -95,6 +96,7 @@ class Worker {
   void reply(natsMsg* request, const nlohmann::json& answer);
   void stop_service_requests();
   static void service_callback(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
+  static void service_closed(void* self);
 
   const WorkerOptions options_;
   runner::Runner& runner_;
@@ -108,6 +110,10 @@ class Worker {
   std::unique_ptr<JobStore> store_;
   Subscription jobs_sub_;
   Subscription service_sub_;
+  // Set by cnats once service_sub_ is closed and its last callback has returned: only then may
+  // the subscription (and the pool its callback hands requests to) go away.
+  std::promise<void> service_closed_;
+  std::future<void> service_done_;
 
   std::stop_source job_stop_;  // cancels running jobs when the grace period is over
   std::mutex mu_;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -112,13 +113,18 @@ class StatusCollector {
  public:
   explicit StatusCollector(natsConnection* nc) {
     natsConnection_Subscribe(&sub_, nc, "job_status.>", &StatusCollector::on_msg, this);
+    if (sub_ && natsSubscription_SetOnCompleteCB(sub_, &StatusCollector::on_closed, this) == NATS_OK)
+      done_ = closed_.get_future();
     natsConnection_Flush(nc);
   }
+  // Unsubscribing does not wait for a callback already running on cnats' delivery thread: the
+  // collector lives until cnats says its last callback has returned (updates still arrive
+  // when a test leaves its scope with jobs running).
   ~StatusCollector() {
-    if (sub_) {
-      natsSubscription_Unsubscribe(sub_);
-      natsSubscription_Destroy(sub_);
-    }
+    if (!sub_) return;
+    natsSubscription_Unsubscribe(sub_);
+    if (done_.valid()) done_.wait_for(std::chrono::seconds(10));
+    natsSubscription_Destroy(sub_);
   }
   StatusCollector(const StatusCollector&) = delete;
   StatusCollector& operator=(const StatusCollector&) = delete;
@@ -163,7 +169,11 @@ class StatusCollector {
     c->cv_.notify_all();
   }
 
+  static void on_closed(void* self) { static_cast<StatusCollector*>(self)->closed_.set_value(); }
+
   natsSubscription* sub_ = nullptr;
+  std::promise<void> closed_;
+  std::future<void> done_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::vector<nlohmann::json>> by_id_;
