@@ -2,6 +2,7 @@
 // prove a sandbox cannot reach host services.
 #pragma once
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -35,6 +36,21 @@ class LoopbackListener {
   sys::Fd fd_;
   unsigned short port_ = 0;
 };
+
+// A non-loopback IPv4 address of this host, or "" when it has none.
+inline std::string host_primary_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string out;
+  for (ifaddrs* i = list; i && out.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    char buf[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    if (std::string(buf).rfind("127.", 0) != 0) out = buf;
+  }
+  ::freeifaddrs(list);
+  return out;
+}
 
 // A listening unix socket in the host's abstract namespace (per network namespace, so a
 // sandbox with its own network namespace must not reach it).

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "../common/host_processes.hpp"
+#include "../common/loopback_listener.hpp"
 #include "../common/python_service.hpp"
 #include "microvm_fixture.hpp"
 #include "engine/output_files.hpp"
@@ -83,7 +84,7 @@ TEST_F(MicroVm, the_vm_has_no_network) {
 }
 
 // What the backend cannot give is refused before any VM starts, saying what would.
-TEST_F(MicroVm, an_install_egress_and_a_firecracker_network_are_refused_as_unsupported) {
+TEST_F(MicroVm, an_install_egress_a_firecracker_network_and_a_network_without_passt_are_refused_as_unsupported) {
   auto egress = python("print(1)\n");
   egress.egress = Egress{};
   auto r = backend_->run(egress, {}, {});
@@ -101,6 +102,15 @@ TEST_F(MicroVm, an_install_egress_and_a_firecracker_network_are_refused_as_unsup
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::unsupported);
   EXPECT_NE(r.error().message.find("IGNITE_VMM=qemu"), std::string::npos) << r.error().message;
+
+  auto without = *config_;
+  without.passt.clear();  // a host without passt: no user-mode network to fall back on
+  auto no_passt = sandbox::microvm::make_microvm_backend(std::move(without));
+  ASSERT_TRUE(no_passt.has_value());
+  r = (*no_passt)->run(network, {}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::unsupported);
+  EXPECT_NE(r.error().message.find("apt-get install passt"), std::string::npos) << r.error().message;
   expect_nothing_left();
 }
 
@@ -379,11 +389,12 @@ double host_time() {
 // bytes with "pong " and them.
 class PongServer {
  public:
-  PongServer() {
+  // On every address of the host, or on its loopback alone.
+  explicit PongServer(bool loopback_only = false) {
     fd_ = sys::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr.s_addr = htonl(loopback_only ? INADDR_LOOPBACK : INADDR_ANY);
     socklen_t len = sizeof a;
     if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_.get(), 4) != 0 ||
         ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
@@ -413,19 +424,30 @@ class PongServer {
   std::jthread server_;
 };
 
-// `network: true`: a NIC on QEMU's user-mode network, brought up by the agent; the host's
-// loopback is the gateway's address (as native's network: true shares the host's namespace).
-// On the template fixture: a clone would have its template's devices (none), so the run must
-// boot, and the NIC is there only if it did.
-TEST_F(MicroVmTemplates, a_network_run_gets_a_nic_and_reaches_the_hosts_services_through_the_gateway) {
+// `network: true`: a NIC whose frames go to passt (user_network.hpp), brought up by the agent.
+// The VM reaches the host at its address, as another machine would, and never its loopback
+// (QEMU's slirp made the gateway the host's 127.0.0.1). On the template fixture: a clone
+// would have its template's devices (none), so the run must boot, and the NIC is there only if
+// it did.
+TEST_F(MicroVmTemplates, a_network_run_gets_a_nic_and_reaches_the_host_at_its_address_but_not_its_loopback) {
+  const std::string host = ::ignite::testing::host_primary_address();
+  if (host.empty()) GTEST_SKIP() << "this host has no non-loopback IPv4 address for a VM to reach it at";
   PongServer server;
+  PongServer loopback(true);
   ASSERT_NE(server.port(), 0);
+  ASSERT_NE(loopback.port(), 0);
   auto spec = python("import socket\n"
                      "print(sorted(n for _, n in socket.if_nameindex()))\n"
                      "print(open('/etc/resolv.conf').read(), end='')\n"
-                     "s = socket.create_connection(('10.0.2.2', " + std::to_string(server.port()) + "), timeout=10)\n"
+                     "s = socket.create_connection(('" + host + "', " + std::to_string(server.port()) + "), timeout=10)\n"
                      "s.sendall(b'ping')\n"
                      "print(s.recv(64).decode())\n"
+                     "for ip in ('10.0.2.2', '127.0.0.1'):\n"
+                     "    try:\n"
+                     "        socket.create_connection((ip, " + std::to_string(loopback.port()) + "), timeout=3)\n"
+                     "        print('loopback reached through', ip)\n"
+                     "    except OSError:\n"
+                     "        pass\n"
                      "import fcntl, struct\n"  // the program cannot take the NIC down (no CAP_NET_ADMIN)
                      "try:\n    fcntl.ioctl(s.fileno(), 0x8914, struct.pack('16sH', b'eth0', 0))\n    print('down')\n"
                      "except OSError as e:\n    print('ifdown', e.errno)\n",
@@ -435,6 +457,7 @@ TEST_F(MicroVmTemplates, a_network_run_gets_a_nic_and_reaches_the_hosts_services
   EXPECT_EQ(status_name(r.outcome, r.exit_code), "ok") << r.stderr_data;
   EXPECT_EQ(r.stdout_data, "['eth0', 'lo']\nnameserver 10.0.2.3\npong ping\nifdown 1\n") << r.stderr_data;
   EXPECT_EQ(server.served(), 1);
+  EXPECT_EQ(loopback.served(), 0);
   EXPECT_TRUE(templates().empty()) << "a network run booted; no template was made for it";
   // The next run without the network has no NIC again (and may come from a template).
   auto off = run_ok(python("import socket\nprint(sorted(n for _, n in socket.if_nameindex()))\n"));
@@ -451,9 +474,11 @@ TEST_F(MicroVmStockKernel, a_python_program_runs_on_debians_cloud_kernel_with_it
   EXPECT_EQ(r.stdout_data, "True 60000 /app\n") << r.stderr_data;
   auto bomb = run_ok(python("x = bytearray(1)\nwhile True:\n    x += bytearray(8 << 20)\n", 64, 30000));
   EXPECT_EQ(status_name(bomb.outcome, bomb.exit_code), "memory_limit") << bomb.stderr_data;
+  const std::string host = ::ignite::testing::host_primary_address();
+  if (host.empty()) GTEST_SKIP() << "this host has no non-loopback IPv4 address for a VM to reach it at";
   PongServer server;
   ASSERT_NE(server.port(), 0);
-  auto net = python("import socket\ns = socket.create_connection(('10.0.2.2', " + std::to_string(server.port()) +
+  auto net = python("import socket\ns = socket.create_connection(('" + host + "', " + std::to_string(server.port()) +
                     "), timeout=10)\ns.sendall(b'stock')\nprint(s.recv(64).decode())\n", 64, 60000);
   net.limits.network = true;
   auto n = run_ok(net);

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 
 #include "../common/docker_backend.hpp"
 #include "../common/host_processes.hpp"
+#include "../common/loopback_listener.hpp"
 #include "../common/probe_spec.hpp"
 #include "config/service_config.hpp"
 #include "engine/engine.hpp"
@@ -251,20 +251,7 @@ bool Listener::was_contacted() const {
   return true;
 }
 
-std::string primary_address() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return "";
-  std::string out;
-  for (ifaddrs* i = list; i && out.empty(); i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
-    char buf[INET_ADDRSTRLEN] = {};
-    auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
-    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
-    if (std::string(buf).rfind("127.", 0) != 0) out = buf;
-  }
-  ::freeifaddrs(list);
-  return out;
-}
+std::string primary_address() { return ::ignite::testing::host_primary_address(); }
 
 }  // namespace host
 

@@ -7,6 +7,7 @@
 #include "guest/protocol.hpp"
 #include "sandbox/microvm/runtime_disk.hpp"
 #include "sandbox/microvm/share_image.hpp"
+#include "sandbox/microvm/user_network.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 
 namespace ignite::sandbox::microvm {
@@ -61,15 +62,19 @@ TEST(MicroVmImage, the_vm_has_no_network_device_and_a_read_only_host_root) {
   EXPECT_TRUE(has(qemu_argv(plan), "kvm"));
 }
 
-TEST(MicroVmImage, a_network_run_gets_one_nic_on_qemus_user_network_and_the_agent_is_told) {
+TEST(MicroVmImage, a_network_run_gets_one_nic_on_a_socket_to_passt_and_the_agent_is_told) {
   VmPlan plan;
   plan.qemu = "/usr/bin/qemu-system-x86_64";
   plan.network = true;
+  plan.network_fd = 5;
   const auto argv = qemu_argv(plan);
   EXPECT_FALSE(has(argv, "-nic"));
   const auto netdev = std::find(argv.begin(), argv.end(), "-netdev");
   ASSERT_NE(netdev, argv.end());
-  EXPECT_EQ(*(netdev + 1), "user,id=net0");
+  // Never QEMU's slirp (`user`), whose gateway is the host's loopback: the descriptor passt
+  // holds the other end of.
+  EXPECT_EQ(*(netdev + 1), "stream,id=net0,server=off,addr.type=fd,addr.str=5");
+  for (const auto& a : argv) EXPECT_EQ(a.find("user,"), std::string::npos) << a;
   EXPECT_EQ(std::count(argv.begin(), argv.end(), "-netdev"), 1);
   EXPECT_TRUE(has(argv, "virtio-net-device,netdev=net0"));
   const auto append = std::find(argv.begin(), argv.end(), "-append");
@@ -82,6 +87,24 @@ TEST(MicroVmImage, a_network_run_gets_one_nic_on_qemus_user_network_and_the_agen
   EXPECT_FALSE(guest::parse_boot_args(*(std::find(off.begin(), off.end(), "-append") + 1)).network);
   EXPECT_FALSE(guest::parse_boot_args("ignite.net=tap").network);
   EXPECT_FALSE(guest::parse_boot_args("ignite.net=").network);
+}
+
+TEST(MicroVmImage, passt_maps_nothing_to_the_hosts_loopback_and_forwards_nothing_in) {
+  const auto argv = passt_argv("/usr/bin/passt", 3);
+  const auto after = [&](const std::string& flag) {
+    const auto at = std::find(argv.begin(), argv.end(), flag);
+    return at == argv.end() || at + 1 == argv.end() ? std::string("(absent)") : *(at + 1);
+  };
+  EXPECT_EQ(argv.at(0), "/usr/bin/passt");
+  EXPECT_TRUE(has(argv, "--no-map-gw"));
+  EXPECT_EQ(after("--tcp-ports"), "none");
+  EXPECT_EQ(after("--udp-ports"), "none");
+  EXPECT_TRUE(has(argv, "--ipv4-only")) << "IPv6's gateway would be mapped the same way";
+  EXPECT_EQ(after("--fd"), "3");
+  EXPECT_TRUE(has(argv, "--foreground")) << "a child of ours, reaped by us";
+  EXPECT_EQ(after("--address"), guest::kGuestAddress);
+  EXPECT_EQ(after("--gateway"), guest::kGuestGateway);
+  EXPECT_EQ(after("--dns-forward"), guest::kGuestNameserver);
 }
 
 TEST(MicroVmImage, a_stock_kernel_finds_its_devices_in_acpi_tables_ours_on_the_command_line) {

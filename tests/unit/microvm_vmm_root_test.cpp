@@ -34,9 +34,15 @@ class VmmRootPlan : public ::testing::Test {
       return s.kind == kind && s.target == r.root + target && (source == "*" || s.source == source);
     });
   }
-  static bool names(const VmmRoot& r, const std::string& part) {
+  // Whether a step names `part`, in its target under the root or its source in the host tree
+  // (not in the tree's own path, which may hold "home" or "opt").
+  bool names(const VmmRoot& r, const std::string& part) const {
+    const auto rest = [](const std::string& path, const std::string& prefix) {
+      return path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : path;
+    };
     return std::any_of(r.steps.begin(), r.steps.end(), [&](const RootStep& s) {
-      return s.target.find(part) != std::string::npos || s.source.find(part) != std::string::npos;
+      return rest(s.target, r.root).find(part) != std::string::npos ||
+             rest(s.source, host_.string()).find(part) != std::string::npos;
     });
   }
 
@@ -44,7 +50,7 @@ class VmmRootPlan : public ::testing::Test {
 };
 
 TEST_F(VmmRootPlan, the_program_dirs_its_dir_and_devices_are_given_and_nothing_else_of_the_host) {
-  const VmmRoot r = plan_vmm_root("/srv/inst/microvm-1", {"/usr/bin/qemu", "/srv/inst/microvm-1/share", false, false}, host_);
+  const VmmRoot r = plan_vmm_root("/srv/inst/microvm-1", {"/usr/bin/qemu", "/srv/inst/microvm-1/share", false}, host_);
   EXPECT_EQ(r.root, "/srv/inst/microvm-1/root");
   EXPECT_EQ(r.vm_dir, "/srv/inst/microvm-1");
   EXPECT_TRUE(has(r, Kind::bind_ro, "/usr", (host_ / "usr").string()));
@@ -69,19 +75,27 @@ TEST_F(VmmRootPlan, the_program_dirs_its_dir_and_devices_are_given_and_nothing_e
   for (const auto& s : r.steps) EXPECT_EQ(s.target.rfind(r.root + "/", 0), 0u) << s.target;
 }
 
-TEST_F(VmmRootPlan, the_network_gives_the_real_resolv_conf_and_kvm_its_device) {
-  const VmmRoot r = plan_vmm_root("/srv/vm", {"/usr/bin/qemu", {}, true, true}, host_);
-  EXPECT_TRUE(has(r, Kind::bind_ro, "/etc/resolv.conf", (host_ / "run/resolv.conf").string()));
+TEST_F(VmmRootPlan, kvm_gets_its_device_and_no_vmm_the_hosts_resolver) {
+  const VmmRoot r = plan_vmm_root("/srv/vm", {"/usr/bin/qemu", {}, true}, host_);
   EXPECT_TRUE(has(r, Kind::bind_dev, "/dev/kvm"));
+  EXPECT_FALSE(names(r, "resolv.conf")) << "a VM's network is passt's, outside the VMM";
   EXPECT_FALSE(names(r, "/srv/vm/share")) << "no share: none bound";
 }
 
-TEST_F(VmmRootPlan, a_vmm_binary_outside_the_program_dirs_is_given_as_itself) {
-  const VmmRoot r = plan_vmm_root("/srv/vm", {"/opt/fc/firecracker", {}, false, true}, host_);
+TEST_F(VmmRootPlan, a_vmm_binary_outside_the_program_dirs_is_given_as_its_real_file) {
+  const VmmRoot r = plan_vmm_root("/srv/vm", {"/opt/fc/firecracker", {}, true}, host_);
   EXPECT_TRUE(has(r, Kind::bind_ro, "/opt/fc/firecracker", (host_ / "opt/fc/firecracker").string()));
   EXPECT_TRUE(has(r, Kind::file, "/opt/fc/firecracker"));
-  const VmmRoot q = plan_vmm_root("/srv/vm", {"/usr/bin/qemu", {}, false, false}, host_);
+  const VmmRoot q = plan_vmm_root("/srv/vm", {"/usr/bin/qemu", {}, false}, host_);
   EXPECT_FALSE(has(q, Kind::bind_ro, "/usr/bin/qemu")) << "inside /usr: given with it";
+  // Named through a link: by where it leads. /bin is a link into /usr here (merged /usr), and
+  // a file made under it would land in /usr's read-only bind.
+  const VmmRoot merged = plan_vmm_root("/srv/vm", {"/bin/qemu", {}, false}, host_);
+  EXPECT_FALSE(names(merged, "/bin/qemu")) << "given with /usr";
+  fs::create_symlink("fc/firecracker", host_ / "opt/current");
+  const VmmRoot linked = plan_vmm_root("/srv/vm", {"/opt/current", {}, false}, host_);
+  EXPECT_TRUE(has(linked, Kind::bind_ro, "/opt/fc/firecracker", (host_ / "opt/fc/firecracker").string()));
+  EXPECT_FALSE(names(linked, "current"));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "sandbox/microvm/firecracker_vmm.hpp"
 #include "sandbox/microvm/microvm_slot.hpp"
 #include "sandbox/microvm/share_image.hpp"
+#include "sandbox/microvm/user_network.hpp"
 #include "sandbox/microvm/vm_image.hpp"
 #include "sandbox/microvm/vm_template.hpp"
 #include "sandbox/microvm/vmm_jail.hpp"
@@ -40,7 +41,13 @@ std::optional<fs::path> on_path(const std::string& name) {
   while (start <= dirs.size()) {
     const auto end = std::min(dirs.find(':', start), dirs.size());
     const fs::path candidate = fs::path(dirs.substr(start, end - start)) / name;
-    if (!candidate.parent_path().empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    // Its real path: a jailed VMM's root holds the binary's real file (vmm_root.hpp), where a
+    // link to it (/bin on a merged /usr, a versioned install) may not lead.
+    std::error_code ec;
+    if (!candidate.parent_path().empty() && ::access(candidate.c_str(), X_OK) == 0) {
+      const fs::path real = fs::canonical(candidate, ec);
+      return ec ? candidate : real;
+    }
     start = end + 1;
   }
   return std::nullopt;
@@ -88,6 +95,9 @@ class MicroVmBackend final : public Backend {
     if (spec.limits.network && c_.vmm == Vmm::firecracker)
       return fail(ErrorCode::unsupported,
                   "microvm: network under firecracker needs a tap device on the host, not built (IGNITE_VMM=qemu has it)");
+    if (spec.limits.network && c_.passt.empty())
+      return fail(ErrorCode::unsupported,
+                  "microvm: `network: true` needs passt, the VM's user-mode network (apt-get install passt)");
     for (const auto& m : spec.mounts)
       if (m.writable) return fail(ErrorCode::unsupported, "microvm: writable mounts are not built yet");
 
@@ -127,7 +137,10 @@ class MicroVmBackend final : public Backend {
     plan.network = spec.limits.network;
     plan.acpi = !c_.kernel_modules.empty();
     IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(plan.memory_mib, plan.cpus, c_.kvm)));
-    jail.needs(plan.network, c_.kvm || c_.vmm == Vmm::firecracker);
+    jail.needs_kvm(c_.kvm || c_.vmm == Vmm::firecracker);
+    auto network = plan.network ? start_user_network(c_.passt, dir.path() / "network.log") : UserNetwork{};
+    if (!network) return fail(std::move(network).error());
+    if (plan.network) plan.network_fd = jail.pass_fd(std::move(network->vmm_end));
     std::error_code ec;
     if (!fs::create_directory(plan.share, ec)) return fail(ErrorCode::internal, "microvm: cannot make the share dir");
     SandboxSpec kept = spec;
@@ -135,7 +148,7 @@ class MicroVmBackend final : public Backend {
     guest::FrameReader reader(guest::kMaxGuestFrameBytes);
     auto slot = [&](sys::ChildProcess qemu, sys::Fd channel) -> Result<std::unique_ptr<Slot>> {
       VmParts vm{std::move(dir), std::move(jail), std::move(qemu), std::move(channel), std::move(reader), started,
-                 c_.kill_grace};
+                 c_.kill_grace, std::move(network->passt)};
       auto made = std::make_unique<MicroVmSlot>(std::move(vm), std::move(kept), std::move(shared), std::move(drop_hosts));
       // A warm slot's bootstrap gets a start's own budget (a runtime loads in seconds under TCG).
       if (spec.warm) IGNITE_TRY(made->warm_up(Clock::now() + c_.boot_timeout));
@@ -245,7 +258,7 @@ class MicroVmBackend final : public Backend {
       base.initramfs = dir.path() / "initramfs.cpio";
       IGNITE_TRY(write_initramfs(c_, base.initramfs));
       IGNITE_TRY_ASSIGN(VmmJail jail, jailer_.make(dir.path(), vmm_limits(base.memory_mib, base.cpus, c_.kvm)));
-      jail.needs(false, c_.kvm);
+      jail.needs_kvm(c_.kvm);
       return VmTemplate::make(std::move(base), std::move(dir), std::move(jail), deadline);
     }();
     if (!made) spdlog::warn("microvm: no template for {} MiB / {} vCPU VMs, they boot instead: {}", key.first, key.second,
@@ -372,6 +385,7 @@ Result<MicroVmConfig> detect_microvm_config(const fs::path& scratch_root) {
   c.scratch_root = scratch_root;
   c.kvm = hardware_kvm();
   if (auto mksquashfs = on_path("mksquashfs")) c.mksquashfs = *mksquashfs;
+  if (auto passt = on_path("passt")) c.passt = *passt;
   c.runtime_disks = runtime_disk_cache();
   IGNITE_TRY(choose_vmm(c));
   auto kernel = guest_kernel();

@@ -58,6 +58,7 @@ struct MicroVmConfig {
   // runtime's libraries), so not with templates. Off for QEMU, which has 9p.
   bool share_disks = false;
   std::filesystem::path mksquashfs;  // squashfs-tools; empty: not installed
+  std::filesystem::path passt;       // a `network: true` VM's network (user_network.hpp); empty: not installed
   // With the share on disks: the runtime's files come from its disk (runtime_disk.hpp), built
   // once into this cache (`ignite images build --microvm`, else by the first VM that needs it),
   // and each VM's own image holds only the rest (the job's files). A runtime whose disk cannot

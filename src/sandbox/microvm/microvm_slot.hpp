@@ -29,6 +29,7 @@ struct VmParts {
   guest::FrameReader reader;
   std::chrono::steady_clock::time_point started;  // QEMU's spawn
   std::chrono::milliseconds kill_grace{15000};
+  sys::ChildProcess network;  // a `network: true` VM's passt (user_network.hpp); else none
 };
 
 // Reads the next frame from the agent before `deadline`; unavailable when QEMU ended or the

@@ -149,9 +149,11 @@ std::vector<std::string> qemu_argv(const VmPlan& p) {
       "-device", "virtserialport,chardev=agent,name=ignite.agent",
   };
   if (p.network) {
-    // QEMU's user-mode network: the guest reaches what the host reaches (as native's `network:
-    // true` shares the host's network namespace), through QEMU's sockets; nothing reaches in.
-    argv.insert(argv.end(), {"-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"});
+    // Security: QEMU's own user-mode network (slirp) is never used: its gateway is the host's
+    // loopback. The NIC's frames go over a socket to passt (user_network.hpp), which maps
+    // nothing to the host's loopback and forwards nothing in.
+    argv.insert(argv.end(), {"-netdev", "stream,id=net0,server=off,addr.type=fd,addr.str=" + std::to_string(p.network_fd),
+                             "-device", "virtio-net-device,netdev=net0"});
   } else {
     argv.insert(argv.end(), {"-nic", "none"});
   }

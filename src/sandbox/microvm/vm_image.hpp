@@ -73,10 +73,11 @@ struct VmPlan {
   unsigned cpus = 1;
   std::uint32_t tsc_khz = 0;        // 0: unknown (then boots may hang in calibration)
   bool kvm = false;                 // hardware KVM proven (kvm_intel/kvm_amd); else TCG
-  // A `network: true` run: a virtio-net NIC on QEMU's user-mode network (NAT through QEMU's own
-  // sockets, so QEMU stays in the host's network namespace), which the agent brings up. Else
-  // no NIC at all (-nic none). Not with templates: a clone keeps its template's devices.
+  // A `network: true` run: a virtio-net NIC whose other end is passt (user_network.hpp), on
+  // the VMM's descriptor `network_fd`; the agent brings it up. Else no NIC at all (-nic none).
+  // Not with templates: a clone keeps its template's devices.
   bool network = false;
+  int network_fd = -1;
   // The devices described in ACPI tables (QEMU's microvm default) instead of on the kernel's
   // command line (acpi=off, faster to boot): for a stock kernel, whose virtio_mmio module
   // takes no virtio_mmio.device= (Debian's has no VIRTIO_MMIO_CMDLINE_DEVICES).

@@ -9,10 +9,12 @@ namespace ignite::sandbox::microvm {
 
 namespace fs = std::filesystem;
 
-std::string VmmJail::pass(sys::Fd file) {
+int VmmJail::pass_fd(sys::Fd file) {
   files_.push_back(std::move(file));
-  return "/proc/self/fd/" + std::to_string(kJailFirstFd + static_cast<int>(files_.size()) - 1);
+  return kJailFirstFd + static_cast<int>(files_.size()) - 1;
 }
+
+std::string VmmJail::pass(sys::Fd file) { return "/proc/self/fd/" + std::to_string(pass_fd(std::move(file))); }
 
 Result<VmPlan> VmmJail::inputs(VmPlan plan) {
   plan.cwd = dir_;
@@ -32,7 +34,6 @@ JailView VmmJail::view() const {
   JailView v;
   v.uid = uid_;
   v.dir = dir_;
-  v.host_network = host_network_;
   v.kvm = kvm_;
   for (const auto& fd : join_) v.cgroup_join.push_back(fd.get());
   for (const auto& fd : files_) v.files.push_back(fd.get());

@@ -5,8 +5,9 @@
 //   - with no capabilities, no_new_privs, and its own seccomp filter (QEMU's -sandbox,
 //     Firecracker's built-in one);
 //   - in a cgroup of its own: memory (the guest's RAM plus the VMM's own), pids and CPU limits;
-//   - in empty network and IPC namespaces and a mount namespace of its own (its share), where
-//     the host's world-writable dirs (/tmp, /dev/shm, ...) are empty read-only tmpfs;
+//   - in empty network and IPC namespaces (a `network: true` VM's NIC is a socket to passt,
+//     user_network.hpp) and a mount namespace of its own, whose root holds its VM's dir and
+//     the system's program dirs only (vmm_root.hpp);
 //   - with the VM's dir (owned by that uid) as its cwd: every path it is given is relative to it
 //     (it cannot reach the dir from /: the instance dir above it is root's, 0700). What it must
 //     read from elsewhere (the guest kernel, a template's RAM and initramfs) it gets as open
@@ -35,9 +36,6 @@ struct JailView {
   std::filesystem::path dir;              // its cwd
   std::vector<int> cgroup_join;           // native::Cgroup::open_for_join's fds: "0" written to each
   std::vector<int> files;                 // become its descriptors 3, 4, ... (kJailFirstFd)
-  // Left in the host's network namespace: a `network: true` run's QEMU (its user-mode NIC
-  // opens sockets there). Else an empty one of its own.
-  bool host_network = false;
   bool kvm = false;  // /dev/kvm in its root (vmm_root.hpp)
 };
 inline constexpr int kJailFirstFd = 3;
@@ -51,18 +49,16 @@ class VmmJail {
   VmmJail& operator=(VmmJail&&) = delete;
 
   // A file the VMM gets as a descriptor (kept open by the jail until the spawn, jailed or not):
-  // its name for the VMM, /proc/self/fd/N.
+  // its name for the VMM, /proc/self/fd/N; pass_fd: N.
   std::string pass(sys::Fd file);
+  int pass_fd(sys::Fd file);
   // The plan's kernel, initramfs and share disks, where they lie outside the jailed VMM's dir, opened here
   // and passed (the VMM could not reach them); the plan's cwd set to the jail's dir.
   Result<VmPlan> inputs(VmPlan plan);
 
-  // What this VM's VMM needs of the host besides its dir (JailView): the host's network
-  // namespace (a `network: true` run's user-mode NIC), /dev/kvm (hardware KVM).
-  void needs(bool host_network, bool kvm) noexcept {
-    host_network_ = host_network;
-    kvm_ = kvm;
-  }
+  // What this VM's VMM needs of the host besides its dir (JailView): /dev/kvm (hardware KVM).
+  // (A `network: true` run's NIC is a socket it is passed: its network namespace stays empty.)
+  void needs_kvm(bool kvm) noexcept { kvm_ = kvm; }
 
   JailView view() const;
   bool active() const noexcept { return uid_ != 0; }
@@ -80,7 +76,6 @@ class VmmJail {
   std::vector<sys::Fd> files_;
   std::filesystem::path dir_;
   unsigned uid_ = 0;
-  bool host_network_ = false;
   bool kvm_ = false;
 };
 

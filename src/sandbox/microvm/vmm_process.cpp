@@ -53,9 +53,9 @@ Result<sys::ChildProcess> spawn(std::vector<std::string> argv, const fs::path& l
   }
   const std::string jail_dir = jail.dir.string();
   const int namespaces =
-      CLONE_NEWNS | (jail.uid ? CLONE_NEWIPC | (jail.host_network ? 0 : CLONE_NEWNET) : 0);
+      CLONE_NEWNS | (jail.uid ? CLONE_NEWIPC | CLONE_NEWNET : 0);
   // A jailed VMM's root: its dir, the system's program dirs, nothing else of the host.
-  const VmmRoot root = jail.uid ? plan_vmm_root(jail.dir, {argv.at(0), share, jail.host_network, jail.kvm}) : VmmRoot{};
+  const VmmRoot root = jail.uid ? plan_vmm_root(jail.dir, {argv.at(0), share, jail.kvm}) : VmmRoot{};
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -139,6 +139,13 @@ Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const 
   auto child = spawn(std::move(argv), log, share, entries, jail->view(), stdin_fd);
   jail->spawned();
   return child;
+}
+
+Result<sys::ChildProcess> spawn_passing(std::vector<std::string> argv, const fs::path& log,
+                                        const std::vector<int>& files) {
+  JailView view;
+  view.files = files;
+  return spawn(std::move(argv), log, {}, {}, view, -1);
 }
 
 Result<sys::ChildProcess> spawn_qemu(const VmPlan& plan, const std::vector<ShareEntry>& entries, VmmJail& jail) {

@@ -25,11 +25,16 @@ using Deadline = std::chrono::steady_clock::time_point;
 // propagates to the host). `share` must exist; empty: no share (then `entries` must be empty too).
 // With a jail (vmm_jail.hpp), it also gets the jail's files as its descriptors 3, 4, ... (the
 // jail keeps no copy after this), and, when the jail is active, joins the jail's cgroup, takes
-// the VM's dir as its cwd, gets empty network (unless the jail keeps the host's) and IPC
+// the VM's dir as its cwd, gets empty network and IPC
 // namespaces and a root of its own (vmm_root.hpp: its dir and the system's program dirs), and drops to the jail's uid (no capabilities, no_new_privs) just before the exec.
 Result<sys::ChildProcess> spawn_with_share(std::vector<std::string> argv, const std::filesystem::path& log,
                                            const std::filesystem::path& share, const std::vector<ShareEntry>& entries,
                                            VmmJail* jail = nullptr, int stdin_fd = -1);
+
+// A helper of the VMM's (passt) spawned that way without a share or a jail: `files` become its
+// descriptors 3, 4, ... (the caller keeps and closes its own copies).
+Result<sys::ChildProcess> spawn_passing(std::vector<std::string> argv, const std::filesystem::path& log,
+                                        const std::vector<int>& files);
 
 // QEMU (qemu_argv(plan, jail)) that way, its console log and share the plan's, in `jail` (whose
 // files are the child's after this).

@@ -1,6 +1,7 @@
 #include "sandbox/microvm/vmm_root.hpp"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +17,17 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr unsigned long kReadOnly = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV;
+
+// A recursive bind made read-only, nosuid and nodev through and through: a remount changes the
+// top mount only, and a mount below it (a separate /usr/local, the share's own binds) would
+// keep its flags. mount_setattr(AT_RECURSIVE) needs Linux 5.12; before, the top alone.
+int read_only_tree(const char* target) noexcept {
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (::syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) == 0) return 0;
+  if (errno != ENOSYS) return -1;
+  return ::mount(nullptr, target, nullptr, kReadOnly, nullptr);
+}
 
 // The dirs a dynamically linked VMM's binary and libraries come from (merged /usr: links).
 constexpr const char* kSystemDirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
@@ -59,6 +71,15 @@ VmmRoot plan_vmm_root(const fs::path& vm_dir, const VmmNeeds& needs, const fs::p
   out.vm_dir = vm_dir.string();
   out.root = (vm_dir / "root").string();
   Planner p(out, host);
+  // The binary by its real path in `host` (a link such as /bin on a merged /usr leads into a
+  // bind below, which takes no new file).
+  fs::path binary = needs.binary;
+  if (!binary.empty()) {
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(host / binary.relative_path(), ec);
+    const fs::path rel = real.lexically_relative(host);
+    if (!ec && !rel.empty() && *rel.begin() != "..") binary = fs::path("/") / rel;
+  }
   bool binary_given = false;
   for (const char* name : kSystemDirs) {
     const fs::path source = host / name;
@@ -70,18 +91,12 @@ VmmRoot plan_vmm_root(const fs::path& vm_dir, const VmmNeeds& needs, const fs::p
     } else if (fs::is_directory(st)) {
       p.dir(fs::path("/") / name);
       p.add(RootStep::Kind::bind_ro, source.string(), fs::path("/") / name);
-      const auto rel = needs.binary.lexically_relative(fs::path("/") / name);
+      const auto rel = binary.lexically_relative(fs::path("/") / name);
       binary_given = binary_given || (!rel.empty() && *rel.begin() != "..");
     }
   }
-  if (!binary_given && !needs.binary.empty()) p.file(needs.binary);
+  if (!binary_given && !binary.empty()) p.file(binary);
   p.file("/etc/ld.so.cache");
-  if (needs.network) {
-    // Its real file: the host's may be a link into /run (systemd-resolved's stub).
-    std::error_code ec;
-    const fs::path resolv = fs::canonical(host / "etc/resolv.conf", ec);
-    if (!ec) p.file("/etc/resolv.conf", RootStep::Kind::bind_ro, resolv);
-  }
   for (const char* dev : kDevices) p.file(fs::path("/dev") / dev, RootStep::Kind::bind_dev);
   if (needs.kvm) p.file("/dev/kvm", RootStep::Kind::bind_dev);
   p.dir("/proc");
@@ -117,8 +132,7 @@ int enter_vmm_root(const VmmRoot& root, const char*& failed) noexcept {
         if (::symlink(s.source.c_str(), t) != 0) return step("a link in the VMM's root", -1);
         break;
       case RootStep::Kind::bind_ro:
-        if (::mount(s.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
-            ::mount(nullptr, t, nullptr, kReadOnly, nullptr) != 0)
+        if (::mount(s.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0 || read_only_tree(t) != 0)
           return step("a read-only bind in the VMM's root", -1);
         break;
       case RootStep::Kind::bind_dev:
@@ -132,10 +146,10 @@ int enter_vmm_root(const VmmRoot& root, const char*& failed) noexcept {
           return step("the VM's dir in the VMM's root", -1);
         break;
       case RootStep::Kind::proc:
-        // Its own processes only, and none of /proc's system files (kernel >= 5.8); else whole.
-        if (::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible,subset=pid") != 0 &&
-            ::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-          return step("/proc in the VMM's root", -1);
+        // Its own processes only, and none of /proc's system files (Linux >= 5.8). Never the
+        // whole /proc instead: a kernel without these options has the VMM not start.
+        if (::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible,subset=pid") != 0)
+          return step("/proc in the VMM's root (hidepid=invisible,subset=pid needs Linux 5.8)", -1);
         break;
     }
   }

@@ -26,9 +26,8 @@ struct VmmRoot {
 };
 
 struct VmmNeeds {
-  std::filesystem::path binary;  // the VMM's executable (given at its path when outside /usr)
+  std::filesystem::path binary;  // the VMM's executable (bound at its real path when outside /usr)
   std::filesystem::path share;   // its 9p share dir (inside vm_dir; bound with its mounts); empty: none
-  bool network = false;          // the host's resolv.conf (QEMU's user-mode DNS forwarder reads it)
   bool kvm = false;              // /dev/kvm
 };
 
