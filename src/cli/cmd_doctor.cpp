@@ -56,7 +56,7 @@ int doctor(bool json) {
     const bool fc = c->vmm == sandbox::microvm::Vmm::firecracker;
     vm = {.usable = true, .why_not = {}, .vmm = fc ? "Firecracker" : "QEMU", .binary = fc ? c->firecracker : c->qemu,
           .kernel = c->kernel, .vmm_reason = c->vmm_reason, .hardware_kvm = c->kvm,
-          .stock_kernel = !c->kernel_modules.empty()};
+          .stock_kernel = !c->kernel_modules.empty(), .passt = c->passt};
   } else {
     constexpr std::string_view prefix = "microvm: ";
     vm.why_not = c.error().message;

@@ -279,8 +279,12 @@ class Doctor {
                                                "take their share on disks; scripts/guest-kernel builds ours)"
                                              : "") +
                             (r_.root ? "; each VMM jailed: a uid of its own, no capabilities, its own cgroup and "
-                                       "root, no network unless a run asks for it"
-                                     : "; the VMMs run as this user (not root: no uid of their own)");
+                                       "root, no network"
+                                     : "; the VMMs run as this user (not root: no uid of their own)") +
+                            (vm.vmm == "Firecracker" ? "; `network: true` is refused (Firecracker needs a tap device)"
+                             : vm.passt.empty()      ? "; `network: true` is refused: passt is not installed"
+                                                     : "; `network: true` through " + vm.passt.string() +
+                                                      " (the host at its address, never its loopback)");
     if (vm.hardware_kvm) {
       add("microvm", FindingStatus::ok, "hardware KVM: " + vmm, "");
       return;

@@ -22,6 +22,7 @@ struct MicroVmHost {
   std::string vmm_reason;     // why that driver
   bool hardware_kvm = false;  // kvm_intel/kvm_amd loaded; else QEMU emulates (TCG)
   bool stock_kernel = false;  // Debian's (scripts/guest-kernel --debian), not ours
+  std::filesystem::path passt;  // a `network: true` VM's network; empty: not installed
 };
 
 struct HostRoots {

@@ -144,7 +144,8 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
                                .kernel = "/var/cache/ignite/guest/vmlinux-x",
                                .vmm_reason = "the default",
                                .hardware_kvm = false,
-                               .stock_kernel = false};
+                               .stock_kernel = false,
+                               .passt = {}};
   auto tcg = diagnose(roots_);
   const Finding* f = finding(tcg, "microvm");
   ASSERT_NE(f, nullptr);
@@ -166,6 +167,13 @@ TEST_F(DoctorTest, microvm_says_which_vmm_and_accelerator_and_why) {
   EXPECT_NE(stock.find("Debian's stock kernel"), std::string::npos) << stock;
   EXPECT_NE(stock.find("scripts/guest-kernel"), std::string::npos) << stock;
   roots_.microvm->stock_kernel = false;
+
+  // The network a VM may have: passt's, or a refusal that says what to install.
+  EXPECT_NE(f->detail.find("`network: true` is refused: passt is not installed"), std::string::npos) << f->detail;
+  roots_.microvm->passt = "/usr/bin/passt";
+  const std::string net = finding(diagnose(roots_), "microvm")->detail;
+  EXPECT_NE(net.find("`network: true` through /usr/bin/passt (the host at its address, never its loopback)"),
+            std::string::npos) << net;
 
   roots_.microvm->hardware_kvm = true;
   auto kvm = diagnose(roots_);
