@@ -1,4 +1,5 @@
-// The guest's network of a `network: true` run (ignite.net=user): QEMU's user-mode NIC, brought
+// The guest's network of a `network: true` run (ignite.net=user): a NIC on the host's user-mode
+// network (passt, sandbox/microvm/user_network.hpp), brought
 // up by the agent at fixed addresses (protocol.hpp: kGuestAddress, kGuestGateway), with the
 // loopback. A run without it has no NIC at all (the host starts QEMU with -nic none) and its
 // loopback stays down, as native's fresh network namespace.

@@ -47,13 +47,13 @@ inline constexpr std::string_view kPortName = "ignite.agent";
 // share over 9p (QEMU); ignite.share=disks: read-only squashfs images on the virtio-blk disks,
 // mounted as one union (Firecracker has no 9p). ignite.vsock=PORT: the agent connects to the
 // host (CID 2) on that vsock port instead of opening the virtio-serial port. ignite.net=user:
-// the VM has a NIC on QEMU's user-mode network (a `network: true` run), which the agent brings
+// the VM has a NIC on the host's user-mode network (a `network: true` run), which the agent brings
 // up at the addresses below before it says hello; without the word, the VM has no NIC at all.
 inline constexpr std::string_view kShareArg = "ignite.share=";
 inline constexpr std::string_view kVsockArg = "ignite.vsock=";
 inline constexpr std::string_view kNetArg = "ignite.net=";
-// QEMU's user-mode network (its defaults): the guest, the host as the gateway (NAT through
-// QEMU's own sockets in the host's network), and the DNS forwarder.
+// The user-mode network's addresses (passt's, user_network.hpp; QEMU's slirp defaults, kept):
+// the guest, the gateway (passt; mapped to no host address), and the DNS forward.
 inline constexpr std::string_view kGuestAddress = "10.0.2.15";
 inline constexpr std::string_view kGuestNetmask = "255.255.255.0";
 inline constexpr std::string_view kGuestGateway = "10.0.2.2";
@@ -62,7 +62,7 @@ inline constexpr std::string_view kGuestNameserver = "10.0.2.3";
 struct BootArgs {
   bool share_disks = false;     // else 9p
   std::uint32_t vsock_port = 0;  // 0: the virtio-serial port
-  bool network = false;          // a NIC on QEMU's user-mode network to bring up
+  bool network = false;          // a NIC on the user-mode network to bring up
 };
 // What /proc/cmdline says (words the host wrote; anything else in it is ignored).
 BootArgs parse_boot_args(std::string_view cmdline);

@@ -194,7 +194,7 @@ class MicroVmBackend final : public Backend {
     return fail(ErrorCode::unavailable, "microvm: the VM did not come up: " + why);
   }
 
-  // A `network: true` guest asks QEMU's DNS forwarder, which resolves as the host does: the
+  // A `network: true` guest asks passt's DNS forward, which resolves as the host does: the
   // host's resolv.conf may name a resolver on the host's loopback (systemd-resolved's
   // 127.0.0.53), which is the guest's own loopback there. The plan's bind of it takes a file
   // of the VM's dir instead.
