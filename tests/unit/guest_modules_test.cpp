@@ -10,6 +10,7 @@ namespace {
 TEST(GuestModules, a_modules_name_drops_its_load_order_and_suffix_and_reads_dashes_as_underscores) {
   EXPECT_EQ(module_name("02-virtio_mmio.ko"), "virtio_mmio");
   EXPECT_EQ(module_name("07-virtio-rng.ko"), "virtio_rng");
+  EXPECT_EQ(module_name("012-virtio_net.ko"), "virtio_net") << "numbered past 99";
   EXPECT_EQ(module_name("overlay.ko"), "overlay");
   EXPECT_EQ(module_name("net-failover.ko"), "net_failover") << "a dash after letters is the name's";
 }
