@@ -7,19 +7,17 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <string>
-#include <thread>
 
+#include "guest/device_wait.hpp"
 #include "guest/protocol.hpp"
 #include "sys/fd.hpp"
 
 namespace ignite::guest {
 namespace {
 
-constexpr int kAttempts = 200;  // x 10 ms: virtio-net may still be probing when init runs
-constexpr auto kPause = std::chrono::milliseconds(10);
 
 // The first interface that is not the loopback; empty when there is none (yet).
 std::string find_nic() {
@@ -45,8 +43,8 @@ sockaddr ipv4(std::string_view text) {
 }
 
 ifreq request(const std::string& name) {
-  ifreq r{};
-  std::strncpy(r.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifreq r{};  // zeroed: the name stays terminated
+  std::memcpy(r.ifr_name, name.data(), std::min(name.size(), std::size_t{IFNAMSIZ - 1}));
   return r;
 }
 
@@ -64,8 +62,7 @@ Status bring_up_user_network() {
   sys::Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock) return fail(Error::from_errno("network: socket"));
   IGNITE_TRY(set_up(sock.get(), "lo"));
-  std::string nic;
-  for (int attempt = 0; attempt < kAttempts && (nic = find_nic()).empty(); ++attempt) std::this_thread::sleep_for(kPause);
+  const std::string nic = wait_for_device(find_nic);
   if (nic.empty()) return fail(ErrorCode::unavailable, "network: the VM has no NIC");
 
   ifreq r = request(nic);

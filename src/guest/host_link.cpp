@@ -10,38 +10,32 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "guest/device_wait.hpp"
 
 namespace ignite::guest {
 namespace {
 
-constexpr int kAttempts = 200;  // x 10 ms: devices probe while init already runs
-constexpr auto kPause = std::chrono::milliseconds(10);
-
-// /dev/vportNpM whose name is ours; empty when the VMM gave the guest no such port.
+// /dev/vportNpM whose name is ours; empty when there is none (yet).
 std::string find_port() {
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    if (DIR* dir = ::opendir("/sys/class/virtio-ports")) {
-      while (const dirent* e = ::readdir(dir)) {
-        if (e->d_name[0] == '.') continue;
-        std::ifstream name(std::string("/sys/class/virtio-ports/") + e->d_name + "/name");
-        std::string text;
-        std::getline(name, text);
-        if (text == kPortName) {
-          std::string dev = std::string("/dev/") + e->d_name;
-          ::closedir(dir);
-          return dev;
-        }
-      }
-      ::closedir(dir);
+  DIR* dir = ::opendir("/sys/class/virtio-ports");
+  if (!dir) return {};
+  std::string dev;
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream name(std::string("/sys/class/virtio-ports/") + e->d_name + "/name");
+    std::string text;
+    std::getline(name, text);
+    if (text == kPortName) {
+      dev = std::string("/dev/") + e->d_name;
+      break;
     }
-    std::this_thread::sleep_for(kPause);
   }
-  return {};
+  ::closedir(dir);
+  return dev;
 }
 
 Result<sys::Fd> connect_vsock(std::uint32_t port) {
@@ -50,26 +44,27 @@ Result<sys::Fd> connect_vsock(std::uint32_t port) {
   addr.svm_cid = VMADDR_CID_HOST;
   addr.svm_port = port;
   int err = 0;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    sys::Fd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  sys::Fd fd = wait_for_device([&] {
+    sys::Fd s(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (s && ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return s;
     err = errno;
-    std::this_thread::sleep_for(kPause);
-  }
+    return sys::Fd();
+  });
+  if (fd) return fd;
   return fail(Error::from_errno("connect to the host's vsock port " + std::to_string(port), err));
 }
 
 // The virtio-blk disks, in order (vda, vdb, ...), once the first is there.
 std::vector<std::string> disks() {
-  std::vector<std::string> out;
-  for (int attempt = 0; attempt < kAttempts && out.empty(); ++attempt) {
+  std::vector<std::string> out = wait_for_device([] {
+    std::vector<std::string> found;
     if (DIR* dir = ::opendir("/sys/block")) {
       while (const dirent* e = ::readdir(dir))
-        if (std::string_view(e->d_name).substr(0, 2) == "vd") out.push_back(e->d_name);
+        if (std::string_view(e->d_name).substr(0, 2) == "vd") found.push_back(e->d_name);
       ::closedir(dir);
     }
-    if (out.empty()) std::this_thread::sleep_for(kPause);
-  }
+    return found;
+  });
   // vda..vdz, then vdaa..: by length first.
   std::sort(out.begin(), out.end(),
             [](const std::string& a, const std::string& b) { return a.size() != b.size() ? a.size() < b.size() : a < b; });
@@ -82,7 +77,7 @@ constexpr unsigned long kReadOnly = MS_RDONLY | MS_NOSUID | MS_NODEV;
 
 Result<sys::Fd> open_host_channel(const BootArgs& args) {
   if (args.vsock_port) return connect_vsock(args.vsock_port);
-  const std::string port = find_port();
+  const std::string port = wait_for_device(find_port);
   if (port.empty()) return fail(ErrorCode::unavailable, "no virtio-serial port named " + std::string(kPortName));
   // Opened once, read-write, and kept open: separate opens lose the host's bytes.
   sys::Fd fd(::open(port.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
