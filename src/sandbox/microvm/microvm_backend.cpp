@@ -41,16 +41,19 @@ std::optional<fs::path> on_path(const std::string& name) {
   while (start <= dirs.size()) {
     const auto end = std::min(dirs.find(':', start), dirs.size());
     const fs::path candidate = fs::path(dirs.substr(start, end - start)) / name;
-    // Its real path: a jailed VMM's root holds the binary's real file (vmm_root.hpp), where a
-    // link to it (/bin on a merged /usr, a versioned install) may not lead.
-    std::error_code ec;
-    if (!candidate.parent_path().empty() && ::access(candidate.c_str(), X_OK) == 0) {
-      const fs::path real = fs::canonical(candidate, ec);
-      return ec ? candidate : real;
-    }
+    if (!candidate.parent_path().empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
   return std::nullopt;
+}
+
+// A VMM binary by its real path: a jailed VMM's root holds that file (vmm_root.hpp), where a
+// link to it (/bin on a merged /usr, a versioned install) may not lead. Not for tools that
+// act on the name they are called by (sqfstar is a link to mksquashfs).
+fs::path real_path(const fs::path& binary) {
+  std::error_code ec;
+  const fs::path real = fs::canonical(binary, ec);
+  return ec ? binary : real;
 }
 
 std::optional<fs::path> agent_binary() { return sys::helper_binary("IGNITE_GUEST_AGENT", "ignite-guest-agent"); }
@@ -316,13 +319,13 @@ Status choose_vmm(MicroVmConfig& c) {
       return fail(ErrorCode::unavailable, "microvm: " + who + ", which gets the VM's share as a disk image, and mksquashfs "
                                           "is not installed (apt-get install squashfs-tools)");
     c.vmm = Vmm::firecracker;
-    c.firecracker = *firecracker;
+    c.firecracker = real_path(*firecracker);
     c.vmm_reason = want.empty() ? "no QEMU; firecracker and hardware KVM are here" : "IGNITE_VMM=firecracker";
     return ok();
   }
   if (!qemu) return fail(ErrorCode::unavailable, "microvm: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
   c.vmm = Vmm::qemu;
-  c.qemu = *qemu;
+  c.qemu = real_path(*qemu);
   c.vmm_reason = !want.empty() ? "IGNITE_VMM=qemu"
                  : firecracker && c.kvm
                      ? "the default; IGNITE_VMM=firecracker picks the firecracker found here"
