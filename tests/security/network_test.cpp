@@ -98,7 +98,7 @@ TEST_P(Network, a_vms_network_does_not_lead_to_the_hosts_loopback) {
   auto spec = python("import socket\n"
                      "for ip in ('10.0.2.2', '10.0.2.3', '127.0.0.1'):\n"
                      "    try:\n"
-                     "        socket.create_connection((ip, " + listener.port() + "), timeout=3)\n"
+                     "        socket.create_connection((ip, " + listener.port() + "), timeout=1.5)\n"
                      "        print(ip, 'connected')\n"
                      "    except OSError:\n"
                      "        print(ip, 'no')\n");
