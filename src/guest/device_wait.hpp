@@ -3,7 +3,6 @@
 #pragma once
 #include <chrono>
 #include <thread>
-#include <utility>
 
 namespace ignite::guest {
 
