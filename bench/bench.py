@@ -45,7 +45,8 @@ ENV = {
     # vexec / vserve: the microvm backend, booted per run (`ignite exec --isolation microvm`) and
     # restored from a template (`ignite serve --isolation microvm`), and vpool: warm VMs (the
     # runtime started ahead in the guest; `ignite serve --isolation microvm --pool`). TCG here,
-    # so only BENCH_VM_RUNTIMES' hello-world, in the first BENCH_VM_RUNS rounds (1-2 s a run).
+    # so only BENCH_VM_RUNTIMES' hello-world, in BENCH_VM_RUNS rounds of their own after the
+    # other rows' (1-2 s a run; latency_phase says why).
     "BENCH_MODES": "bare,bwrap,docker,exec,serve,pool,dexec,dpool,vexec,vserve,vpool,nats",
     "BENCH_VM_RUNTIMES": "python",
     "BENCH_VM_RUNS": "10",
@@ -82,16 +83,32 @@ def store_bin(name, rel):
 
 # ---- runtimes and programs ----------------------------------------------------------------
 # argv/env mirror runtimes/<name>.json, so every row starts the runtime the way Ignite does.
-RUNTIME_BINS = {"python": "/usr/bin/python3"}  # where each runtime's execve points, filled below
+RUNTIME_BINS = {"python": ("/usr/bin/python3",)}  # where each runtime's execve points, filled below
+
+
+def python_venv(work):
+    """<work>/pyvenv/bin/python3: the system's python3 (a link to it) in a venv without the
+    system's site-packages. Inside bwrap and docker the same path is /bench/pyvenv/... and
+    pyvenv.cfg's `home` points at /usr/bin, where both have the interpreter."""
+    venv = work / "pyvenv"
+    (venv / "bin").mkdir(parents=True, exist_ok=True)
+    link = venv / "bin/python3"
+    if not link.is_symlink():
+        link.symlink_to("/usr/bin/python3")
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\n")
+    return str(link)
 
 
 def runtimes(work):
     qjs = store_bin("quickjs", "bin/qjs")
     rts = {
-        # -S: the baselines skip the site-packages' .pth files (Debian's matplotlib, installed for the
-        # datascience profile, adds ~5 ms to every bare start); Ignite's python sees only the
-        # standard library, so without -S the baselines would be slower than what they measure.
-        "python": dict(bin="/usr/bin/python3", args=["-E", "-s", "-S"],
+        # The baselines start python as Ignite does (-E -s, `site` on) over the standard library
+        # only: through a venv of the system's interpreter (python_venv), whose site-packages is
+        # empty. The system's own site-packages hold Debian's numpy/pandas/matplotlib (the
+        # datascience profile's), whose .pth files add ~10 ms to a bare start that Ignite's
+        # python, which sees only the standard library, never pays; `-S` (no `site` at all),
+        # used before, skips ~2 ms of work that Ignite's python does.
+        "python": dict(bin=python_venv(work), args=["-E", "-s"],
                        env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
                        files={"hello": "hello.py", "dp": "data_processor.py"}),
         "node": dict(bin=shutil.which("node") and os.path.realpath(shutil.which("node")), args=[],
@@ -116,7 +133,8 @@ def runtimes(work):
         if r.returncode == 0:
             rts["go"]["bin"] = str(out)
     rts = {k: v for k, v in rts.items() if k in CFG["BENCH_RUNTIMES"].split(",") and v["bin"]}
-    RUNTIME_BINS.update({k: v["bin"] for k, v in rts.items()})
+    # The paths a run's runtime execve may name: on the host, and where bwrap and docker see it.
+    RUNTIME_BINS.update({k: (v["bin"], v["bin"].replace(str(work), "/bench")) for k, v in rts.items()})
     return rts
 
 
@@ -192,13 +210,19 @@ class HttpCmd(Cmd):
 class Server:
     """`ignite serve` on 127.0.0.1 with a free port; .skip holds why it could not start."""
 
-    def __init__(self, name, extra, work, env=None):
+    def __init__(self, name, extra, work, env=None, start=True):
         self.name, self.port, self.skip, self.proc = name, None, None, None
         self.logf = work / f"serve-{name}.log"
-        argv = [IGNITE, "serve", "--host", "127.0.0.1", "--port", "0", "--keep-alive-timeout", "600",
-                "--max-queue", "256", "--max-connections-per-peer", "256", *extra]
+        self.argv = [IGNITE, "serve", "--host", "127.0.0.1", "--port", "0", "--keep-alive-timeout", "600",
+                     "--max-queue", "256", "--max-connections-per-peer", "256", *extra]
+        self.env, self.extra = env, extra
+        if start:
+            self.start()
+
+    def start(self):
         with open(self.logf, "wb") as f:
-            self.proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            self.proc = subprocess.Popen(self.argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=self.env)
         deadline = time.time() + 120  # the docker backend's first start builds its runtime images
         while time.time() < deadline:
             text = self.logf.read_text(errors="replace")
@@ -208,11 +232,11 @@ class Server:
                 return
             if self.proc.poll() is not None:
                 lines = [l for l in text.splitlines() if l.strip()]
-                self.skip = f"`ignite serve {' '.join(extra)}` exited {self.proc.returncode}: " + \
+                self.skip = f"`ignite serve {' '.join(self.extra)}` exited {self.proc.returncode}: " + \
                             (lines[-1][:200] if lines else "no output")
                 return
             time.sleep(0.05)
-        self.skip = "`ignite serve` did not print its port within 60 s"
+        self.skip = "`ignite serve` did not print its port within 120 s"
         self.stop()
 
     def stop(self):
@@ -265,8 +289,10 @@ class Docker:
 
     def build_image(self, work, rts):
         """FROM scratch: each runtime binary, its shared libraries, Python's stdlib, the programs."""
-        files = {p for rt in rts.values() for p in [rt["bin"]] + [a for a in rt["args"] if a.startswith("/")]
-                 if not p.startswith(str(work))}  # the go binary is one of the programs, in /bench
+        # The go binary is one of the programs, in /bench; python's venv link is there too, and
+        # the interpreter it names is copied to where the venv's `home` expects it.
+        files = {os.path.realpath(p) for rt in rts.values() for p in [rt["bin"]] + [a for a in rt["args"] if a.startswith("/")]
+                 if not os.path.realpath(p).startswith(str(work))}
         for binary in list(files):
             ldd = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
             files |= set(re.findall(r"(/\S+) \(0x", ldd))
@@ -312,7 +338,9 @@ def commands(rts, work, docker, servers):
             env = {"PATH": "/usr/bin:/bin", **spec["env"]}
             if prog == "dp":
                 env["IGNITE_INPUT"] = json.dumps(INPUT)
-            target = [spec["bin"]] if rt == "go" else [spec["bin"], *spec["args"], "{dir}/" + fname]
+            # A runtime inside the work dir (python's venv) is named where each row sees that dir.
+            binary = spec["bin"].replace(str(work), "{dir}")
+            target = [spec["bin"]] if rt == "go" else [binary, *spec["args"], "{dir}/" + fname]
             argv = lambda d: [a.replace("{dir}", d) for a in target]
             if "bare" in modes:
                 cmds.append(ProcCmd(rt, prog, "bare", argv(str(work)), env))
@@ -370,7 +398,32 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
+VM_MODES = ("vexec", "vserve", "vpool")
+
+
 def latency_phase(cmds):
+    """The rows' rounds, interleaved; then the microvm rows' rounds, interleaved among themselves.
+    A TCG guest booting (a vexec run, or the vpool server filling its pool) keeps a core busy for
+    seconds: beside the other rows it slowed them all, so the VM rows run after them, and their
+    servers start only then."""
+    rng = random.Random(int(CFG["BENCH_SEED"]))
+    rounds([c for c in cmds if c.mode not in VM_MODES], RUNS, rng)
+    vm = [c for c in cmds if c.mode in VM_MODES]
+    servers = {id(c.server): c.server for c in vm if isinstance(c, HttpCmd)}
+    for server in servers.values():
+        log(f"starting the {server.name} server for the microvm rows")
+        server.start()
+    for c in vm:
+        if isinstance(c, HttpCmd) and c.server.skip:
+            c.error = c.server.skip
+    try:
+        rounds([c for c in vm if not c.error], VM_RUNS, rng)
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def rounds(cmds, count, rng):
     for c in cmds:
         for _ in range(WARMUP):
             try:
@@ -380,10 +433,8 @@ def latency_phase(cmds):
                 log(f"{c.key}: {c.error}")
                 break
     live = [c for c in cmds if not c.error]
-    rng = random.Random(int(CFG["BENCH_SEED"]))
-    for rnd in range(RUNS):
-        order = [c for c in live if (c.mode not in ("docker", "dexec") or rnd < DOCKER_RUNS)
-                 and (c.mode not in ("vexec", "vserve", "vpool") or rnd < VM_RUNS)]
+    for rnd in range(count if live else 0):
+        order = [c for c in live if c.mode not in ("docker", "dexec") or rnd < DOCKER_RUNS]
         rng.shuffle(order)
         t0 = time.time()
         for c in order:
@@ -394,7 +445,7 @@ def latency_phase(cmds):
                 continue
             c.times.append(dt)
             c.details.append(detail)
-        log(f"round {rnd + 1}/{RUNS}: {len(order)} commands in {time.time() - t0:.1f} s")
+        log(f"round {rnd + 1}/{count}: {len(order)} commands in {time.time() - t0:.1f} s")
 
 
 def tree_cpu():
@@ -458,7 +509,7 @@ def throughput_phase(cmds):
 TRACE = "clone,clone3,execve,exit_group,mount,umount2,pivot_root,mkdir,rmdir,wait4,waitid"
 
 
-def trace_phases(argv, env, runtime_bin):
+def trace_phases(argv, env, runtime_bins):
     """Where one run's wall time goes, from `strace -f -ttt` on a few syscalls (median of 3):
     start until the clone that creates the sandbox's namespaces, until the runtime's execve, the
     runtime itself, and from its exit until the whole command has exited. Tracing slows each
@@ -476,7 +527,8 @@ def trace_phases(argv, env, runtime_bin):
         ev = [(int(pid), float(t), rest) for pid, t, rest in lines]
         root, t0 = ev[0][0], ev[0][1]
         clone = next((t for _, t, r in ev if r.startswith(("clone", "unshare")) and "CLONE_NEW" in r), None)
-        exe = [(pid, t) for pid, t, r in ev if r.startswith(f'execve("{runtime_bin}"') and ") = 0" in r]
+        exe = [(pid, t) for pid, t, r in ev
+               if r.startswith(tuple(f'execve("{b}"' for b in runtime_bins)) and ") = 0" in r]
         if not exe:
             return None
         rt_pid, t_exec = exe[-1]
@@ -514,7 +566,7 @@ def breakdown_phase(cmds, docker):
         steps = {"create": [], "start": [], "rm": []}
         for _ in range(5):
             t0 = time.perf_counter()
-            cid = subprocess.run(["docker", "create", "--network", "none", IMAGE, "/usr/bin/python3", "-E", "-s",
+            cid = subprocess.run(["docker", "create", "--network", "none", IMAGE, "/bench/pyvenv/bin/python3", "-E", "-s",
                                   "/bench/hello.py"], env=docker.env, capture_output=True, text=True).stdout.strip()
             t1 = time.perf_counter()
             subprocess.run(["docker", "start", "-a", cid], env=docker.env, capture_output=True)
@@ -563,7 +615,8 @@ def summarize(cmds):
             p50 = statistics.median(c.times)
             b = bare.get((c.rt, c.prog))
             row.update(p50Ms=round(p50 * 1000, 1), p99Ms=round(pct(c.times, 0.99) * 1000, 1),
-                       ratioToBare=round(p50 / b, 2) if b else None)
+                       ratioToBare=round(p50 / b, 2) if b else None,
+                       timesMs=[round(t * 1000, 1) for t in c.times])  # in round order: drift shows
         rows.append(row)
     return rows
 
@@ -579,9 +632,11 @@ def markdown(doc):
           "modes: bare process, bwrap, `docker run`, `ignite exec` (native, cold), `ignite serve` without and with pools, "
           "and Ignite's docker backend cold (dexec: `ignite exec --isolation docker`) and warm (dpool: `ignite serve "
           "--isolation docker` with pools), and the microvm backend (TCG here) booted per run (vexec: `ignite exec "
-          f"--isolation microvm`, first {VM_RUNS} rounds) and restored from a template (vserve: `ignite serve "
+          "--isolation microvm`) and restored from a template (vserve: `ignite serve "
           "--isolation microvm`), and warm VMs (vpool: the runtime started ahead in the guest, `ignite serve "
-          f"--isolation microvm --pool {CFG['BENCH_VM_POOL']}`); "
+          f"--isolation microvm --pool {CFG['BENCH_VM_POOL']}`), these three in {VM_RUNS} rounds of their own after "
+          "the others' (a guest booting under TCG beside them slowed every row); python's bare, bwrap and docker rows "
+          "run the system's interpreter through a venv: `site` on, as Ignite runs it, over the standard library only; "
           "times are client-side wall clock from spawn/request to exit/response. ratio = p50 / bare p50 "
           "(same runtime and program, same run). "
           "With this few runs p99 is close to the maximum.", ""]
@@ -642,9 +697,11 @@ def main():
                    "dpool": Server("dpool", ["--isolation", "docker", "--pool", CFG["BENCH_POOL"]], work,
                                    {**os.environ, **docker.env})
                    if "dpool" in modes and docker and not docker.skip else None,
-                   "vserve": Server("vserve", ["--isolation", "microvm", "--pool", "none"], work) if "vserve" in modes else None,
-                   "vpool": Server("vpool", ["--isolation", "microvm", "--pool", CFG["BENCH_VM_POOL"]], work)
-                   if "vpool" in modes else None}
+                   # started by the microvm rows' own phase (latency_phase)
+                   "vserve": Server("vserve", ["--isolation", "microvm", "--pool", "none"], work, start=False)
+                   if "vserve" in modes else None,
+                   "vpool": Server("vpool", ["--isolation", "microvm", "--pool", CFG["BENCH_VM_POOL"]], work,
+                                   start=False) if "vpool" in modes else None}
         for name, s in servers.items():
             if s and s.skip:
                 log(f"{name}: skipped: {s.skip}")
