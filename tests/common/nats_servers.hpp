@@ -362,7 +362,7 @@ class NatsCluster {
       error_ = node->spawn();
       if (!error_.empty()) return;
     }
-    wait_ready(ready_timeout);
+    wait_whole(ready_timeout);
   }
 
   bool ok() const { return error_.empty(); }
@@ -387,11 +387,13 @@ class NatsCluster {
   bool kill(std::size_t i, int sig = SIGKILL) { return nodes_.at(i)->kill(sig); }
 
   // Starts node i again (same ports, same store dir; SIGKILL first if it still runs) and waits
-  // until wait_ready() holds, so the node has caught up with its stream replicas.
+  // until wait_ready() holds, so the node has caught up with its stream replicas, and until
+  // every node counts the whole meta group again: a restarted node answers /healthz and names
+  // the leader before it has relearnt all its peers (its /jsz said cluster_size 2 of 3).
   bool restart(std::size_t i, std::chrono::milliseconds ready_timeout = std::chrono::seconds(30)) {
     (void)nodes_.at(i)->kill(SIGKILL);
     error_ = nodes_.at(i)->spawn();
-    return error_.empty() && wait_ready(ready_timeout);
+    return error_.empty() && wait_whole(ready_timeout);
   }
 
   // Every running node is healthy (/healthz: JetStream up, its replicas current) and sees the
@@ -404,6 +406,21 @@ class NatsCluster {
       if (error_.empty()) return true;
       if (std::chrono::steady_clock::now() > deadline) {
         error_ = "cluster not ready in time: " + error_;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // wait_ready(), and then every node counts all nodes in its meta group (all must be running).
+  bool wait_whole(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (!wait_ready(timeout)) return false;
+    for (;;) {
+      error_ = missing_peers();
+      if (error_.empty()) return true;
+      if (std::chrono::steady_clock::now() > deadline) {
+        error_ = "cluster not whole in time: " + error_;
         return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -450,6 +467,17 @@ class NatsCluster {
     // Right after a kill the others still name the dead leader until they elect a new one.
     if (const std::size_t at = index_of(leader); at == nodes_.size() || !running(at))
       return "the meta leader " + leader + " is not running";
+    return {};
+  }
+
+  // "" when every node's /jsz counts all nodes in the meta group, else who counts fewer.
+  std::string missing_peers() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const auto jsz = monitor(i, "/jsz");
+      const auto size = jsz.is_object() && jsz.contains("meta_cluster") ? jsz["meta_cluster"].value("cluster_size", 0) : 0;
+      if (size != static_cast<int>(nodes_.size()))
+        return server_name(i) + " counts " + std::to_string(size) + " of " + std::to_string(nodes_.size()) + " in the meta group";
+    }
     return {};
   }
 
