@@ -400,31 +400,13 @@ class NatsCluster {
   // same JetStream meta leader in /jsz, and that leader is running (after kill(i) of the leader
   // this waits for the election, a few seconds). False, with error(), at the timeout.
   bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      error_ = readiness();
-      if (error_.empty()) return true;
-      if (std::chrono::steady_clock::now() > deadline) {
-        error_ = "cluster not ready in time: " + error_;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    return poll(std::chrono::steady_clock::now() + timeout, "cluster not ready in time: ", &NatsCluster::readiness);
   }
 
   // wait_ready(), and then every node counts all nodes in its meta group (all must be running).
   bool wait_whole(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    if (!wait_ready(timeout)) return false;
-    for (;;) {
-      error_ = missing_peers();
-      if (error_.empty()) return true;
-      if (std::chrono::steady_clock::now() > deadline) {
-        error_ = "cluster not whole in time: " + error_;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    return wait_ready(timeout) && poll(deadline, "cluster not whole in time: ", &NatsCluster::missing_peers);
   }
 
   // The meta leader's server name ("n2") as the first running node sees it; "" when none.
@@ -447,6 +429,20 @@ class NatsCluster {
   nlohmann::json monitor(std::size_t i, const std::string& target) const { return nodes_.at(i)->monitor(target); }
 
  private:
+  // Asks `missing` every 100 ms until it says "" (true) or the deadline passes (false, with
+  // error() = `late` + what was still missing).
+  bool poll(std::chrono::steady_clock::time_point deadline, const char* late, std::string (NatsCluster::*missing)()) {
+    for (;;) {
+      error_ = (this->*missing)();
+      if (error_.empty()) return true;
+      if (std::chrono::steady_clock::now() > deadline) {
+        error_ = late + error_;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
   // "" when ready, else what is missing (with the node's log tail when it died).
   std::string readiness() {
     std::string leader;
