@@ -87,6 +87,8 @@ Result<std::unique_ptr<sandbox::Backend>> make_native(bool allow_degraded, const
   config.run_prefix = instance.tag("");
   config.id_lock_dir = instance.runtime_root() / "ids";
   config.stale_run = left_by_dead_instance(instance.runtime_root());
+  // Beside the build cache: on the disk /usr and the runtime store are on, on most hosts.
+  config.shared_empty = cache_root() / "overlay-empty";
   return sandbox::native::make_native_backend(std::move(config));
 }
 
@@ -132,7 +134,9 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   }
   HostEngine host;
   IGNITE_TRY_ASSIGN(fs::path root, runtime_root(host.fresh_root));
-  IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root));
+  // Root's runtime dir is the host's: in memory (runtime_memory.hpp). A user's dir is left as is.
+  const auto placement = ::geteuid() == 0 ? sys::Instance::Placement::in_memory : sys::Instance::Placement::as_is;
+  IGNITE_TRY_ASSIGN(sys::Instance instance, sys::Instance::create(root, placement));
   host.instance = std::make_unique<sys::Instance>(std::move(instance));
   if (!config::valid_isolation(options.isolation))
     return fail(ErrorCode::invalid_argument, "--isolation: '" + options.isolation + "' is not a backend (native, docker or microvm)");

@@ -12,6 +12,7 @@
 #include "sys/files.hpp"
 #include "sys/owned_dir.hpp"
 #include "sys/random.hpp"
+#include "sys/runtime_memory.hpp"
 #include "sys/tree.hpp"
 
 namespace ignite::sys {
@@ -80,8 +81,13 @@ std::vector<std::string> collect_dead(const fs::path& instances, const std::stri
 
 }  // namespace
 
-Result<Instance> Instance::create(const fs::path& runtime_root) {
+Result<Instance> Instance::create(const fs::path& runtime_root, Placement placement) {
   IGNITE_TRY(ensure_owned_dir(runtime_root, 0700));
+  // Held until this instance is registered: no tmpfs is mounted over a disk dir meanwhile.
+  Fd disk_lock;
+  if (placement == Placement::in_memory) {
+    IGNITE_TRY_ASSIGN(disk_lock, settle_runtime_dir_in_memory(runtime_root));
+  }
   const fs::path instances = runtime_root / "instances";
   IGNITE_TRY(ensure_owned_dir(instances, 0700));
   Instance inst;

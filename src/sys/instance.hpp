@@ -19,9 +19,13 @@ namespace ignite::sys {
 
 class Instance {
  public:
+  // Where the runtime dir may live: where it is, or (the host's own runtime dir) in memory,
+  // mounting a tmpfs over it when it is on a disk and unused (runtime_memory.hpp).
+  enum class Placement { as_is, in_memory };
+
   // Registers a new instance under `runtime_root` (created as a private dir, see owned_dir.hpp)
   // and collects the dirs of dead ones. Fails when the runtime dir cannot be trusted or made.
-  static Result<Instance> create(const std::filesystem::path& runtime_root);
+  static Result<Instance> create(const std::filesystem::path& runtime_root, Placement placement = Placement::as_is);
 
   Instance(Instance&&) noexcept = default;
   Instance& operator=(Instance&&) = delete;

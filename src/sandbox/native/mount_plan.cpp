@@ -46,16 +46,24 @@ std::string overlay_escape(const std::string& path) {
   return out;
 }
 
+// The device a path is on, or 0 if it cannot be told.
+dev_t device_of(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_dev : 0;
+}
+
 // Read-only host paths as the sandbox sees them: a bind, or (private_inodes) an overlay whose
 // inodes belong to this run alone. A read-only overlay needs two lower layers; the second is
-// an empty dir beside the root, named relative to it ("../empty": the child runs the plan from
-// inside the root dir), because overlay options show in the sandbox's /proc/self/mountinfo and
-// the run's scratch path is nobody's business there.
+// empty. For a source on the shared empty dir's filesystem it is that dir, so that both layers
+// are on one filesystem. Otherwise it is an empty dir beside the root, named relative to it
+// ("../empty": the child runs the plan from inside the root dir), because overlay options show
+// in the sandbox's /proc/self/mountinfo and the run's scratch path is nobody's business there.
 class ReadOnlyMounts {
  public:
-  ReadOnlyMounts(PlanBuilder& b, const fs::path& root, bool private_inodes)
-      : b_(b), beside_(root.parent_path()), private_(private_inodes) {
+  ReadOnlyMounts(PlanBuilder& b, const fs::path& root, bool private_inodes, const fs::path& shared_empty)
+      : b_(b), beside_(root.parent_path()), private_(private_inodes), shared_(shared_empty) {
     if (private_) b_.add({OpKind::mkdir, "", (beside_ / "empty").string()});
+    if (private_ && !shared_.empty()) shared_dev_ = device_of(shared_);
   }
 
   void add(const fs::path& source, const std::string& target, bool is_dir) {
@@ -74,10 +82,21 @@ class ReadOnlyMounts {
   }
 
  private:
-  std::string lower(const fs::path& dir) const { return "lowerdir=" + overlay_escape(dir.string()) + ":../empty"; }
+  // Through an overlay whose layers are on two filesystems, node touched ~400 more pages at
+  // start (2300 -> 2700 page faults, +6 ms here): the overlay reports inode numbers of its own
+  // then. xino=auto makes it report the real ones (layer in the high bits) where the layers
+  // still differ, at the price of a kernel log line per such mount; on one filesystem it is
+  // a no-op.
+  std::string lower(const fs::path& dir) const {
+    const bool same_fs = shared_dev_ != 0 && device_of(dir) == shared_dev_;
+    return "lowerdir=" + overlay_escape(dir.string()) + ":" + (same_fs ? overlay_escape(shared_.string()) : "../empty") +
+           ",xino=auto";
+  }
   PlanBuilder& b_;
   fs::path beside_;
   bool private_;
+  fs::path shared_;
+  dev_t shared_dev_ = 0;
   int files_ = 0;
 };
 
@@ -88,14 +107,14 @@ std::string tmpfs_options(std::uint64_t bytes, std::uint64_t inodes, const char*
 }  // namespace
 
 Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root,
-                                   const SandboxIdentity& id, bool private_inodes) {
+                                   const SandboxIdentity& id, bool private_inodes, const fs::path& shared_empty) {
   PlanBuilder b(root);
   // The root itself is a small tmpfs: it holds only mount points, generated /etc files and the
   // spec's inline files, and is remounted read-only after pivot_root.
   std::uint64_t inline_bytes = 0;
   for (const auto& f : spec.files) inline_bytes += f.content.size() + 4096;
   b.add({OpKind::tmpfs, "", root.string(), tmpfs_options((4 << 20) + inline_bytes, 4096, "0755")});
-  ReadOnlyMounts read_only(b, root, private_inodes);
+  ReadOnlyMounts read_only(b, root, private_inodes, shared_empty);
 
   // Debian's merged /usr: /bin, /lib, /lib64, /sbin are symlinks into /usr. Mirror them so
   // ELF interpreters (/lib64/ld-linux-x86-64.so.2) resolve inside.

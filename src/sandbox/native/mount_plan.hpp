@@ -56,7 +56,13 @@ struct SandboxIdentity {
 // a bind (a file: bound from an overlay of its directory, assembled beside `root`). Security:
 // each overlay has inodes of its own, so two concurrent runs never share one — flock(2) on a
 // runtime file cannot block another run, and inotify cannot watch another run's imports.
+//
+// A read-only overlay needs a second, empty layer. `shared_empty` (optional, see
+// NativeConfig::shared_empty) is used for sources on its filesystem, the run's own `empty`
+// beside the root for the others: an overlay whose layers are on two filesystems reports
+// inode numbers of its own, and node touched ~400 more pages at start through one.
 Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const std::filesystem::path& root,
-                                   const SandboxIdentity& id, bool private_inodes = false);
+                                   const SandboxIdentity& id, bool private_inodes = false,
+                                   const std::filesystem::path& shared_empty = {});
 
 }  // namespace ignite::sandbox::native

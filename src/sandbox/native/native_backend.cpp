@@ -110,7 +110,8 @@ class NativeBackend final : public Backend {
       p.drop_hosts.push_back(host);
       planned.mounts.push_back({host, spec.drop_dirs[i], false, true});
     }
-    IGNITE_TRY_ASSIGN(p.plan, build_mount_plan(planned, root, identity, config_.private_inodes));
+    IGNITE_TRY_ASSIGN(p.plan,
+                      build_mount_plan(planned, root, identity, config_.private_inodes, config_.shared_empty));
     if (layout_.version != CgroupVersion::none) {
       IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, config_.run_prefix + p.scratch->path().filename().string(),
                                                   cgroup_limits(spec.limits)));
@@ -202,6 +203,23 @@ std::vector<RlimitSetting> sandbox_rlimits(const Limits& l, bool have_cgroup) {
   return r;
 }
 
+namespace {
+
+// Security: a layer of every sandbox's runtime mounts, so it must be ours and stay empty (only
+// its owner can write to it; a sandbox never can, the overlays are read-only).
+bool usable_empty_dir(const std::filesystem::path& dir) {
+  if (auto owned = sys::ensure_owned_dir(dir, 0755); !owned) {
+    spdlog::debug("{} not used as the overlays' empty layer: {}", dir.string(), owned.error().message);
+    return false;
+  }
+  std::error_code ec;
+  const bool empty = std::filesystem::is_empty(dir, ec) && !ec;
+  if (!empty) spdlog::warn("{} is not empty: the runs' own empty dirs are used instead", dir.string());
+  return empty;
+}
+
+}  // namespace
+
 bool kernel_has_overlayfs(const std::filesystem::path& proc) {
   auto text = sys::read_file(proc / "filesystems");
   return text && text->find("\toverlay\n") != std::string::npos;
@@ -252,6 +270,7 @@ Result<std::unique_ptr<Backend>> make_native_backend(NativeConfig config) {
     spdlog::warn("no overlayfs in this kernel: concurrent runs share the inodes of read-only files");
     config.private_inodes = false;
   }
+  if (!config.shared_empty.empty() && !usable_empty_dir(config.shared_empty)) config.shared_empty.clear();
   return std::unique_ptr<Backend>(
       new NativeBackend(std::move(config), std::move(layout), std::move(filter), std::move(init_binary)));
 }

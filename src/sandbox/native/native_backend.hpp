@@ -31,6 +31,10 @@ struct NativeConfig {
   // Read-only mounts as per-run overlays, so concurrent runs share no inode (mount_plan.hpp).
   // Turned off (with a degradation on every result) when the kernel has no overlayfs.
   bool private_inodes = true;
+  // An empty dir of ours on the host's main filesystem, the second layer of the overlays of
+  // sources on that filesystem (mount_plan.hpp). Checked at start: one that is not an empty
+  // dir of ours is not used. Empty: every overlay uses the run's own empty dir.
+  std::filesystem::path shared_empty;
   Limits ceilings = kBackendCeilings;
   // Without a usable cgroup hierarchy, memory/pids/CPU limits cannot be enforced. Refuse
   // unless the operator explicitly accepts rlimit-only enforcement.
