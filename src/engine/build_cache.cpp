@@ -164,12 +164,7 @@ Result<std::optional<Artifact>> BuildCache::reuse(const fs::path& entry, const s
   if (!lock) return std::optional<Artifact>();
   if (::flock(lock.get(), LOCK_SH) != 0) return fail(Error::from_errno("lock " + lock_path.string()));
   // Evicted while we waited for the lock: the path no longer names the file we hold.
-  auto still_ours = [&] {
-    struct stat held {}, named {};
-    return ::fstat(lock.get(), &held) == 0 && ::stat(lock_path.c_str(), &named) == 0 &&
-           held.st_ino == named.st_ino && held.st_dev == named.st_dev;
-  };
-  if (!still_ours()) return std::optional<Artifact>();
+  if (!sys::still_named(lock.get(), lock_path)) return std::optional<Artifact>();
   const fs::path data = entry / "data";
   auto text = sys::read_file(entry / "manifest");
   if (!text && !says_damaged(text.error())) return fail(std::move(text).error());
@@ -188,7 +183,7 @@ Result<std::optional<Artifact>> BuildCache::reuse(const fs::path& entry, const s
     if (!why.empty()) {
       // Removed only while nobody else uses it (a run may have its files mounted), and only if
       // it is still the entry we judged.
-      if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 || !still_ours())
+      if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0 || !sys::still_named(lock.get(), lock_path))
         return fail(ErrorCode::unavailable, "cache entry " + entry.filename().string() +
                                                 " is damaged and in use by another run; try again");
       spdlog::warn("cache: entry {} is damaged ({}); rebuilding it", entry.string(), why);

@@ -82,6 +82,12 @@ bool older_than(const std::filesystem::path& path, std::chrono::seconds age) {
   return std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime) > age;
 }
 
+bool still_named(int fd, const std::filesystem::path& path) {
+  struct stat held {}, named {};
+  return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
+         held.st_dev == named.st_dev;
+}
+
 Result<std::uint64_t> read_u64(const std::filesystem::path& path) {
   IGNITE_TRY_ASSIGN(std::string text, read_file(path));
   std::uint64_t v = 0;

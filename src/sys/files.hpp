@@ -23,6 +23,9 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
 // Whether `path` (not followed if a link) was last modified more than `age` ago; false if it
 // cannot be stat'ed.
 bool older_than(const std::filesystem::path& path, std::chrono::seconds age);
+// Whether `path` still names the file `fd` was opened from: not unlinked and replaced, and not
+// covered by a mount since. False if either cannot be stat'ed.
+bool still_named(int fd, const std::filesystem::path& path);
 Result<std::uint64_t> read_u64(const std::filesystem::path& path);  // first number in the file
 
 }  // namespace ignite::sys

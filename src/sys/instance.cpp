@@ -105,10 +105,7 @@ Result<Instance> Instance::create(const fs::path& runtime_root, Placement placem
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) continue;
     // A collector may have taken the lock between our open and flock and unlinked it: then the
     // file we hold is not the one at the path any more.
-    struct stat held {}, named {};
-    if (::fstat(lock.get(), &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 ||
-        held.st_ino != named.st_ino || held.st_dev != named.st_dev)
-      continue;
+    if (!still_named(lock.get(), lock_path)) continue;
     inst.id_ = id;
     inst.dir_ = dir;
     inst.lock_ = std::move(lock);

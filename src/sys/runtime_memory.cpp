@@ -1,65 +1,39 @@
 #include "sys/runtime_memory.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include <spdlog/spdlog.h>
+
+#include "sys/dir_names.hpp"
+#include "sys/files.hpp"
 
 namespace ignite::sys {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Whether `path` still names the dir `fd` was opened from (and not what was mounted over it).
-bool still_at(int fd, const fs::path& path) {
-  struct stat held {}, named {};
-  return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
-         held.st_dev == named.st_dev;
-}
-
-// Visits the entries of the dir `fd` other than "." and ".." until `visit` says false;
-// whether it never did.
-template <class Visit>
-bool each_entry(int fd, Visit visit) {
-  const int copy = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (copy < 0) return false;
-  DIR* dir = ::fdopendir(copy);
-  if (!dir) {
-    ::close(copy);
-    return false;
-  }
-  bool all = true;
-  while (const dirent* e = ::readdir(dir)) {
-    const std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (!visit(name)) {
-      all = false;
-      break;
-    }
-  }
-  ::closedir(dir);
-  return all;
-}
-
 // Unused: nothing but `ids` (locks nobody holds without a live instance) and an empty
 // `instances`. Anything else may be a live run's (or an older Ignite's) and is left visible.
 bool unused(int root) {
-  return each_entry(root, [root](std::string_view name) {
-    if (name == "ids") return true;
+  std::vector<std::string> names;  // two are allowed: a third is something else
+  if (sorted_dir_names(root, 2, names) != 0) return false;
+  for (const auto& name : names) {
+    if (name == "ids") continue;
     if (name != "instances") return false;
     const Fd instances(::openat(root, "instances", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    return instances && each_entry(instances.get(), [](std::string_view) { return false; });
-  });
+    std::vector<std::string> inside;
+    if (!instances || sorted_dir_names(instances.get(), 0, inside) != 0 || !inside.empty()) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -75,7 +49,7 @@ Result<Fd> settle_runtime_dir_in_memory(const fs::path& root) {
   if (on_tmpfs(dir.get())) return Fd{};
   if (::flock(dir.get(), LOCK_EX) != 0) return fail(Error::from_errno("lock " + root.string()));
   // Another instance mounted the tmpfs while we waited: the path is in memory now.
-  if (!still_at(dir.get(), root)) return Fd{};
+  if (!still_named(dir.get(), root)) return Fd{};
   if (unused(dir.get())) {
     // Private to root like the dir it covers; no devices or set-id files, but executable:
     // staged programs (a compiled Go binary) run from here. Over the very dir we checked and

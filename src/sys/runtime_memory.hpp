@@ -1,7 +1,7 @@
 // The runtime dir in memory. What Ignite keeps there (instance dirs, id locks, staged code,
 // scratch dirs) lives as long as a run and is created and removed on every run: a tmpfs is its
 // place, as /run is a tmpfs on systemd hosts. Where it is a disk instead, about twenty entries
-// made and removed per `ignite exec` go through the filesystem's journal (2-3 ms on ext4 here,
+// made and removed per `ignite exec` go through the filesystem's journal (about 2 ms on ext4 here,
 // docs/performance.md). So the first instance on such a host mounts a tmpfs over the runtime
 // dir, once, for every later one.
 //
