@@ -27,7 +27,7 @@
 namespace ignite::cli {
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 // A message larger than this is refused whole (and the rest of its line skipped).
 constexpr std::size_t kMaxMessageBytes = 16u << 20;
@@ -126,7 +126,7 @@ class StdioServer {
     std::shared_ptr<std::atomic<bool>> done;
   };
 
-  void dispatch(json message) {
+  void dispatch(Json message) {
     const mcp::MessageKind kind = mcp::classify(message);
     if (kind.cancels) {
       std::lock_guard lock(calls_mu_);
@@ -168,10 +168,10 @@ class StdioServer {
     calls_.remove_if([](const Call& c) { return c.done->load(); });
   }
 
-  void send(const json& message) {
+  void send(const Json& message) {
     // Security: invalid UTF-8 from a program is already base64 in the document; `replace`
     // keeps any other stray byte from making the line unserializable.
-    const std::string line = message.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    const std::string line = message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     std::lock_guard lock(out_mu_);
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
