@@ -7,9 +7,12 @@ dynamic loader's `_dl_init`), records them with the scheduler's exec/exit events
 costs a few microseconds, so the phases add up to a little more than an untraced run. The
 numbers are for comparing builds on one machine (run it on both), not for the bench's table.
 
+Given --ignite more than once, it alternates the builds run by run (A B A B ...), so that load
+which drifts meanwhile hits them alike, and prints them side by side.
+
 Needs root and `perf` (linux-perf); without them it says so and exits 0. Not part of `make
 test` or `make bench`. Usage:
-  bench/cold_phases.py [--ignite build/dev/src/cli/ignite] [--runs 15] [--runtime python] [PROGRAM]
+  bench/cold_phases.py [--ignite BINARY]... [--runs 15] [--runtime python] [PROGRAM]
 """
 import argparse
 import os
@@ -22,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GROUP = "ignite_phase"
+GROUP = "ignite_phase"  # + the build's index
 LOADER = "/lib64/ld-linux-x86-64.so.2"
 
 # (probe name, demangled symbol prefix, also probe the return?)
@@ -51,8 +54,8 @@ PHASES = [
     ("cgroups, pipes, clone, init's execve", "plan_ret", "exec:init"),
     ("init: namespaces, mounts, seccomp", "exec:init", "exec:program"),
     ("the program", "exec:program", "exit:program"),
-    ("init's exit", "exit:program", "exit:init"),
-    ("result: counters, output", "exit:init", "slot_run_ret"),
+    ("result: init's exit, counters, output", "exit:program", "slot_run_ret"),
+    ("  (of which init's exit: its namespaces)", "exit:program", "exit:init"),
     ("teardown: cgroups, scratch, staging", "slot_run_ret", "run_program_ret"),
     ("report printed, process exit", "run_program_ret", "exit:ignite"),
     ("total", "exec:ignite", "exit:ignite"),
@@ -76,22 +79,26 @@ def symbol_addresses(binary):
     return found
 
 
-def add_probes(binary):
-    sh("perf", "probe", "-q", "-d", f"{GROUP}:*", check=False)
+def remove_probes():
+    out = sh("perf", "probe", "-l", check=False).stdout
+    for group in sorted({m.group(1) for m in re.finditer(rf"({GROUP}\d*):", out)}):
+        sh("perf", "probe", "-q", "-d", f"{group}:*", check=False)
+
+
+def add_probes(binary, group):
     addrs = symbol_addresses(binary)
     missing = [n for n, _, _ in PROBES if n not in addrs]
     for name, _, ret in PROBES:
         if name not in addrs:
             continue
-        sh("perf", "probe", "-q", "-x", binary, "--add", f"{GROUP}:{name}={addrs[name]}")
+        sh("perf", "probe", "-q", "-f", "-x", binary, "--add", f"{group}:{name}={addrs[name]}")
         if ret:
-            sh("perf", "probe", "-q", "-x", binary, "--add", f"{GROUP}:{name}_ret={addrs[name]}%return")
-    sh("perf", "probe", "-q", "-x", LOADER, "--add", f"{GROUP}:dl_init_ret=_dl_init%return")
+            sh("perf", "probe", "-q", "-f", "-x", binary, "--add", f"{group}:{name}_ret={addrs[name]}%return")
     return missing
 
 
-def one_run(argv, data):
-    sh("perf", "record", "-q", "-e", f"{GROUP}:*", "-e", "sched:sched_process_exec",
+def one_run(argv, group, data):
+    sh("perf", "record", "-q", "-e", f"{group}:*", "-e", f"{GROUP}:*", "-e", "sched:sched_process_exec",
        "-e", "sched:sched_process_exit", "-o", data, "--", *argv, check=False)
     script = sh("perf", "script", "-i", data, "-F", "pid,time,event,trace", check=False).stdout
     events, kinds = {}, {}  # event -> ms; pid -> ignite / init / program, from its first exec
@@ -110,7 +117,8 @@ def one_run(argv, data):
             if kind and (kind != "program" or f"exit:{kind}" not in events):
                 events[f"exit:{kind}"] = t
         else:
-            name = event.split(":", 1)[1].replace("__return", "")
+            # perf names a second build's events main_1, ... (probe -f)
+            name = re.sub(r"_\d+$", "", event.split(":", 1)[1].replace("__return", ""))
             if name == "dl_init_ret":
                 if kinds.get(pid) == "ignite":
                     events.setdefault("loaded", t)
@@ -121,7 +129,7 @@ def one_run(argv, data):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ignite", default=str(ROOT / "build/dev/src/cli/ignite"))
+    ap.add_argument("--ignite", action="append", help="a build to trace (repeatable); default build/dev's")
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--runtime", default="python")
     ap.add_argument("program", nargs="?")
@@ -129,36 +137,43 @@ def main():
     if os.geteuid() != 0 or not shutil.which("perf"):
         print("cold_phases: skipped: needs root and perf (apt-get install linux-perf)")
         return 0
-    binary = os.path.realpath(args.ignite)
+    binaries = [os.path.realpath(b) for b in (args.ignite or [str(ROOT / "build/dev/src/cli/ignite")])]
     work = tempfile.mkdtemp(prefix="ignite-phases-")
     program = args.program
     if not program:
         program = os.path.join(work, "hello.py" if args.runtime == "python" else "hello.js")
         Path(program).write_text('print("hello world")\n' if args.runtime == "python" else 'console.log("hello world")\n')
-    env = dict(os.environ)
-    init = Path(binary).parent / "ignite-sandbox-init"
+    init = Path(binaries[0]).parent / "ignite-sandbox-init"
     if init.exists():
-        env.setdefault("IGNITE_SANDBOX_INIT", str(init))
-    os.environ.update(env)
+        os.environ.setdefault("IGNITE_SANDBOX_INIT", str(init))
+    runs = [[] for _ in binaries]
     try:
-        missing = add_probes(binary)
-        if missing:
-            print("no probe for (renamed?): " + ", ".join(missing))
-        argv = [binary, "exec", "--runtime", args.runtime, program, "--json"]
-        subprocess.run(argv, capture_output=True)  # the runtime's probe cache, the page cache
-        runs = [one_run(argv, os.path.join(work, "perf.data")) for _ in range(args.runs)]
+        remove_probes()
+        sh("perf", "probe", "-q", "-x", LOADER, "--add", f"{GROUP}:dl_init_ret=_dl_init%return")
+        for i, binary in enumerate(binaries):
+            missing = add_probes(binary, f"{GROUP}{i}")
+            if missing:
+                print(f"{binary}: no probe for (renamed?): " + ", ".join(missing))
+        argvs = [[b, "exec", "--runtime", args.runtime, program, "--json"] for b in binaries]
+        for argv in argvs:
+            subprocess.run(argv, capture_output=True)  # the runtime's probe cache, the page cache
+        for _ in range(args.runs):
+            for i, argv in enumerate(argvs):
+                runs[i].append(one_run(argv, f"{GROUP}{i}", os.path.join(work, "perf.data")))
     finally:
-        sh("perf", "probe", "-q", "-d", f"{GROUP}:*", check=False)
+        remove_probes()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{binary} exec --runtime {args.runtime}: median of {args.runs} runs, ms")
+    print(f"exec --runtime {args.runtime}: median of {args.runs} runs, ms (p10)")
+    for i, binary in enumerate(binaries):
+        print(f"  [{i}] {binary}")
+    print(f"  {'':<40}" + "".join(f"{'[' + str(i) + ']':>16}" for i in range(len(binaries))))
     for label, a, b in PHASES:
-        spans = [r[b] - r[a] for r in runs if a in r and b in r]
-        if spans:
-            print(f"  {label:<40} {statistics.median(spans):7.2f}   (p10 {sorted(spans)[len(spans) // 10]:.2f})")
-        else:
-            print(f"  {label:<40}       -   (no {a} or {b})")
+        cells = []
+        for r in runs:
+            spans = sorted(x[b] - x[a] for x in r if a in x and b in x)
+            cells.append(f"{statistics.median(spans):7.2f} ({spans[len(spans) // 10]:5.2f})" if spans else f"{'-':>15}")
+        print(f"  {label:<40}" + "".join(f"{c:>16}" for c in cells))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
