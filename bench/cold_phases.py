@@ -100,13 +100,13 @@ def add_probes(binary, group):
 def one_run(argv, group, data):
     sh("perf", "record", "-q", "-e", f"{group}:*", "-e", f"{GROUP}:*", "-e", "sched:sched_process_exec",
        "-e", "sched:sched_process_exit", "-o", data, "--", *argv, check=False)
-    script = sh("perf", "script", "-i", data, "-F", "pid,time,event,trace", check=False).stdout
+    script = sh("perf", "script", "-i", data, "-F", "pid,time,event", check=False).stdout
     events, kinds = {}, {}  # event -> ms; pid -> ignite / init / program, from its first exec
     for line in script.splitlines():
-        m = re.match(r"\s*(\d+)\s+([\d.]+):\s+(\S+):\s*(.*)", line)
+        m = re.match(r"\s*(\d+)\s+([\d.]+):\s+(\S+):", line)
         if not m:
             continue
-        pid, t, event, trace = int(m.group(1)), float(m.group(2)) * 1e3, m.group(3), m.group(4)
+        pid, t, event = int(m.group(1)), float(m.group(2)) * 1e3, m.group(3)
         if event == "sched:sched_process_exec":
             if pid not in kinds:
                 kinds[pid] = "ignite" if not kinds else "init" if "init" not in kinds.values() else "program"
@@ -174,6 +174,7 @@ def main():
             cells.append(f"{statistics.median(spans):7.2f} ({spans[len(spans) // 10]:5.2f})" if spans else f"{'-':>15}")
         print(f"  {label:<40}" + "".join(f"{c:>16}" for c in cells))
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())
