@@ -39,14 +39,17 @@ NatsJobs::~NatsJobs() { close(); }
 
 Result<void> NatsJobs::start(std::chrono::milliseconds patience) {
   const auto deadline = std::chrono::steady_clock::now() + patience;
-  auto nc = connect(nats_, [&] { return std::chrono::steady_clock::now() > deadline; });
+  const auto out_of_patience = [&] { return std::chrono::steady_clock::now() > deadline; };
+  auto nc = connect(nats_, out_of_patience);
   if (!nc) return fail(std::move(nc).error());
   nc_ = std::move(*nc);
   auto js = jetstream(nc_.get());
   if (!js) return fail(std::move(js).error());
   js_ = std::move(*js);
-  if (auto r = ensure_streams(js_.get(), stream_, /*update_existing=*/false); !r) return r;
-  auto kv = ensure_results(js_.get(), stream_);
+  auto kv = retry_while_unavailable(out_of_patience, [&]() -> Result<KeyValue> {
+    IGNITE_TRY(ensure_streams(js_.get(), stream_, /*update_existing=*/false));
+    return ensure_results(js_.get(), stream_);
+  });
   if (!kv) return fail(std::move(kv).error());
   kv_ = std::move(*kv);
   store_ = std::make_unique<JobStore>(kv_.get());

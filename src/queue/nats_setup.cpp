@@ -92,21 +92,25 @@ Result<Options> make_options(const NatsOptions& o) {
   return opts;
 }
 
+bool RetryPacer::again(const Error& e) {
+  if (e.code != ErrorCode::unavailable || give_up_()) return false;
+  ++failures_;
+  if ((failures_ & (failures_ - 1)) == 0) spdlog::warn("{}; retrying", e.message);
+  std::this_thread::sleep_for(pause_);
+  pause_ = std::min(pause_ * 2, std::chrono::milliseconds(2000));
+  return true;
+}
+
 Result<Connection> connect(const NatsOptions& o, const std::function<bool()>& give_up) {
   auto opts = make_options(o);
   if (!opts) return fail(std::move(opts).error());
-  std::chrono::milliseconds backoff{100};
-  for (int attempt = 1;; ++attempt) {
+  // Only "no server yet" is worth waiting for; bad credentials or TLS settings are not.
+  return retry_while_unavailable(give_up, [&]() -> Result<Connection> {
     natsConnection* raw = nullptr;
     const natsStatus s = nats().natsConnection_Connect(&raw, opts->get());
     if (s == NATS_OK) return Connection(raw);
-    Error e = nats_error("connect to NATS", s);
-    // Only "no server yet" is worth waiting for; bad credentials or TLS settings are not.
-    if (e.code != ErrorCode::unavailable || give_up()) return fail(std::move(e));
-    if (attempt == 1 || (attempt & (attempt - 1)) == 0) spdlog::warn("{}; retrying", e.message);
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-  }
+    return fail(nats_error("connect to NATS", s));
+  });
 }
 
 Result<JetStream> jetstream(natsConnection* nc) {

@@ -41,8 +41,35 @@ struct StreamOptions {
   std::string status_prefix = "job_status.";  // CONTRACT §6
 };
 
+// Paces the retries of a step that fails while NATS is not ready yet: no server answering, or a
+// JetStream request timing out while a cluster elects a leader or a loaded node lags (an R3
+// stream's creation took over 5 s on a busy CI host). Pauses 100 ms, doubling up to 2 s, and
+// warns on the 1st, 2nd, 4th, 8th... failure.
+class RetryPacer {
+ public:
+  explicit RetryPacer(std::function<bool()> give_up) : give_up_(std::move(give_up)) {}
+  // True, after the pause, when `e` is worth another try; false at once for a lasting error
+  // (anything but ErrorCode::unavailable) or when give_up() says so.
+  bool again(const Error& e);
+
+ private:
+  std::function<bool()> give_up_;
+  std::chrono::milliseconds pause_{100};
+  int failures_ = 0;
+};
+
+// Runs `attempt` until it succeeds, fails for good, or `give_up` returns true.
+template <class Attempt>
+auto retry_while_unavailable(std::function<bool()> give_up, Attempt attempt) -> decltype(attempt()) {
+  RetryPacer pacer(std::move(give_up));
+  for (;;) {
+    auto r = attempt();
+    if (r || !pacer.again(r.error())) return r;
+  }
+}
+
 Result<Options> make_options(const NatsOptions& o);
-// Connects, retrying (with backoff up to 2 s) until `give_up` returns true. Reconnects are
+// Connects, retrying (as retry_while_unavailable) until `give_up` returns true. Reconnects are
 // automatic afterwards, for ever, across every URL given.
 Result<Connection> connect(const NatsOptions& o, const std::function<bool()>& give_up);
 

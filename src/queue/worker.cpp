@@ -51,7 +51,10 @@ Result<void> Worker::start(std::stop_token stop) {
   auto js = jetstream(nc_.get());
   if (!js) return fail(std::move(js).error());
   js_ = std::move(*js);
-  auto kv = ensure_jetstream_objects(js_.get(), options_.stream);
+  // A cluster still electing, or a node too loaded to answer in time, is waited for as a
+  // server not yet up is.
+  auto kv = retry_while_unavailable([&] { return stop.stop_requested(); },
+                                    [&] { return ensure_jetstream_objects(js_.get(), options_.stream); });
   if (!kv) return fail(std::move(kv).error());
   kv_ = std::move(*kv);
   store_ = std::make_unique<JobStore>(kv_.get());

@@ -391,9 +391,14 @@ class NatsCluster {
   // every node counts the whole meta group again: a restarted node answers /healthz and names
   // the leader before it has relearnt all its peers (its /jsz said cluster_size 2 of 3).
   bool restart(std::size_t i, std::chrono::milliseconds ready_timeout = std::chrono::seconds(30)) {
+    return start_again(i) && wait_whole(ready_timeout);
+  }
+  // restart(i) without the wait: for bringing back one of several stopped nodes (the last one
+  // back is restart()ed, which waits for the whole cluster).
+  bool start_again(std::size_t i) {
     (void)nodes_.at(i)->kill(SIGKILL);
     error_ = nodes_.at(i)->spawn();
-    return error_.empty() && wait_whole(ready_timeout);
+    return error_.empty();
   }
 
   // Every running node is healthy (/healthz: JetStream up, its replicas current) and sees the

@@ -54,17 +54,7 @@ class WorkerProcess {
     posix_spawn_file_actions_addopen(&fa, 2, err().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (::posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
-    const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
-    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
-      const std::string text = read_text(out());
-      if (text.find("worker ready") != std::string::npos) {
-        ready_ = true;
-        if (auto at = text.find("metrics on http://127.0.0.1:"); at != std::string::npos)
-          metrics_port_ = std::atoi(text.c_str() + at + 28);
-        break;
-      }
-      if (wait_exit(std::chrono::milliseconds(50))) break;
-    }
+    wait_ready(ready_timeout);
   }
   ~WorkerProcess() {
     if (pid_ > 0 && !exit_code_) {
@@ -77,6 +67,21 @@ class WorkerProcess {
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   bool ready() const { return ready_; }
+  // Waits (again) for "worker ready"; false at the timeout or when the worker exited.
+  bool wait_ready(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!ready_ && pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      const std::string text = read_text(out());
+      if (text.find("worker ready") != std::string::npos) {
+        ready_ = true;
+        if (auto at = text.find("metrics on http://127.0.0.1:"); at != std::string::npos)
+          metrics_port_ = std::atoi(text.c_str() + at + 28);
+        break;
+      }
+      if (wait_exit(std::chrono::milliseconds(50))) break;
+    }
+    return ready_;
+  }
   pid_t pid() const { return pid_; }
   int metrics_port() const { return metrics_port_; }
   std::string log() const { return read_text(err()); }

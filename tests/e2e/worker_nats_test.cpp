@@ -445,6 +445,31 @@ TEST(WorkerNats, a_three_node_cluster_losing_a_node_completes_every_job_exactly_
   EXPECT_EQ(done, static_cast<long>(all.size())) << "each job completed once (" << republished << " answered again from the store)";
 }
 
+// A worker started while its cluster cannot create streams (here: two of three nodes down, so no
+// JetStream meta leader) waits for it, as it waits for a server that is not up yet; once the
+// cluster is whole it starts and runs jobs. CI once saw the first worker's stream creation time
+// out on a loaded host, and the worker exit.
+TEST(WorkerNats, a_worker_started_before_its_cluster_has_a_quorum_waits_for_one) {
+  REQUIRE_NATS();
+  NatsCluster cluster;
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  ASSERT_TRUE(cluster.kill(1));
+  ASSERT_TRUE(cluster.kill(2));
+  WorkerProcess worker(cluster.urls(), args_with({"--replicas", "3"}), 8s);
+  EXPECT_FALSE(worker.ready()) << worker.log();
+  ASSERT_FALSE(worker.wait_exit(0ms).has_value()) << "the worker gave up instead of waiting:\n" << worker.log();
+  EXPECT_NE(worker.log().find("retrying"), std::string::npos) << worker.log();
+  ASSERT_TRUE(cluster.start_again(1)) << cluster.error();
+  ASSERT_TRUE(cluster.restart(2)) << cluster.error();
+  ASSERT_TRUE(worker.wait_ready(60s)) << worker.log();
+  NatsClient client(cluster.urls());
+  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(client.js_publish("jobs", job("quorum-1", "print('q')"))) << client.error();
+  ASSERT_TRUE(all_stored(client.jetstream(), {"quorum-1"}, 60s)) << worker.log();
+  const json stored = stored_status(client.jetstream(), "quorum-1");
+  EXPECT_EQ(stored.value("status", ""), "done") << stored.dump();
+}
+
 TEST(WorkerNats, service_requests_on_ignite_execute_are_answered_by_one_worker) {
   REQUIRE_NATS();
   NatsServer nats;
