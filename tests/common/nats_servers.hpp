@@ -393,8 +393,9 @@ class NatsCluster {
   bool restart(std::size_t i, std::chrono::milliseconds ready_timeout = std::chrono::seconds(30)) {
     return start_again(i) && wait_whole(ready_timeout);
   }
-  // restart(i) without the wait: for bringing back one of several stopped nodes (the last one
-  // back is restart()ed, which waits for the whole cluster).
+  // restart(i) without the wait: for bringing back several stopped nodes at once (restart(i)
+  // waits for the whole cluster, so it needs every other node up), or for a test in which
+  // something else does the waiting.
   bool start_again(std::size_t i) {
     (void)nodes_.at(i)->kill(SIGKILL);
     error_ = nodes_.at(i)->spawn();

@@ -447,7 +447,7 @@ TEST(WorkerNats, a_three_node_cluster_losing_a_node_completes_every_job_exactly_
 
 // A worker started while its cluster cannot create streams (here: two of three nodes down, so no
 // JetStream meta leader) waits for it, as it waits for a server that is not up yet; once the
-// cluster is whole it starts and runs jobs. CI once saw the first worker's stream creation time
+// nodes are back it starts and runs jobs. CI once saw the first worker's stream creation time
 // out on a loaded host, and the worker exit.
 TEST(WorkerNats, a_worker_started_before_its_cluster_has_a_quorum_waits_for_one) {
   REQUIRE_NATS();
