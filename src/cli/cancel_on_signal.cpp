@@ -9,7 +9,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <future>
 #include <string>
 
 #include "cli/common.hpp"
@@ -38,12 +37,10 @@ Result<std::unique_ptr<CancelOnSignal>> CancelOnSignal::start() {
   sys::Fd wake(::eventfd(0, EFD_CLOEXEC));
   if (!wake) return fail(Error::from_errno("eventfd"));
   std::unique_ptr<CancelOnSignal> c(new CancelOnSignal(std::move(signals), std::move(wake)));
-  std::promise<void> running;
-  c->thread_ = std::thread([&running, self = c.get()] {
-    running.set_value();
-    self->watch();
-  });
-  running.get_future().wait();
+  // Not waited for: a signal that comes before the thread runs waits in the signalfd. (With a
+  // spare sandbox init being cloned on the other core, the new thread may wait a millisecond
+  // for a CPU, and we with it.)
+  c->thread_ = std::thread([self = c.get()] { self->watch(); });
   return c;
 }
 

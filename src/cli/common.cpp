@@ -80,9 +80,10 @@ fs::path cache_root() {
   return fs::path("/tmp") / ("ignite-cache-" + std::to_string(::geteuid()));
 }
 
-Result<std::unique_ptr<sandbox::Backend>> make_native(bool allow_degraded, const sys::Instance& instance) {
+Result<std::unique_ptr<sandbox::Backend>> make_native(const HostOptions& options, const sys::Instance& instance) {
   sandbox::native::NativeConfig config;
-  config.allow_degraded = allow_degraded;
+  config.allow_degraded = options.allow_degraded;
+  config.spare_init = options.spare_init;
   config.scratch_root = instance.dir();
   config.run_prefix = instance.tag("");
   config.id_lock_dir = instance.runtime_root() / "ids";
@@ -124,6 +125,8 @@ Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded
   HostOptions options;
   options.isolation = isolation;
   options.allow_degraded = allow_degraded;
+  // One run (exec, run): its sandbox's init starts now, beside the rest of the set-up.
+  options.spare_init = isolation == "native";
   return make_engine(options);
 }
 
@@ -140,7 +143,7 @@ Result<HostEngine> make_engine(const HostOptions& options) {
   host.instance = std::make_unique<sys::Instance>(std::move(instance));
   if (!config::valid_isolation(options.isolation))
     return fail(ErrorCode::invalid_argument, "--isolation: '" + options.isolation + "' is not a backend (native, docker or microvm)");
-  IGNITE_TRY_ASSIGN(host.backend, make_native(options.allow_degraded, *host.instance));
+  IGNITE_TRY_ASSIGN(host.backend, make_native(options, *host.instance));
   // Other backends on first use; the default one now, so that a server fails at start, not
   // at its first request.
   host.others =

@@ -63,6 +63,9 @@ struct HostOptions {
   // microVMs restored from a template of their shape rather than booted (vm_template.hpp):
   // long-lived processes; a one-shot run would pay the template's save for one VM.
   bool vm_templates = false;
+  // The native backend starts one sandbox init ahead (NativeConfig::spare_init): for one-shot
+  // commands, whose first run takes it.
+  bool spare_init = false;
 };
 Result<HostEngine> make_engine(const HostOptions& options);
 

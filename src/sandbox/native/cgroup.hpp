@@ -77,9 +77,11 @@ class Cgroup {
   // A thrash watch (core/memory_thrash.hpp) over this cgroup's memory counters, for the run's
   // lifetime (it reads the cgroup's files). None without a memory hierarchy or a limit (0).
   std::optional<ThrashWatch> thrash_watch(std::uint64_t memory_limit_bytes) const;
+  // Sets the limits (zero fields are left alone): create() does, and a spare sandbox's cgroup,
+  // made before its run's limits were known, gets them when the run takes it.
+  Status apply(const CgroupLimits& limits) const;
 
  private:
-  Status apply(const CgroupLimits& limits) const;
   std::filesystem::path dir(std::string_view controller) const;
 
   CgroupVersion version_ = CgroupVersion::none;

@@ -113,17 +113,23 @@ Result<LaunchedInit> launch_init(int init_binary, const ChildArgs& args, bool ne
   IGNITE_TRY_ASSIGN(sys::Fd memfd, args_memfd(args));
   std::vector<int> keep = child_fds(args);
   keep.push_back(memfd.get());
-  std::string args_fd = std::to_string(memfd.get()), report_fd = std::to_string(args.report_fd);
+  return launch_init_reading(init_binary, keep, memfd.get(), args.report_fd, args.in_user_namespace, network,
+                             cgroup_dir);
+}
+
+Result<LaunchedInit> launch_init_reading(int init_binary, const std::vector<int>& keep, int args_fd, int report_fd,
+                                         bool in_user_namespace, bool network, int cgroup_dir) {
+  std::string args_text = std::to_string(args_fd), report_text = std::to_string(report_fd);
   std::string name = "ignite-sandbox-init";
-  char* argv[] = {name.data(), args_fd.data(), report_fd.data(), nullptr};
-  const ChildSide side{init_binary, args.report_fd, args.in_user_namespace, keep.data(), keep.size(), argv};
+  char* argv[] = {name.data(), args_text.data(), report_text.data(), nullptr};
+  const ChildSide side{init_binary, report_fd, in_user_namespace, keep.data(), keep.size(), argv};
 
   Stack stack;
   if (!stack.ok()) return fail(Error::from_errno("mmap (init's stack)"));
   std::uint64_t flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
                         CLONE_NEWUTS | CLONE_NEWCGROUP;
   if (!network) flags |= CLONE_NEWNET;  // a fresh network namespace: only a loopback, down
-  if (args.in_user_namespace) flags |= CLONE_NEWUSER;
+  if (in_user_namespace) flags |= CLONE_NEWUSER;
   int pidfd = -1;
   clone_args ca{};
   ca.flags = flags;

@@ -9,6 +9,8 @@
 // Executing a small static program leaves nothing shared, copies no page table, and the
 // init's memory holds this run's arguments only, never the supervisor's secrets.
 #pragma once
+#include <vector>
+
 #include "core/result.hpp"
 #include "sandbox/native/child.hpp"
 #include "sys/child_process.hpp"
@@ -26,5 +28,12 @@ struct LaunchedInit {
 // Thread-safe: the calling thread waits (vfork) until the child has executed the program or
 // died; other threads go on.
 Result<LaunchedInit> launch_init(int init_binary, const ChildArgs& args, bool network, int cgroup_dir);
+
+// The same, for an init whose ChildArgs are not known yet (NativeConfig::spare_init): init
+// reads them from `args_fd` (a pipe's read end) until EOF, waiting until the run that takes it
+// writes them. `keep`: the fds init keeps across its execve, `args_fd` and every child-side fd
+// that run's ChildArgs will name (they keep their numbers).
+Result<LaunchedInit> launch_init_reading(int init_binary, const std::vector<int>& keep, int args_fd, int report_fd,
+                                         bool in_user_namespace, bool network, int cgroup_dir);
 
 }  // namespace ignite::sandbox::native

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@
 #include "sandbox/native/init_launch.hpp"
 #include "sandbox/native/seccomp_filter.hpp"
 #include "sandbox/native/native_slot.hpp"
+#include "sandbox/native/spare_init.hpp"
 #include "sys/c_strings.hpp"
 #include "sys/child_process.hpp"
 #include "sys/files.hpp"
@@ -46,28 +48,6 @@ class CStrings {
   std::vector<char*> ptrs_;
 };
 
-Status make_socketpair(sys::Fd& parent, sys::Fd& child) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-    return fail(Error::from_errno("socketpair"));
-  parent.reset(sv[0]);
-  child.reset(sv[1]);
-  return ok();
-}
-
-Result<RunPipes> make_pipes(bool notify, bool handover) {
-  RunPipes p;
-  if (notify) IGNITE_TRY(make_socketpair(p.notify_parent, p.notify_child));
-  if (handover) IGNITE_TRY(make_socketpair(p.handover_parent, p.handover_child));
-  IGNITE_TRY_ASSIGN(p.sync, sys::make_pipe());
-  IGNITE_TRY_ASSIGN(p.report, sys::make_pipe());
-  IGNITE_TRY_ASSIGN(p.exec, sys::make_pipe());
-  IGNITE_TRY_ASSIGN(p.in, sys::make_pipe());
-  IGNITE_TRY_ASSIGN(p.out, sys::make_pipe());
-  IGNITE_TRY_ASSIGN(p.err, sys::make_pipe());
-  return p;
-}
-
 class NativeBackend final : public Backend {
  public:
   NativeBackend(NativeConfig config, CgroupLayout layout, SeccompFilter filter, sys::Fd init_binary)
@@ -75,7 +55,11 @@ class NativeBackend final : public Backend {
         layout_(std::move(layout)),
         filter_(std::move(filter)),
         init_binary_(std::move(init_binary)),
-        ids_(config_.id_lock_dir, config_.first_id, config_.id_count) {}
+        ids_(config_.id_lock_dir, config_.first_id, config_.id_count) {
+    if (config_.spare_init)
+      spare_.emplace(SpareRecipe{config_.scratch_root, layout_, config_.run_prefix, filter_.notify_kills(),
+                                 init_binary_.get()});
+  }
 
   std::string_view name() const noexcept override { return "native"; }
 
@@ -98,8 +82,15 @@ class NativeBackend final : public Backend {
     }
     const unsigned uid = p.id ? p.id->id() : 0;
     const SandboxIdentity identity{uid, uid};
-    IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "run-"));
-    p.scratch.emplace(std::move(scratch));
+    // A spare's scratch dir, when there is a spare that fits (its init comes below, after the
+    // plan: it may still be being cloned meanwhile).
+    std::optional<sys::TempDir> spare_scratch = spare_ ? spare_->take_scratch(spec.limits.network) : std::nullopt;
+    const bool took_spare = spare_scratch.has_value();
+    if (!spare_scratch) {
+      IGNITE_TRY_ASSIGN(sys::TempDir scratch, sys::TempDir::create(config_.scratch_root, "run-"));
+      spare_scratch.emplace(std::move(scratch));
+    }
+    p.scratch.emplace(std::move(*spare_scratch));
     const auto root = p.scratch->path() / "root";
     if (::mkdir(root.c_str(), 0700) != 0) return fail(Error::from_errno("mkdir " + root.string()));
     SandboxSpec planned = spec;
@@ -112,16 +103,31 @@ class NativeBackend final : public Backend {
     }
     IGNITE_TRY_ASSIGN(p.plan,
                       build_mount_plan(planned, root, identity, config_.private_inodes, config_.shared_empty));
-    if (layout_.version != CgroupVersion::none) {
-      IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, config_.run_prefix + p.scratch->path().filename().string(),
-                                                  cgroup_limits(spec.limits)));
-      p.cgroup.emplace(std::move(cg));
-    }
+    // The spare's init has its namespaces and has executed ignite-sandbox-init; it waits for
+    // this run's arguments.
+    std::optional<SpareInit> spare = took_spare ? spare_->take_init() : std::nullopt;
     std::vector<sys::Fd> join_fds;  // see Cgroup::open_for_join
-    if (p.cgroup) {
-      IGNITE_TRY_ASSIGN(join_fds, p.cgroup->open_for_join());
+    if (spare) {
+      // Security: the limits hold before init is told to go on, long before the program exists.
+      if (spare->cgroup) IGNITE_TRY(spare->cgroup->apply(cgroup_limits(spec.limits)));
+      if (spare->cgroup) p.cgroup.emplace(std::move(*spare->cgroup));
+      join_fds = std::move(spare->join_fds);
+      p.pipes = std::move(spare->pipes);
+      if (!spec.output && !spec.egress) {  // made for any run; init closes what ChildArgs does not name
+        p.pipes.handover_parent.reset();
+        p.pipes.handover_child.reset();
+      }
+    } else {
+      if (layout_.version != CgroupVersion::none) {
+        IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(layout_, run_cgroup_name(config_.run_prefix, *p.scratch),
+                                                    cgroup_limits(spec.limits)));
+        p.cgroup.emplace(std::move(cg));
+      }
+      if (p.cgroup) {
+        IGNITE_TRY_ASSIGN(join_fds, p.cgroup->open_for_join());
+      }
+      IGNITE_TRY_ASSIGN(p.pipes, make_run_pipes(filter_.notify_kills(), spec.output || spec.egress));
     }
-    IGNITE_TRY_ASSIGN(p.pipes, make_pipes(filter_.notify_kills(), spec.output || spec.egress));
     RunPipes& pipes = p.pipes;
     const std::string export_path = spec.output ? spec.output->target.string() : "";
     CStrings argv(spec.argv), envp(spec.env);
@@ -148,22 +154,27 @@ class NativeBackend final : public Backend {
                    .handover_fd = pipes.handover_child.get(),
                    .export_path = spec.output ? export_path.c_str() : nullptr,
                    .egress_port = spec.egress ? spec.egress->port : std::uint16_t{0}};
-    int cgroup_dir = -1;  // v2: CLONE_INTO_CGROUP
+    int cgroup_dir = spare ? spare->cgroup_dir : -1;  // v2: CLONE_INTO_CGROUP
     if (layout_.version == CgroupVersion::v1) {
       if (join_fds.size() > std::size(args.cgroup_fds)) return fail(ErrorCode::internal, "too many cgroup hierarchies");
       for (std::size_t i = 0; i < join_fds.size(); ++i) args.cgroup_fds[i] = join_fds[i].get();
-    } else if (!join_fds.empty()) {
+    } else if (!join_fds.empty() && !spare) {
       cgroup_dir = join_fds.front().get();
     }
 
-    // spawn
-    IGNITE_TRY_ASSIGN(LaunchedInit spawned, launch_init(init_binary_.get(), args, spec.limits.network, cgroup_dir));
+    // spawn (or hand the spare its arguments)
+    auto spawn = [&]() -> Result<LaunchedInit> {
+      if (spare) return hand_arguments(*spare, args);
+      return launch_init(init_binary_.get(), args, spec.limits.network, cgroup_dir);
+    };
+    IGNITE_TRY_ASSIGN(LaunchedInit spawned, spawn());
     sys::ChildProcess init = std::move(spawned.init);
     p.parent_joins_cgroup = p.cgroup && cgroup_dir >= 0 && !spawned.into_cgroup;
     for (sys::Fd* fd : {&pipes.sync.read, &pipes.report.write, &pipes.exec.write, &pipes.in.read,
                         &pipes.out.write, &pipes.err.write, &pipes.notify_child, &pipes.handover_child})
       fd->reset();
     join_fds.clear();
+    spare.reset();
     // Whatever fails from here on, `slot` kills init and removes everything.
     auto slot = std::make_unique<NativeSlot>(std::move(p), std::move(init));
     IGNITE_TRY(slot->join());
@@ -181,6 +192,7 @@ class NativeBackend final : public Backend {
   SeccompFilter filter_;
   sys::Fd init_binary_;  // ignite-sandbox-init (O_PATH), what each run's init executes
   IdPool ids_;
+  std::optional<SpareStarter> spare_;  // NativeConfig::spare_init; last, so destroyed first
 };
 
 }  // namespace

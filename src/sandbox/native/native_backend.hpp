@@ -42,6 +42,11 @@ struct NativeConfig {
   // ignite-sandbox-init, which every run's init executes. Empty: $IGNITE_SANDBOX_INIT, else next
   // to the running executable.
   std::filesystem::path init_binary;
+  // Start one sandbox's init at construction, before any run is known (init_launch.hpp's
+  // launch_spare_init), for the first run that fits it: a one-shot command (`ignite exec`)
+  // overlaps the init's namespaces and execve with resolving its runtime and staging its files.
+  // A spare nobody takes is removed with the backend.
+  bool spare_init = false;
 };
 
 // Whether this kernel has overlayfs (<proc>/filesystems): read-only mounts are per-run overlays

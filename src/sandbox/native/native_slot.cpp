@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,7 +55,29 @@ Result<EgressPolicy> egress_policy(const Egress& egress) {
   return EgressPolicy(std::move(allowed), EgressPolicy::local_addresses());
 }
 
+Status make_socketpair(sys::Fd& parent, sys::Fd& child) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return fail(Error::from_errno("socketpair"));
+  parent.reset(sv[0]);
+  child.reset(sv[1]);
+  return ok();
+}
+
 }  // namespace
+
+Result<RunPipes> make_run_pipes(bool notify, bool handover) {
+  RunPipes p;
+  if (notify) IGNITE_TRY(make_socketpair(p.notify_parent, p.notify_child));
+  if (handover) IGNITE_TRY(make_socketpair(p.handover_parent, p.handover_child));
+  IGNITE_TRY_ASSIGN(p.sync, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.report, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.exec, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.in, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.out, sys::make_pipe());
+  IGNITE_TRY_ASSIGN(p.err, sys::make_pipe());
+  return p;
+}
 
 Status NativeSlot::join() {
   if (p_.cgroup && p_.parent_joins_cgroup) {

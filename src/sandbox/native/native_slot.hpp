@@ -24,6 +24,10 @@ struct RunPipes {
   sys::Fd handover_parent, handover_child;  // init's output dir and egress listener
 };
 
+// The notify and handover socket pairs only when asked for (the seccomp filter's listener; a
+// run with an output dir or egress).
+Result<RunPipes> make_run_pipes(bool notify, bool handover);
+
 // Everything start() made but the process. Members are destroyed in reverse order: the cgroup
 // (kills stragglers, waits until empty), the scratch dir, and only then the uid lease, when no
 // process of that uid is left.
