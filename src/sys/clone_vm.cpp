@@ -27,6 +27,22 @@ ignite_clone3_raw:
     syscall
     hlt
     .size ignite_clone3_raw, .-ignite_clone3_raw
+
+    .p2align 4
+    .globl ignite_raw_syscall
+    .hidden ignite_raw_syscall
+    .type ignite_raw_syscall,@function
+ignite_raw_syscall:          # (nr, a1..a6): -errno on failure, errno untouched
+    mov %rdi, %rax
+    mov %rsi, %rdi
+    mov %rdx, %rsi
+    mov %rcx, %rdx
+    mov %r8, %r10
+    mov %r9, %r8
+    mov 8(%rsp), %r9
+    syscall
+    ret
+    .size ignite_raw_syscall, .-ignite_raw_syscall
 )");
 #elif defined(__aarch64__)
 asm(R"(
@@ -48,12 +64,29 @@ ignite_clone3_raw:
     svc #0
     brk #0
     .size ignite_clone3_raw, .-ignite_clone3_raw
+
+    .p2align 2
+    .globl ignite_raw_syscall
+    .hidden ignite_raw_syscall
+    .type ignite_raw_syscall,%function
+ignite_raw_syscall:          // (nr, a1..a6): -errno on failure, errno untouched
+    mov x8, x0
+    mov x0, x1
+    mov x1, x2
+    mov x2, x3
+    mov x3, x4
+    mov x4, x5
+    mov x5, x6
+    svc #0
+    ret
+    .size ignite_raw_syscall, .-ignite_raw_syscall
 )");
 #else
 #error "clone3_on_stack: no clone3 trampoline for this architecture"
 #endif
 
 extern "C" long ignite_clone3_raw(clone_args* args, unsigned long size, int (*fn)(void*), void* arg);
+extern "C" long ignite_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
 static_assert(SYS_clone3 == 435, "the trampolines hard-code clone3's number");
 
@@ -61,6 +94,10 @@ namespace ignite::sys {
 
 long clone3_on_stack(clone_args* args, int (*fn)(void*), void* arg) noexcept {
   return ignite_clone3_raw(args, sizeof *args, fn, arg);
+}
+
+long raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) noexcept {
+  return ignite_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
 }
 
 }  // namespace ignite::sys

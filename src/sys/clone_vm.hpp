@@ -12,4 +12,8 @@ namespace ignite::sys {
 // `fn` must not return into anything (it execs or _exits; a return exits with its value).
 long clone3_on_stack(clone_args* args, int (*fn)(void*), void* arg) noexcept;
 
+// A system call that returns -errno and never writes errno. A CLONE_VM child that runs beside
+// its parent (no CLONE_VFORK) shares the parent thread's TLS, errno included: it must use this.
+long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0) noexcept;
+
 }  // namespace ignite::sys

@@ -72,7 +72,7 @@ class SpareInitTest : public NativeTest {
     auto b = sandbox::native::make_native_backend(cfg);
     ASSERT_TRUE(b.has_value()) << b.error().message;
     spare_backend_ = std::move(*b);
-    // The spare's scratch dir is made at once; its init is cloned on a thread of the backend.
+    // The spare is made with the backend: its scratch dir, cgroup, pipes and init.
     const auto dirs = run_dirs(root_);
     ASSERT_EQ(dirs.size(), 1u) << "the spare's scratch dir";
     spare_ = *dirs.begin();

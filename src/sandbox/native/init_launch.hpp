@@ -9,6 +9,7 @@
 // Executing a small static program leaves nothing shared, copies no page table, and the
 // init's memory holds this run's arguments only, never the supervisor's secrets.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "core/result.hpp"
@@ -29,11 +30,31 @@ struct LaunchedInit {
 // died; other threads go on.
 Result<LaunchedInit> launch_init(int init_binary, const ChildArgs& args, bool network, int cgroup_dir);
 
-// The same, for an init whose ChildArgs are not known yet (NativeConfig::spare_init): init
-// reads them from `args_fd` (a pipe's read end) until EOF, waiting until the run that takes it
-// writes them. `keep`: the fds init keeps across its execve, `args_fd` and every child-side fd
-// that run's ChildArgs will name (they keep their numbers).
-Result<LaunchedInit> launch_init_reading(int init_binary, const std::vector<int>& keep, int args_fd, int report_fd,
-                                         bool in_user_namespace, bool network, int cgroup_dir);
+struct EarlyChildMemory;
+
+// An init started before its run is known (launch_init_early). The child runs on memory of
+// ours until its execve; the destructor frees it once the child no longer does.
+class EarlyInit {
+ public:
+  EarlyInit(LaunchedInit launched, std::unique_ptr<EarlyChildMemory> memory);
+  EarlyInit(EarlyInit&&) noexcept;
+  EarlyInit& operator=(EarlyInit&&) = delete;
+  ~EarlyInit();  // waits (bounded) until the child has executed or died
+
+  LaunchedInit init;  // for the run that takes it; killed and reaped with us if still here
+
+ private:
+  std::unique_ptr<EarlyChildMemory> memory_;
+};
+
+// An init for a run that is not known yet (NativeConfig::spare_init): it executes
+// ignite-sandbox-init, which waits for its ChildArgs on `args_fd` (a pipe's read end) until the
+// run that takes it writes them and closes the pipe. Unlike launch_init, we do not wait for the
+// child's execve (no CLONE_VFORK): it runs beside us, on memory of ours, with raw syscalls only,
+// and makes its namespaces itself (unshare), all but the PID (and a user) namespace, on its own
+// CPU. It always gets a network namespace of its own. `keep`: the fds it keeps across its
+// execve, `args_fd` and every child-side fd that run's ChildArgs will name (same numbers).
+Result<EarlyInit> launch_init_early(int init_binary, std::vector<int> keep, int args_fd, int report_fd,
+                                    bool in_user_namespace, int cgroup_dir);
 
 }  // namespace ignite::sandbox::native

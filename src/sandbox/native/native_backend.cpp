@@ -57,7 +57,7 @@ class NativeBackend final : public Backend {
         init_binary_(std::move(init_binary)),
         ids_(config_.id_lock_dir, config_.first_id, config_.id_count) {
     if (config_.spare_init)
-      spare_.emplace(SpareRecipe{config_.scratch_root, layout_, config_.run_prefix, filter_.notify_kills(),
+      spare_.emplace(SpareRecipe{config_.scratch_root, &layout_, config_.run_prefix, filter_.notify_kills(),
                                  init_binary_.get()});
   }
 

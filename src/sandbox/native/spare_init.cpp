@@ -1,10 +1,8 @@
 #include "sandbox/native/spare_init.hpp"
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -20,11 +18,11 @@ namespace {
 // Everything start() makes before the clone that does not depend on the run, then the clone.
 Result<SpareInit> start_spare(const SpareRecipe& r, const std::string& cgroup_name) {
   SpareInit s;
-  if (r.layout.version != CgroupVersion::none) {
-    IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(r.layout, cgroup_name, CgroupLimits{}));
+  if (r.layout->version != CgroupVersion::none) {
+    IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(*r.layout, cgroup_name, CgroupLimits{}));
     s.cgroup.emplace(std::move(cg));
     IGNITE_TRY_ASSIGN(s.join_fds, s.cgroup->open_for_join());
-    if (r.layout.version == CgroupVersion::v2 && !s.join_fds.empty()) s.cgroup_dir = s.join_fds.front().get();
+    if (r.layout->version == CgroupVersion::v2 && !s.join_fds.empty()) s.cgroup_dir = s.join_fds.front().get();
   }
   IGNITE_TRY_ASSIGN(s.pipes, make_run_pipes(r.notify, true));
   IGNITE_TRY_ASSIGN(sys::Pipe args, sys::make_pipe());
@@ -32,11 +30,11 @@ Result<SpareInit> start_spare(const SpareRecipe& r, const std::string& cgroup_na
   std::vector<int> keep = {p.sync.read.get(), p.report.write.get(), p.exec.write.get(),    p.in.read.get(),
                            p.out.write.get(), p.err.write.get(),    p.notify_child.get(), p.handover_child.get(),
                            args.read.get()};
-  if (r.layout.version == CgroupVersion::v1) {
+  if (r.layout->version == CgroupVersion::v1) {
     for (const auto& fd : s.join_fds) keep.push_back(fd.get());
   }
-  IGNITE_TRY_ASSIGN(LaunchedInit init, launch_init_reading(r.init_binary, keep, args.read.get(), p.report.write.get(),
-                                                           ::geteuid() != 0, /*network=*/false, s.cgroup_dir));
+  IGNITE_TRY_ASSIGN(EarlyInit init, launch_init_early(r.init_binary, std::move(keep), args.read.get(),
+                                                      p.report.write.get(), ::geteuid() != 0, s.cgroup_dir));
   s.init.emplace(std::move(init));
   s.args = std::move(args.write);
   return s;
@@ -48,37 +46,14 @@ std::string run_cgroup_name(const std::string& run_prefix, const sys::TempDir& s
   return run_prefix + scratch.path().filename().string();
 }
 
-SpareStarter::SpareStarter(SpareRecipe recipe) : recipe_(std::move(recipe)) {
-  auto scratch = sys::TempDir::create(recipe_.scratch_root, "run-");
+SpareStarter::SpareStarter(const SpareRecipe& recipe) {
+  auto scratch = sys::TempDir::create(recipe.scratch_root, "run-");
   if (!scratch) {
     spdlog::debug("no spare sandbox init: {}", scratch.error().message);
     return;
   }
   scratch_.emplace(std::move(*scratch));
-  sigset_t all, old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);  // the new thread inherits the mask
-  thread_ = std::thread([this, name = run_cgroup_name(recipe_.run_prefix, *scratch_)] { run(name); });
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
-
-void SpareStarter::run(std::string cgroup_name) {
-  Result<SpareInit> started = start_spare(recipe_, cgroup_name);
-  std::unique_lock lock(mu_);
-  started_.emplace(std::move(started));
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return quit_; });
-}
-
-SpareStarter::~SpareStarter() {
-  if (!thread_.joinable()) return;
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return started_.has_value(); });
-  started_.reset();  // before the thread goes: init is still its child
-  quit_ = true;
-  cv_.notify_all();
-  lock.unlock();
-  thread_.join();
+  started_.emplace(start_spare(recipe, run_cgroup_name(recipe.run_prefix, *scratch_)));
 }
 
 std::optional<sys::TempDir> SpareStarter::take_scratch(bool host_network) {
@@ -90,17 +65,15 @@ std::optional<sys::TempDir> SpareStarter::take_scratch(bool host_network) {
 }
 
 std::optional<SpareInit> SpareStarter::take_init() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return started_.has_value(); });
-  Result<SpareInit>& started = *started_;
+  std::lock_guard lock(mu_);
+  if (!started_) return std::nullopt;
+  Result<SpareInit> started = std::move(*started_);
+  started_.reset();
   if (!started) {
     spdlog::debug("no spare sandbox init: {}", started.error().message);
     return std::nullopt;
   }
-  if (!started->init) return std::nullopt;  // taken already
-  std::optional<SpareInit> taken(std::move(*started));
-  started->init.reset();  // what is left of the moved-from spare is empty
-  return taken;
+  return std::optional<SpareInit>(std::move(*started));
 }
 
 LaunchedInit hand_arguments(SpareInit& spare, const ChildArgs& args) {
@@ -108,9 +81,7 @@ LaunchedInit hand_arguments(SpareInit& spare, const ChildArgs& args) {
   if (!sys::write_all(spare.args.get(), encode_child_args(args)))
     spdlog::debug("spare sandbox init: writing its arguments: {}", std::strerror(errno));
   spare.args.reset();
-  LaunchedInit launched = std::move(*spare.init);
-  spare.init.reset();
-  return launched;
+  return std::move(spare.init->init);
 }
 
 }  // namespace ignite::sandbox::native
