@@ -120,7 +120,6 @@ Result<sys::Fd> args_memfd(const ChildArgs& args) {
   return fd;
 }
 
-
 // Clones the child that runs exec_init(side) on `stack` with `flags` (+ CLONE_INTO_CGROUP when
 // `cgroup_dir` is set and the kernel has it; CLONE_PIDFD must be among `flags`).
 Result<LaunchedInit> clone_init(const ChildSide& side, const Stack& stack, std::uint64_t flags, int cgroup_dir) {

@@ -83,7 +83,7 @@ class NativeBackend final : public Backend {
     const unsigned uid = p.id ? p.id->id() : 0;
     const SandboxIdentity identity{uid, uid};
     // A spare's scratch dir, when there is a spare that fits (its init comes below, after the
-    // plan: it may still be being cloned meanwhile).
+    // plan: it may still be executing ignite-sandbox-init meanwhile).
     std::optional<sys::TempDir> spare_scratch = spare_ ? spare_->take_scratch(spec.limits.network) : std::nullopt;
     const bool took_spare = spare_scratch.has_value();
     if (!spare_scratch) {
