@@ -144,23 +144,12 @@ class NativeBackend final : public Backend {
                    .uid = identity.uid,
                    .gid = identity.gid,
                    .in_user_namespace = p.in_user_namespace,
-                   .sync_fd = pipes.sync.read.get(),
-                   .report_fd = pipes.report.write.get(),
-                   .exec_fd = pipes.exec.write.get(),
-                   .stdin_fd = pipes.in.read.get(),
-                   .stdout_fd = pipes.out.write.get(),
-                   .stderr_fd = pipes.err.write.get(),
-                   .notify_fd = pipes.notify_child.get(),
-                   .handover_fd = pipes.handover_child.get(),
                    .export_path = spec.output ? export_path.c_str() : nullptr,
                    .egress_port = spec.egress ? spec.egress->port : std::uint16_t{0}};
-    int cgroup_dir = spare ? spare->cgroup_dir : -1;  // v2: CLONE_INTO_CGROUP
-    if (layout_.version == CgroupVersion::v1) {
-      if (join_fds.size() > std::size(args.cgroup_fds)) return fail(ErrorCode::internal, "too many cgroup hierarchies");
-      for (std::size_t i = 0; i < join_fds.size(); ++i) args.cgroup_fds[i] = join_fds[i].get();
-    } else if (!join_fds.empty() && !spare) {
-      cgroup_dir = join_fds.front().get();
-    }
+    const bool v1 = layout_.version == CgroupVersion::v1;
+    IGNITE_TRY(name_child_fds(args, pipes, v1 ? std::span<const sys::Fd>(join_fds) : std::span<const sys::Fd>()));
+    // v2: CLONE_INTO_CGROUP (a spare was cloned into this same dir)
+    const int cgroup_dir = !v1 && !join_fds.empty() ? join_fds.front().get() : -1;
 
     // spawn (or hand the spare its arguments)
     auto spawn = [&]() -> Result<LaunchedInit> {

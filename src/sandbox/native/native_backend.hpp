@@ -43,7 +43,7 @@ struct NativeConfig {
   // to the running executable.
   std::filesystem::path init_binary;
   // Start one sandbox's init at construction, before any run is known (init_launch.hpp's
-  // launch_spare_init), for the first run that fits it: a one-shot command (`ignite exec`)
+  // launch_init_early), for the first run that fits it: a one-shot command (`ignite exec`)
   // overlaps the init's namespaces and execve with resolving its runtime and staging its files.
   // A spare nobody takes is removed with the backend.
   bool spare_init = false;

@@ -79,6 +79,20 @@ Result<RunPipes> make_run_pipes(bool notify, bool handover) {
   return p;
 }
 
+Status name_child_fds(ChildArgs& args, const RunPipes& pipes, std::span<const sys::Fd> v1_cgroup_fds) {
+  args.sync_fd = pipes.sync.read.get();
+  args.report_fd = pipes.report.write.get();
+  args.exec_fd = pipes.exec.write.get();
+  args.stdin_fd = pipes.in.read.get();
+  args.stdout_fd = pipes.out.write.get();
+  args.stderr_fd = pipes.err.write.get();
+  args.notify_fd = pipes.notify_child.get();
+  args.handover_fd = pipes.handover_child.get();
+  if (v1_cgroup_fds.size() > std::size(args.cgroup_fds)) return fail(ErrorCode::internal, "too many cgroup hierarchies");
+  for (std::size_t i = 0; i < v1_cgroup_fds.size(); ++i) args.cgroup_fds[i] = v1_cgroup_fds[i].get();
+  return ok();
+}
+
 Status NativeSlot::join() {
   if (p_.cgroup && p_.parent_joins_cgroup) {
     if (auto joined = p_.cgroup->add(init_.pid()); !joined)

@@ -3,11 +3,13 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "core/spec.hpp"
 #include "sandbox/backend.hpp"
 #include "sandbox/native/cgroup.hpp"
+#include "sandbox/native/child.hpp"
 #include "sandbox/native/id_pool.hpp"
 #include "sandbox/native/mount_plan.hpp"
 #include "sys/child_process.hpp"
@@ -27,6 +29,11 @@ struct RunPipes {
 // The notify and handover socket pairs only when asked for (the seccomp filter's listener; a
 // run with an output dir or egress).
 Result<RunPipes> make_run_pipes(bool notify, bool handover);
+
+// Names in `args` the child-side ends of `pipes` and, on cgroup v1, the run's `tasks` fds (what
+// init inherits with the same numbers). Fails when there are more hierarchies than ChildArgs has
+// room for.
+Status name_child_fds(ChildArgs& args, const RunPipes& pipes, std::span<const sys::Fd> v1_cgroup_fds);
 
 // Everything start() made but the process. Members are destroyed in reverse order: the cgroup
 // (kills stragglers, waits until empty), the scratch dir, and only then the uid lease, when no

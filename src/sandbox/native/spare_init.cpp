@@ -18,23 +18,23 @@ namespace {
 // Everything start() makes before the clone that does not depend on the run, then the clone.
 Result<SpareInit> start_spare(const SpareRecipe& r, const std::string& cgroup_name) {
   SpareInit s;
+  int cgroup_dir = -1;  // v2: CLONE_INTO_CGROUP
   if (r.layout->version != CgroupVersion::none) {
     IGNITE_TRY_ASSIGN(Cgroup cg, Cgroup::create(*r.layout, cgroup_name, CgroupLimits{}));
     s.cgroup.emplace(std::move(cg));
     IGNITE_TRY_ASSIGN(s.join_fds, s.cgroup->open_for_join());
-    if (r.layout->version == CgroupVersion::v2 && !s.join_fds.empty()) s.cgroup_dir = s.join_fds.front().get();
+    if (r.layout->version == CgroupVersion::v2 && !s.join_fds.empty()) cgroup_dir = s.join_fds.front().get();
   }
   IGNITE_TRY_ASSIGN(s.pipes, make_run_pipes(r.notify, true));
   IGNITE_TRY_ASSIGN(sys::Pipe args, sys::make_pipe());
-  const RunPipes& p = s.pipes;
-  std::vector<int> keep = {p.sync.read.get(), p.report.write.get(), p.exec.write.get(),    p.in.read.get(),
-                           p.out.write.get(), p.err.write.get(),    p.notify_child.get(), p.handover_child.get(),
-                           args.read.get()};
-  if (r.layout->version == CgroupVersion::v1) {
-    for (const auto& fd : s.join_fds) keep.push_back(fd.get());
-  }
+  // Init keeps every fd a run's ChildArgs may name: the same naming start() uses.
+  ChildArgs named;
+  const bool v1 = r.layout->version == CgroupVersion::v1;
+  IGNITE_TRY(name_child_fds(named, s.pipes, v1 ? std::span<const sys::Fd>(s.join_fds) : std::span<const sys::Fd>()));
+  std::vector<int> keep = child_fds(named);
+  keep.push_back(args.read.get());
   IGNITE_TRY_ASSIGN(EarlyInit init, launch_init_early(r.init_binary, std::move(keep), args.read.get(),
-                                                      p.report.write.get(), ::geteuid() != 0, s.cgroup_dir));
+                                                      named.report_fd, ::geteuid() != 0, cgroup_dir));
   s.init.emplace(std::move(init));
   s.args = std::move(args.write);
   return s;

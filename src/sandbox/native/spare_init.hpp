@@ -26,8 +26,8 @@ namespace ignite::sandbox::native {
 // scratch dir is SpareStarter's until a run takes it.)
 struct SpareInit {
   std::optional<Cgroup> cgroup;
-  std::vector<sys::Fd> join_fds;  // v1 (Cgroup::open_for_join); init holds the same numbers
-  int cgroup_dir = -1;            // v2: what init was cloned into (one of join_fds)
+  std::vector<sys::Fd> join_fds;  // Cgroup::open_for_join: v1's `tasks` (init holds the same
+                                  // numbers) or v2's dir (init was cloned into it)
   RunPipes pipes;                 // both ends: the child-side numbers go into the run's ChildArgs
   sys::Fd args;                   // the run's encoded ChildArgs go here, then EOF
   std::optional<EarlyInit> init;
