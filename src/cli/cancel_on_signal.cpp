@@ -37,9 +37,9 @@ Result<std::unique_ptr<CancelOnSignal>> CancelOnSignal::start() {
   sys::Fd wake(::eventfd(0, EFD_CLOEXEC));
   if (!wake) return fail(Error::from_errno("eventfd"));
   std::unique_ptr<CancelOnSignal> c(new CancelOnSignal(std::move(signals), std::move(wake)));
-  // Not waited for: a signal that comes before the thread runs waits in the signalfd. (While a
-  // spare sandbox init executes on the other core, the new thread may wait for a CPU, and we
-  // would with it.)
+  // Not waited for: a signal that comes before the thread runs waits in the signalfd. (The
+  // thread starts before the spare sandbox init, but may still wait for a CPU while that init
+  // executes on the other core, and we would with it.)
   c->thread_ = std::thread([self = c.get()] { self->watch(); });
   return c;
 }

@@ -16,9 +16,10 @@ namespace ignite::cli {
 class CancelOnSignal {
  public:
   // Blocks the signals in the calling thread (and so in every thread it starts later) and starts
-  // the one thread that receives them. Call it before anything can spawn a sandbox, so that no
-  // run can be started that a signal would not cancel; returns once the thread runs. Fails if
-  // the signalfd or eventfd cannot be made.
+  // the one thread that receives them. Call it before anything can spawn a sandbox (a spare
+  // init included), so that no run can be started that a signal would not cancel; returns
+  // without waiting for the thread to run (a signal that comes first waits in the signalfd).
+  // Fails if the signalfd or eventfd cannot be made.
   static Result<std::unique_ptr<CancelOnSignal>> start();
   ~CancelOnSignal();  // stops the thread; the signals stay blocked until the process exits
 

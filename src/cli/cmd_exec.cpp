@@ -59,13 +59,14 @@ Result<engine::AdhocRequest> build_request(const ExecOptions& o) {
 int exec_cmd(const ExecOptions& o) {
   auto request = build_request(o);
   if (!request) return report_error(request.error());
-  auto host = make_engine(o.isolation.empty() ? "native" : o.isolation, o.allow_degraded);
-  if (!host) return report_error(host.error());
-  engine::Engine& engine = *host->engine;
   auto cancel = CancelOnSignal::start();
   if (!cancel) return report_error(cancel.error());
-  auto report = engine.execute_adhoc(*request, (*cancel)->token(), terminal_sink(o.json));
-  return finish_run(report, **cancel, o.json, o.out_dir);
+  auto host = make_engine(o.isolation.empty() ? "native" : o.isolation, o.allow_degraded);
+  if (!host) return report_error(host.error());
+  auto report = host->engine->execute_adhoc(*request, (*cancel)->token(), terminal_sink(o.json));
+  const int code = finish_run(report, **cancel, o.json, o.out_dir);
+  cancel->reset();  // its thread ends while the sandbox's namespaces go (late_teardown)
+  return code;
 }
 
 }  // namespace

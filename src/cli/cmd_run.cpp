@@ -29,14 +29,15 @@ int run(const RunOptions& o) {
     if (!input) return report_error(input.error());
     request.input_json = *input;
   }
-  auto host = make_engine(o.isolation.empty() ? "native" : o.isolation, o.allow_degraded);
-  if (!host) return report_error(host.error());
-  engine::Engine& engine = *host->engine;
   auto cancel = CancelOnSignal::start();
   if (!cancel) return report_error(cancel.error());
+  auto host = make_engine(o.isolation.empty() ? "native" : o.isolation, o.allow_degraded);
+  if (!host) return report_error(host.error());
 
-  auto report = engine.execute(request, (*cancel)->token(), terminal_sink(o.json));
-  return finish_run(report, **cancel, o.json, o.out_dir);
+  auto report = host->engine->execute(request, (*cancel)->token(), terminal_sink(o.json));
+  const int code = finish_run(report, **cancel, o.json, o.out_dir);
+  cancel->reset();  // its thread ends while the sandbox's namespaces go (late_teardown)
+  return code;
 }
 
 }  // namespace

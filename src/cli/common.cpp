@@ -83,7 +83,8 @@ fs::path cache_root() {
 Result<std::unique_ptr<sandbox::Backend>> make_native(const HostOptions& options, const sys::Instance& instance) {
   sandbox::native::NativeConfig config;
   config.allow_degraded = options.allow_degraded;
-  config.spare_init = options.spare_init;
+  config.spare_init = options.one_shot;
+  config.late_teardown = options.one_shot;
   config.scratch_root = instance.dir();
   config.run_prefix = instance.tag("");
   config.id_lock_dir = instance.runtime_root() / "ids";
@@ -125,8 +126,10 @@ Result<HostEngine> make_engine(const std::string& isolation, bool allow_degraded
   HostOptions options;
   options.isolation = isolation;
   options.allow_degraded = allow_degraded;
-  // One run (exec, run): its sandbox's init starts now, beside the rest of the set-up.
-  options.spare_init = isolation == "native";
+  // One run (exec, run): its sandbox's init starts now, beside the rest of the set-up, and its
+  // teardown ends after the report. Only when that run is native: another backend's run would
+  // leave the spare unused.
+  options.one_shot = isolation == "native";
   return make_engine(options);
 }
 

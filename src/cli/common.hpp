@@ -63,9 +63,10 @@ struct HostOptions {
   // microVMs restored from a template of their shape rather than booted (vm_template.hpp):
   // long-lived processes; a one-shot run would pay the template's save for one VM.
   bool vm_templates = false;
-  // The native backend starts one sandbox init ahead (NativeConfig::spare_init): for one-shot
-  // commands, whose first run takes it.
-  bool spare_init = false;
+  // A one-shot command (exec, run): the native backend starts one sandbox init ahead, which the
+  // first run takes (NativeConfig::spare_init), and finishes tearing a run's sandbox down while
+  // the command reports (NativeConfig::late_teardown).
+  bool one_shot = false;
 };
 Result<HostEngine> make_engine(const HostOptions& options);
 

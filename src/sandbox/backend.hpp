@@ -68,8 +68,16 @@ class Backend {
     IGNITE_TRY_ASSIGN(std::unique_ptr<Slot> slot, start(spec));
     Job job;
     job.stdin_data = spec.stdin_data;
-    return slot->run(std::move(job), stop, sink);
+    Result<ExecutionResult> result = slot->run(std::move(job), stop, sink);
+    retire(std::move(slot));
+    return result;
   }
+
+ protected:
+  // What becomes of a cold run's slot when its run is over: destroyed here, unless the backend
+  // finishes destroying it later (the native backend for one-shot commands,
+  // NativeConfig::late_teardown).
+  virtual void retire(std::unique_ptr<Slot> slot) { slot.reset(); }
 };
 
 }  // namespace ignite::sandbox

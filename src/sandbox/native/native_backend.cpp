@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -171,6 +172,15 @@ class NativeBackend final : public Backend {
     return std::unique_ptr<Slot>(std::move(slot));
   }
 
+ protected:
+  void retire(std::unique_ptr<Slot> slot) override {
+    auto& native = static_cast<NativeSlot&>(*slot);
+    if (!config_.late_teardown || native.reaches_host()) return;  // destroyed here
+    native.kill();
+    std::lock_guard lock(retired_mutex_);
+    retired_ = std::move(slot);  // and the one before, if any, is destroyed now
+  }
+
  private:
   static CgroupLimits cgroup_limits(const Limits& l) {
     return {.memory_max_bytes = l.memory_bytes, .pids_max = l.max_processes, .cpu_cores = l.cpu_cores};
@@ -181,7 +191,9 @@ class NativeBackend final : public Backend {
   SeccompFilter filter_;
   sys::Fd init_binary_;  // ignite-sandbox-init (O_PATH), what each run's init executes
   IdPool ids_;
-  std::optional<SpareStarter> spare_;  // NativeConfig::spare_init; last, so destroyed first
+  std::optional<SpareStarter> spare_;  // NativeConfig::spare_init
+  std::mutex retired_mutex_;
+  std::unique_ptr<Slot> retired_;  // NativeConfig::late_teardown; last, so destroyed first
 };
 
 }  // namespace

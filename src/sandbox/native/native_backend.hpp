@@ -47,6 +47,13 @@ struct NativeConfig {
   // overlaps the init's namespaces and execve with resolving its runtime and staging its files.
   // A spare nobody takes is removed with the backend.
   bool spare_init = false;
+  // For one-shot commands too: a cold run's slot is killed when the run ends and reaped (its
+  // cgroup, scratch dir and uid released) at the next run's end or with the backend, so that
+  // the command reports its result while the kernel tears the sandbox's namespaces down (~1-2
+  // ms here). Not a run that reaches the host, through a writable mount (a build step's output
+  // dir, which what comes next reads) or the host's network: a process the program left behind
+  // lives until init's exit has killed it, and must by then have nothing of the host to touch.
+  bool late_teardown = false;
 };
 
 // Whether this kernel has overlayfs (<proc>/filesystems): read-only mounts are per-run overlays

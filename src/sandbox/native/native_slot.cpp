@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -138,6 +139,11 @@ Status NativeSlot::warm_up(std::chrono::milliseconds timeout) {
   }
   if (p_.cgroup) resident_ = p_.cgroup->usage().memory_current_bytes;
   return ok();
+}
+
+bool NativeSlot::reaches_host() const {
+  return p_.spec.limits.network ||
+         std::any_of(p_.spec.mounts.begin(), p_.spec.mounts.end(), [](const Mount& m) { return m.writable; });
 }
 
 // release -> supervise -> measure -> classify; the destructor undoes everything.

@@ -1,6 +1,7 @@
 // NativeSlot: one sandbox the native backend started (native_backend.cpp), run once.
 #pragma once
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -67,6 +68,11 @@ class NativeSlot final : public Slot {
   Status warm_up(std::chrono::milliseconds timeout);
 
   Result<ExecutionResult> run(Job job, std::stop_token stop, const OutputSink& sink) override;
+  // SIGKILL to init (the whole PID namespace dies with it) without waiting for it: the
+  // destructor reaps it and removes the rest (NativeConfig::late_teardown).
+  void kill() { (void)init_.send_signal(SIGKILL); }
+  // Whether the sandbox reaches the host: a writable mount, or the host's network.
+  bool reaches_host() const;
   std::uint64_t resident_bytes() const override { return resident_; }
 
  private:
