@@ -65,6 +65,26 @@ std::vector<int> NativeTest::sandbox_processes(unsigned first, unsigned count) {
 
 namespace {
 
+// The supervisor ignores SIGPIPE (`ignite` does) and blocks signals on its threads; neither
+// reaches the program, whose signal dispositions and mask are the defaults.
+TEST_F(NativeTest, the_program_starts_with_no_signal_ignored_or_blocked) {
+  struct sigaction ign {}, old_pipe {}, old_usr1 {};
+  ign.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGPIPE, &ign, &old_pipe), 0);
+  ASSERT_EQ(::sigaction(SIGUSR1, &ign, &old_usr1), 0);
+  sigset_t usr2, old_mask;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &usr2, &old_mask), 0);
+  const ExecutionResult r = run_ok(probe_spec({"read", "/proc/self/status"}));
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ::sigaction(SIGUSR1, &old_usr1, nullptr);
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_data;
+  EXPECT_NE(r.stdout_data.find("\nSigIgn:\t0000000000000000\n"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("\nSigBlk:\t0000000000000000\n"), std::string::npos) << r.stdout_data;
+}
+
 TEST_F(NativeTest, exit_code_and_output_are_returned) {
   auto r = run_ok(probe_spec({"exit", "7"}));
   EXPECT_EQ(r.outcome, Outcome::exited);

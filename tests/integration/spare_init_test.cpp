@@ -1,6 +1,7 @@
 // A spare sandbox init (NativeConfig::spare_init, what `ignite exec` and `ignite run` use): the
 // first run that fits takes it and is what a cold run is (its limits included); one that does
 // not fit leaves it to the next; a spare nobody takes goes with the backend and leaves nothing.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -124,6 +125,21 @@ TEST_F(SpareInitTest, the_first_run_takes_the_spare_and_sees_what_a_cold_run_see
     EXPECT_EQ(warm->stdout_data, cold->stdout_data) << probe[0];
     EXPECT_EQ(warm->outcome, cold->outcome) << probe[0];
   }
+}
+
+// A spare's init is cloned when the backend is made, with whatever the supervisor ignored then
+// (`ignite` ignores SIGPIPE); the program still starts with no signal ignored.
+TEST_F(SpareInitTest, the_program_of_a_spare_starts_with_no_signal_ignored) {
+  struct sigaction ign {}, old_pipe {};
+  ign.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGPIPE, &ign, &old_pipe), 0);
+  SpareInitTest::TearDown();
+  SpareInitTest::SetUp();  // the spare, cloned with SIGPIPE ignored
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  auto r = run_spare(probe_spec({"read", "/proc/self/status"}));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(waiting_inits().empty()) << "the run took the spare";
+  EXPECT_NE(r->stdout_data.find("\nSigIgn:\t0000000000000000\n"), std::string::npos) << r->stdout_data;
 }
 
 TEST_F(SpareInitTest, limits_hold_in_a_run_that_took_the_spare) {

@@ -153,11 +153,8 @@ void hand_over(const ChildArgs& a) noexcept {
 }
 
 [[noreturn]] void exec_program(const ChildArgs& a) noexcept {
-  // Signal dispositions set to "ignore" and the blocked mask survive execve; the program must
-  // start with the defaults whatever the supervisor's threads had.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) (void)::sigaction(sig, &dfl, nullptr);
+  // The blocked mask survives execve; the program must start with none, whatever the
+  // supervisor's threads had. (Its dispositions are init's: reset_signal_dispositions.)
   sigset_t none;
   sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) die(a, ChildStage::signals);
@@ -251,6 +248,12 @@ void join_cgroup(const ChildArgs& a) noexcept {
 }
 
 }  // namespace
+
+void reset_signal_dispositions() noexcept {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) (void)::sigaction(sig, &dfl, nullptr);
+}
 
 void child_main(const ChildArgs& a) noexcept {
   // As early as possible; checked once we hold no copy of the report pipe's read end.

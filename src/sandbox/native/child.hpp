@@ -90,4 +90,10 @@ struct ChildArgs {
 // the program and reaps until it exits. Never returns.
 [[noreturn]] void child_main(const ChildArgs& args) noexcept;
 
+// Every signal's disposition back to the default. A disposition set to "ignore" survives
+// execve (the supervisor ignores SIGPIPE), and the program inherits init's: init calls this
+// first thing, before it waits for its arguments (a spare's wait is off the run's path), and
+// sets none itself afterwards.
+void reset_signal_dispositions() noexcept;
+
 }  // namespace ignite::sandbox::native

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     std::fputs("ignite-sandbox-init: started by ignite as a sandbox's init; not meant to be run by hand\n", stderr);
     return 2;
   }
+  ignite::sandbox::native::reset_signal_dispositions();
   std::string bytes;
   if (!read_all(args_fd, bytes)) fail(report_fd, errno);
   ::close(args_fd);
