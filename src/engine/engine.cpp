@@ -244,6 +244,10 @@ Result<JobReport> Engine::run_program(const config::ServiceConfig& service,
     const auto [from, to] = dependency_mount(rt);
     spec.mounts.push_back({deps->dir / from, to, false});
   }
+  // Ad-hoc code's /app is a staging dir of this job's own, which no other run shares.
+  if (inputs.staged_app) {
+    for (Mount& m : spec.mounts) m.exclusive = m.exclusive || (m.target == "/app" && m.source == service.dir);
+  }
   // /out lands in a private dir of ours; what fits goes into the result, then the dir goes.
   add_program_output(spec);
   IGNITE_TRY(sys::ensure_owned_dir(config_.work_root, 0700));

@@ -102,6 +102,23 @@ TEST(MountPlan, binds_read_only_and_builds_a_minimal_root) {
   EXPECT_NE(passwd->data.find("sandbox:x:60000:60000"), std::string::npos);
 }
 
+// A source this run alone has (Mount::exclusive: ad-hoc code's staging dir, a warm slot's drop
+// dir) shares no inode with another run: bound read-only as it is, with no overlay of its own.
+TEST(MountPlan, an_exclusive_read_only_source_is_bound_without_an_overlay) {
+  SandboxSpec spec = spec_with_app();
+  spec.mounts = {{"/usr/bin", "/usr/bin", false}, {"/usr/lib", "/app", false, /*exclusive=*/true}};
+  auto plan = build_mount_plan(spec, "/scratch/root", {}, /*private_inodes=*/true);
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  const MountOp* app = find(*plan, OpKind::bind, "/scratch/root/app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->source, "/usr/lib");
+  EXPECT_FALSE(app->writable);
+  EXPECT_EQ(find(*plan, OpKind::overlay, "/scratch/root/app"), nullptr);
+  // A shared source still gets its per-run overlay.
+  EXPECT_NE(find(*plan, OpKind::overlay, "/scratch/root/usr/bin"), nullptr);
+  EXPECT_EQ(find(*plan, OpKind::bind, "/scratch/root/usr/bin"), nullptr);
+}
+
 TEST(MountPlan, missing_source_is_an_error) {
   auto spec = spec_with_app();
   spec.mounts.push_back({"/definitely/not/here", "/x", false});

@@ -137,6 +137,10 @@ Result<MountPlan> build_mount_plan(const SandboxSpec& spec, const fs::path& root
       MountOp op{OpKind::bind, m.source.string(), b.host(m.target)};
       op.writable = true;
       b.add(std::move(op));
+    } else if (m.exclusive) {
+      // This run's alone (a staging dir of ours): it shares no inode with another run, so a
+      // read-only bind does what a per-run overlay would, and spares its set-up and teardown.
+      b.add({OpKind::bind, m.source.string(), b.host(m.target)});
     } else {
       read_only.add(m.source, b.host(m.target), S_ISDIR(st.st_mode));
     }
