@@ -34,6 +34,24 @@ void NativeTest::SetUpTestSuite() {
   backend_ = std::move(*b);
 }
 
+std::set<std::string> OwnBackendTest::run_dirs() const {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("run-", 0) == 0) names.insert(name);
+  }
+  return names;
+}
+
+std::vector<fs::path> OwnBackendTest::run_cgroups(const std::string& run) {
+  std::vector<fs::path> dirs;
+  const auto layout = sandbox::native::detect_cgroups("/proc");
+  if (layout.version == sandbox::native::CgroupVersion::v2) dirs.push_back(layout.v2_base / "ignite" / run);
+  for (const auto& [controller, dir] : layout.v1_base) dirs.push_back(dir / run);
+  return dirs;
+}
+
 SandboxSpec NativeTest::probe_spec(std::vector<std::string> args) {
   return testing::probe_spec(std::move(args));
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,36 @@ class NativeTest : public ::testing::Test {
   static inline std::unique_ptr<sandbox::Backend> backend_;
   static inline std::string skip_reason_;
   static inline std::filesystem::path scratch_;
+};
+
+// A NativeTest with a backend of its own, made from a config of the test's under a scratch dir
+// of its own, so that what it leaves there is its alone to find.
+class OwnBackendTest : public NativeTest {
+ protected:
+  // Call from SetUp, after NativeTest::SetUp (it skips when there is no native backend).
+  void make_own(sandbox::native::NativeConfig config, const std::string& dir_prefix) {
+    root_ = scratch_root() / (dir_prefix + std::to_string(++count_));
+    config.scratch_root = root_;
+    auto b = sandbox::native::make_native_backend(std::move(config));
+    ASSERT_TRUE(b.has_value()) << b.error().message;
+    own_ = std::move(*b);
+  }
+  // The backend, then its dir: only when empty, so that a leak stays visible.
+  void TearDown() override {
+    own_.reset();
+    std::error_code ec;
+    if (!root_.empty()) std::filesystem::remove(root_, ec);
+  }
+  Result<ExecutionResult> run_own(const SandboxSpec& spec) { return own_->run(spec, std::stop_token{}, {}); }
+
+  // The runs' scratch dirs under the backend's dir, by name.
+  std::set<std::string> run_dirs() const;
+  // The cgroups of the run whose scratch dir is `run` (the backend's run prefix is empty).
+  static std::vector<std::filesystem::path> run_cgroups(const std::string& run);
+
+  static inline int count_ = 0;
+  std::filesystem::path root_;
+  std::unique_ptr<sandbox::Backend> own_;
 };
 
 }  // namespace ignite::testing

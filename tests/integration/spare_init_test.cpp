@@ -29,16 +29,6 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-std::set<std::string> run_dirs(const fs::path& root) {
-  std::set<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(root, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("run-", 0) == 0) names.insert(name);
-  }
-  return names;
-}
-
 // Our children running ignite-sandbox-init: a spare init waits as one until a run takes it.
 std::vector<int> waiting_inits() {
   std::vector<int> pids;
@@ -61,32 +51,21 @@ std::size_t spare_inits_after_wait() {
   return waiting_inits().size();
 }
 
-class SpareInitTest : public NativeTest {
+class SpareInitTest : public OwnBackendTest {
  protected:
   void SetUp() override {
-    NativeTest::SetUp();
+    OwnBackendTest::SetUp();
     if (IsSkipped()) return;
-    root_ = scratch_root() / ("spare-" + std::to_string(++count_));
     sandbox::native::NativeConfig cfg;
-    cfg.scratch_root = root_;
     cfg.spare_init = true;
-    auto b = sandbox::native::make_native_backend(cfg);
-    ASSERT_TRUE(b.has_value()) << b.error().message;
-    spare_backend_ = std::move(*b);
+    make_own(cfg, "spare-");
     // The spare is made with the backend: its scratch dir, cgroup, pipes and init.
-    const auto dirs = run_dirs(root_);
+    const auto dirs = run_dirs();
     ASSERT_EQ(dirs.size(), 1u) << "the spare's scratch dir";
     spare_ = *dirs.begin();
   }
-  void TearDown() override {
-    spare_backend_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove(root_, ec);  // only when empty: a leak stays visible
-  }
 
-  Result<ExecutionResult> run_spare(const SandboxSpec& spec) {
-    return spare_backend_->run(spec, std::stop_token{}, {});
-  }
+  Result<ExecutionResult> run_spare(const SandboxSpec& spec) { return run_own(spec); }
   // The run cgroup the program saw itself in (the line of the pids or unified hierarchy).
   static std::string own_cgroup(const std::string& proc_self_cgroup) {
     std::istringstream lines(proc_self_cgroup);
@@ -99,9 +78,6 @@ class SpareInitTest : public NativeTest {
   }
   static bool have_cgroups() { return sandbox::native::detect_cgroups("/proc").version != CgroupVersion::none; }
 
-  static inline int count_ = 0;
-  fs::path root_;
-  std::unique_ptr<sandbox::Backend> spare_backend_;
   std::string spare_;  // the spare's scratch dir name, which its cgroup's name ends with
 };
 
@@ -173,7 +149,7 @@ TEST_F(SpareInitTest, a_run_on_the_host_network_leaves_the_spare_to_the_next_run
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_EQ(first->exit_code, 0) << first->stderr_data;
   EXPECT_EQ(spare_inits_after_wait(), 1u) << "the spare waits on";
-  EXPECT_EQ(run_dirs(root_), std::set<std::string>{spare_}) << "the first run's scratch dir is gone, the spare's is not";
+  EXPECT_EQ(run_dirs(), std::set<std::string>{spare_}) << "the first run's scratch dir is gone, the spare's is not";
 
   auto second = run_spare(probe_spec({"read", "/proc/self/cgroup"}));
   ASSERT_TRUE(second.has_value()) << second.error().message;
@@ -183,20 +159,17 @@ TEST_F(SpareInitTest, a_run_on_the_host_network_leaves_the_spare_to_the_next_run
     EXPECT_EQ(own_cgroup(second->stdout_data), spare_);
   }
   EXPECT_TRUE(waiting_inits().empty());
-  EXPECT_TRUE(run_dirs(root_).empty());
+  EXPECT_TRUE(run_dirs().empty());
 }
 
 TEST_F(SpareInitTest, a_spare_no_run_takes_goes_with_the_backend_and_leaves_nothing) {
   ASSERT_EQ(spare_inits_after_wait(), 1u) << "the spare's init";
-  std::vector<fs::path> cgroups;
-  const auto layout = sandbox::native::detect_cgroups("/proc");
-  if (layout.version == CgroupVersion::v2) cgroups.push_back(layout.v2_base / "ignite" / spare_);
-  for (const auto& [controller, dir] : layout.v1_base) cgroups.push_back(dir / spare_);
+  const std::vector<fs::path> cgroups = run_cgroups(spare_);
   for (const auto& cg : cgroups) EXPECT_TRUE(fs::exists(cg)) << "the spare's cgroup " << cg;
 
-  spare_backend_.reset();
+  own_.reset();
   EXPECT_TRUE(waiting_inits().empty()) << "the spare's init is reaped";
-  EXPECT_TRUE(run_dirs(root_).empty()) << "the spare's scratch dir is removed";
+  EXPECT_TRUE(run_dirs().empty()) << "the spare's scratch dir is removed";
   for (const auto& cg : cgroups) EXPECT_FALSE(fs::exists(cg)) << "cgroup left: " << cg;
   EXPECT_EQ(slurp("/proc/self/mounts").find(root_.string()), std::string::npos);
 }
