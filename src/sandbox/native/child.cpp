@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 
 #include "sandbox/native/mount_ops.hpp"
 #include "sys/fd_passing.hpp"
@@ -250,9 +251,16 @@ void join_cgroup(const ChildArgs& a) noexcept {
 }  // namespace
 
 void reset_signal_dispositions() noexcept {
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) (void)::sigaction(sig, &dfl, nullptr);
+  // The kernel's call, not glibc's sigaction: that refuses the two signals glibc keeps for
+  // itself (32 and 33), which a parent may have left ignored too. Layout of the kernel's
+  // struct sigaction (x86_64, arm64): handler, flags, restorer, then the 64-signal mask.
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    std::uint64_t mask;
+  } dfl{SIG_DFL, 0, nullptr, 0};
+  for (int sig = 1; sig <= 64; ++sig) (void)::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
 }
 
 void child_main(const ChildArgs& a) noexcept {
