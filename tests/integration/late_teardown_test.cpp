@@ -2,9 +2,6 @@
 // run's sandbox is killed when the run ends and reaped, with its cgroup and scratch dir, by the
 // next run's end or with the backend; a run that reaches the host (a writable mount, the host's
 // network) is torn down at its end, as always. Either way the backend leaves nothing.
-#include <fstream>
-#include <sstream>
-
 #include "../common/host_processes.hpp"
 #include "native_fixture.hpp"
 #include "sys/temp_dir.hpp"
@@ -13,13 +10,6 @@ namespace ignite::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool mounted_under(const fs::path& root) {
-  std::ifstream in("/proc/self/mounts");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str().find(root.string()) != std::string::npos;
-}
 
 class LateTeardownTest : public OwnBackendTest {
  protected:
@@ -30,11 +20,7 @@ class LateTeardownTest : public OwnBackendTest {
     cfg.late_teardown = true;
     make_own(cfg, "late-");
   }
-  ExecutionResult run_late(const SandboxSpec& spec) {
-    auto r = run_own(spec);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? std::move(*r) : ExecutionResult{};
-  }
+  ExecutionResult run_late(const SandboxSpec& spec) { return expect_ok(run_own(spec)); }
 };
 
 TEST_F(LateTeardownTest, a_run_ends_with_its_sandbox_killed_which_the_backend_reaps_leaving_nothing) {
@@ -55,7 +41,7 @@ TEST_F(LateTeardownTest, a_run_ends_with_its_sandbox_killed_which_the_backend_re
   EXPECT_TRUE(sandbox_processes().empty());
   EXPECT_TRUE(run_dirs().empty()) << "the scratch dir is removed";
   for (const auto& cg : cgroups) EXPECT_FALSE(fs::exists(cg)) << "cgroup left: " << cg;
-  EXPECT_FALSE(mounted_under(root_));
+  EXPECT_FALSE(mounted_under_root());
 }
 
 TEST_F(LateTeardownTest, the_next_run_ends_the_teardown_of_the_one_before) {

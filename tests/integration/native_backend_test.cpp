@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <sstream>
 
 #include "../common/loopback_listener.hpp"
 #include "../common/probe_spec.hpp"
@@ -46,6 +47,13 @@ std::set<std::string> OwnBackendTest::run_dirs() const {
   return names;
 }
 
+bool OwnBackendTest::mounted_under_root() const {
+  std::ifstream in("/proc/self/mounts");
+  std::stringstream mounts;
+  mounts << in.rdbuf();
+  return mounts.str().find(root_.string()) != std::string::npos;
+}
+
 std::vector<fs::path> OwnBackendTest::run_cgroups(const std::string& run) {
   std::vector<fs::path> dirs;
   const auto layout = sandbox::native::detect_cgroups("/proc");
@@ -58,8 +66,7 @@ SandboxSpec NativeTest::probe_spec(std::vector<std::string> args) {
   return testing::probe_spec(std::move(args));
 }
 
-ExecutionResult NativeTest::run_ok(const SandboxSpec& spec) {
-  auto r = run(spec);
+ExecutionResult NativeTest::expect_ok(Result<ExecutionResult> r) {
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
   return r ? std::move(*r) : ExecutionResult{};
 }

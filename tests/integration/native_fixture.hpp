@@ -32,7 +32,9 @@ class NativeTest : public ::testing::Test {
   Result<ExecutionResult> run(const SandboxSpec& spec) {
     return backend_->run(spec, std::stop_token{}, {});
   }
-  ExecutionResult run_ok(const SandboxSpec& spec);  // fails the test on an Error
+  ExecutionResult run_ok(const SandboxSpec& spec) { return expect_ok(run(spec)); }
+  // The result; fails the test on an Error (and returns an empty result then).
+  static ExecutionResult expect_ok(Result<ExecutionResult> r);
 
   // Live (not zombie) processes on the host running as a sandbox uid, from [first, first +
   // count): by default the native backend's whole range (none may survive a run).
@@ -63,6 +65,8 @@ class OwnBackendTest : public NativeTest {
     if (!root_.empty()) std::filesystem::remove(root_, ec);
   }
   Result<ExecutionResult> run_own(const SandboxSpec& spec) { return own_->run(spec, std::stop_token{}, {}); }
+  // Whether anything is still mounted under the backend's dir.
+  bool mounted_under_root() const;
 
   // The runs' scratch dirs under the backend's dir, by name.
   std::set<std::string> run_dirs() const;

@@ -65,7 +65,6 @@ class SpareInitTest : public OwnBackendTest {
     spare_ = *dirs.begin();
   }
 
-  Result<ExecutionResult> run_spare(const SandboxSpec& spec) { return run_own(spec); }
   // The run cgroup the program saw itself in (the line of the pids or unified hierarchy).
   static std::string own_cgroup(const std::string& proc_self_cgroup) {
     std::istringstream lines(proc_self_cgroup);
@@ -82,7 +81,7 @@ class SpareInitTest : public OwnBackendTest {
 };
 
 TEST_F(SpareInitTest, the_first_run_takes_the_spare_and_sees_what_a_cold_run_sees) {
-  auto taken = run_spare(probe_spec({"read", "/proc/self/cgroup"}));
+  auto taken = run_own(probe_spec({"read", "/proc/self/cgroup"}));
   ASSERT_TRUE(taken.has_value()) << taken.error().message;
   EXPECT_EQ(taken->exit_code, 0) << taken->stderr_data;
   if (sandbox::native::detect_cgroups("/proc").version == CgroupVersion::v1) {
@@ -94,7 +93,7 @@ TEST_F(SpareInitTest, the_first_run_takes_the_spare_and_sees_what_a_cold_run_see
   for (const std::vector<std::string>& probe : {std::vector<std::string>{"id"}, {"hostname"}, {"env"}, {"ls", "/"}}) {
     SpareInitTest::TearDown();  // a fresh backend, with a fresh spare, for each probe
     SpareInitTest::SetUp();
-    auto warm = run_spare(probe_spec(probe));
+    auto warm = run_own(probe_spec(probe));
     auto cold = run(probe_spec(probe));
     ASSERT_TRUE(warm.has_value() && cold.has_value());
     EXPECT_EQ(warm->exit_code, 0) << probe[0] << ": " << warm->stderr_data;
@@ -112,7 +111,7 @@ TEST_F(SpareInitTest, the_program_of_a_spare_starts_with_no_signal_ignored) {
   SpareInitTest::TearDown();
   SpareInitTest::SetUp();  // the spare, cloned with SIGPIPE ignored
   ::sigaction(SIGPIPE, &old_pipe, nullptr);
-  auto r = run_spare(probe_spec({"read", "/proc/self/status"}));
+  auto r = run_own(probe_spec({"read", "/proc/self/status"}));
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_TRUE(waiting_inits().empty()) << "the run took the spare";
   EXPECT_NE(r->stdout_data.find("\nSigIgn:\t0000000000000000\n"), std::string::npos) << r->stdout_data;
@@ -120,7 +119,7 @@ TEST_F(SpareInitTest, the_program_of_a_spare_starts_with_no_signal_ignored) {
 
 TEST_F(SpareInitTest, limits_hold_in_a_run_that_took_the_spare) {
   if (!have_cgroups()) GTEST_SKIP() << "no cgroups: the spare's cgroup limits cannot be shown";
-  auto r = run_spare(probe_spec({"alloc", "200"}));
+  auto r = run_own(probe_spec({"alloc", "200"}));
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(status_name(r->outcome, r->exit_code), "memory_limit") << r->stdout_data << r->detail;
   EXPECT_LE(r->usage.peak_memory_bytes, 65ull << 20);
@@ -129,7 +128,7 @@ TEST_F(SpareInitTest, limits_hold_in_a_run_that_took_the_spare) {
   SpareInitTest::SetUp();
   auto spec = probe_spec({"forkbomb"});
   spec.limits.wall_time = 3s;
-  r = run_spare(spec);
+  r = run_own(spec);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_LE(r->usage.pids_peak, 32u);
 
@@ -137,7 +136,7 @@ TEST_F(SpareInitTest, limits_hold_in_a_run_that_took_the_spare) {
   SpareInitTest::SetUp();
   spec = probe_spec({"sleep", "60000"});
   spec.limits.wall_time = 500ms;
-  r = run_spare(spec);
+  r = run_own(spec);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(status_name(r->outcome, r->exit_code), "timeout");
 }
@@ -145,13 +144,13 @@ TEST_F(SpareInitTest, limits_hold_in_a_run_that_took_the_spare) {
 TEST_F(SpareInitTest, a_run_on_the_host_network_leaves_the_spare_to_the_next_run) {
   auto spec = probe_spec({"read", "/proc/self/cgroup"});
   spec.limits.network = true;  // the spare has a network namespace of its own: not for this run
-  auto first = run_spare(spec);
+  auto first = run_own(spec);
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_EQ(first->exit_code, 0) << first->stderr_data;
   EXPECT_EQ(spare_inits_after_wait(), 1u) << "the spare waits on";
   EXPECT_EQ(run_dirs(), std::set<std::string>{spare_}) << "the first run's scratch dir is gone, the spare's is not";
 
-  auto second = run_spare(probe_spec({"read", "/proc/self/cgroup"}));
+  auto second = run_own(probe_spec({"read", "/proc/self/cgroup"}));
   ASSERT_TRUE(second.has_value()) << second.error().message;
   EXPECT_EQ(second->exit_code, 0);
   if (sandbox::native::detect_cgroups("/proc").version == CgroupVersion::v1) {
@@ -171,7 +170,7 @@ TEST_F(SpareInitTest, a_spare_no_run_takes_goes_with_the_backend_and_leaves_noth
   EXPECT_TRUE(waiting_inits().empty()) << "the spare's init is reaped";
   EXPECT_TRUE(run_dirs().empty()) << "the spare's scratch dir is removed";
   for (const auto& cg : cgroups) EXPECT_FALSE(fs::exists(cg)) << "cgroup left: " << cg;
-  EXPECT_EQ(slurp("/proc/self/mounts").find(root_.string()), std::string::npos);
+  EXPECT_FALSE(mounted_under_root());
 }
 
 }  // namespace
