@@ -1,5 +1,6 @@
 // Runtime descriptors: per language, where its binary lives, how it runs inside the sandbox and
-// how it is installed. The data lives in runtimes/*.json, compiled into the binary.
+// how it is installed. The data lives in runtimes/*.json; descriptors_gen turns it into C++ at
+// build time (descriptor_json.hpp reads the format).
 #pragma once
 #include <map>
 #include <string>
@@ -18,6 +19,7 @@ struct InstallRecipe {
   std::string source_glob;       // npm-source: source dir inside the tarball
   std::string make_target;       // npm-source: `make <target>` builds the binary
   std::string hint;              // system: how to install it
+  bool operator==(const InstallRecipe&) const = default;
 };
 
 // A named set of extras a run may ask for (python's "datascience": Debian's numpy, pandas and
@@ -29,6 +31,7 @@ struct ProfileDescriptor {
   std::vector<std::string> env;
   double baseline_mb = 0;  // on top of the runtime's
   std::string hint;        // how to install what `requires_paths` names
+  bool operator==(const ProfileDescriptor&) const = default;
 };
 
 struct Descriptor {
@@ -50,11 +53,12 @@ struct Descriptor {
   bool compiled = false;                  // built to a binary first (go)
   InstallRecipe install;
   std::map<std::string, ProfileDescriptor> profiles;  // by name
+  bool operator==(const Descriptor&) const = default;
 };
 
-// Parses one descriptor document (the runtimes/*.json format). Fails naming the field.
-Result<Descriptor> parse_descriptor(std::string_view json);
-
+// runtimes/*.json, in file-name order. Built from code descriptors_gen wrote: parsing the JSON
+// here cost every CLI start that resolves a runtime ~0.25 ms (the parser's first use: its code
+// faulted in, thousands of small allocations).
 const std::vector<Descriptor>& descriptors();
 const Descriptor* find_descriptor(std::string_view name);  // nullptr when unknown
 
