@@ -4,13 +4,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "runtime/descriptor_json.hpp"
 #include "runtime/descriptors.hpp"
+#include "sys/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace ignite::runtime;
@@ -25,13 +24,6 @@ std::vector<fs::path> descriptor_files() {
   return files;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST(RuntimeDescriptors, the_compiled_table_is_every_file_in_name_order_field_for_field) {
@@ -39,7 +31,9 @@ TEST(RuntimeDescriptors, the_compiled_table_is_every_file_in_name_order_field_fo
   ASSERT_GE(files.size(), 6u) << "bun, deno, go, node, python, quickjs at least";
   ASSERT_EQ(descriptors().size(), files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {
-    auto parsed = parse_descriptor(read(files[i]));
+    auto text = ignite::sys::read_file(files[i]);
+    ASSERT_TRUE(text) << files[i];
+    auto parsed = parse_descriptor(*text);
     ASSERT_TRUE(parsed) << files[i] << ": " << parsed.error().message;
     EXPECT_EQ(descriptors()[i].name, parsed->name) << files[i];
     EXPECT_TRUE(descriptors()[i] == *parsed) << files[i] << " differs from its compiled entry";
