@@ -24,6 +24,12 @@ std::vector<fs::path> descriptor_files() {
   return files;
 }
 
+// descriptors_gen's output for unit/data/hostile_descriptor.json (tests/CMakeLists.txt).
+namespace hostile {
+using ignite::runtime::Descriptor;
+#include "hostile_descriptors.inc"
+}  // namespace hostile
+
 }  // namespace
 
 TEST(RuntimeDescriptors, the_compiled_table_is_every_file_in_name_order_field_for_field) {
@@ -55,4 +61,19 @@ TEST(RuntimeDescriptors, a_document_missing_a_required_field_is_refused_naming_i
   auto bad = parse_descriptor(R"({"description": "no name", "system": {"binary": "x"}})");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("name"), std::string::npos) << bad.error().message;
+}
+
+TEST(RuntimeDescriptors, strings_with_quotes_backslashes_nul_trigraphs_and_non_ascii_survive_the_generator) {
+  auto text = ignite::sys::read_file(IGNITE_HOSTILE_DESCRIPTOR);
+  ASSERT_TRUE(text);
+  auto parsed = parse_descriptor(*text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto table = hostile::generated_descriptors();
+  ASSERT_EQ(table.size(), 1u);
+  EXPECT_TRUE(table[0] == *parsed);
+  // What the comparison covers: an embedded NUL and what follows it, a quote and a newline.
+  EXPECT_EQ(table[0].default_entry, std::string("\xc3\xbf\0after-nul", 12));
+  EXPECT_EQ(table[0].name, "hostile\"\\?\?=\n\x01\xc3\xa9");
+  EXPECT_EQ(table[0].profiles.at("p\"q").description, std::string(1, '\0'));
+  EXPECT_EQ(table[0].baseline_mb, 0.1);
 }
