@@ -7,8 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.hpp"
-
 namespace ignite::runtime {
 
 struct InstallRecipe {
