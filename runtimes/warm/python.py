@@ -114,7 +114,10 @@ def _run(job, os=os, sys=sys, finish=_finish):
     entry = sys.argv[0]
     sys.path[0] = os.path.dirname(entry)
     main = globals()  # becomes the program's __main__, with the names a cold start gives it
-    loader, builtins = type(main["__loader__"])("__main__", entry), main["__builtins__"]
+    # A cold start's loader for a script. Not type(our own __loader__): this bootstrap runs
+    # compiled (warm.hpp), from a .pyc, whose loader is SourcelessFileLoader.
+    source_loader = sys.modules["_frozen_importlib_external"].SourceFileLoader
+    loader, builtins = source_loader("__main__", entry), main["__builtins__"]
     main.clear()
     main.update(__name__="__main__", __doc__=None, __package__=None, __loader__=loader, __spec__=None,
                 __annotations__={}, __builtins__=builtins, __file__=entry, __cached__=None)

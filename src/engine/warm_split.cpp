@@ -25,7 +25,7 @@ bool has_startup_config(const std::filesystem::path& dir) {
 
 std::optional<WarmSplit> warm_split(const SandboxSpec& cold, const runtime::Installed& rt,
                                     std::size_t user_args, bool staged_app) {
-  auto bootstrap = runtime::warm_bootstrap(rt.name);
+  auto bootstrap = runtime::warm_bootstrap(rt);
   // Seeded output dirs and egress belong to build and install steps, which run cold.
   if (!bootstrap || (cold.output && !cold.output->seed.empty()) || cold.egress || cold.argv.size() <= user_args)
     return std::nullopt;

@@ -1,5 +1,11 @@
 #include "runtime/warm.hpp"
 
+#include <map>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/installer_process.hpp"
 #include "sys/files.hpp"
 #include "sys/helper_binary.hpp"
 
@@ -16,8 +22,43 @@ constexpr std::string_view kDeno =
 #include "warm_deno_js.inc"
     ;
 
+constexpr std::string_view kPythonPath = "/opt/ignite/warm/bootstrap.py";
+
+// What `python3 file.pyc` runs: the interpreter's magic number, 12 bytes it skips (flags, and a
+// source mtime and size it does not check for a file named on the command line), the marshalled
+// code. Made by the interpreter itself, so magic and marshal format are that version's. -I -S:
+// nothing from the environment, the working directory or site-packages is involved.
+constexpr std::string_view kCompilePython =
+    "import importlib.util, marshal, sys\n"
+    "code = compile(sys.argv[1], sys.argv[2], 'exec', dont_inherit=True)\n"
+    "sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))\n";
+
+std::optional<std::string> compile_python_bootstrap(const std::filesystem::path& interpreter) {
+  const Command compile{{interpreter.string(), "-I", "-S", "-c", std::string(kCompilePython),
+                         std::string(kPython), std::string(kPythonPath)},
+                        {}, {}, std::chrono::seconds(30)};
+  auto run = run_command(compile);
+  if (run && run->ok() && run->out.size() > 16) return std::move(run->out);
+  spdlog::warn("warm python slots run their bootstrap from source: {} could not compile it ({})",
+               interpreter.string(), !run ? run.error().message : describe_failure(compile, *run));
+  return std::nullopt;
+}
+
 }  // namespace
 
+std::optional<WarmBootstrap> warm_bootstrap(const Installed& rt) {
+  if (rt.name != "python" || rt.binary.empty()) return warm_bootstrap(rt.name);
+  // Held for the process's life (the views point into it): one entry per interpreter and
+  // version, and a new version (its own magic number) is a new entry.
+  static std::mutex mu;
+  static std::map<std::string, std::optional<std::string>> compiled;
+  std::lock_guard lock(mu);
+  const std::string key = rt.binary.string() + '\0' + rt.version;
+  auto it = compiled.find(key);
+  if (it == compiled.end()) it = compiled.emplace(key, compile_python_bootstrap(rt.binary)).first;
+  if (!it->second) return warm_bootstrap(rt.name);
+  return WarmBootstrap{"/opt/ignite/warm/bootstrap.pyc", *it->second, false};
+}
 
 std::optional<std::filesystem::path> warm_exec_binary() { return sys::helper_binary("IGNITE_WARM_EXEC", "ignite-warm-exec"); }
 
@@ -37,7 +78,7 @@ std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name) {
     if (!bytes) return std::nullopt;
     return WarmBootstrap{"/opt/ignite/warm/exec", *bytes, true};
   }
-  if (runtime_name == "python") return WarmBootstrap{"/opt/ignite/warm/bootstrap.py", kPython, false};
+  if (runtime_name == "python") return WarmBootstrap{kPythonPath, kPython, false};
   if (runtime_name == "node" || runtime_name == "bun") return WarmBootstrap{"/opt/ignite/warm/bootstrap.cjs", kNode, false};
   if (runtime_name == "deno") return WarmBootstrap{"/opt/ignite/warm/bootstrap.js", kDeno, false};
   return std::nullopt;

@@ -20,6 +20,12 @@ struct WarmBootstrap {
 // a millisecond anyway) and for go when ignite-warm-exec is not installed next to ignite.
 std::optional<WarmBootstrap> warm_bootstrap(std::string_view runtime_name);
 
+// The bootstrap a slot of this installed runtime runs. Python's is compiled ahead to a .pyc by
+// the runtime's own interpreter on the host (once per binary and version in this process):
+// compiling the source in every slot cost ~3 ms of its CPU, more than the rest of a warm run
+// adds to a cold one. Where that cannot be done (no binary, it fails) the source is used.
+std::optional<WarmBootstrap> warm_bootstrap(const Installed& rt);
+
 // ignite-warm-exec: the bootstrap that execs a binary (go) in a sandbox built ahead. Looked for
 // next to the running executable; $IGNITE_WARM_EXEC overrides (tests).
 std::optional<std::filesystem::path> warm_exec_binary();

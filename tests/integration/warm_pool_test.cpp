@@ -16,6 +16,7 @@
 #include "native_fixture.hpp"
 #include "pool/pools.hpp"
 #include "runtime/catalog.hpp"
+#include "runtime/installer_process.hpp"
 #include "runtime/warm.hpp"
 #include "sandbox/native/cgroup_layout.hpp"
 
@@ -35,7 +36,8 @@ const std::vector<Probe>& probes() {
   static const std::vector<Probe> p = {
       {"python", "main.py",
        "import os, sys\n"
-       "print(sys.argv, os.getcwd(), sys.path[0], __name__)\n"
+       "print(sys.argv, os.getcwd(), sys.path[0], __name__, __file__, __cached__, __spec__)\n"
+       "print(type(__loader__).__name__, __loader__.name, __loader__.path, sorted(globals()))\n"
        "print(sorted(os.environ.items()))\n"
        "print(open(os.environ['IGNITE_INPUT_FILE']).read())\n"
        "print(repr(sys.stdin.read()), sorted(os.listdir('/app')))\n"},
@@ -280,6 +282,36 @@ TEST_F(WarmPoolTest, usage_counts_from_the_hand_off_not_from_the_bootstrap) {
   }
   EXPECT_LT(r->usage.cpu, 200ms) << "the bootstrap's CPU time was counted";
   EXPECT_LT(r->usage.wall, 250ms) << "the idle time was counted";
+}
+
+TEST(WarmBootstrap, python_slots_run_a_pyc_compiled_by_their_own_interpreter_once) {
+  auto python = runtime::Catalog(runtime::default_roots()).resolve(*config::parse_runtime_ref("python"));
+  if (!python) GTEST_SKIP() << "python is not installed here";
+  auto boot = runtime::warm_bootstrap(*python);
+  ASSERT_TRUE(boot.has_value());
+  EXPECT_EQ(boot->path, "/opt/ignite/warm/bootstrap.pyc");
+  // The interpreter's own magic number first: a .pyc it refuses would fail every slot.
+  auto magic = runtime::run_command(
+      {{python->binary.string(), "-I", "-S", "-c",
+        "import importlib.util, sys; sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER)"},
+       {}, {}, std::chrono::seconds(30)});
+  ASSERT_TRUE(magic && magic->ok());
+  ASSERT_EQ(magic->out.size(), 4u);
+  EXPECT_EQ(boot->content.substr(0, 4), magic->out);
+  EXPECT_GT(boot->content.size(), 1000u);
+  // Compiled once per interpreter and version, not per slot.
+  EXPECT_EQ(runtime::warm_bootstrap(*python)->content.data(), boot->content.data());
+}
+
+TEST(WarmBootstrap, an_interpreter_that_cannot_compile_it_leaves_the_source) {
+  runtime::Installed broken;
+  broken.name = "python";
+  broken.version = "3.99";
+  broken.binary = "/bin/false";
+  auto boot = runtime::warm_bootstrap(broken);
+  ASSERT_TRUE(boot.has_value());
+  EXPECT_EQ(boot->path, "/opt/ignite/warm/bootstrap.py");
+  EXPECT_EQ(boot->content, runtime::warm_bootstrap("python")->content);
 }
 
 TEST_F(WarmPoolTest, a_pool_grows_under_sustained_load_and_shrinks_when_idle) {
