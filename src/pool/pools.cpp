@@ -129,7 +129,7 @@ Result<std::map<std::string, Bounds, std::less<>>> parse_pool_flag(std::string_v
 
 Pools::Pools(sandbox::Backend& backend, PoolConfig config) : backend_(backend), config_(std::move(config)) {
   const unsigned refill = config_.refill_threads ? config_.refill_threads
-                                                 : std::max(2u, 2 * std::thread::hardware_concurrency());
+                                                 : std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < refill; ++i) threads_.emplace_back([this](std::stop_token st) { refill_loop(st); });
   for (unsigned i = 0; i < std::max(1u, refill / 2); ++i)
     threads_.emplace_back([this](std::stop_token st) { reap_loop(st); });

@@ -31,8 +31,9 @@ struct PoolConfig {
   // No demand this long: the key is dropped with its slots (and the leases they held), unless
   // it was primed (the server's own ad-hoc pools keep their minimum for good).
   std::chrono::milliseconds forget_after{600000};
-  // Slots started in parallel; 0: twice the cores (part of a start is waiting: on the runtime
-  // reading its files, on the kernel). Half as many threads reap spent slots.
+  // Slots started in parallel; 0: one per core, at least two. Twice the cores (the default
+  // before) overcommitted the CPU under load: runs started beside jobs cost each other more CPU
+  // (docs/performance.md, "Warm slots' CPU"). Half as many threads reap spent slots.
   unsigned refill_threads = 0;
 };
 
