@@ -38,9 +38,13 @@ std::optional<std::string> compile_python_bootstrap(const std::filesystem::path&
                          std::string(kPython), std::string(kPythonPath)},
                         {}, {}, std::chrono::seconds(30)};
   auto run = run_command(compile);
-  if (run && run->ok() && run->out.size() > 16) return std::move(run->out);
+  // Every CPython magic number ends in "\r\n"; anything else is not a .pyc of this interpreter.
+  if (run && run->ok() && run->out.size() > 16 && run->out.compare(2, 2, "\r\n") == 0) return std::move(run->out);
+  const std::string why = !run        ? run.error().message
+                          : run->ok() ? "its output is not a .pyc: " + std::to_string(run->out.size()) + " bytes"
+                                      : describe_failure(compile, *run);
   spdlog::warn("warm python slots run their bootstrap from source: {} could not compile it ({})",
-               interpreter.string(), !run ? run.error().message : describe_failure(compile, *run));
+               interpreter.string(), why);
   return std::nullopt;
 }
 

@@ -304,14 +304,19 @@ TEST(WarmBootstrap, python_slots_run_a_pyc_compiled_by_their_own_interpreter_onc
 }
 
 TEST(WarmBootstrap, an_interpreter_that_cannot_compile_it_leaves_the_source) {
-  runtime::Installed broken;
-  broken.name = "python";
-  broken.version = "3.99";
-  broken.binary = "/bin/false";
-  auto boot = runtime::warm_bootstrap(broken);
-  ASSERT_TRUE(boot.has_value());
-  EXPECT_EQ(boot->path, "/opt/ignite/warm/bootstrap.py");
-  EXPECT_EQ(boot->content, runtime::warm_bootstrap("python")->content);
+  // One that fails, and one that succeeds with something that is not a .pyc (echo prints its
+  // arguments: no magic number).
+  for (const char* binary : {"/bin/false", "/bin/echo"}) {
+    SCOPED_TRACE(binary);
+    runtime::Installed broken;
+    broken.name = "python";
+    broken.version = "3.99";
+    broken.binary = binary;
+    auto boot = runtime::warm_bootstrap(broken);
+    ASSERT_TRUE(boot.has_value());
+    EXPECT_EQ(boot->path, "/opt/ignite/warm/bootstrap.py");
+    EXPECT_EQ(boot->content, runtime::warm_bootstrap("python")->content);
+  }
 }
 
 TEST_F(WarmPoolTest, a_pool_grows_under_sustained_load_and_shrinks_when_idle) {
