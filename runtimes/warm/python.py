@@ -111,6 +111,8 @@ def _run(job, os=os, sys=sys, finish=_finish):
         os.environ.setdefault(key, value)
     os.chdir(job["cwd"])
     sys.argv = list(job["argv"])
+    if hasattr(sys, "orig_argv"):  # 3.10+: the interpreter's own argv, ours last: the entry's instead
+        sys.orig_argv = sys.orig_argv[:-1] + sys.argv
     entry = sys.argv[0]
     sys.path[0] = os.path.dirname(entry)
     main = globals()  # becomes the program's __main__, with the names a cold start gives it

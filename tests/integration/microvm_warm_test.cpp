@@ -32,10 +32,17 @@ class MicroVmWarm : public MicroVmTemplates {
     EXPECT_TRUE(w.has_value());
     return w ? *w : engine::WarmSplit{};
   }
-  // `w` with its bootstrap replaced by `code` (python).
+  // `w` with its bootstrap replaced by `code` (python source: the slot runs it as a .py, where
+  // the real bootstrap may be a .pyc).
   static engine::WarmSplit with_bootstrap(engine::WarmSplit w, const std::string& code) {
+    const std::string source = "/opt/ignite/warm/bootstrap.py";
     for (auto& f : w.slot.files)
-      if (f.target.string().find("/warm/") != std::string::npos) f.content = code;
+      if (f.target.string().find("/warm/") != std::string::npos) {
+        f.target = source;
+        f.content = code;
+      }
+    for (auto& a : w.slot.argv)
+      if (a.find("/warm/") != std::string::npos) a = source;
     return w;
   }
   // Starts `w`'s slot (it must come up), leaves it idle for `idle`, and hands it `w`'s job; the

@@ -36,7 +36,7 @@ const std::vector<Probe>& probes() {
   static const std::vector<Probe> p = {
       {"python", "main.py",
        "import os, sys\n"
-       "print(sys.argv, os.getcwd(), sys.path[0], __name__, __file__, __cached__, __spec__)\n"
+       "print(sys.argv, sys.orig_argv, os.getcwd(), sys.path[0], __name__, __file__, __cached__, __spec__)\n"
        "print(type(__loader__).__name__, __loader__.name, __loader__.path, sorted(globals()))\n"
        "print(sorted(os.environ.items()))\n"
        "print(open(os.environ['IGNITE_INPUT_FILE']).read())\n"
