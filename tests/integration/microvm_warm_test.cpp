@@ -12,6 +12,7 @@
 #include "engine/warm_split.hpp"
 #include "microvm_fixture.hpp"
 #include "runtime/catalog.hpp"
+#include "runtime/warm.hpp"
 #include "sandbox/common/handoff.hpp"
 #include "sys/files.hpp"
 
@@ -35,7 +36,7 @@ class MicroVmWarm : public MicroVmTemplates {
   // `w` with its bootstrap replaced by `code` (python source: the slot runs it as a .py, where
   // the real bootstrap may be a .pyc).
   static engine::WarmSplit with_bootstrap(engine::WarmSplit w, const std::string& code) {
-    const std::string source = "/opt/ignite/warm/bootstrap.py";
+    const std::string source(runtime::warm_bootstrap("python")->path);
     for (auto& f : w.slot.files)
       if (f.target.string().find("/warm/") != std::string::npos) {
         f.target = source;
