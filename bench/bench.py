@@ -54,7 +54,10 @@ ENV = {
     "BENCH_POOL": "python=2..16,node=2..16,bun=2..16,deno=2..16",
     "BENCH_TP_RUNTIMES": "python,node",  # hello-world throughput
     "BENCH_CLIENTS": "1,8,32",
-    "BENCH_TP_SECONDS": "4",     # per throughput cell
+    "BENCH_TP_SECONDS": "3",     # per throughput cell
+    "BENCH_TP_REPEATS": "3",     # cells per (runtime, mode, clients), interleaved; the median is reported
+    # 1: before each measured command or cell, wait (up to 2 s) until nothing else runs (settle)
+    "BENCH_SETTLE": "1",
     "BENCH_SEED": "1",
     "BENCH_OUT": str(ROOT / "bench/results"),
     "IGNITE": str(ROOT / "build/dev/src/cli/ignite"),
@@ -423,6 +426,50 @@ def latency_phase(cmds):
             server.stop()
 
 
+class Settle:
+    """Waits until the machine is quiet before a measurement starts. What one command leaves
+    running after its client has its answer (a pool refilling its slots, a server's teardown,
+    containerd's cleanup after `docker run`) would otherwise land on whichever command the
+    shuffle put next, and be counted as that command's latency. Quiet: /proc/loadavg's count of
+    runnable tasks is 1 (this reader) in QUIET_SAMPLES samples in a row, 2 ms apart. Load from
+    outside the bench still drifts across every row alike. One wait gives up after CAP_S; once
+    the waits add up to BUDGET_S (a machine that is never quiet) settling stops, and the report
+    says so."""
+    QUIET_SAMPLES, CAP_S, BUDGET_S = 5, 2.0, 300.0
+
+    def __init__(self, enabled):
+        self.enabled, self.waits, self.timeouts = enabled, [], 0
+
+    def __call__(self):
+        if not self.enabled or sum(self.waits) >= self.BUDGET_S:
+            return
+        t0 = time.perf_counter()
+        streak, give_up = 0, t0 + self.CAP_S
+        while time.perf_counter() < give_up:
+            with open("/proc/loadavg") as f:
+                running = int(f.read().split()[3].split("/")[0])
+            streak = streak + 1 if running <= 1 else 0
+            if streak >= self.QUIET_SAMPLES:
+                break
+            time.sleep(0.002)
+        else:
+            self.timeouts += 1
+        self.waits.append(time.perf_counter() - t0)
+        if sum(self.waits) >= self.BUDGET_S:
+            log(f"settle: the waits reached {self.BUDGET_S:.0f} s; the machine is seldom quiet, settling stops here")
+
+    def summary(self):
+        if not self.enabled:
+            return {"enabled": False}
+        w = sorted(self.waits) or [0.0]
+        return {"enabled": True, "budgetSpent": sum(self.waits) >= self.BUDGET_S, "count": len(self.waits),
+                "timeouts": self.timeouts, "p50WaitMs": round(statistics.median(w) * 1000, 1),
+                "p99WaitMs": round(pct(w, 0.99) * 1000, 1), "totalWaitS": round(sum(w), 1)}
+
+
+SETTLE = Settle(CFG["BENCH_SETTLE"] == "1")
+
+
 def rounds(cmds, count, rng):
     for c in cmds:
         for _ in range(WARMUP):
@@ -438,6 +485,7 @@ def rounds(cmds, count, rng):
         rng.shuffle(order)
         t0 = time.time()
         for c in order:
+            SETTLE()
             try:
                 dt, detail = c.run()
             except Exception as e:
@@ -494,15 +542,28 @@ def throughput(cmd, clients, seconds):
 
 
 def throughput_phase(cmds):
-    seconds, out = float(CFG["BENCH_TP_SECONDS"]), []
+    """BENCH_TP_REPEATS cells of every (runtime, mode) per concurrency level, interleaved (bare,
+    serve, pool, bare, serve, pool, ...), each after the machine has settled; the median cell is
+    reported with the others beside it. One cell of a few seconds on two shared cores moved by
+    25% between runs of the same build."""
+    seconds, repeats, out = float(CFG["BENCH_TP_SECONDS"]), int(CFG["BENCH_TP_REPEATS"]), []
     tp_rts = CFG["BENCH_TP_RUNTIMES"].split(",")
     chosen = [c for c in cmds if c.prog == "hello" and c.rt in tp_rts and c.mode in ("bare", "serve", "pool")
               and not c.error]
     for n in [int(x) for x in CFG["BENCH_CLIENTS"].split(",")]:
-        for c in chosen:  # interleaved by concurrency level: bare, serve, pool, then the next level
-            r = throughput(c, n, seconds)
-            out.append({"runtime": c.rt, "mode": c.mode, "clients": n, **r})
-            log(f"throughput {c.key} x{n}: {r}")
+        cells = {c.key: [] for c in chosen}
+        for rep in range(repeats):
+            for c in chosen:
+                SETTLE()
+                r = throughput(c, n, seconds)
+                cells[c.key].append(r)
+                log(f"throughput {c.key} x{n} ({rep + 1}/{repeats}): {r}")
+        for c in chosen:
+            rs = sorted(cells[c.key], key=lambda r: r["runsPerSecond"])
+            mid = rs[len(rs) // 2]
+            out.append({"runtime": c.rt, "mode": c.mode, "clients": n, **mid,
+                        "cells": [r["runsPerSecond"] for r in cells[c.key]],
+                        "errors": sum(r["errors"] for r in rs)})
     return out
 
 
@@ -621,6 +682,16 @@ def summarize(cmds):
     return rows
 
 
+def settle_sentence(st):
+    if not st.get("enabled"):
+        return "Commands ran back to back (BENCH_SETTLE=0): what one left running fell on the next."
+    return (f"Every measured command and throughput cell started once the machine was quiet (no other task "
+            f"runnable for 10 ms; what a command leaves running, such as a pool's refill, is not counted as the next "
+            f"one's latency): {st['count']} waits, p50 {st['p50WaitMs']} ms, p99 {st['p99WaitMs']} ms, "
+            f"{st['timeouts']} gave up after {Settle.CAP_S:.0f} s"
+            + (f"; the waits reached {Settle.BUDGET_S:.0f} s and settling stopped there." if st.get("budgetSpent") else "."))
+
+
 def markdown(doc):
     m, L = doc["machine"], []
     L += [f"# Benchmark results ({m['date']}, ignite {m['commit']}{' + uncommitted changes' if m['dirty'] else ''})", "",
@@ -639,7 +710,7 @@ def markdown(doc):
           "run the system's interpreter through a venv: `site` on, as Ignite runs it, over the standard library only; "
           "times are client-side wall clock from spawn/request to exit/response. ratio = p50 / bare p50 "
           "(same runtime and program, same run). "
-          "With this few runs p99 is close to the maximum.", ""]
+          "With this few runs p99 is close to the maximum. " + settle_sentence(doc.get("settle", {})), ""]
     L += ["| runtime | program | mode | p50 ms | p99 ms | × bare | n |", "|---|---|---|---:|---:|---:|---:|"]
     for r in doc["latency"]:
         if r.get("p50Ms") is None:
@@ -649,13 +720,17 @@ def markdown(doc):
                      f"{r['ratioToBare'] if r['ratioToBare'] is not None else '–'} | {r['n']} |")
     for mode, why in doc["skipped"].items():
         L.append(f"\n**{mode}: skipped** — {why}")
-    L += ["", f"## Throughput (hello-world, runs/s over {CFG['BENCH_TP_SECONDS']} s per cell; cpu = ms of CPU per run used by the driver and everything it started, servers included)", "",
-          "| runtime | mode | clients | runs/s | × bare | cpu ms/run | errors |", "|---|---|---:|---:|---:|---:|---:|"]
+    L += ["", f"## Throughput (hello-world, runs/s: the median of {CFG['BENCH_TP_REPEATS']} interleaved cells of "
+          f"{CFG['BENCH_TP_SECONDS']} s, every cell beside it; cpu = ms of CPU per run, in the median cell, used by the "
+          "driver and everything it started, servers included)", "",
+          "| runtime | mode | clients | runs/s | × bare | cells | cpu ms/run | errors |",
+          "|---|---|---:|---:|---:|---|---:|---:|"]
     base = {(t["runtime"], t["clients"]): t["runsPerSecond"] for t in doc["throughput"] if t["mode"] == "bare"}
     for t in doc["throughput"]:
         b = base.get((t["runtime"], t["clients"]))
+        cells = " ".join(str(x) for x in t.get("cells", [t["runsPerSecond"]]))
         L.append(f"| {t['runtime']} | {t['mode']} | {t['clients']} | {t['runsPerSecond']} | "
-                 f"{round(t['runsPerSecond'] / b, 2) if b else '–'} | {t['cpuMsPerRun']} | {t['errors']} |")
+                 f"{round(t['runsPerSecond'] / b, 2) if b else '–'} | {cells} | {t['cpuMsPerRun']} | {t['errors']} |")
     L += ["", "## Where the time goes", "", "Ignite rows, medians: setup = sandbox start until the runtime's execve, "
           "program = execve until exit (both from the result document), rest = everything else the client waited for "
           "(CLI start or HTTP, staging the files, teardown).", "",
@@ -721,7 +796,8 @@ def main():
         except Exception as e:  # a failed phase is reported, it does not lose the others
             nats = {"skipped": f"failed: {e}"}
         doc = {"machine": {**machine_facts(rts), "loadavg1mBeforeAfter": [load_before, os.getloadavg()[0]]}, "latency": summarize(cmds), "skipped": skipped,
-               "throughput": tp, "breakdown": breakdown, "nats": nats, "seconds": round(time.time() - t_start)}
+               "throughput": tp, "breakdown": breakdown, "nats": nats, "settle": SETTLE.summary(),
+               "seconds": round(time.time() - t_start)}
     (out / "latest.json").write_text(json.dumps(doc, indent=1) + "\n")
     (out / "latest.md").write_text(markdown(doc))
     sys.stdout.write(markdown(doc))
