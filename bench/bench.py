@@ -685,9 +685,9 @@ def summarize(cmds):
 def settle_sentence(st):
     if not st.get("enabled"):
         return "Commands ran back to back (BENCH_SETTLE=0): what one left running fell on the next."
-    return (f"Every measured command and throughput cell started once the machine was quiet (no other task "
-            f"runnable for 10 ms; what a command leaves running, such as a pool's refill, is not counted as the next "
-            f"one's latency): {st['count']} waits, p50 {st['p50WaitMs']} ms, p99 {st['p99WaitMs']} ms, "
+    return (f"Before each measured command and throughput cell the driver waited for the machine to be quiet (no "
+            f"other task runnable for 10 ms; what a command leaves running, such as a pool's refill, is not counted as "
+            f"the next one's latency): {st['count']} waits, p50 {st['p50WaitMs']} ms, p99 {st['p99WaitMs']} ms, "
             f"{st['timeouts']} gave up after {Settle.CAP_S:.0f} s"
             + (f"; the waits reached {Settle.BUDGET_S:.0f} s and settling stopped there." if st.get("budgetSpent") else "."))
 
