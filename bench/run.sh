@@ -3,7 +3,7 @@
 # clients) of hello-world and the seed data-processor per runtime, bare · bwrap · docker ·
 # `ignite exec` · `ignite serve` · `ignite serve --pool`, interleaved in one run (bench/bench.py);
 # then NATS workers (bench/nats_bench.py): jobs/s and publish-to-done p50/p99 with 1 and 2 workers.
-# Writes bench/results/latest.md and latest.json. About 12 minutes on 2 cores; BENCH_TIMEOUT
+# Writes bench/results/latest.md and latest.json. About 8 minutes on 2 cores; BENCH_TIMEOUT
 # (seconds, default 1200) bounds it. Knobs (environment), with their defaults:
 #   BENCH_RUNS=30 BENCH_DOCKER_RUNS=15 BENCH_WARMUP=2 BENCH_TP_SECONDS=3 BENCH_TP_REPEATS=3
 #   BENCH_SETTLE=1 BENCH_CLIENTS=1,8,32
