@@ -161,7 +161,7 @@ void set_limit(int resource, std::uint64_t value) {
   if (::chdir(job.root.c_str()) != 0) die("chdir to the root");
   for (std::size_t i = 0; i < job.plan.size(); ++i) {
     const auto& op = job.plan[i];
-    if (sandbox::native::run_mount_op(op) != 0 && !(op.optional && errno == ENOENT))
+    if (sandbox::native::run_mount_op(sandbox::native::step_of(op)) != 0 && !(op.optional && errno == ENOENT))
       die("mount step " + std::to_string(i) + " (" + op.target + ")");
   }
   // Security: the root replaces the initramfs (switch_root's move): /host, the agent and its

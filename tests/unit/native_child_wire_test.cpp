@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "sandbox/native/child_wire.hpp"
+#include "sandbox/native/mount_plan.hpp"
 
 namespace ignite::sandbox::native {
 namespace {
@@ -40,6 +41,8 @@ struct Sample {
   }
 };
 
+bool decode(std::string_view bytes, DecodedChildArgs& out) { return decode_child_args(bytes.data(), bytes.size(), out); }
+
 std::vector<std::string> strings_of(char* const* list) {
   std::vector<std::string> out;
   for (; *list; ++list) out.emplace_back(*list);
@@ -49,16 +52,19 @@ std::vector<std::string> strings_of(char* const* list) {
 TEST(ChildWire, every_argument_arrives_as_it_was_sent) {
   Sample s;
   DecodedChildArgs d;
-  ASSERT_TRUE(decode_child_args(encode_child_args(s.args), d));
+  ASSERT_TRUE(decode(encode_child_args(s.args), d));
   const ChildArgs& a = d.args;
-  EXPECT_EQ(a.plan->root, s.plan.root);
-  ASSERT_EQ(a.plan->ops.size(), 3u);
+  EXPECT_EQ(a.plan, nullptr);
+  EXPECT_STREQ(a.root, s.plan.root.c_str());
+  ASSERT_EQ(a.step_count, 3u);
   for (std::size_t i = 0; i < 3; ++i) {
-    const MountOp &got = a.plan->ops[i], &want = s.plan.ops[i];
+    const MountStep& got = a.steps[i];
+    const MountOp& want = s.plan.ops[i];
     EXPECT_EQ(got.kind, want.kind);
-    EXPECT_EQ(got.source, want.source);
-    EXPECT_EQ(got.target, want.target);
-    EXPECT_EQ(got.data, want.data);  // NUL bytes included
+    EXPECT_STREQ(got.source, want.source.c_str());
+    EXPECT_STREQ(got.target, want.target.c_str());
+    EXPECT_EQ(std::string(got.data, got.data_size), want.data);  // NUL bytes included
+    EXPECT_EQ(got.data[got.data_size], '\0');
     EXPECT_EQ(got.writable, want.writable);
     EXPECT_EQ(got.optional, want.optional);
     EXPECT_EQ(got.is_dir, want.is_dir);
@@ -98,7 +104,7 @@ TEST(ChildWire, absent_parts_stay_absent) {
   s.argv = {nullptr};
   s.args.argv = s.argv.data();
   DecodedChildArgs d;
-  ASSERT_TRUE(decode_child_args(encode_child_args(s.args), d));
+  ASSERT_TRUE(decode(encode_child_args(s.args), d));
   EXPECT_EQ(d.args.seccomp, nullptr);
   EXPECT_EQ(d.args.export_path, nullptr);
   EXPECT_EQ(d.args.rlimit_count, 0);
@@ -110,14 +116,14 @@ TEST(ChildWire, anything_but_a_whole_encoding_is_refused) {
   const std::string bytes = encode_child_args(s.args);
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     DecodedChildArgs d;
-    EXPECT_FALSE(decode_child_args(bytes.substr(0, n), d)) << "a prefix of " << n << " bytes";
+    EXPECT_FALSE(decode(std::string_view(bytes).substr(0, n), d)) << "a prefix of " << n << " bytes";
   }
   DecodedChildArgs trailing;
-  EXPECT_FALSE(decode_child_args(bytes + '\0', trailing));
+  EXPECT_FALSE(decode(bytes + '\0', trailing));
   std::string other_version = bytes;
   other_version[0] ^= 1;
   DecodedChildArgs versioned;
-  EXPECT_FALSE(decode_child_args(other_version, versioned));
+  EXPECT_FALSE(decode(other_version, versioned));
 }
 
 TEST(ChildWire, counts_beyond_the_bytes_are_refused_before_allocating) {
@@ -128,8 +134,8 @@ TEST(ChildWire, counts_beyond_the_bytes_are_refused_before_allocating) {
   const std::uint32_t huge = 0xffffffffu;
   bytes.replace(at, 4, reinterpret_cast<const char*>(&huge), 4);
   DecodedChildArgs d;
-  EXPECT_FALSE(decode_child_args(bytes, d));
-  EXPECT_TRUE(d.plan.ops.empty());
+  EXPECT_FALSE(decode(bytes, d));
+  EXPECT_EQ(d.args.steps, nullptr);
 }
 
 TEST(ChildWire, an_unknown_mount_kind_is_refused) {
@@ -139,7 +145,26 @@ TEST(ChildWire, an_unknown_mount_kind_is_refused) {
   ASSERT_EQ(bytes[kind_at], static_cast<char>(OpKind::bind));
   bytes[kind_at] = 99;
   DecodedChildArgs d;
-  EXPECT_FALSE(decode_child_args(bytes, d));
+  EXPECT_FALSE(decode(bytes, d));
+}
+
+// The init decodes into one block sized from the input (child_decode.cpp): the encodings that
+// grow most when decoded, empty strings and empty mount steps by the thousand, still fit.
+TEST(ChildWire, the_densest_encodings_fit_the_decoding_block) {
+  Sample s;
+  s.plan.ops.assign(5000, MountOp(OpKind::mkdir, "", ""));
+  s.argv_s.assign(5000, "");
+  s.argv.clear();
+  for (auto& a : s.argv_s) s.argv.push_back(a.data());
+  s.argv.push_back(nullptr);
+  s.args.argv = s.argv.data();
+  s.args.envp = s.argv.data();
+  DecodedChildArgs d;
+  ASSERT_TRUE(decode(encode_child_args(s.args), d));
+  ASSERT_EQ(d.args.step_count, 5000u);
+  EXPECT_STREQ(d.args.steps[4999].target, "");
+  EXPECT_EQ(strings_of(d.args.argv).size(), 5000u);
+  EXPECT_EQ(strings_of(d.args.envp).size(), 5000u);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The sandbox's init, in ignite-sandbox-init: a single-threaded process of its own, which holds
 // only this run's arguments. It still allocates nothing and logs nothing once it runs: the
 // program is started from it with clone(CLONE_VM | CLONE_VFORK) and runs this code until its
-// own execve.
+// own execve. C headers only: it is built against musl without a C++ library (CMakeLists.txt).
 #include "sandbox/native/child.hpp"
 
 #include <fcntl.h>
@@ -21,18 +21,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <csignal>
-#include <cstdint>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 
 #include "sandbox/native/mount_ops.hpp"
-#include "sys/fd_passing.hpp"
+#include "sys/fd_send.hpp"
 
 namespace ignite::sandbox::native {
 namespace {
 
 void report(int fd, ChildStage stage, int err, int detail = 0, int status = 0,
-            std::int64_t cpu_usec = 0, std::int64_t maxrss_kb = 0) noexcept {
+            int64_t cpu_usec = 0, int64_t maxrss_kb = 0) noexcept {
   ChildReport r{stage, err, detail, status, cpu_usec, maxrss_kb};
   // A short write cannot happen for a record this small on a pipe (PIPE_BUF atomicity).
   (void)!::write(fd, &r, sizeof r);
@@ -48,15 +48,14 @@ void build_root(const ChildArgs& a) noexcept {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die(a, ChildStage::mount_private);
   // Relative paths in the plan (an overlay's empty layer) are relative to the root dir (the dir
   // itself: the tmpfs mounted on it by the first op does not change where we stand).
-  if (::chdir(a.plan->root.c_str()) != 0) die(a, ChildStage::mount_private);
-  const auto& ops = a.plan->ops;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (run_mount_op(ops[i]) != 0 && !(ops[i].optional && errno == ENOENT))
+  if (::chdir(a.root) != 0) die(a, ChildStage::mount_private);
+  for (uint32_t i = 0; i < a.step_count; ++i) {
+    if (run_mount_op(a.steps[i]) != 0 && !(a.steps[i].optional && errno == ENOENT))
       die(a, ChildStage::mount_op, static_cast<int>(i));
   }
   // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
   // the new root (the runc technique, no temporary directory needed).
-  if (::chdir(a.plan->root.c_str()) != 0) die(a, ChildStage::pivot_root);
+  if (::chdir(a.root) != 0) die(a, ChildStage::pivot_root);
   if (::syscall(SYS_pivot_root, ".", ".") != 0) die(a, ChildStage::pivot_root);
   if (::umount2(".", MNT_DETACH) != 0) die(a, ChildStage::pivot_root);
   if (::chdir("/") != 0) die(a, ChildStage::pivot_root);
@@ -112,7 +111,7 @@ void load_seccomp(const ChildArgs& a) noexcept {
 
 // Loopback up and a listening TCP socket at 127.0.0.1:port, in the sandbox's own network
 // namespace: the program's only way out, served by the supervisor's egress proxy.
-int egress_listener(std::uint16_t port) noexcept {
+int egress_listener(uint16_t port) noexcept {
   int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
   ifreq ifr{};
@@ -161,9 +160,9 @@ void hand_over(const ChildArgs& a) noexcept {
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) die(a, ChildStage::signals);
 
   for (int i = 0; i < a.rlimit_count; ++i) {
+    // prlimit64 itself: glibc's and musl's setrlimit declare the resource with different types.
     rlimit rl{a.rlimits[i].value, a.rlimits[i].value};
-    if (::setrlimit(static_cast<__rlimit_resource>(a.rlimits[i].resource), &rl) != 0)
-      die(a, ChildStage::rlimit);
+    if (::syscall(SYS_prlimit64, 0, a.rlimits[i].resource, &rl, nullptr) != 0) die(a, ChildStage::rlimit);
   }
   if (::dup2(a.stdin_fd, 0) < 0 || ::dup2(a.stdout_fd, 1) < 0 || ::dup2(a.stderr_fd, 2) < 0)
     die(a, ChildStage::stdio);
@@ -258,7 +257,7 @@ void reset_signal_dispositions() noexcept {
     void (*handler)(int);
     unsigned long flags;
     void (*restorer)();
-    std::uint64_t mask;
+    uint64_t mask;
   } dfl{SIG_DFL, 0, nullptr, 0};
   for (int sig = 1; sig <= 64; ++sig) (void)::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
 }
@@ -302,7 +301,7 @@ void child_main(const ChildArgs& a) noexcept {
     rusage ru{};
     pid_t pid = ::wait4(-1, &status, __WALL, &ru);
     if (pid == program) {
-      auto usec = [](const timeval& tv) { return std::int64_t{tv.tv_sec} * 1000000 + tv.tv_usec; };
+      auto usec = [](const timeval& tv) { return int64_t{tv.tv_sec} * 1000000 + tv.tv_usec; };
       report(a.report_fd, ChildStage::finished, 0, 0, status, usec(ru.ru_utime) + usec(ru.ru_stime),
              ru.ru_maxrss);
       ::_exit(0);

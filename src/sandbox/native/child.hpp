@@ -1,18 +1,19 @@
 // The sandbox's init (PID 1 of its PID namespace), run by ignite-sandbox-init (init_main.cpp)
 // from ChildArgs the supervisor sent it (child_wire.hpp). Failures are reported as
-// {stage, errno} over a CLOEXEC pipe.
+// {stage, errno} over a CLOEXEC pipe. C headers only: the init is built against musl without a
+// C++ library (src/sandbox/native/CMakeLists.txt says why).
 #pragma once
 #include <linux/filter.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include <cstdint>
+#include <stdint.h>
 
-#include "sandbox/native/mount_plan.hpp"
+#include "sandbox/native/mount_step.hpp"
 
 namespace ignite::sandbox::native {
 
-enum class ChildStage : std::int32_t {
+enum class ChildStage : int32_t {
   finished = 0,  // not a failure: `status` holds the program's wait status
   sync,
   hostname,
@@ -41,11 +42,11 @@ enum class ChildStage : std::int32_t {
 // What the sandbox's init writes to the report pipe (one or more records).
 struct ChildReport {
   ChildStage stage = ChildStage::finished;
-  std::int32_t err = 0;     // errno
-  std::int32_t detail = 0;  // mount op index, for mount_op
-  std::int32_t status = 0;  // wait status of the program, for finished
-  std::int64_t cpu_usec = 0;  // the program's rusage (user+system), for finished
-  std::int64_t maxrss_kb = 0;  // the program's peak RSS (rusage), for finished: the degraded
+  int32_t err = 0;     // errno
+  int32_t detail = 0;  // mount op index, for mount_op
+  int32_t status = 0;  // wait status of the program, for finished
+  int64_t cpu_usec = 0;  // the program's rusage (user+system), for finished
+  int64_t maxrss_kb = 0;  // the program's peak RSS (rusage), for finished: the degraded
                                // mode's memory measurement when there is no cgroup
 };
 
@@ -55,8 +56,15 @@ struct RlimitSetting {
 };
 
 // Everything the child needs, prepared by the parent; the child only reads it.
+struct MountPlan;
+
 struct ChildArgs {
+  // The root to assemble: the supervisor encodes `plan` (child_wire.hpp); the init, which has no
+  // MountPlan (it holds std::strings), gets the same steps decoded as `root` and `steps`.
   const MountPlan* plan = nullptr;
+  const char* root = nullptr;
+  const MountStep* steps = nullptr;
+  uint32_t step_count = 0;
   const char* workdir = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
@@ -83,7 +91,7 @@ struct ChildArgs {
   // socket of the egress proxy at 127.0.0.1:`egress_port` in the sandbox's network namespace.
   int handover_fd = -1;
   const char* export_path = nullptr;  // absolute, inside the new root; nullptr: none
-  std::uint16_t egress_port = 0;      // 0: no egress proxy
+  uint16_t egress_port = 0;      // 0: no egress proxy
 };
 
 // The init's work, as PID 1 of the new PID namespace: builds the root, drops privileges, starts

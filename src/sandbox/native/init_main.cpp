@@ -1,16 +1,14 @@
 // ignite-sandbox-init: the program a sandbox's init executes right after clone3 (init_launch.hpp).
-// argv: [name, fd of the arguments (a memfd), fd of the report pipe]. It reads ChildArgs
-// (child_wire.hpp) and becomes the init (child.cpp). Static, small and single-threaded, so it
-// starts in well under a millisecond and its clone of the program copies next to nothing.
+// argv: [name, fd of the arguments (a memfd or a pipe), fd of the report pipe]. It reads ChildArgs
+// (child_decode.hpp) and becomes the init (child.cpp). Static, small and single-threaded, so its
+// clone of the program copies next to nothing; built against musl, whose start-up is a tenth of
+// glibc's here (CMakeLists.txt), so C headers only.
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
-#include <string>
-#include <string_view>
-
-#include "sandbox/native/child_wire.hpp"
+#include "sandbox/native/child_decode.hpp"
 
 namespace {
 
@@ -19,26 +17,41 @@ using ignite::sandbox::native::ChildStage;
 
 // Far above any real run's arguments (the environment and argv are bounded by the spec's
 // validation), far below what would hurt.
-constexpr std::size_t kMaxArgs = 64u << 20;
+constexpr size_t kMaxArgs = 64u << 20;
 
 bool parse_fd(const char* text, int& fd) {
-  const std::string_view s(text);
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), fd);
-  return ec == std::errc() && end == s.data() + s.size() && fd >= 0;
+  if (*text == '\0') return false;
+  long v = 0;
+  for (; *text; ++text) {
+    if (*text < '0' || *text > '9' || v > 0xfffffff) return false;
+    v = v * 10 + (*text - '0');
+  }
+  fd = static_cast<int>(v);
+  return true;
 }
 
-bool read_all(int fd, std::string& out) {
-  char buf[64 * 1024];
+// Everything up to EOF, into `out` (malloc'd, grown as needed); `size` its length.
+bool read_all(int fd, char*& out, size_t& size) {
+  size_t cap = 64 * 1024;
+  out = static_cast<char*>(malloc(cap));
+  size = 0;
+  if (!out) return false;
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (size == cap) {
+      if (cap >= kMaxArgs) {
+        errno = E2BIG;
+        return false;
+      }
+      cap *= 2;
+      char* grown = static_cast<char*>(realloc(out, cap));
+      if (!grown) return false;
+      out = grown;
+    }
+    const ssize_t n = ::read(fd, out + size, cap - size);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return false;
     if (n == 0) return true;
-    if (out.size() + static_cast<std::size_t>(n) > kMaxArgs) {
-      errno = E2BIG;
-      return false;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
+    size += static_cast<size_t>(n);
   }
 }
 
@@ -53,14 +66,17 @@ bool read_all(int fd, std::string& out) {
 int main(int argc, char** argv) {
   int args_fd = -1, report_fd = -1;
   if (argc != 3 || !parse_fd(argv[1], args_fd) || !parse_fd(argv[2], report_fd)) {
-    std::fputs("ignite-sandbox-init: started by ignite as a sandbox's init; not meant to be run by hand\n", stderr);
+    static const char usage[] = "ignite-sandbox-init: started by ignite as a sandbox's init; not meant to be run by hand\n";
+    (void)!::write(2, usage, sizeof usage - 1);
     return 2;
   }
   ignite::sandbox::native::reset_signal_dispositions();
-  std::string bytes;
-  if (!read_all(args_fd, bytes)) fail(report_fd, errno);
+  char* bytes = nullptr;
+  size_t size = 0;
+  if (!read_all(args_fd, bytes, size)) fail(report_fd, errno);
   ::close(args_fd);
-  static ignite::sandbox::native::DecodedChildArgs decoded;
-  if (!decode_child_args(bytes, decoded)) fail(report_fd, EINVAL);
+  ignite::sandbox::native::DecodedChildArgs decoded;  // lives until the init exits: child_main never returns
+  if (!decode_child_args(bytes, size, decoded)) fail(report_fd, EINVAL);
+  free(bytes);
   ignite::sandbox::native::child_main(decoded.args);
 }

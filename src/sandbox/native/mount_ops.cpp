@@ -1,5 +1,6 @@
-// One step of a mount plan, executed: shared by the native backend's child (child.cpp) and the
-// microvm guest agent (src/guest/), which runs the same plan inside the guest.
+// One step of a mount plan, executed: shared by the native backend's init (child.cpp, built
+// against musl without a C++ library: C headers only here) and the microvm guest agent
+// (src/guest/), which runs the same plan inside the guest.
 #include "sandbox/native/mount_ops.hpp"
 
 #include <fcntl.h>
@@ -7,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <errno.h>
 
 namespace ignite::sandbox::native {
 namespace {
@@ -16,8 +17,8 @@ constexpr unsigned long kRoBind = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
 
 }  // namespace
 
-int run_mount_op(const MountOp& op) noexcept {
-  const char* t = op.target.c_str();
+int run_mount_op(const MountStep& op) noexcept {
+  const char* t = op.target;
   switch (op.kind) {
     case OpKind::mkdir:
       return (::mkdir(t, 0755) == 0 || errno == EEXIST) ? 0 : -1;
@@ -31,36 +32,36 @@ int run_mount_op(const MountOp& op) noexcept {
       return 0;
     }
     case OpKind::symlink:
-      return ::symlink(op.source.c_str(), t);
+      return ::symlink(op.source, t);
     case OpKind::write_file: {
       int fd = ::open(t, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, op.executable ? 0755 : 0644);
       if (fd < 0) return -1;
-      std::size_t off = 0;
-      while (off < op.data.size()) {
-        ssize_t n = ::write(fd, op.data.data() + off, op.data.size() - off);
+      size_t off = 0;
+      while (off < op.data_size) {
+        ssize_t n = ::write(fd, op.data + off, op.data_size - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        off += static_cast<std::size_t>(n);
+        off += static_cast<size_t>(n);
       }
       const int err = errno;
       ::close(fd);
       errno = err;
-      return off == op.data.size() ? 0 : -1;
+      return off == op.data_size ? 0 : -1;
     }
     case OpKind::bind:
-      if (::mount(op.source.c_str(), t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
+      if (::mount(op.source, t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
       // Writable binds are the device nodes: they must keep working, so no MS_NODEV there.
       return ::mount(nullptr, t, nullptr, op.writable ? (MS_BIND | MS_REMOUNT | MS_NOSUID) : kRoBind,
                      nullptr);
     case OpKind::tmpfs:
-      return ::mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, op.data.c_str());
+      return ::mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, op.data);
     case OpKind::proc:
       return ::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
     case OpKind::mask:
       if (op.is_dir) return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
       return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
     case OpKind::overlay:
-      return ::mount("overlay", t, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op.data.c_str());
+      return ::mount("overlay", t, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op.data);
     case OpKind::remount_ro:
       if (::mount(t, t, nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
       return ::mount(nullptr, t, nullptr, kRoBind, nullptr);

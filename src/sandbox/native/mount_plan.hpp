@@ -8,21 +8,9 @@
 
 #include "core/result.hpp"
 #include "core/spec.hpp"
+#include "sandbox/native/mount_step.hpp"
 
 namespace ignite::sandbox::native {
-
-enum class OpKind {
-  mkdir,       // target directory (EEXIST is fine)
-  mkfile,      // empty regular file as a mount point
-  symlink,     // target -> source
-  write_file,  // target gets `data`
-  bind,        // bind source onto target; read-only unless `writable`
-  tmpfs,       // tmpfs on target with options `data`
-  proc,        // fresh procfs on target (needs the new PID namespace)
-  mask,        // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
-  remount_ro,  // make an existing mount (target) read-only, e.g. /proc/sys
-  overlay,     // read-only overlayfs on target with options `data` (lowerdir=...)
-};
 
 struct MountOp {
   MountOp() = default;
@@ -38,6 +26,12 @@ struct MountOp {
   bool is_dir = false;    // for mask: the target is a directory
   bool executable = false;  // for write_file: mode 0755
 };
+
+// The step as the executing side takes it (mount_ops.hpp): views into `op`, which must outlive it.
+inline MountStep step_of(const MountOp& op) noexcept {
+  return {op.kind,     op.source.c_str(), op.target.c_str(), op.data.data(), op.data.size(),
+          op.writable, op.optional,       op.is_dir,         op.executable};
+}
 
 struct MountPlan {
   std::string root;  // where the new root is assembled before pivot_root
