@@ -47,7 +47,7 @@ struct ChildReport {
   int32_t status = 0;  // wait status of the program, for finished
   int64_t cpu_usec = 0;  // the program's rusage (user+system), for finished
   int64_t maxrss_kb = 0;  // the program's peak RSS (rusage), for finished: the degraded
-                               // mode's memory measurement when there is no cgroup
+                          // mode's memory measurement when there is no cgroup
 };
 
 struct RlimitSetting {
@@ -55,9 +55,9 @@ struct RlimitSetting {
   rlim_t value;
 };
 
-// Everything the child needs, prepared by the parent; the child only reads it.
 struct MountPlan;
 
+// Everything the child needs, prepared by the parent; the child only reads it.
 struct ChildArgs {
   // The root to assemble: the supervisor encodes `plan` (child_wire.hpp); the init, which has no
   // MountPlan (it holds std::strings), gets the same steps decoded as `root` and `steps`.
@@ -91,7 +91,7 @@ struct ChildArgs {
   // socket of the egress proxy at 127.0.0.1:`egress_port` in the sandbox's network namespace.
   int handover_fd = -1;
   const char* export_path = nullptr;  // absolute, inside the new root; nullptr: none
-  uint16_t egress_port = 0;      // 0: no egress proxy
+  uint16_t egress_port = 0;           // 0: no egress proxy
 };
 
 // The init's work, as PID 1 of the new PID namespace: builds the root, drops privileges, starts

@@ -58,7 +58,9 @@ class Arena {
 // 4 + n in, n + 1 out and a pointer), plus the lists' terminating nulls. Untouched pages of the
 // block cost nothing.
 static_assert(sizeof(MountStep) <= 48 && sizeof(char*) <= 8);
-size_t arena_bound(size_t input) noexcept { return input > (SIZE_MAX - 4096) / 5 ? 0 : input * 5 + 4096; }
+size_t arena_bound(size_t input) noexcept {
+  return input > (SIZE_MAX - 4096) / 5 ? 0 : input * 5 + 4096;
+}
 
 bool string(Reader& r, Arena& arena, const char*& out, size_t* size = nullptr) noexcept {
   uint32_t n = 0;
@@ -110,14 +112,16 @@ bool decode_child_args(const char* bytes, size_t size, DecodedChildArgs& d) noex
   Reader r(bytes, size);
   ChildArgs& a = d.args;
   uint32_t magic = 0, steps = 0;
-  if (!r.pod(magic) || magic != kChildWireMagic || !string(r, arena, a.root) || !r.count(steps, 14)) return false;
+  if (!r.pod(magic) || magic != kChildWireMagic || !string(r, arena, a.root) || !r.count(steps, 14))
+    return false;
   MountStep* step = arena.take<MountStep>(steps);
   if (!step) return false;
   for (uint32_t i = 0; i < steps; ++i) {
     uint8_t kind = 0, flags = 0;
     MountStep& s = step[i];
-    if (!r.pod(kind) || kind > static_cast<uint8_t>(OpKind::overlay) || !string(r, arena, s.source) ||
-        !string(r, arena, s.target) || !string(r, arena, s.data, &s.data_size) || !r.pod(flags))
+    if (!r.pod(kind) || kind > static_cast<uint8_t>(OpKind::overlay) ||
+        !string(r, arena, s.source) || !string(r, arena, s.target) ||
+        !string(r, arena, s.data, &s.data_size) || !r.pod(flags))
       return false;
     s.kind = static_cast<OpKind>(kind);
     s.writable = flags & 1;
@@ -133,10 +137,13 @@ bool decode_child_args(const char* bytes, size_t size, DecodedChildArgs& d) noex
   sock_filter* filter = nullptr;
   RlimitSetting* rlimits = nullptr;
   const char* export_path = nullptr;
-  if (!string(r, arena, a.workdir) || !strings(r, arena, a.argv) || !strings(r, arena, a.envp)) return false;
-  if (!r.count(filter_len, sizeof(sock_filter)) || filter_len > 0xffff || !array(r, arena, filter_len, filter))
+  if (!string(r, arena, a.workdir) || !strings(r, arena, a.argv) || !strings(r, arena, a.envp))
     return false;
-  if (!r.pod(listener) || !r.count(rlimit_count, sizeof(RlimitSetting)) || !array(r, arena, rlimit_count, rlimits))
+  if (!r.count(filter_len, sizeof(sock_filter)) || filter_len > 0xffff ||
+      !array(r, arena, filter_len, filter))
+    return false;
+  if (!r.pod(listener) || !r.count(rlimit_count, sizeof(RlimitSetting)) ||
+      !array(r, arena, rlimit_count, rlimits))
     return false;
   ChildWireFds fds{};
   if (!r.pod(uid) || !r.pod(gid) || !r.pod(userns) || !r.pod(fds) || !r.pod(has_export) ||

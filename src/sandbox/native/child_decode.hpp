@@ -10,7 +10,8 @@
 
 namespace ignite::sandbox::native {
 
-inline constexpr uint32_t kChildWireMagic = 0x49474331;  // "IGC1": bump with any change of the layout
+inline constexpr uint32_t kChildWireMagic =
+    0x49474331;  // "IGC1": bump with any change of the layout
 
 // The descriptors as they travel, in this order.
 struct ChildWireFds {

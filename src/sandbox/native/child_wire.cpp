@@ -56,9 +56,9 @@ std::string encode_child_args(const ChildArgs& a) {
   w.pod(static_cast<std::uint32_t>(a.uid));
   w.pod(static_cast<std::uint32_t>(a.gid));
   w.pod(static_cast<std::uint8_t>(a.in_user_namespace));
-  ChildWireFds fds{a.sync_fd,   a.report_fd, a.exec_fd,     a.stdin_fd,
-          a.stdout_fd, a.stderr_fd, a.notify_fd,   a.handover_fd,
-          {a.cgroup_fds[0], a.cgroup_fds[1], a.cgroup_fds[2], a.cgroup_fds[3]}};
+  ChildWireFds fds{a.sync_fd,   a.report_fd, a.exec_fd,   a.stdin_fd,
+                   a.stdout_fd, a.stderr_fd, a.notify_fd, a.handover_fd,
+                   {a.cgroup_fds[0], a.cgroup_fds[1], a.cgroup_fds[2], a.cgroup_fds[3]}};
   w.pod(fds);
   w.pod(static_cast<std::uint8_t>(a.export_path != nullptr));
   w.str(a.export_path ? a.export_path : "");

@@ -5,7 +5,6 @@
 // glibc's here (CMakeLists.txt), so C headers only.
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "sandbox/native/child_decode.hpp"
@@ -66,7 +65,8 @@ bool read_all(int fd, char*& out, size_t& size) {
 int main(int argc, char** argv) {
   int args_fd = -1, report_fd = -1;
   if (argc != 3 || !parse_fd(argv[1], args_fd) || !parse_fd(argv[2], report_fd)) {
-    static const char usage[] = "ignite-sandbox-init: started by ignite as a sandbox's init; not meant to be run by hand\n";
+    static const char usage[] =
+        "ignite-sandbox-init: started by ignite as a sandbox's init; not meant to be run by hand\n";
     (void)!::write(2, usage, sizeof usage - 1);
     return 2;
   }
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   size_t size = 0;
   if (!read_all(args_fd, bytes, size)) fail(report_fd, errno);
   ::close(args_fd);
-  ignite::sandbox::native::DecodedChildArgs decoded;  // lives until the init exits: child_main never returns
+  ignite::sandbox::native::DecodedChildArgs
+      decoded;  // lives until the init exits: child_main never returns
   if (!decode_child_args(bytes, size, decoded)) fail(report_fd, EINVAL);
   free(bytes);
   ignite::sandbox::native::child_main(decoded.args);
