@@ -431,11 +431,11 @@ class Settle:
     running after its client has its answer (a pool refilling its slots, a server's teardown,
     containerd's cleanup after `docker run`) would otherwise land on whichever command the
     shuffle put next, and be counted as that command's latency. Quiet: /proc/loadavg's count of
-    runnable tasks is 1 (this reader) in QUIET_SAMPLES samples in a row, 2 ms apart. Load from
-    outside the bench still drifts across every row alike. One wait gives up after CAP_S; once
+    runnable tasks is 1 (this reader) in QUIET_SAMPLES samples in a row, SAMPLE_S apart. Load
+    from outside the bench still drifts across every row alike. One wait gives up after CAP_S; once
     the waits add up to BUDGET_S (a machine that is never quiet) settling stops, and the report
     says so."""
-    QUIET_SAMPLES, CAP_S, BUDGET_S = 5, 2.0, 300.0
+    QUIET_SAMPLES, SAMPLE_S, CAP_S, BUDGET_S = 5, 0.002, 2.0, 300.0
 
     def __init__(self, enabled):
         self.enabled, self.waits, self.timeouts, self.total = enabled, [], 0, 0.0
@@ -451,7 +451,7 @@ class Settle:
             streak = streak + 1 if running <= 1 else 0
             if streak >= self.QUIET_SAMPLES:
                 break
-            time.sleep(0.002)
+            time.sleep(self.SAMPLE_S)
         else:
             self.timeouts += 1
         self.waits.append(time.perf_counter() - t0)
@@ -686,9 +686,10 @@ def summarize(cmds):
 def settle_sentence(st):
     if not st.get("enabled"):
         return "Commands ran back to back (BENCH_SETTLE=0): what one left running fell on the next."
+    quiet_ms = Settle.QUIET_SAMPLES * Settle.SAMPLE_S * 1000
     return (f"Before each measured command and throughput cell the driver waited for the machine to be quiet (no "
-            f"other task runnable for 10 ms; what a command leaves running, such as a pool's refill, is not counted as "
-            f"the next one's latency): {st['count']} waits, p50 {st['p50WaitMs']} ms, p99 {st['p99WaitMs']} ms, "
+            f"other task runnable for {quiet_ms:.0f} ms; what a command leaves running, such as a pool's refill, is "
+            f"not counted as the next one's latency): {st['count']} waits, p50 {st['p50WaitMs']} ms, p99 {st['p99WaitMs']} ms, "
             f"{st['timeouts']} gave up after {Settle.CAP_S:.0f} s"
             + (f"; the waits reached {Settle.BUDGET_S:.0f} s and settling stopped there." if st.get("budgetSpent") else "."))
 
