@@ -100,6 +100,11 @@ Result<SeccompFilter> SeccompFilter::compile(const SeccompPolicy& policy, bool n
   // Security: any other ABI (i386 via int 0x80, x32) is killed: a deny list written for
   // x86_64 numbers means nothing there.
   IGNITE_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, kill), "badarch"));
+  // A binary tree of syscall numbers instead of a chain: loading the filter (seccomp_attach_filter
+  // runs the program for every syscall number to build its cache of always-allowed calls) took
+  // 107 us in every sandbox's init with the chain, 45 with the tree (500 loads each, this host).
+  // Its meaning is checked, not its shape: native_seccomp_bpf_test runs it.
+  IGNITE_TRY(check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "optimize"));
   for (const auto& r : policy.syscalls) {
     int nr = seccomp_syscall_resolve_name(r.syscall.c_str());
     if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
