@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/proc_masks.hpp"
 #include "sandbox_fixture.hpp"
 #include "sys/files.hpp"
 
@@ -132,6 +133,27 @@ TEST_P(Escape, kernel_symbols_and_kernel_wide_proc_files_are_masked) {
     // The guest kernel (microvm) is built without most of these files: not there is masked too.
     if (vm() && r.stdout_data == "open: No such file or directory\n") continue;
     EXPECT_EQ(r.stdout_data, "") << f;
+  }
+}
+
+TEST_P(Escape, kernel_wide_proc_dirs_are_empty_and_read_only) {
+  std::vector<std::string> files;
+  for (std::string_view d : kMaskedProcDirs) {
+    const std::string dir(d);
+    if (!fs::is_directory(dir)) continue;
+    const std::string listed = run(probe({"ls", dir})).stdout_data;
+    if (vm() && listed == "opendir: No such file or directory\n") continue;  // not in the guest kernel
+    EXPECT_EQ(listed, "") << dir;
+    files.push_back(dir + "/x");
+  }
+  if (files.empty()) GTEST_SKIP() << "this kernel has none of the masked /proc directories";
+  std::vector<std::string> args = {"write"};
+  args.insert(args.end(), files.begin(), files.end());
+  const auto written = lines(run(probe(args)).stdout_data);
+  ASSERT_EQ(written.size(), files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    // EACCES would only say the sandbox user may not write there; EROFS says nobody can.
+    EXPECT_EQ(written[i], files[i] + ": Read-only file system");
   }
 }
 

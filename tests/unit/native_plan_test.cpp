@@ -91,6 +91,17 @@ TEST(MountPlan, binds_read_only_and_builds_a_minimal_root) {
   EXPECT_NE(tmp->data.find("size=1048576"), std::string::npos);
   EXPECT_NE(find(*plan, OpKind::proc, "/scratch/root/proc"), nullptr);
   EXPECT_NE(find(*plan, OpKind::mask, "/scratch/root/proc/kcore"), nullptr);
+  // Kernel-wide /proc dirs: binds of one empty read-only tmpfs made beside the root.
+  const MountOp* empty_ro = find(*plan, OpKind::mask, "/scratch/masked");
+  ASSERT_NE(empty_ro, nullptr);
+  EXPECT_TRUE(empty_ro->is_dir);
+  EXPECT_FALSE(empty_ro->optional);
+  EXPECT_EQ(empty_ro->source, "");
+  const MountOp* acpi = find(*plan, OpKind::mask, "/scratch/root/proc/acpi");
+  ASSERT_NE(acpi, nullptr);
+  EXPECT_EQ(acpi->source, "/scratch/masked");
+  EXPECT_TRUE(acpi->is_dir);
+  EXPECT_LT(empty_ro - plan->ops.data(), acpi - plan->ops.data());
   EXPECT_NE(find(*plan, OpKind::bind, "/scratch/root/dev/null"), nullptr);
   // Nothing of /sys, and the host's /etc is never bound without network.
   for (const auto& op : plan->ops) {

@@ -58,8 +58,11 @@ int run_mount_op(const MountStep& op) noexcept {
     case OpKind::proc:
       return ::mount("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
     case OpKind::mask:
-      if (op.is_dir) return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
-      return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
+      if (!op.is_dir) return ::mount("/dev/null", t, nullptr, MS_BIND, nullptr);
+      // A bind keeps its source mount's flags (read-only, nosuid, nodev), and the tmpfs itself
+      // is read-only.
+      if (op.source[0] != '\0') return ::mount(op.source, t, nullptr, MS_BIND, nullptr);
+      return ::mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k");
     case OpKind::overlay:
       return ::mount("overlay", t, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op.data);
     case OpKind::remount_ro:

@@ -14,7 +14,8 @@ enum class OpKind {
   bind,        // bind source onto target; read-only unless `writable`
   tmpfs,       // tmpfs on target with options `data`
   proc,        // fresh procfs on target (needs the new PID namespace)
-  mask,        // hide target: /dev/null over a file, an empty read-only tmpfs over a directory
+  mask,        // hide target: /dev/null over a file; over a directory an empty read-only tmpfs,
+               // or a bind of `source` when set (that tmpfs, mounted once beside the root)
   remount_ro,  // make an existing mount (target) read-only, e.g. /proc/sys
   overlay,     // read-only overlayfs on target with options `data` (lowerdir=...)
 };
